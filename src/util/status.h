@@ -16,18 +16,18 @@ namespace ward {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // bad input from a user, a file or a peer
-  kNotFound,           // a named thing does not exist
-  kAlreadyExists,      // a create found the thing already there
-  kPermissionDenied,   // a policy, role or approval said no
-  kFailedPrecondition, // state does not allow it (e.g. version conflict)
-  kResourceExhausted,  // a budget or limit was hit
-  kDeadlineExceeded,   // a timeout
-  kUnavailable,        // a peer could not be reached or answered with a retryable error
-  kCancelled,          // the user interrupted
-  kDataLoss,           // stored data failed verification
-  kUnimplemented,      // a request for something ward does not do
-  kInternal,           // a bug or an unexpected failure
+  kInvalidArgument,     // bad input from a user, a file or a peer
+  kNotFound,            // a named thing does not exist
+  kAlreadyExists,       // a create found the thing already there
+  kPermissionDenied,    // a policy, role or approval said no
+  kFailedPrecondition,  // state does not allow it (e.g. version conflict)
+  kResourceExhausted,   // a budget or limit was hit
+  kDeadlineExceeded,    // a timeout
+  kUnavailable,         // a peer could not be reached or answered with a retryable error
+  kCancelled,           // the user interrupted
+  kDataLoss,            // stored data failed verification
+  kUnimplemented,       // a request for something ward does not do
+  kInternal,            // a bug or an unexpected failure
 };
 
 // Returns a stable lower-case name, e.g. "invalid_argument".
@@ -55,10 +55,14 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
+inline Status PermissionDenied(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
+}
 inline Status FailedPrecondition(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};
 }
@@ -102,9 +106,9 @@ class [[nodiscard]] Result {
 }  // namespace ward
 
 // Returns early from the enclosing function when `expr` (a Status) is not OK.
-#define WARD_RETURN_IF_ERROR(expr)           \
-  do {                                       \
-    ::ward::Status ward_status_ = (expr);    \
+#define WARD_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::ward::Status ward_status_ = (expr);        \
     if (!ward_status_.ok()) return ward_status_; \
   } while (0)
 
@@ -113,8 +117,8 @@ class [[nodiscard]] Result {
 
 // Evaluates `rexpr` (a Result<T>); on error returns its Status, else moves the
 // value into `lhs` (which may be a declaration, e.g. `auto x`).
-#define WARD_ASSIGN_OR_RETURN(lhs, rexpr)                                   \
-  auto WARD_CONCAT(ward_result_, __LINE__) = (rexpr);                      \
-  if (!WARD_CONCAT(ward_result_, __LINE__).ok())                           \
-    return WARD_CONCAT(ward_result_, __LINE__).status();                   \
+#define WARD_ASSIGN_OR_RETURN(lhs, rexpr)                \
+  auto WARD_CONCAT(ward_result_, __LINE__) = (rexpr);    \
+  if (!WARD_CONCAT(ward_result_, __LINE__).ok())         \
+    return WARD_CONCAT(ward_result_, __LINE__).status(); \
   lhs = std::move(WARD_CONCAT(ward_result_, __LINE__)).value()

@@ -1,0 +1,117 @@
+#include "audit/audit_log.h"
+
+#include <nlohmann/json.hpp>
+
+#include "util/hash.h"
+
+namespace ward {
+
+using nlohmann::json;
+
+namespace {
+
+std::string Canonical(const json& j) {
+  // nlohmann's object is a std::map: keys come out sorted; dump(-1) adds no whitespace.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json DataToJson(const AuditData& data) {
+  json out = json::object();
+  for (const auto& [key, value] : data.fields()) {
+    if (const auto* raw = std::get_if<AuditData::RawJson>(&value)) {
+      json parsed = json::parse(raw->text, nullptr, /*allow_exceptions=*/false);
+      out[key] = parsed.is_discarded() ? json(raw->text) : parsed;
+    } else {
+      std::visit(
+          [&](const auto& v) {
+            if constexpr (!std::is_same_v<std::decay_t<decltype(v)>, AuditData::RawJson>)
+              out[key] = v;
+          },
+          value);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+AuditData& AuditData::Set(std::string key, std::string value) {
+  fields_.emplace_back(std::move(key), std::move(value));
+  return *this;
+}
+AuditData& AuditData::Set(std::string key, int64_t value) {
+  fields_.emplace_back(std::move(key), value);
+  return *this;
+}
+AuditData& AuditData::Set(std::string key, bool value) {
+  fields_.emplace_back(std::move(key), value);
+  return *this;
+}
+AuditData& AuditData::SetJson(std::string key, std::string json_text) {
+  fields_.emplace_back(std::move(key), RawJson{std::move(json_text)});
+  return *this;
+}
+AuditData& AuditData::SetStrings(std::string key, const std::vector<std::string>& values) {
+  return SetJson(std::move(key), Canonical(json(values)));
+}
+
+Result<int64_t> AuditLog::Record(const std::string& session, const std::string& kind,
+                                 const AuditData& data) {
+  json data_json = DataToJson(data);
+  std::string time = FormatIso8601(clock_->NowMillis());
+  auto entry = store_->AppendAudit(session, kind, [&](int64_t seq, const std::string& prev) {
+    json body = {{"seq", seq},   {"time", time},      {"actor", actor_},  {"session", session},
+                 {"kind", kind}, {"data", data_json}, {"prev_hash", prev}};
+    return Canonical(body);
+  });
+  if (!entry.ok()) return entry.status().WithContext("audit log");
+  return entry->seq;
+}
+
+namespace {
+
+// Checks one entry against its predecessor; returns the problem, or "" when fine.
+std::string CheckEntry(const StoredAuditEntry& e, int64_t expected_seq, const std::string& prev) {
+  if (e.seq != expected_seq) return "sequence gap: expected " + std::to_string(expected_seq);
+  if (Sha256Hex(e.body) != e.hash) return "hash does not match the entry's content";
+  json body = json::parse(e.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) return "entry is not valid JSON";
+  if (Canonical(body) != e.body) return "entry is not in canonical form";
+  if (!body.contains("seq") || body["seq"] != e.seq)
+    return "sequence number inside the entry differs";
+  if (!body.contains("prev_hash") || body["prev_hash"] != prev)
+    return "prev_hash does not match the previous entry's hash";
+  if (!body.contains("session") || body["session"] != e.session || !body.contains("kind") ||
+      body["kind"] != e.kind)
+    return "indexed columns differ from the entry's content";
+  return "";
+}
+
+}  // namespace
+
+Result<AuditVerification> VerifyAuditChain(Store* store) {
+  AuditVerification v;
+  std::string prev;
+  int64_t after = 0;
+  constexpr int kPage = 2000;
+  while (true) {
+    WARD_ASSIGN_OR_RETURN(auto page, store->ListAudit(after, kPage));
+    for (const auto& e : page) {
+      std::string problem = CheckEntry(e, v.entries + 1, prev);
+      if (!problem.empty()) {
+        v.ok = false;
+        v.first_bad_seq = v.entries + 1;
+        v.problem = problem;
+        return v;
+      }
+      prev = e.hash;
+      ++v.entries;
+      after = e.seq;
+    }
+    if (static_cast<int>(page.size()) < kPage) break;
+  }
+  v.head_hash = prev;
+  return v;
+}
+
+}  // namespace ward

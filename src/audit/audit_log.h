@@ -1,0 +1,74 @@
+// AuditLog: the append-only, hash-chained record of what happened, by whom.
+//
+// Each entry's body is the canonical JSON (sorted keys, no insignificant
+// whitespace, UTF-8) of {seq, time, actor, session, kind, data, prev_hash}; its
+// `hash` is the SHA-256 of that body, and prev_hash links it to the entry before.
+// The chain is extended inside one store transaction, so several processes on the
+// same store never fork it. VerifyAuditChain() recomputes everything and names the
+// first entry that does not verify. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/status.h"
+
+namespace ward {
+
+// The `data` of an entry: ordered key/value pairs, typed, JSON-free for callers.
+class AuditData {
+ public:
+  struct RawJson {
+    std::string text;  // a JSON value as text; stored as a string if it does not parse
+  };
+  using Value = std::variant<std::string, int64_t, bool, RawJson>;
+
+  AuditData& Set(std::string key, std::string value);
+  AuditData& Set(std::string key, const char* value) {
+    return Set(std::move(key), std::string(value));
+  }
+  AuditData& Set(std::string key, int64_t value);
+  AuditData& Set(std::string key, int value) { return Set(std::move(key), int64_t{value}); }
+  AuditData& Set(std::string key, bool value);
+  AuditData& SetJson(std::string key, std::string json_text);
+  AuditData& SetStrings(std::string key, const std::vector<std::string>& values);
+
+  const std::vector<std::pair<std::string, Value>>& fields() const { return fields_; }
+
+ private:
+  std::vector<std::pair<std::string, Value>> fields_;
+};
+
+class AuditLog {
+ public:
+  AuditLog(Store* store, Clock* clock, std::string actor)
+      : store_(store), clock_(clock), actor_(std::move(actor)) {}
+
+  // Appends one entry and returns its sequence number.
+  Result<int64_t> Record(const std::string& session, const std::string& kind,
+                         const AuditData& data);
+  const std::string& actor() const { return actor_; }
+
+ private:
+  Store* store_;  // not owned
+  Clock* clock_;  // not owned
+  std::string actor_;
+};
+
+struct AuditVerification {
+  bool ok = true;
+  int64_t entries = 0;
+  std::string head_hash;      // hash of the last entry ("" when empty)
+  int64_t first_bad_seq = 0;  // when !ok
+  std::string problem;        // when !ok: what did not verify
+};
+
+// Walks the whole chain. Returns an error only when the store cannot be read;
+// tampering is reported in the AuditVerification.
+Result<AuditVerification> VerifyAuditChain(Store* store);
+
+}  // namespace ward

@@ -1,0 +1,103 @@
+#include "audit/audit_log.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "util/hash.h"
+
+namespace ward {
+namespace {
+
+class AuditTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("ward_audit_test_" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "ward.db").string();
+    store_ = std::move(OpenSqliteStore(path_)).value();
+    log_ = std::make_unique<AuditLog>(store_.get(), &clock_, "alice");
+    for (int i = 0; i < 5; ++i) {
+      AuditData d;
+      d.Set("step", i).Set("code", "print(" + std::to_string(i) + ")").Set("ok", true);
+      d.SetJson("args", R"({"b":1,"a":[1,2]})");
+      ASSERT_TRUE(log_->Record("s_1", "code_action", d).ok());
+    }
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Rewrites one entry directly in SQLite, as an attacker with file access would.
+  void Tamper(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_create_function(
+        db, "sha256", 1, SQLITE_UTF8, nullptr,
+        [](sqlite3_context* ctx, int, sqlite3_value** argv) {
+          std::string in(reinterpret_cast<const char*>(sqlite3_value_text(argv[0])));
+          std::string out = Sha256Hex(in);
+          sqlite3_result_text(ctx, out.c_str(), -1, SQLITE_TRANSIENT);
+        },
+        nullptr, nullptr);
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << err;
+    sqlite3_close(db);
+  }
+
+  ManualClock clock_;
+  std::filesystem::path dir_;
+  std::string path_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<AuditLog> log_;
+};
+
+TEST_F(AuditTest, IntactChainVerifies) {
+  auto v = VerifyAuditChain(store_.get());
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok);
+  EXPECT_EQ(v->entries, 5);
+  EXPECT_EQ(v->head_hash.size(), 64u);
+}
+
+TEST_F(AuditTest, BodyIsCanonicalJson) {
+  auto entries = store_->ListAudit(0, 1);
+  ASSERT_TRUE(entries.ok());
+  const std::string& body = (*entries)[0].body;
+  EXPECT_EQ(body.find('\n'), std::string::npos);
+  EXPECT_EQ(body.find("\": "), std::string::npos);
+  EXPECT_EQ(body.rfind("{\"actor\":\"alice\"", 0), 0u) << body;
+  EXPECT_NE(body.find(R"("args":{"a":[1,2],"b":1})"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("prev_hash":"")"), std::string::npos);
+}
+
+TEST_F(AuditTest, EditedContentIsDetectedAtThatEntry) {
+  Tamper("UPDATE audit SET body = replace(body, 'print(2)', 'print(9)') WHERE seq = 3");
+  auto v = VerifyAuditChain(store_.get());
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->ok);
+  EXPECT_EQ(v->first_bad_seq, 3);
+}
+
+TEST_F(AuditTest, RehashedEditBreaksTheNextLink) {
+  Tamper(
+      "UPDATE audit SET body = replace(body, 'print(2)', 'print(9)') WHERE seq = 3;"
+      "UPDATE audit SET hash = sha256(body) WHERE seq = 3");
+  auto v = VerifyAuditChain(store_.get());
+  EXPECT_FALSE(v->ok);
+  EXPECT_EQ(v->first_bad_seq, 4);
+  EXPECT_NE(v->problem.find("prev_hash"), std::string::npos);
+}
+
+TEST_F(AuditTest, DeletedEntryIsAGap) {
+  Tamper("DELETE FROM audit WHERE seq = 2");
+  auto v = VerifyAuditChain(store_.get());
+  EXPECT_FALSE(v->ok);
+  EXPECT_EQ(v->first_bad_seq, 2);
+}
+
+}  // namespace
+}  // namespace ward

@@ -1,0 +1,92 @@
+// Event: what a session reports, in ward's own types. Core emits these; frontends
+// (CLI, `ward exec --json`, the HTTP server) consume them. Every event is persisted
+// with a per-session sequence number before anyone sees it. JSON lives only in
+// event_json.h. Plain data; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ward {
+
+struct SessionStartedEvent {
+  std::string task;
+  std::string model;  // "provider:model"
+  bool scripted = false;
+  std::string mode;  // "code" or "tools"
+  std::string actor;
+  std::string launcher;                // how the guest runs, e.g. "process"
+  std::vector<std::string> isolation;  // isolation layers active for the guest
+  std::string workspace;               // empty when none was given
+};
+
+struct ToolCallSummary {
+  std::string id;
+  std::string name;
+  std::string arguments_json;
+};
+
+struct ModelTurnEvent {
+  int step = 0;
+  std::string content;
+  std::vector<ToolCallSummary> tool_calls;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  int attempts = 1;
+  int64_t latency_ms = 0;
+};
+
+struct ActionProposedEvent {
+  int step = 0;
+  std::string code;
+  std::string source;  // "code_block" or "tool_call"
+};
+
+struct BindingCallEvent {
+  int step = 0;
+  std::string name;
+  std::string arguments_json;
+  bool ok = true;
+  std::string outcome;  // short text: "ok" or the error
+};
+
+struct ObservationEvent {
+  int step = 0;
+  std::string kind;  // "result", "error", "timeout", "guest_failed", "correction"
+  std::string text;
+  bool truncated = false;
+  int64_t elapsed_ms = 0;
+};
+
+struct ContextElidedEvent {
+  int elided_messages = 0;
+  int64_t estimated_tokens_before = 0;
+  int64_t estimated_tokens_after = 0;
+};
+
+struct FinishedEvent {
+  std::string status;  // "succeeded", "failed", "cancelled"
+  std::string answer;
+  std::string reason;  // why it failed or was cancelled; empty on success
+  int steps = 0;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+};
+
+using EventBody =
+    std::variant<SessionStartedEvent, ModelTurnEvent, ActionProposedEvent, BindingCallEvent,
+                 ObservationEvent, ContextElidedEvent, FinishedEvent>;
+
+struct Event {
+  std::string session;
+  int64_t seq = 0;      // assigned by the store, from 1
+  int64_t time_ms = 0;  // wall clock, ms since epoch
+  EventBody body;
+};
+
+// Stable wire name of an event body: "session_started", "model_turn", ...
+const char* EventTypeName(const EventBody& body);
+
+}  // namespace ward

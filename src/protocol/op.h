@@ -1,0 +1,38 @@
+// Op: what a frontend asks of ward (submissions). Core consumes these; JSON codecs
+// live at the edges. Plain data.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+namespace ward {
+
+enum class AgentMode { kCode, kTools };
+
+// Start an agent task. Zero / empty fields mean "use the configured default".
+struct StartTaskOp {
+  std::string task;
+  std::string model;  // "provider:model"
+  AgentMode mode = AgentMode::kCode;
+  int max_steps = 20;
+  int64_t max_total_tokens = 0;  // 0 = unlimited
+  int64_t max_wall_ms = 0;       // 0 = unlimited
+  int64_t action_timeout_ms = 30'000;
+  size_t observation_cap_bytes = 16 * 1024;
+  int64_t context_budget_tokens = 100'000;
+  std::string now;        // ISO 8601 "current time" given to the model; empty = wall clock
+  std::string workspace;  // directory the guest works in; empty = a private temp dir
+  std::string actor;      // who started it
+};
+
+struct CancelOp {
+  std::string session;
+  std::string reason;
+};
+
+using Op = std::variant<StartTaskOp, CancelOp>;
+
+const char* AgentModeName(AgentMode mode);
+
+}  // namespace ward

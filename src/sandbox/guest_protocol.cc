@@ -1,0 +1,123 @@
+#include "sandbox/guest_protocol.h"
+
+#include <string.h>
+#include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
+
+#include "util/clock.h"
+
+namespace ward {
+
+using nlohmann::json;
+
+namespace {
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+std::string StringField(const json& j, const char* key) {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
+}
+
+GuestFailure FailureOf(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kDeadlineExceeded:
+      return GuestFailure::kTimeout;
+    case StatusCode::kCancelled:
+      return GuestFailure::kCancelled;
+    case StatusCode::kResourceExhausted:
+      return GuestFailure::kProtocol;
+    default:
+      return GuestFailure::kDied;
+  }
+}
+
+// Answers one binding call from the guest. Returns false when the reply could not be sent.
+bool AnswerCall(GuestChannel& channel, const json& msg, const GuestCallHandler& on_call) {
+  GuestCall call{StringField(msg, "name"), Dump(msg.value("args", json::object()))};
+  GuestCallReply reply =
+      on_call ? on_call(call) : GuestCallReply{false, "null", "BindingError", "no bindings"};
+  json out = {{"t", "reply"}, {"id", msg.value("id", json())}, {"ok", reply.ok}};
+  if (reply.ok) {
+    json value = json::parse(reply.value_json, nullptr, false);
+    out["value"] = value.is_discarded() ? json() : value;
+  } else {
+    out["error"] = {{"type", reply.error_type}, {"message", reply.error_message}};
+  }
+  return channel.Send(Dump(out)).ok();
+}
+
+void FillDone(const json& msg, ActionOutcome& outcome) {
+  outcome.stdout_text = StringField(msg, "stdout");
+  outcome.stderr_text = StringField(msg, "stderr");
+  outcome.error = StringField(msg, "error");
+  auto value = msg.find("value");
+  outcome.has_value = value != msg.end() && value->is_string();
+  if (outcome.has_value) outcome.value_repr = value->get<std::string>();
+  outcome.finished = msg.value("finished", false);
+}
+
+}  // namespace
+
+Status Handshake(GuestChannel& channel, const GuestSpec& spec) {
+  json bindings = json::array();
+  for (const auto& b : spec.bindings)
+    bindings.push_back({{"name", b.name}, {"signature", b.signature}, {"doc", b.doc}});
+  WARD_RETURN_IF_ERROR(channel.Send(Dump({{"t", "hello"}, {"bindings", bindings}})));
+  int64_t deadline = SystemClock::Default()->MonotonicMicros() + spec.start_timeout_ms * 1000;
+  WARD_ASSIGN_OR_RETURN(std::string line, channel.Receive(deadline, nullptr));
+  json msg = json::parse(line, nullptr, false);
+  if (msg.is_discarded() || StringField(msg, "t") != "ready")
+    return Unavailable("unexpected first message from the guest");
+  return Status::Ok();
+}
+
+ActionOutcome RunAction(GuestChannel& channel, int64_t action_id, const std::string& code,
+                        int64_t timeout_ms, const GuestCallHandler& on_call,
+                        const CancelToken* cancel) {
+  Clock* clock = SystemClock::Default();
+  ActionOutcome outcome;
+  int64_t start = clock->MonotonicMicros();
+  int64_t deadline = start + timeout_ms * 1000;
+  auto fail = [&](GuestFailure f, std::string detail) {
+    outcome.failure = f;
+    outcome.failure_detail = std::move(detail);
+    outcome.elapsed_us = clock->MonotonicMicros() - start;
+    return outcome;
+  };
+  json exec = {{"t", "exec"}, {"id", action_id}, {"code", code}};
+  if (!channel.Send(Dump(exec)).ok()) return fail(GuestFailure::kDied, "the guest is gone");
+  while (true) {
+    auto line = channel.Receive(deadline, cancel);
+    if (!line.ok()) return fail(FailureOf(line.status()), line.status().message());
+    json msg = json::parse(*line, nullptr, false);
+    if (msg.is_discarded() || !msg.is_object())
+      return fail(GuestFailure::kProtocol, "the guest sent a malformed message");
+    std::string type = StringField(msg, "t");
+    if (type == "call") {
+      int64_t before = clock->MonotonicMicros();
+      if (!AnswerCall(channel, msg, on_call)) return fail(GuestFailure::kDied, "the guest is gone");
+      deadline += clock->MonotonicMicros() - before;  // waiting on the host is not guest time
+    } else if (type == "done" && msg.value("id", json()) == action_id) {
+      FillDone(msg, outcome);
+      outcome.elapsed_us = clock->MonotonicMicros() - start;
+      return outcome;
+    } else {
+      return fail(GuestFailure::kProtocol, "the guest sent an unexpected '" + type + "' message");
+    }
+  }
+}
+
+std::string DescribeExit(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    const char* abbrev = sigabbrev_np(sig);
+    return "killed by signal " + std::to_string(sig) +
+           (abbrev ? std::string(" (SIG") + abbrev + ")" : "");
+  }
+  return "ended";
+}
+
+}  // namespace ward

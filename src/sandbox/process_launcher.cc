@@ -1,0 +1,167 @@
+// The plain-process launcher: a Python child with a minimal environment, no
+// inherited descriptors but the channel, in its own process group. See guest.h.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "sandbox/guest.h"
+#include "sandbox/guest_channel.h"
+#include "sandbox/guest_protocol.h"
+#include "util/clock.h"
+
+namespace ward {
+namespace {
+
+constexpr int kChannelFd = 3;
+
+// Everything the child needs, prepared before fork (only async-signal-safe calls after).
+struct ExecPlan {
+  std::vector<std::string> argv_store, env_store;
+  std::vector<char*> argv, env;
+  std::string workdir;
+};
+
+ExecPlan MakePlan(const GuestSpec& spec) {
+  ExecPlan plan;
+  plan.argv_store = {spec.python, "-I", "-c",
+                     "import sys; sys.path.insert(0, sys.argv[1]); "
+                     "from ward_guest.main import serve; sys.exit(serve(3))",
+                     spec.guest_dir};
+  plan.env_store = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "LC_ALL=C.UTF-8",
+                    "HOME=" + spec.workdir, "TMPDIR=/tmp"};
+  for (auto& s : plan.argv_store) plan.argv.push_back(s.data());
+  plan.argv.push_back(nullptr);
+  for (auto& s : plan.env_store) plan.env.push_back(s.data());
+  plan.env.push_back(nullptr);
+  plan.workdir = spec.workdir;
+  return plan;
+}
+
+[[noreturn]] void ExecChild(const ExecPlan& plan, int channel) {
+  setsid();
+  if (dup2(channel, kChannelFd) < 0) _exit(126);
+  int devnull = open("/dev/null", O_RDWR);
+  if (devnull < 0) _exit(126);
+  dup2(devnull, 0);
+  dup2(devnull, 1);
+  dup2(devnull, 2);
+  if (syscall(SYS_close_range, kChannelFd + 1, ~0U, 0) != 0) {
+    for (int fd = kChannelFd + 1; fd < 65536; ++fd) close(fd);
+  }
+  if (chdir(plan.workdir.c_str()) != 0) _exit(126);
+  execve(plan.argv[0], plan.argv.data(), plan.env.data());
+  _exit(127);
+}
+
+class ProcessGuest : public Guest {
+ public:
+  explicit ProcessGuest(GuestSpec spec) : spec_(std::move(spec)) {}
+  ~ProcessGuest() override { Kill(); }
+
+  Status Start() {
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+      return Internal(std::string("socketpair: ") + strerror(errno));
+    ExecPlan plan = MakePlan(spec_);
+    pid_t pid = fork();
+    if (pid < 0) {
+      close(fds[0]);
+      close(fds[1]);
+      return ResourceExhausted(std::string("fork: ") + strerror(errno));
+    }
+    if (pid == 0) ExecChild(plan, fds[1]);
+    close(fds[1]);
+    pid_ = pid;
+    channel_ = std::make_unique<GuestChannel>(fds[0], spec_.max_message_bytes);
+    Status s = Handshake(*channel_, spec_);
+    if (!s.ok()) {
+      std::string exit = Kill();
+      return Unavailable("the Python guest (" + spec_.python + ") did not start: " + s.message() +
+                         (exit.empty() ? "" : " (" + exit + ")"));
+    }
+    return Status::Ok();
+  }
+
+  Result<ActionOutcome> Execute(const std::string& code, int64_t timeout_ms,
+                                const GuestCallHandler& on_call,
+                                const CancelToken* cancel) override {
+    if (pid_ <= 0) return FailedPrecondition("the guest is not running");
+    ActionOutcome outcome = RunAction(*channel_, ++next_action_, code, timeout_ms, on_call, cancel);
+    if (outcome.failure != GuestFailure::kNone) {
+      std::string exit = Kill();
+      if (outcome.failure == GuestFailure::kDied && !exit.empty())
+        outcome.failure_detail += " (" + exit + ")";
+    }
+    return outcome;
+  }
+
+  Status Restart() override {
+    Kill();
+    return Start();
+  }
+
+  int pid() const override { return pid_; }
+
+ private:
+  // Kills the whole process group and reaps it; returns how the process ended.
+  std::string Kill() {
+    if (pid_ <= 0) return "";
+    channel_.reset();
+    kill(-pid_, SIGKILL);
+    kill(pid_, SIGKILL);
+    int status = 0;
+    pid_t waited;
+    do {
+      waited = waitpid(pid_, &status, 0);
+    } while (waited < 0 && errno == EINTR);
+    pid_ = -1;
+    return DescribeExit(status);
+  }
+
+  GuestSpec spec_;
+  pid_t pid_ = -1;
+  std::unique_ptr<GuestChannel> channel_;
+  int64_t next_action_ = 0;
+};
+
+class ProcessLauncher : public GuestLauncher {
+ public:
+  std::string name() const override { return "process"; }
+  std::vector<std::string> isolation_layers() const override { return {}; }
+  Result<std::unique_ptr<Guest>> Launch(const GuestSpec& spec) override {
+    auto guest = std::make_unique<ProcessGuest>(spec);
+    WARD_RETURN_IF_ERROR(guest->Start());
+    return std::unique_ptr<Guest>(std::move(guest));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<GuestLauncher> NewProcessLauncher() { return std::make_unique<ProcessLauncher>(); }
+
+Result<std::string> FindGuestDir() {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> candidates;
+  if (const char* env = getenv("WARD_GUEST_DIR"); env && *env) candidates.emplace_back(env);
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    candidates.push_back(exe.parent_path() / "guest");
+    candidates.push_back(exe.parent_path().parent_path() / "share" / "ward" / "guest");
+  }
+  std::string looked;
+  for (const auto& c : candidates) {
+    if (fs::exists(c / "ward_guest" / "main.py", ec)) return c.string();
+    looked += (looked.empty() ? "" : ", ") + c.string();
+  }
+  return NotFound("the ward_guest package was not found (looked in: " + looked + ")");
+}
+
+}  // namespace ward

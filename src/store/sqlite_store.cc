@@ -1,0 +1,209 @@
+// SQLite implementation of Store. See store.h for the contract.
+#include <sqlite3.h>
+
+#include <mutex>
+
+#include "store/sqlite_util.h"
+#include "store/store.h"
+#include "util/hash.h"
+
+namespace ward {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY, task TEXT NOT NULL, model TEXT NOT NULL, mode TEXT NOT NULL,
+  actor TEXT NOT NULL, status TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL, answer TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',
+  steps INTEGER NOT NULL DEFAULT 0, input_tokens INTEGER NOT NULL DEFAULT 0,
+  output_tokens INTEGER NOT NULL DEFAULT 0, pid INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS sessions_by_created ON sessions(created_ms);
+CREATE TABLE IF NOT EXISTS events (
+  session TEXT NOT NULL, seq INTEGER NOT NULL, time_ms INTEGER NOT NULL, type TEXT NOT NULL,
+  payload TEXT NOT NULL, PRIMARY KEY (session, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY, session TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL,
+  hash TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql";
+
+SessionRecord ReadSession(Stmt& s) {
+  SessionRecord r;
+  r.id = s.Text(0);
+  r.task = s.Text(1);
+  r.model = s.Text(2);
+  r.mode = s.Text(3);
+  r.actor = s.Text(4);
+  r.status = s.Text(5);
+  r.created_ms = s.Int(6);
+  r.updated_ms = s.Int(7);
+  r.answer = s.Text(8);
+  r.reason = s.Text(9);
+  r.steps = static_cast<int>(s.Int(10));
+  r.input_tokens = s.Int(11);
+  r.output_tokens = s.Int(12);
+  r.pid = s.Int(13);
+  return r;
+}
+
+constexpr const char* kSessionColumns =
+    "id, task, model, mode, actor, status, created_ms, updated_ms, answer, reason, steps, "
+    "input_tokens, output_tokens, pid";
+
+class SqliteStore : public Store {
+ public:
+  explicit SqliteStore(SqliteDb db) : db_(std::move(db)) {}
+
+  Status CreateSession(const SessionRecord& r) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_.get(), std::string("INSERT INTO sessions (") + kSessionColumns +
+                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    s.Bind(1, r.id).Bind(2, r.task).Bind(3, r.model).Bind(4, r.mode).Bind(5, r.actor);
+    s.Bind(6, r.status).Bind(7, r.created_ms).Bind(8, r.updated_ms).Bind(9, r.answer);
+    s.Bind(10, r.reason).Bind(11, r.steps).Bind(12, r.input_tokens).Bind(13, r.output_tokens);
+    s.Bind(14, r.pid);
+    return s.Run();
+  }
+
+  Status UpdateSession(const SessionRecord& r) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_.get(),
+           "UPDATE sessions SET status=?, answer=?, reason=?, steps=?, input_tokens=?, "
+           "output_tokens=?, updated_ms=?, pid=? WHERE id=?");
+    s.Bind(1, r.status).Bind(2, r.answer).Bind(3, r.reason).Bind(4, r.steps);
+    s.Bind(5, r.input_tokens).Bind(6, r.output_tokens).Bind(7, r.updated_ms).Bind(8, r.pid);
+    s.Bind(9, r.id);
+    WARD_RETURN_IF_ERROR(s.Run());
+    if (sqlite3_changes(db_.get()) == 0) return NotFound("no session '" + r.id + "'");
+    return Status::Ok();
+  }
+
+  Result<SessionRecord> GetSession(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_.get(), std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id=?");
+    s.Bind(1, id);
+    WARD_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return NotFound("no session '" + id + "'");
+    return ReadSession(s);
+  }
+
+  Result<std::vector<SessionRecord>> ListSessions(int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_.get(), std::string("SELECT ") + kSessionColumns +
+                          " FROM sessions ORDER BY created_ms DESC, id LIMIT ?");
+    s.Bind(1, static_cast<int64_t>(limit));
+    std::vector<SessionRecord> out;
+    while (true) {
+      WARD_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadSession(s));
+    }
+    return out;
+  }
+
+  Result<int64_t> AppendEvent(const std::string& session, int64_t time_ms, const std::string& type,
+                              const std::string& payload) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(db_.get());
+    WARD_RETURN_IF_ERROR(tx.Begin());
+    Stmt next(db_.get(), "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE session=?");
+    next.Bind(1, session);
+    WARD_ASSIGN_OR_RETURN(bool row, next.Step());
+    int64_t seq = row ? next.Int(0) : 1;
+    Stmt ins(db_.get(),
+             "INSERT INTO events (session, seq, time_ms, type, payload) VALUES (?,?,?,?,?)");
+    ins.Bind(1, session).Bind(2, seq).Bind(3, time_ms).Bind(4, type).Bind(5, payload);
+    WARD_RETURN_IF_ERROR(ins.Run());
+    WARD_RETURN_IF_ERROR(tx.Commit());
+    return seq;
+  }
+
+  Result<std::vector<StoredEvent>> ListEvents(const std::string& session, int64_t after_seq,
+                                              int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_.get(),
+           "SELECT seq, time_ms, type, payload FROM events WHERE session=? AND seq>? "
+           "ORDER BY seq LIMIT ?");
+    s.Bind(1, session).Bind(2, after_seq).Bind(3, static_cast<int64_t>(limit > 0 ? limit : -1));
+    std::vector<StoredEvent> out;
+    while (true) {
+      WARD_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back({session, s.Int(0), s.Int(1), s.Text(2), s.Text(3)});
+    }
+    return out;
+  }
+
+  Result<StoredAuditEntry> AppendAudit(
+      const std::string& session, const std::string& kind,
+      const std::function<std::string(int64_t, const std::string&)>& make_body) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(db_.get());
+    WARD_RETURN_IF_ERROR(tx.Begin());
+    Stmt last(db_.get(), "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+    WARD_ASSIGN_OR_RETURN(bool row, last.Step());
+    StoredAuditEntry e;
+    e.seq = row ? last.Int(0) + 1 : 1;
+    std::string prev = row ? last.Text(1) : "";
+    e.session = session;
+    e.kind = kind;
+    e.body = make_body(e.seq, prev);
+    e.hash = Sha256Hex(e.body);
+    Stmt ins(db_.get(), "INSERT INTO audit (seq, session, kind, body, hash) VALUES (?,?,?,?,?)");
+    ins.Bind(1, e.seq).Bind(2, e.session).Bind(3, e.kind).Bind(4, e.body).Bind(5, e.hash);
+    WARD_RETURN_IF_ERROR(ins.Run());
+    WARD_RETURN_IF_ERROR(tx.Commit());
+    return e;
+  }
+
+  Result<std::vector<StoredAuditEntry>> ListAudit(int64_t after_seq, int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_.get(),
+           "SELECT seq, session, kind, body, hash FROM audit WHERE seq>? ORDER BY seq LIMIT ?");
+    s.Bind(1, after_seq).Bind(2, static_cast<int64_t>(limit > 0 ? limit : -1));
+    std::vector<StoredAuditEntry> out;
+    while (true) {
+      WARD_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back({s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4)});
+    }
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  SqliteDb db_;  // guarded by mu_
+};
+
+Status CheckSchemaVersion(sqlite3* db, const std::string& path) {
+  Stmt get(db, "SELECT value FROM meta WHERE key='schema_version'");
+  WARD_ASSIGN_OR_RETURN(bool row, get.Step());
+  if (!row) {
+    Stmt put(db, "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)");
+    put.Bind(1, std::to_string(kSchemaVersion));
+    return put.Run();
+  }
+  if (get.Text(0) != std::to_string(kSchemaVersion)) {
+    return FailedPrecondition(path + " has store schema version " + get.Text(0) +
+                              "; this ward understands version " + std::to_string(kSchemaVersion));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  WARD_ASSIGN_OR_RETURN(SqliteDb db, OpenSqliteDb(path));
+  Status s = ExecSql(db.get(), kSchema);
+  if (!s.ok()) return InvalidArgument(path + " is not a usable ward store: " + s.message());
+  WARD_RETURN_IF_ERROR(CheckSchemaVersion(db.get(), path));
+  return std::unique_ptr<Store>(new SqliteStore(std::move(db)));
+}
+
+}  // namespace ward

@@ -1,0 +1,113 @@
+#include "store/sqlite_util.h"
+
+namespace ward {
+
+Result<SqliteDb> OpenSqliteDb(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  SqliteDb db(raw);
+  if (rc != SQLITE_OK) {
+    return InvalidArgument("cannot open store " + path + ": " +
+                           (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  }
+  sqlite3_busy_timeout(db.get(), 10'000);
+  Status s = ExecSql(db.get(),
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                     "PRAGMA foreign_keys=ON;");
+  if (!s.ok()) return InvalidArgument("cannot use store " + path + ": " + s.message());
+  return db;
+}
+
+Status ExecSql(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return Status::Ok();
+  std::string message = err ? err : sqlite3_errstr(rc);
+  sqlite3_free(err);
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return Unavailable("store busy: " + message);
+  return Internal("sqlite: " + message);
+}
+
+Stmt::Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) {
+    prepare_status_ = Internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
+  }
+}
+
+Stmt::~Stmt() { sqlite3_finalize(stmt_); }
+
+Stmt& Stmt::Bind(int index, const std::string& value) {
+  if (stmt_)
+    sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Stmt& Stmt::Bind(int index, int64_t value) {
+  if (stmt_) sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+Stmt& Stmt::BindNull(int index) {
+  if (stmt_) sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Status Stmt::Error(const char* what) const {
+  int rc = sqlite3_errcode(db_);
+  std::string message = std::string(what) + ": " + sqlite3_errmsg(db_);
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return Unavailable("store busy: " + message);
+  if (rc == SQLITE_CONSTRAINT) return FailedPrecondition(message);
+  return Internal(message);
+}
+
+Result<bool> Stmt::Step() {
+  if (!prepare_status_.ok()) return prepare_status_;
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return Error("sqlite step");
+}
+
+Status Stmt::Run() {
+  while (true) {
+    WARD_ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) return Status::Ok();
+  }
+}
+
+Status Stmt::Reset() {
+  if (!prepare_status_.ok()) return prepare_status_;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  return Status::Ok();
+}
+
+std::string Stmt::Text(int column) const {
+  const unsigned char* p = sqlite3_column_text(stmt_, column);
+  int n = sqlite3_column_bytes(stmt_, column);
+  return p ? std::string(reinterpret_cast<const char*>(p), n) : std::string();
+}
+
+int64_t Stmt::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+bool Stmt::IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+Transaction::~Transaction() {
+  if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Status Transaction::Begin() {
+  WARD_RETURN_IF_ERROR(ExecSql(db_, "BEGIN IMMEDIATE"));
+  open_ = true;
+  return Status::Ok();
+}
+
+Status Transaction::Commit() {
+  WARD_RETURN_IF_ERROR(ExecSql(db_, "COMMIT"));
+  open_ = false;
+  return Status::Ok();
+}
+
+}  // namespace ward

@@ -1,0 +1,72 @@
+// Thin RAII helpers over the SQLite C API, returning Status instead of codes.
+// Not thread-safe by themselves; callers serialise use of one connection.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "util/status.h"
+
+namespace ward {
+
+struct SqliteCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using SqliteDb = std::unique_ptr<sqlite3, SqliteCloser>;
+
+// Opens `path` read-write (creating it), WAL journal, foreign keys on, 10 s busy
+// timeout. InvalidArgument naming the path when it cannot be opened.
+Result<SqliteDb> OpenSqliteDb(const std::string& path);
+
+// Runs one or more statements that return no rows.
+Status ExecSql(sqlite3* db, const std::string& sql);
+
+// A prepared statement. A preparation error is remembered and returned by the
+// first Step()/Run(), so call sites stay linear.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& sql);
+  ~Stmt();
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& Bind(int index, const std::string& value);
+  Stmt& Bind(int index, int64_t value);
+  Stmt& Bind(int index, int value) { return Bind(index, static_cast<int64_t>(value)); }
+  Stmt& BindNull(int index);
+
+  // Advances; true when a row is available.
+  Result<bool> Step();
+  // Steps to completion (for statements that return no rows).
+  Status Run();
+  Status Reset();
+
+  std::string Text(int column) const;
+  int64_t Int(int column) const;
+  bool IsNull(int column) const;
+
+ private:
+  Status Error(const char* what) const;
+
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  Status prepare_status_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT; rolls back in the destructor unless committed.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {}
+  ~Transaction();
+  Status Begin();
+  Status Commit();
+
+ private:
+  sqlite3* db_;
+  bool open_ = false;
+};
+
+}  // namespace ward

@@ -1,0 +1,88 @@
+// Store: everything a session did, durable. Sessions, their events (with a
+// per-session sequence number) and the audit log's entries.
+//
+// OpenSqliteStore() is the embedded implementation (one file, WAL, safe for several
+// processes on the same file: appends run in IMMEDIATE transactions and wait on a
+// busy timeout). Every method returns a Status instead of throwing. An instance is
+// thread-safe (calls are serialised internally).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace ward {
+
+struct SessionRecord {
+  std::string id;
+  std::string task;
+  std::string model;
+  std::string mode;
+  std::string actor;
+  std::string status;  // "running", "succeeded", "failed", "cancelled"
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  std::string answer;
+  std::string reason;
+  int steps = 0;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  int64_t pid = 0;  // process that runs it, while running
+};
+
+struct StoredEvent {
+  std::string session;
+  int64_t seq = 0;
+  int64_t time_ms = 0;
+  std::string type;
+  std::string payload_json;
+};
+
+// One audit entry as stored: `body` is the canonical JSON that `hash` covers.
+struct StoredAuditEntry {
+  int64_t seq = 0;
+  std::string session;
+  std::string kind;
+  std::string body;
+  std::string hash;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Status CreateSession(const SessionRecord& session) = 0;
+  // Overwrites the mutable fields (status, answer, reason, steps, tokens, updated_ms, pid).
+  virtual Status UpdateSession(const SessionRecord& session) = 0;
+  virtual Result<SessionRecord> GetSession(const std::string& id) = 0;  // NotFound if absent
+  // Newest first; at most `limit`.
+  virtual Result<std::vector<SessionRecord>> ListSessions(int limit) = 0;
+
+  // Appends an event and returns its sequence number (1, 2, ... per session).
+  virtual Result<int64_t> AppendEvent(const std::string& session, int64_t time_ms,
+                                      const std::string& type, const std::string& payload_json) = 0;
+  // Events with seq > after_seq, in order; at most `limit` (0 = all).
+  virtual Result<std::vector<StoredEvent>> ListEvents(const std::string& session, int64_t after_seq,
+                                                      int limit) = 0;
+
+  // Appends an audit entry atomically with the chain: `make_body(seq, prev_hash)`
+  // builds the canonical body for the next sequence number given the previous
+  // entry's hash ("" for the first); the store hashes and inserts it in the same
+  // transaction, so concurrent writers never fork the chain.
+  virtual Result<StoredAuditEntry> AppendAudit(
+      const std::string& session, const std::string& kind,
+      const std::function<std::string(int64_t seq, const std::string& prev_hash)>& make_body) = 0;
+  // Entries with seq > after_seq, in order; at most `limit` (0 = all).
+  virtual Result<std::vector<StoredAuditEntry>> ListAudit(int64_t after_seq, int limit) = 0;
+};
+
+// Opens (creating if needed) the SQLite store at `path`. InvalidArgument when the
+// file is not a ward store or cannot be opened, naming the path.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+
+}  // namespace ward

@@ -1,0 +1,131 @@
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "protocol/event_json.h"
+#include "store/event_log.h"
+
+namespace ward {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("ward_store_test_" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "ward.db").string();
+    auto s = OpenSqliteStore(path_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::filesystem::path dir_;
+  std::string path_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, SessionsRoundTrip) {
+  SessionRecord r{"s_1", "task", "scripted:x", "code", "alice", "running", 10, 10};
+  ASSERT_TRUE(store_->CreateSession(r).ok());
+  EXPECT_FALSE(store_->CreateSession(r).ok());  // duplicate id
+  r.status = "succeeded";
+  r.answer = "42";
+  r.input_tokens = 7;
+  ASSERT_TRUE(store_->UpdateSession(r).ok());
+  auto got = store_->GetSession("s_1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->status, "succeeded");
+  EXPECT_EQ(got->answer, "42");
+  EXPECT_EQ(got->input_tokens, 7);
+  EXPECT_EQ(store_->GetSession("nope").status().code(), StatusCode::kNotFound);
+  SessionRecord missing = r;
+  missing.id = "s_404";
+  EXPECT_EQ(store_->UpdateSession(missing).code(), StatusCode::kNotFound);
+}
+
+TEST_F(StoreTest, EventsGetPerSessionSequenceNumbers) {
+  ManualClock clock;
+  EventLog log(store_.get(), &clock);
+  std::vector<int64_t> seen;
+  log.Subscribe([&](const Event& e) { seen.push_back(e.seq); });
+  ASSERT_TRUE(log.Emit("a", ObservationEvent{1, "result", "x"}).ok());
+  ASSERT_TRUE(log.Emit("b", ObservationEvent{1, "result", "y"}).ok());
+  ASSERT_TRUE(log.Emit("a", FinishedEvent{"succeeded", "ok"}).ok());
+  EXPECT_EQ(seen, (std::vector<int64_t>{1, 1, 2}));
+  auto events = store_->ListEvents("a", 0, 0);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[1].type, "finished");
+  auto after = store_->ListEvents("a", 1, 0);
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].seq, 2);
+}
+
+TEST_F(StoreTest, AuditIsAppendOnlyAtTheSqlLevel) {
+  auto e = store_->AppendAudit("s", "k", [](int64_t seq, const std::string& prev) {
+    return "{\"seq\":" + std::to_string(seq) + ",\"prev\":\"" + prev + "\"}";
+  });
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->seq, 1);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  EXPECT_NE(sqlite3_exec(db, "UPDATE audit SET body='x'", nullptr, nullptr, &err), SQLITE_OK);
+  sqlite3_free(err);
+  EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit", nullptr, nullptr, &err), SQLITE_OK);
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+TEST_F(StoreTest, ConcurrentProcessesNeverForkTheAuditChain) {
+  constexpr int kProcs = 4, kEach = 50;
+  for (int p = 0; p < kProcs; ++p) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      auto s = OpenSqliteStore(path_);
+      if (!s.ok()) _exit(1);
+      for (int i = 0; i < kEach; ++i) {
+        auto r = (*s)->AppendAudit("s", "k", [](int64_t seq, const std::string& prev) {
+          return std::to_string(seq) + "|" + prev;
+        });
+        if (!r.ok()) _exit(2);
+      }
+      _exit(0);
+    }
+  }
+  for (int p = 0; p < kProcs; ++p) {
+    int status = 0;
+    wait(&status);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  auto all = store_->ListAudit(0, 0);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), static_cast<size_t>(kProcs * kEach));
+  std::string prev;
+  for (size_t i = 0; i < all->size(); ++i) {
+    EXPECT_EQ((*all)[i].seq, static_cast<int64_t>(i + 1));
+    EXPECT_EQ((*all)[i].body, std::to_string(i + 1) + "|" + prev);
+    prev = (*all)[i].hash;
+  }
+}
+
+TEST(StoreOpenTest, NonStoreFileIsRefusedWithItsPath) {
+  auto path =
+      std::filesystem::temp_directory_path() / ("ward_not_a_db_" + std::to_string(getpid()));
+  FILE* f = fopen(path.c_str(), "w");
+  fputs("this is not sqlite, just text that is long enough to be a header....", f);
+  fclose(f);
+  auto s = OpenSqliteStore(path.string());
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find(path.string()), std::string::npos);
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace ward
