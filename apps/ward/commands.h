@@ -1,0 +1,27 @@
+// The CLI's subcommands. Each Add*Command registers its subcommand on `app`; when
+// it runs, it stores the process exit code in *exit_code (0 success, 1 failure,
+// 2 usage or configuration error, 130 interrupted).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "util/cancel.h"
+
+namespace ward {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitInterrupted = 130;
+
+// `ward run` and `ward exec --json`. `cancel` fires on Ctrl-C.
+void AddRunCommands(CLI::App& app, int* exit_code, CancelToken* cancel);
+// `ward sessions list|show`.
+void AddSessionsCommand(CLI::App& app, int* exit_code);
+// `ward audit verify`.
+void AddAuditCommand(CLI::App& app, int* exit_code);
+
+// One-line error to stderr: "ward: <message>".
+void PrintError(const std::string& message);
+
+}  // namespace ward

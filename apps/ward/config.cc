@@ -1,0 +1,103 @@
+#include "config.h"
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <toml++/toml.h>
+
+namespace ward {
+namespace {
+
+Result<std::string> ResolveHome(const std::string& flag) {
+  std::string home = flag;
+  if (home.empty()) {
+    const char* env = getenv("WARD_HOME");
+    if (env && *env) home = env;
+  }
+  if (home.empty()) {
+    const char* user_home = getenv("HOME");
+    if (!user_home || !*user_home) return InvalidArgument("no --home, WARD_HOME or HOME is set");
+    home = std::string(user_home) + "/.ward";
+  }
+  std::error_code ec;
+  std::filesystem::path path = std::filesystem::absolute(home, ec);
+  if (ec) return InvalidArgument("cannot use home directory " + home + ": " + ec.message());
+  std::filesystem::create_directories(path, ec);
+  if (ec) return InvalidArgument("cannot create home directory " + path.string() + ": " + ec.message());
+  if (!std::filesystem::is_directory(path, ec))
+    return InvalidArgument("home " + path.string() + " is not a directory");
+  if (access(path.c_str(), R_OK | W_OK | X_OK) != 0)
+    return InvalidArgument("home directory " + path.string() + " is not readable and writable");
+  chmod(path.c_str(), 0700);
+  return path.string();
+}
+
+template <typename T>
+void Read(const toml::table& t, const char* section, const char* key, T* out) {
+  if (auto v = t[section][key].value<T>()) *out = *v;
+}
+
+Status ApplyToml(const std::string& file, WardConfig& c) {
+  toml::table t;
+  try {
+    t = toml::parse_file(file);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(file + ":" + std::to_string(e.source().begin.line) + ": " +
+                           std::string(e.description()));
+  }
+  Read(t, "model", "default", &c.default_model);
+  std::string mode = AgentModeName(c.run_defaults.mode);
+  Read(t, "run", "mode", &mode);
+  if (mode != "code" && mode != "tools")
+    return InvalidArgument(file + ": [run] mode must be \"code\" or \"tools\", not \"" + mode + "\"");
+  c.run_defaults.mode = mode == "code" ? AgentMode::kCode : AgentMode::kTools;
+  int64_t max_seconds = c.run_defaults.max_wall_ms / 1000;
+  int64_t action_seconds = c.run_defaults.action_timeout_ms / 1000;
+  int64_t cap = static_cast<int64_t>(c.run_defaults.observation_cap_bytes);
+  int64_t timeout_seconds = c.retry.request_timeout_ms / 1000;
+  Read(t, "run", "max_steps", &c.run_defaults.max_steps);
+  Read(t, "run", "max_tokens", &c.run_defaults.max_total_tokens);
+  Read(t, "run", "max_seconds", &max_seconds);
+  Read(t, "run", "action_timeout_seconds", &action_seconds);
+  Read(t, "run", "observation_cap_bytes", &cap);
+  Read(t, "run", "context_tokens", &c.run_defaults.context_budget_tokens);
+  Read(t, "llm", "max_attempts", &c.retry.max_attempts);
+  Read(t, "llm", "timeout_seconds", &timeout_seconds);
+  c.run_defaults.max_wall_ms = max_seconds * 1000;
+  c.run_defaults.action_timeout_ms = action_seconds * 1000;
+  c.run_defaults.observation_cap_bytes = static_cast<size_t>(cap);
+  c.retry.request_timeout_ms = timeout_seconds * 1000;
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string CurrentUserName() {
+  struct passwd* pw = getpwuid(geteuid());
+  if (pw && pw->pw_name) return pw->pw_name;
+  return "uid " + std::to_string(geteuid());
+}
+
+Result<WardConfig> LoadConfig(const std::string& home_flag) {
+  WardConfig c;
+  WARD_ASSIGN_OR_RETURN(c.home, ResolveHome(home_flag));
+  std::string file = c.home + "/ward.toml";
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec)) WARD_RETURN_IF_ERROR(ApplyToml(file, c));
+  if (const char* env = getenv("WARD_MODEL"); env && *env) c.default_model = env;
+  return c;
+}
+
+}  // namespace ward
+
+namespace ward {
+
+Result<std::unique_ptr<Store>> OpenHomeStore(const std::string& home_flag) {
+  WARD_ASSIGN_OR_RETURN(WardConfig config, LoadConfig(home_flag));
+  return OpenSqliteStore(config.home + "/ward.db");
+}
+
+}  // namespace ward

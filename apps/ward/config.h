@@ -1,0 +1,55 @@
+// Configuration for the CLI: $WARD_HOME, ward.toml, and their precedence
+// (command-line flag > environment variable > ward.toml > default).
+//
+// ward.toml (all keys optional):
+//   [model]
+//   default = "openai:gpt-4o"
+//   [run]
+//   mode = "code"              # or "tools"
+//   max_steps = 20
+//   max_tokens = 0             # 0 = unlimited
+//   max_seconds = 0            # wall time per session, 0 = unlimited
+//   action_timeout_seconds = 30
+//   observation_cap_bytes = 16384
+//   context_tokens = 100000
+//   [llm]
+//   max_attempts = 4
+//   timeout_seconds = 120
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "llm/provider.h"
+#include "protocol/op.h"
+#include "util/status.h"
+
+namespace ward {
+
+struct WardConfig {
+  std::string home;  // absolute path of the home directory
+  std::string default_model;
+  StartTaskOp run_defaults;  // task empty
+  RetryPolicy retry;
+};
+
+// `home_flag` empty → $WARD_HOME → ~/.ward. Creates the directory (0700) when
+// missing. InvalidArgument, naming the path, when it is unusable or ward.toml is
+// malformed (with the line).
+Result<WardConfig> LoadConfig(const std::string& home_flag);
+
+// The OS user name of this process ("uid N" when it has none).
+std::string CurrentUserName();
+
+}  // namespace ward
+
+#include <memory>
+
+#include "store/store.h"
+
+namespace ward {
+
+// LoadConfig(home_flag), then opens <home>/ward.db.
+Result<std::unique_ptr<Store>> OpenHomeStore(const std::string& home_flag);
+
+}  // namespace ward

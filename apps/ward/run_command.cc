@@ -1,0 +1,179 @@
+// `ward run` / `ward exec --json`: one agent task, start to finish.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "audit/audit_log.h"
+#include "commands.h"
+#include "config.h"
+#include "core/session.h"
+#include "net/http_client.h"
+#include "printer.h"
+#include "protocol/event_json.h"
+#include "sandbox/guest.h"
+#include "store/event_log.h"
+#include "util/clock.h"
+
+namespace ward {
+namespace {
+
+struct RunFlags {
+  std::string task, model, mode, now, home, workspace, actor;
+  int max_steps = 0;
+  int64_t max_tokens = -1, max_seconds = -1, action_timeout = -1, context_tokens = -1;
+  bool json = false;
+};
+
+void AddRunOptions(CLI::App* cmd, RunFlags& f) {
+  cmd->add_option("task", f.task, "What the agent should do")->required();
+  cmd->add_option("--model", f.model, "provider:model, e.g. openai:gpt-4o, "
+                                      "anthropic:claude-sonnet-4-5, scripted:FILE.jsonl");
+  cmd->add_option("--mode", f.mode, "code (the model writes ```python blocks; default) or tools "
+                                    "(native tool calls run_python/finish)")
+      ->check(CLI::IsMember({"code", "tools"}));
+  cmd->add_option("--max-steps", f.max_steps, "Most model turns before giving up (default 20)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-tokens", f.max_tokens, "Token budget for the session (0 = unlimited)");
+  cmd->add_option("--max-seconds", f.max_seconds, "Wall-time budget in seconds (0 = unlimited)");
+  cmd->add_option("--action-timeout", f.action_timeout,
+                  "Seconds one code action may run before the guest is restarted (default 30)");
+  cmd->add_option("--context-tokens", f.context_tokens,
+                  "Context budget; older observations are elided past it (default 100000)");
+  cmd->add_option("--now", f.now, "ISO 8601 date-time the model is told is now (default: clock)");
+  cmd->add_option("--home", f.home, "ward's home directory (default $WARD_HOME or ~/.ward)");
+  cmd->add_option("--workspace", f.workspace, "Directory the code works in (default: a private "
+                                              "temporary directory)");
+  cmd->add_option("--actor", f.actor, "Who is acting, for the audit log (default: OS user)");
+}
+
+// Merges flags over configuration into the op. Returns a usage error message or "".
+std::string BuildOp(const RunFlags& f, const WardConfig& c, StartTaskOp* op) {
+  *op = c.run_defaults;
+  op->task = f.task;
+  op->model = !f.model.empty() ? f.model : c.default_model;
+  if (op->model.empty())
+    return "no model given: pass --model provider:model, set WARD_MODEL, or set [model] default "
+           "in " + c.home + "/ward.toml";
+  if (!f.mode.empty()) op->mode = f.mode == "tools" ? AgentMode::kTools : AgentMode::kCode;
+  if (f.max_steps > 0) op->max_steps = f.max_steps;
+  if (f.max_tokens >= 0) op->max_total_tokens = f.max_tokens;
+  if (f.max_seconds >= 0) op->max_wall_ms = f.max_seconds * 1000;
+  if (f.action_timeout > 0) op->action_timeout_ms = f.action_timeout * 1000;
+  if (f.context_tokens > 0) op->context_budget_tokens = f.context_tokens;
+  if (!f.now.empty()) {
+    int64_t ms = 0;
+    if (!ParseIso8601(f.now, &ms)) return "--now '" + f.now + "' is not an ISO 8601 date-time";
+    op->now = f.now;
+  }
+  if (!f.workspace.empty()) {
+    std::error_code ec;
+    auto abs = std::filesystem::absolute(f.workspace, ec);
+    if (ec || !std::filesystem::is_directory(abs, ec))
+      return "--workspace " + f.workspace + " is not a directory";
+    op->workspace = abs.string();
+  }
+  op->actor = f.actor.empty() ? CurrentUserName() : f.actor;
+  return "";
+}
+
+int ExitCodeFor(const std::string& status) {
+  if (status == "succeeded") return kExitOk;
+  if (status == "cancelled") return kExitInterrupted;
+  return kExitFailed;
+}
+
+void EmitJsonError(const std::string& message) {
+  std::string escaped;
+  for (char c : message) {
+    if (c == '"' || c == '\\') escaped += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    escaped += c;
+  }
+  printf("{\"type\":\"error\",\"message\":\"%s\"}\n", escaped.c_str());
+  fflush(stdout);
+}
+
+int Run(const RunFlags& flags, CancelToken* cancel) {
+  auto usage_error = [&](const std::string& m) {
+    PrintError(m);
+    if (flags.json) EmitJsonError(m);
+    return kExitUsage;
+  };
+  auto config = LoadConfig(flags.home);
+  if (!config.ok()) return usage_error(config.status().message());
+  StartTaskOp op;
+  if (std::string err = BuildOp(flags, *config, &op); !err.empty()) return usage_error(err);
+  auto guest_dir = FindGuestDir();
+  if (!guest_dir.ok()) return usage_error(guest_dir.status().message());
+
+  auto http = NewHttpClient();
+  ProviderOptions popts;
+  popts.http = http.get();
+  popts.clock = SystemClock::Default();
+  popts.retry = config->retry;
+  popts.getenv = [](const std::string& name) -> std::optional<std::string> {
+    const char* v = getenv(name.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+  auto provider = MakeProvider(op.model, popts);
+  if (!provider.ok()) return usage_error(provider.status().message());
+
+  std::string db = config->home + "/ward.db";
+  auto store = OpenSqliteStore(db);
+  if (!store.ok()) return usage_error(store.status().message());
+  EventLog events(store->get(), SystemClock::Default());
+  EventPrinter printer(stderr, isatty(STDERR_FILENO));
+  if (flags.json) {
+    events.Subscribe([](const Event& e) {
+      printf("%s\n", EventJsonLine(e).c_str());
+      fflush(stdout);
+    });
+  } else {
+    events.Subscribe([&printer](const Event& e) { printer.Print(e); });
+  }
+  AuditLog audit(store->get(), SystemClock::Default(), op.actor);
+  auto launcher = NewProcessLauncher();
+
+  SessionDeps deps;
+  deps.provider = provider->get();
+  deps.launcher = launcher.get();
+  deps.guest_dir = *guest_dir;
+  deps.store = store->get();
+  deps.events = &events;
+  deps.audit = &audit;
+  deps.clock = SystemClock::Default();
+  deps.cancel = cancel;
+  auto outcome = RunSession(op, deps);
+  if (!outcome.ok()) {
+    PrintError("the store failed: " + outcome.status().message());
+    return kExitFailed;
+  }
+  if (!flags.json && outcome->status == "succeeded") printf("%s\n", outcome->answer.c_str());
+  return ExitCodeFor(outcome->status);
+}
+
+}  // namespace
+
+void PrintError(const std::string& message) { fprintf(stderr, "ward: %s\n", message.c_str()); }
+
+void AddRunCommands(CLI::App& app, int* exit_code, CancelToken* cancel) {
+  auto flags = std::make_shared<RunFlags>();
+  auto* run = app.add_subcommand("run", "Run an agent task; progress on stderr, answer on stdout");
+  AddRunOptions(run, *flags);
+  run->callback([=] { *exit_code = Run(*flags, cancel); });
+
+  auto xflags = std::make_shared<RunFlags>();
+  auto* exec = app.add_subcommand(
+      "exec", "Run an agent task for scripts: stdout is JSON Lines, one event per line");
+  AddRunOptions(exec, *xflags);
+  exec->add_flag("--json", xflags->json, "Emit JSON Lines (the default and only format)");
+  exec->callback([=] {
+    xflags->json = true;
+    *exit_code = Run(*xflags, cancel);
+  });
+}
+
+}  // namespace ward

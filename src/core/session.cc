@@ -1,0 +1,324 @@
+#include "core/session.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "core/code_extract.h"
+#include "core/context.h"
+#include "core/observation.h"
+#include "core/prompt.h"
+#include "gate/gate.h"
+#include "util/hash.h"
+
+namespace ward {
+namespace {
+
+constexpr const char* kSucceeded = "succeeded";
+constexpr const char* kFailed = "failed";
+constexpr const char* kCancelled = "cancelled";
+
+class TurnLoop {
+ public:
+  TurnLoop(const StartTaskOp& op, const SessionDeps& deps, std::string id)
+      : op_(op), deps_(deps), id_(std::move(id)) {
+    gate_ = std::make_unique<Gate>(&registry_, deps_.audit, deps_.events);
+  }
+
+  Result<SessionOutcome> Run() {
+    WARD_RETURN_IF_ERROR(Begin());
+    if (!Ended()) Loop();
+    WARD_RETURN_IF_ERROR(store_status_);
+    return outcome_;
+  }
+
+ private:
+  Status Begin();
+  void Loop();
+  void Step(int step);
+  bool CheckBudgets(int step);
+  void HandleCodeReply(int step, const ChatResponse& reply);
+  void HandleToolReply(int step, const ChatResponse& reply);
+  // Runs code in the guest; returns the observation text for the model.
+  std::string RunAction(int step, const std::string& code, const std::string& source);
+  void AddObservation(int step, const std::string& kind, const std::string& text,
+                      bool truncated = false, int64_t elapsed_ms = 0);
+  void End(const std::string& status, const std::string& reason);
+  bool Ended() const { return !outcome_.status.empty(); }
+  void Emit(EventBody body);
+  void Audit(const std::string& kind, const AuditData& data);
+  void FailOnStore(const Status& s);
+  std::string MakeWorkdir();
+
+  const StartTaskOp& op_;
+  const SessionDeps& deps_;
+  std::string id_;
+  BindingRegistry registry_;
+  std::unique_ptr<Gate> gate_;
+  std::unique_ptr<Guest> guest_;
+  std::string finish_answer_;
+  std::vector<ChatMessage> messages_;
+  SessionRecord record_;
+  SessionOutcome outcome_;
+  int64_t started_us_ = 0;
+  std::string temp_workdir_;  // removed at the end when we made it
+  Status store_status_;
+};
+
+void TurnLoop::FailOnStore(const Status& s) {
+  if (!s.ok() && store_status_.ok()) store_status_ = s;
+}
+
+void TurnLoop::Emit(EventBody body) {
+  if (!store_status_.ok()) return;
+  auto e = deps_.events->Emit(id_, std::move(body));
+  if (!e.ok()) FailOnStore(e.status().WithContext("storing an event"));
+}
+
+void TurnLoop::Audit(const std::string& kind, const AuditData& data) {
+  if (!store_status_.ok()) return;
+  auto r = deps_.audit->Record(id_, kind, data);
+  if (!r.ok()) FailOnStore(r.status());
+}
+
+std::string TurnLoop::MakeWorkdir() {
+  if (!op_.workspace.empty()) return op_.workspace;
+  std::error_code ec;
+  auto dir = std::filesystem::temp_directory_path(ec) / ("ward-" + id_);
+  std::filesystem::create_directories(dir, ec);
+  temp_workdir_ = dir.string();
+  return temp_workdir_;
+}
+
+Status TurnLoop::Begin() {
+  started_us_ = deps_.clock->MonotonicMicros();
+  std::string model = deps_.provider->provider() + ":" + deps_.provider->model();
+  record_ = {id_, op_.task, model, AgentModeName(op_.mode), op_.actor, "running",
+             deps_.clock->NowMillis(), deps_.clock->NowMillis()};
+  record_.pid = getpid();
+  WARD_RETURN_IF_ERROR(deps_.store->CreateSession(record_));
+  outcome_.session = id_;
+
+  registry_.Add(MakeFinishBinding(&finish_answer_));
+  if (deps_.extra_bindings)
+    for (const auto& b : *deps_.extra_bindings) registry_.Add(b);
+
+  SessionStartedEvent started{op_.task, model, deps_.provider->scripted(),
+                              AgentModeName(op_.mode), op_.actor, deps_.launcher->name(),
+                              deps_.launcher->isolation_layers(), op_.workspace};
+  Emit(started);
+  AuditData data;
+  data.Set("task", op_.task).Set("model", model).Set("scripted", deps_.provider->scripted());
+  data.Set("mode", AgentModeName(op_.mode)).Set("launcher", deps_.launcher->name());
+  data.SetStrings("isolation", deps_.launcher->isolation_layers());
+  Audit("session_start", data);
+  WARD_RETURN_IF_ERROR(store_status_);
+
+  GuestSpec spec{deps_.guest_dir, deps_.python, MakeWorkdir(), registry_.Infos()};
+  auto guest = deps_.launcher->Launch(spec);
+  if (!guest.ok()) {
+    End(kFailed, "could not start the Python guest: " + guest.status().message());
+    return Status::Ok();
+  }
+  guest_ = std::move(guest).value();
+
+  std::string now = op_.now.empty() ? FormatIso8601(deps_.clock->NowMillis()) : op_.now;
+  messages_.push_back({ChatRole::kSystem, BuildSystemPrompt(op_.mode, registry_.Infos(), now)});
+  messages_.push_back({ChatRole::kUser, BuildTaskMessage(op_.task)});
+  return Status::Ok();
+}
+
+void TurnLoop::Loop() {
+  for (int step = 1; !Ended(); ++step) {
+    if (!CheckBudgets(step)) return;
+    outcome_.steps = step;
+    Step(step);
+    if (!store_status_.ok()) return;
+  }
+}
+
+bool TurnLoop::CheckBudgets(int step) {
+  if (deps_.cancel && deps_.cancel->cancelled()) {
+    End(kCancelled, "interrupted by the user");
+  } else if (step > op_.max_steps) {
+    End(kFailed, "step budget exhausted: " + std::to_string(op_.max_steps) +
+                     " steps without finish()");
+  } else if (op_.max_total_tokens > 0 && outcome_.usage.total() >= op_.max_total_tokens) {
+    End(kFailed, "token budget exhausted: used " + std::to_string(outcome_.usage.total()) +
+                     " of " + std::to_string(op_.max_total_tokens) + " tokens");
+  } else if (op_.max_wall_ms > 0 &&
+             (deps_.clock->MonotonicMicros() - started_us_) / 1000 >= op_.max_wall_ms) {
+    End(kFailed, "time budget exhausted: " + std::to_string(op_.max_wall_ms / 1000) + " s");
+  }
+  return !Ended();
+}
+
+void TurnLoop::Step(int step) {
+  ElisionResult fit = FitContext(messages_, op_.context_budget_tokens);
+  if (fit.elided > 0)
+    Emit(ContextElidedEvent{fit.elided, fit.tokens_before, fit.tokens_after});
+
+  ChatRequest request{messages_};
+  if (op_.mode == AgentMode::kTools) {
+    request.tools = {
+        {"run_python", "Run Python code in the session's persistent environment.",
+         R"({"type":"object","properties":{"code":{"type":"string"}},"required":["code"]})"},
+        {"finish", "End the task and report the answer to the user.",
+         R"({"type":"object","properties":{"answer":{"type":"string"}},"required":["answer"]})"}};
+  }
+  int64_t t0 = deps_.clock->MonotonicMicros();
+  auto reply = deps_.provider->Complete(request, deps_.cancel);
+  int64_t latency_ms = (deps_.clock->MonotonicMicros() - t0) / 1000;
+  AuditData call;
+  call.Set("step", step).Set("provider", deps_.provider->provider());
+  call.Set("model", deps_.provider->model()).Set("ok", reply.ok());
+  if (!reply.ok()) {
+    call.Set("error", reply.status().message());
+    Audit("model_call", call);
+    bool cancelled = reply.status().code() == StatusCode::kCancelled;
+    End(cancelled ? kCancelled : kFailed,
+        cancelled ? "interrupted by the user" : "model call failed: " + reply.status().message());
+    return;
+  }
+  call.Set("input_tokens", reply->usage.input_tokens);
+  call.Set("output_tokens", reply->usage.output_tokens);
+  call.Set("attempts", reply->attempts).Set("request_sha256", reply->request_sha256);
+  call.Set("response_sha256", reply->response_sha256);
+  Audit("model_call", call);
+  outcome_.usage.input_tokens += reply->usage.input_tokens;
+  outcome_.usage.output_tokens += reply->usage.output_tokens;
+
+  ModelTurnEvent turn{step, reply->content, {}, reply->usage.input_tokens,
+                      reply->usage.output_tokens, reply->attempts, latency_ms};
+  for (const auto& c : reply->tool_calls) turn.tool_calls.push_back({c.id, c.name, c.arguments_json});
+  Emit(turn);
+  messages_.push_back({ChatRole::kAssistant, reply->content, reply->tool_calls});
+  if (op_.mode == AgentMode::kCode) {
+    HandleCodeReply(step, *reply);
+  } else {
+    HandleToolReply(step, *reply);
+  }
+}
+
+void TurnLoop::HandleCodeReply(int step, const ChatResponse& reply) {
+  auto code = ExtractPythonCode(reply.content);
+  if (!code) {
+    std::string text = NoActionCorrection(AgentMode::kCode);
+    AddObservation(step, "correction", text);
+    messages_.push_back({ChatRole::kUser, text});
+    return;
+  }
+  std::string observation = RunAction(step, *code, "code_block");
+  if (!Ended()) messages_.push_back({ChatRole::kUser, "Observation:\n" + observation});
+}
+
+void TurnLoop::HandleToolReply(int step, const ChatResponse& reply) {
+  if (reply.tool_calls.empty()) {
+    std::string text = NoActionCorrection(AgentMode::kTools);
+    AddObservation(step, "correction", text);
+    messages_.push_back({ChatRole::kUser, text});
+    return;
+  }
+  for (const auto& call : reply.tool_calls) {
+    std::string result;
+    if (call.name == "finish") {
+      auto answer = ToolCallArgumentText(call, "answer");
+      if (answer.ok()) {
+        finish_answer_ = *answer;
+        End(kSucceeded, "");
+        return;
+      }
+      result = "finish: " + answer.status().message();
+      AddObservation(step, "error", result);
+    } else if (call.name == "run_python") {
+      auto code = ToolCallStringArgument(call, "code");
+      if (code.ok()) {
+        result = RunAction(step, *code, "tool_call");
+      } else {
+        result = "run_python: " + code.status().message();
+        AddObservation(step, "error", result);
+      }
+    } else {
+      result = "There is no tool named '" + call.name + "'. Use run_python or finish.";
+      AddObservation(step, "error", result);
+    }
+    if (Ended()) return;
+    ChatMessage tool{ChatRole::kTool, result};
+    tool.tool_call_id = call.id;
+    tool.tool_name = call.name;
+    messages_.push_back(std::move(tool));
+  }
+}
+
+std::string TurnLoop::RunAction(int step, const std::string& code, const std::string& source) {
+  Emit(ActionProposedEvent{step, code, source});
+  AuditData data;
+  data.Set("step", step).Set("code", code).Set("code_sha256", Sha256Hex(code));
+  Audit("code_action", data);
+  if (!store_status_.ok()) return "";
+
+  BindingContext context{id_, step};
+  GuestCallHandler handler = [&](const GuestCall& call) { return gate_->Dispatch(context, call); };
+  auto outcome = guest_->Execute(code, op_.action_timeout_ms, handler, deps_.cancel);
+  if (!outcome.ok()) {
+    End(kFailed, "the Python guest is not usable: " + outcome.status().message());
+    return "";
+  }
+  Observation obs = FormatObservation(*outcome, op_.action_timeout_ms, op_.observation_cap_bytes);
+  AddObservation(step, obs.kind, obs.text, obs.truncated, outcome->elapsed_us / 1000);
+  if (outcome->failure == GuestFailure::kCancelled) {
+    End(kCancelled, "interrupted by the user");
+  } else if (outcome->finished) {
+    End(kSucceeded, "");
+  } else if (outcome->failure != GuestFailure::kNone) {
+    Status restarted = guest_->Restart();
+    AuditData failure;
+    failure.Set("step", step).Set("failure", obs.kind).Set("detail", outcome->failure_detail);
+    failure.Set("restarted", restarted.ok());
+    Audit("guest_failure", failure);
+    if (!restarted.ok()) End(kFailed, "the Python guest could not be restarted: " + restarted.message());
+  }
+  return obs.text;
+}
+
+void TurnLoop::AddObservation(int step, const std::string& kind, const std::string& text,
+                              bool truncated, int64_t elapsed_ms) {
+  Emit(ObservationEvent{step, kind, text, truncated, elapsed_ms});
+}
+
+void TurnLoop::End(const std::string& status, const std::string& reason) {
+  outcome_.status = status;
+  outcome_.reason = reason;
+  outcome_.answer = status == kSucceeded ? finish_answer_ : "";
+  guest_.reset();
+  if (!temp_workdir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(temp_workdir_, ec);
+  }
+  Emit(FinishedEvent{status, outcome_.answer, reason, outcome_.steps,
+                     outcome_.usage.input_tokens, outcome_.usage.output_tokens});
+  AuditData data;
+  data.Set("status", status).Set("reason", reason).Set("answer_sha256", Sha256Hex(outcome_.answer));
+  data.Set("input_tokens", outcome_.usage.input_tokens);
+  data.Set("output_tokens", outcome_.usage.output_tokens);
+  Audit("session_end", data);
+  record_.status = status;
+  record_.answer = outcome_.answer;
+  record_.reason = reason;
+  record_.steps = outcome_.steps;
+  record_.input_tokens = outcome_.usage.input_tokens;
+  record_.output_tokens = outcome_.usage.output_tokens;
+  record_.updated_ms = deps_.clock->NowMillis();
+  record_.pid = 0;
+  FailOnStore(deps_.store->UpdateSession(record_));
+}
+
+}  // namespace
+
+Result<SessionOutcome> RunSession(const StartTaskOp& op, const SessionDeps& deps,
+                                  const std::string& session_id) {
+  TurnLoop loop(op, deps, session_id.empty() ? NewId("s") : session_id);
+  return loop.Run();
+}
+
+}  // namespace ward

@@ -1,0 +1,189 @@
+// RunSession against a real guest process and a real SQLite store, with a fake
+// model (a test double replaying scripted replies) in place of a provider.
+#include "core/session.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <deque>
+#include <filesystem>
+#include <functional>
+
+#include "store/event_log.h"
+
+namespace ward {
+namespace {
+
+class FakeModel : public LlmProvider {
+ public:
+  std::function<Result<ChatResponse>(const ChatRequest&)> next;
+  std::vector<ChatRequest> requests;
+  std::string provider() const override { return "fake"; }
+  std::string model() const override { return "test"; }
+  Result<ChatResponse> Complete(const ChatRequest& r, const CancelToken*) override {
+    requests.push_back(r);
+    return next(r);
+  }
+};
+
+ChatResponse Reply(const std::string& content, int64_t tokens = 10) {
+  ChatResponse r;
+  r.content = content;
+  r.usage = {tokens, tokens};
+  return r;
+}
+
+class SessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("ward_session_test_" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+    store_ = std::move(OpenSqliteStore((dir_ / "ward.db").string())).value();
+    events_ = std::make_unique<EventLog>(store_.get(), SystemClock::Default());
+    audit_ = std::make_unique<AuditLog>(store_.get(), SystemClock::Default(), "tester");
+    deps_.provider = &model_;
+    deps_.launcher = launcher_.get();
+    deps_.guest_dir = std::string(getenv("WARD_BUILD_DIR") ? getenv("WARD_BUILD_DIR") : ".") + "/guest";
+    deps_.store = store_.get();
+    deps_.events = events_.get();
+    deps_.audit = audit_.get();
+    deps_.clock = SystemClock::Default();
+    deps_.cancel = &cancel_;
+    op_.task = "compute";
+    op_.actor = "tester";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void Script(std::vector<std::string> replies) {
+    auto queue = std::make_shared<std::deque<std::string>>(replies.begin(), replies.end());
+    model_.next = [queue](const ChatRequest&) -> Result<ChatResponse> {
+      if (queue->empty()) return Unavailable("script exhausted");
+      std::string r = queue->front();
+      queue->pop_front();
+      return Reply(r);
+    };
+  }
+
+  std::vector<std::string> EventTypes(const std::string& session) {
+    std::vector<std::string> out;
+    for (const auto& e : *store_->ListEvents(session, 0, 0)) out.push_back(e.type);
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<EventLog> events_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<GuestLauncher> launcher_ = NewProcessLauncher();
+  FakeModel model_;
+  CancelToken cancel_;
+  SessionDeps deps_;
+  StartTaskOp op_;
+};
+
+TEST_F(SessionTest, SecondReplySeesTheFirstObservation) {
+  model_.next = [](const ChatRequest& r) -> Result<ChatResponse> {
+    if (r.messages.size() == 2) return Reply("```python\nsecret = 6 * 7\nprint(secret)\n```");
+    const std::string& last = r.messages.back().content;
+    if (last.find("42") == std::string::npos) return Reply("I did not see 42");
+    return Reply("```python\nfinish(f'the answer is {secret}')\n```");
+  };
+  auto out = RunSession(op_, deps_);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->status, "succeeded");
+  EXPECT_EQ(out->answer, "the answer is 42");
+  EXPECT_EQ(out->steps, 2);
+  EXPECT_EQ(out->usage.total(), 40);
+  auto types = EventTypes(out->session);
+  EXPECT_EQ(types.front(), "session_started");
+  EXPECT_EQ(types.back(), "finished");
+  auto rec = store_->GetSession(out->session);
+  EXPECT_EQ(rec->status, "succeeded");
+  EXPECT_EQ(rec->answer, "the answer is 42");
+  // The system prompt documents finish().
+  EXPECT_NE(model_.requests[0].messages[0].content.find("finish(answer)"), std::string::npos);
+}
+
+TEST_F(SessionTest, ReplyWithoutCodeGetsACorrectionAndCountsAsAStep) {
+  Script({"I think the answer is 4.", "```python\nfinish(4)\n```"});
+  auto out = RunSession(op_, deps_);
+  EXPECT_EQ(out->status, "succeeded");
+  EXPECT_EQ(out->answer, "4");
+  EXPECT_EQ(out->steps, 2);
+  EXPECT_NE(model_.requests[1].messages.back().content.find("no ```python"), std::string::npos);
+}
+
+TEST_F(SessionTest, StepBudgetEndsTheSessionAsFailed) {
+  op_.max_steps = 3;
+  model_.next = [](const ChatRequest&) -> Result<ChatResponse> {
+    return Reply("```python\nprint('again')\n```");
+  };
+  auto out = RunSession(op_, deps_);
+  EXPECT_EQ(out->status, "failed");
+  EXPECT_NE(out->reason.find("step budget exhausted: 3"), std::string::npos) << out->reason;
+  EXPECT_EQ(model_.requests.size(), 3u);
+}
+
+TEST_F(SessionTest, TokenBudgetEndsTheSession) {
+  op_.max_total_tokens = 50;
+  model_.next = [](const ChatRequest&) -> Result<ChatResponse> {
+    return Reply("```python\nprint(1)\n```", 15);
+  };
+  auto out = RunSession(op_, deps_);
+  EXPECT_EQ(out->status, "failed");
+  EXPECT_NE(out->reason.find("token budget"), std::string::npos);
+  EXPECT_EQ(model_.requests.size(), 2u);  // 30, 60 tokens
+}
+
+TEST_F(SessionTest, TimeoutRestartsTheGuestAndTellsTheModel) {
+  op_.action_timeout_ms = 300;
+  Script({"```python\nx = 1\nwhile True: pass\n```", "```python\nfinish('x' in globals())\n```"});
+  auto out = RunSession(op_, deps_);
+  EXPECT_EQ(out->status, "succeeded");
+  EXPECT_EQ(out->answer, "false");
+  EXPECT_NE(model_.requests[1].messages.back().content.find("restarted"), std::string::npos);
+}
+
+TEST_F(SessionTest, ModelFailureFailsTheSessionAndTheAuditStillVerifies) {
+  model_.next = [](const ChatRequest&) -> Result<ChatResponse> {
+    return Unavailable("openai: HTTP 500: boom");
+  };
+  auto out = RunSession(op_, deps_);
+  EXPECT_EQ(out->status, "failed");
+  EXPECT_NE(out->reason.find("HTTP 500"), std::string::npos);
+  auto v = VerifyAuditChain(store_.get());
+  EXPECT_TRUE(v->ok);
+  EXPECT_GE(v->entries, 3);  // start, model call, end
+}
+
+TEST_F(SessionTest, CancelBeforeAStepEndsCancelled) {
+  cancel_.Cancel();
+  Script({"```python\nfinish(1)\n```"});
+  auto out = RunSession(op_, deps_);
+  EXPECT_EQ(out->status, "cancelled");
+  EXPECT_TRUE(model_.requests.empty());
+}
+
+TEST_F(SessionTest, ToolsModeRunsPythonAndFinishes) {
+  op_.mode = AgentMode::kTools;
+  int turn = 0;
+  model_.next = [&turn](const ChatRequest& r) -> Result<ChatResponse> {
+    ChatResponse c;
+    if (turn++ == 0) {
+      c.tool_calls = {{"call_1", "run_python", R"j({"code": "print(2 + 2)"})j"}};
+    } else {
+      EXPECT_EQ(r.messages.back().role, ChatRole::kTool);
+      EXPECT_EQ(r.messages.back().tool_call_id, "call_1");
+      EXPECT_EQ(r.messages.back().content, "4\n");
+      c.tool_calls = {{"call_2", "finish", R"({"answer": "four"})"}};
+    }
+    return c;
+  };
+  auto out = RunSession(op_, deps_);
+  EXPECT_EQ(out->status, "succeeded");
+  EXPECT_EQ(out->answer, "four");
+  EXPECT_EQ(model_.requests[0].tools.size(), 2u);
+}
+
+}  // namespace
+}  // namespace ward

@@ -1,0 +1,51 @@
+#include "gate/binding.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ward {
+
+Status BindingRegistry::Add(Binding binding) {
+  std::string last = binding.name.substr(binding.name.rfind('.') + 1);
+  if (binding.signature.rfind(last + "(", 0) != 0 || binding.signature.back() != ')')
+    return InvalidArgument("binding " + binding.name + " has a malformed signature '" +
+                           binding.signature + "'");
+  if (!binding.handler) return InvalidArgument("binding " + binding.name + " has no handler");
+  std::string name = binding.name;
+  if (!bindings_.emplace(name, std::move(binding)).second)
+    return InvalidArgument("binding " + name + " is registered twice");
+  return Status::Ok();
+}
+
+const Binding* BindingRegistry::Find(const std::string& name) const {
+  auto it = bindings_.find(name);
+  return it == bindings_.end() ? nullptr : &it->second;
+}
+
+std::vector<BindingInfo> BindingRegistry::Infos() const {
+  std::vector<BindingInfo> out;
+  for (const auto& [name, b] : bindings_) out.push_back({b.name, b.signature, b.doc});
+  return out;
+}
+
+Binding MakeFinishBinding(std::string* answer_out) {
+  Binding b;
+  b.name = "finish";
+  b.signature = "finish(answer)";
+  b.doc =
+      "End the task and report `answer` to the user (a string, or any JSON value). "
+      "Code after finish() in the same action does not run.";
+  b.operation = "control";
+  b.handler = [answer_out](const BindingContext&, const std::string& args_json) {
+    auto args = nlohmann::json::parse(args_json, nullptr, false);
+    if (args.is_discarded() || !args.is_object() || !args.contains("answer"))
+      return GuestCallReply{false, "", "TypeError", "finish() needs an answer"};
+    const auto& answer = args["answer"];
+    *answer_out = answer.is_string() ? answer.get<std::string>()
+                                     : answer.dump(-1, ' ', false,
+                                                   nlohmann::json::error_handler_t::replace);
+    return GuestCallReply{true, "null"};
+  };
+  return b;
+}
+
+}  // namespace ward

@@ -1,0 +1,51 @@
+// Bindings: the functions guest code may call to act on the world (finish, and
+// later fhir.*, sql.*, http.*, ...). A registry lists them — the guest is built
+// from it and the system prompt documents it — and the Gate is the one dispatch
+// point every call from the guest passes through. Registry: not thread-safe
+// (filled before a session starts, read-only after).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sandbox/guest.h"
+
+namespace ward {
+
+struct BindingContext {
+  std::string session;
+  int step = 0;
+};
+
+// What a binding does with a call: gets the bound arguments as a JSON object
+// text, returns the value (JSON text) or a typed error for the guest to raise.
+using BindingHandler =
+    std::function<GuestCallReply(const BindingContext& context, const std::string& args_json)>;
+
+struct Binding {
+  std::string name;       // "finish", "fhir.search", ...
+  std::string signature;  // Python signature, e.g. "finish(answer)"
+  std::string doc;        // docstring, shown to the model
+  std::string operation;  // "control", "read", "write", "delete"
+  BindingHandler handler;
+};
+
+class BindingRegistry {
+ public:
+  // InvalidArgument on a duplicate name or a signature that does not start with
+  // the binding's last name component followed by "(".
+  Status Add(Binding binding);
+  const Binding* Find(const std::string& name) const;
+  std::vector<BindingInfo> Infos() const;  // in name order
+
+ private:
+  std::map<std::string, Binding> bindings_;
+};
+
+// finish(answer): ends the task. The answer (a string as-is, any other JSON value
+// as compact JSON text) is stored in *answer_out, which must outlive the registry.
+Binding MakeFinishBinding(std::string* answer_out);
+
+}  // namespace ward
