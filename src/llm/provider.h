@@ -24,7 +24,7 @@ namespace ward {
 class HttpClient;
 
 struct ToolCall {
-  std::string id;              // provider's id, echoed back with the tool result
+  std::string id;  // provider's id, echoed back with the tool result
   std::string name;
   std::string arguments_json;  // a JSON object as text, exactly as the model produced it
 };
@@ -58,20 +58,20 @@ struct ChatRequest {
 };
 
 struct ChatResponse {
-  std::string content;               // assistant text (may be empty with tool calls)
+  std::string content;  // assistant text (may be empty with tool calls)
   std::vector<ToolCall> tool_calls;
   Usage usage;
-  std::string stop_reason;           // provider's own word: "stop", "tool_calls", "end_turn", ...
-  std::string request_sha256;        // of the exact request body sent (last attempt)
-  std::string response_sha256;       // of the exact response body received
+  std::string stop_reason;      // provider's own word: "stop", "tool_calls", "end_turn", ...
+  std::string request_sha256;   // of the exact request body sent (last attempt)
+  std::string response_sha256;  // of the exact response body received
   int attempts = 1;
 };
 
 struct RetryPolicy {
-  int max_attempts = 4;                 // total tries, first included
-  int64_t initial_backoff_ms = 500;     // doubled each retry, with full jitter
-  int64_t max_backoff_ms = 20'000;      // cap on one wait (also on Retry-After)
-  int64_t request_timeout_ms = 120'000; // read timeout of one attempt
+  int max_attempts = 4;                  // total tries, first included
+  int64_t initial_backoff_ms = 500;      // doubled each retry, with full jitter
+  int64_t max_backoff_ms = 20'000;       // cap on one wait (also on Retry-After)
+  int64_t request_timeout_ms = 120'000;  // read timeout of one attempt
   int64_t connect_timeout_ms = 10'000;
 };
 
@@ -91,7 +91,7 @@ struct ProviderOptions {
   RetryPolicy retry;
   // Environment lookup (OPENAI_API_KEY, ...); injected so tests control it.
   std::function<std::optional<std::string>(const std::string&)> getenv;
-  uint64_t jitter_seed = 0;    // 0 = random
+  uint64_t jitter_seed = 0;  // 0 = random
 };
 
 // The providers MakeProvider knows, for error messages: {"openai", "anthropic", "scripted"}.
