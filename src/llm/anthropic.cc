@@ -92,6 +92,7 @@ struct Block {
 class AnthropicDecoder : public StreamDecoder {
  public:
   Status OnEvent(const SseEvent& event) override {
+    if (!IsValidUtf8(event.data)) return InvalidArgument("model reply is not valid UTF-8");
     json data = json::parse(event.data, nullptr, false);
     if (data.is_discarded() || !data.is_object()) {
       return InvalidArgument("stream event is not a JSON object: " + Excerpt(event.data));

@@ -89,6 +89,7 @@ class OpenAiDecoder : public StreamDecoder {
       done_ = true;
       return Status::Ok();
     }
+    if (!IsValidUtf8(event.data)) return InvalidArgument("model reply is not valid UTF-8");
     json chunk = json::parse(event.data, nullptr, false);
     if (chunk.is_discarded() || !chunk.is_object()) {
       return InvalidArgument("stream event is not a JSON object: " + Excerpt(event.data));

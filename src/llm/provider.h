@@ -86,7 +86,7 @@ class LlmProvider {
 };
 
 struct ProviderOptions {
-  HttpClient* http = nullptr;  // required for network providers; not owned
+  HttpClient* http = nullptr;  // not owned; null = the provider makes its own NewHttpClient()
   Clock* clock = nullptr;      // for backoff sleeps; not owned; null = system clock
   RetryPolicy retry;
   // Environment lookup (OPENAI_API_KEY, ...); injected so tests control it.

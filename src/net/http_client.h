@@ -14,6 +14,10 @@
 // Unavailable or DeadlineExceeded; a cancelled token returns Cancelled promptly,
 // also while waiting for a response. Any HTTP status is a successful Send().
 // Thread-safety: Send() may be called concurrently from several threads.
+//
+// Process requirement: SIGPIPE must be ignored by the program (apps/ward/main.cc
+// does it); cpp-httplib writes to sockets without MSG_NOSIGNAL, so a peer that
+// hangs up mid-write would otherwise kill the process.
 #pragma once
 
 #include <cstdint>

@@ -11,6 +11,18 @@
 // byte positions (inside UTF-8 characters, between CR and LF) to exercise parsers.
 // Every request is recorded (path, headers, body).
 //
+// Constructing one ignores SIGPIPE in the (test) process.
+//
+// Example:
+//   ward::testing::FakeLlmServer server;
+//   server.Push(ward::testing::HttpErrorReply(429, R"({"error":"slow down"})", "1"));
+//   server.Push(ward::testing::ToolCallReply("run_python", R"({"code":"print(6*7)"})"));
+//   server.Push([](const ward::testing::RecordedRequest& req) {  // sees the observation
+//     return ward::testing::TextReply(req.body.find("42") != std::string::npos ? "ok" : "no");
+//   });
+//   // run: OPENAI_BASE_URL=server.openai_base_url() OPENAI_API_KEY=x ward run --model openai:m …
+//   EXPECT_EQ(server.requests().size(), 3u);
+//
 // Thread-safety: every public method may be called from any thread while the server
 // runs. The destructor releases held replies and stops the server.
 #pragma once
@@ -43,7 +55,8 @@ struct FakeReply {
   // events (no finish_reason/[DONE], no message_stop).
   bool truncate = false;
   // Send the response headers, then wait (sending nothing but SSE comments) until
-  // Release() is called or the client goes away; then stream the reply.
+  // Release() is called or the client goes away; then stream the reply. Only for
+  // http_status 200.
   bool hold = false;
   // Anthropic only: send an `error` event of this type (e.g. "overloaded_error")
   // instead of the reply.
@@ -79,7 +92,7 @@ class FakeLlmServer {
   void Push(FakeReply reply);
   void Push(Responder responder);  // computed from the request when its turn comes
 
-  // Lets every held reply (current and future) proceed.
+  // Lets the held replies of requests that arrived before this call proceed.
   void Release();
   // Blocks until `count` requests have arrived or `timeout_ms` passed; true if they did.
   bool WaitForRequests(size_t count, int64_t timeout_ms = 10'000) const;
