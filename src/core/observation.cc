@@ -57,8 +57,9 @@ Observation FormatObservation(const ActionOutcome& o, int64_t timeout_ms, size_t
   section("[stderr]\n", o.stderr_text);
   if (o.has_value) section("[value] ", o.value_repr);
   section("[error]\n", o.error);
-  if (text.empty()) text = "(the code ran and printed nothing)";
-  obs.kind = o.error.empty() ? "result" : "error";
+  if (text.empty())
+    text = o.finished ? "(finish() was called: the task is complete)" : "(the code ran and printed nothing)";
+  obs.kind = !o.error.empty() ? "error" : o.finished ? "finished" : "result";
   obs.text = CapText(text, cap, &obs.truncated);
   return obs;
 }

@@ -9,7 +9,7 @@
 namespace ward {
 
 struct Observation {
-  std::string kind;  // "result", "error", "timeout", "guest_failed", "cancelled"
+  std::string kind;  // "result", "finished", "error", "timeout", "guest_failed", "cancelled"
   std::string text;
   bool truncated = false;
 };

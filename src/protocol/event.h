@@ -54,7 +54,7 @@ struct BindingCallEvent {
 
 struct ObservationEvent {
   int step = 0;
-  std::string kind;  // "result", "error", "timeout", "guest_failed", "correction"
+  std::string kind;  // "result", "finished", "error", "timeout", "guest_failed", "correction"
   std::string text;
   bool truncated = false;
   int64_t elapsed_ms = 0;
