@@ -192,3 +192,35 @@ TEST_F(RunTest, ExecJsonEmitsOneEventPerLineEndingWithFinished) {
 
 }  // namespace
 }  // namespace ward::testing
+
+namespace ward::testing {
+namespace {
+
+TEST_F(RunTest, TranscriptReplyThatIsNotUtf8IsRefusedWithFileAndLine) {
+  // (Streamed replies with invalid UTF-8 are covered by the provider unit tests; the
+  // fake server cannot emit them because it builds its JSON with a strict encoder.)
+  std::string path = (home_ / "bad_utf8.jsonl").string();
+  std::ofstream(path) << "{\"content\": \"```python\\nprint('\xff\xfe')\\n```\"}\n";
+  auto r = RunWard({"run", "--model", "scripted:" + path, "anything"}, env_);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(path + ":1"), std::string::npos) << r.err;
+  EXPECT_EQ(RunWard({"audit", "verify"}, env_).exit_code, 0);
+}
+
+TEST_F(RunTest, ToolArgumentsThatAreNotJsonGoBackToTheModel) {
+  server_.Push(ToolCallReply("run_python", "{\"code\": print(1)"));
+  server_.Push([](const RecordedRequest& r) {
+    json body = json::parse(r.body);
+    const json& last = body["messages"].back();
+    if (last["role"] != "tool") return TextReply("expected a tool result");
+    return ToolCallReply("finish", R"({"answer": "recovered"})");
+  });
+  auto r = RunWard({"run", "--mode", "tools", "--model", "openai:gpt-test", "x"}, env_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "recovered\n");
+  std::string second = server_.requests()[1].body;
+  EXPECT_NE(second.find("JSON"), std::string::npos) << second;
+}
+
+}  // namespace
+}  // namespace ward::testing
