@@ -66,6 +66,14 @@ Status ApplyToml(const std::string& file, WardConfig& c) {
   Read(t, "run", "context_tokens", &c.run_defaults.context_budget_tokens);
   Read(t, "llm", "max_attempts", &c.retry.max_attempts);
   Read(t, "llm", "timeout_seconds", &timeout_seconds);
+  if (auto v = t["connectors"]["fhir"]["base_url"].value<std::string>()) c.fhir_base_url = *v;
+  if (auto v = t["connectors"]["fhir"]["auth"].value<std::string>()) c.fhir_auth = *v;
+  if (auto v = t["connectors"]["fhir"]["token_env"].value<std::string>()) c.fhir_token_env = *v;
+  if (c.fhir_auth != "none" && c.fhir_auth != "bearer")
+    return InvalidArgument(file + ": [connectors.fhir] auth must be \"none\" or \"bearer\"");
+  if (c.fhir_auth == "bearer" && c.fhir_token_env.empty())
+    return InvalidArgument(file + ": [connectors.fhir] auth = \"bearer\" needs token_env, the "
+                           "name of the variable that holds the token");
   c.run_defaults.max_wall_ms = max_seconds * 1000;
   c.run_defaults.action_timeout_ms = action_seconds * 1000;
   c.run_defaults.observation_cap_bytes = static_cast<size_t>(cap);
@@ -88,6 +96,7 @@ Result<WardConfig> LoadConfig(const std::string& home_flag) {
   std::error_code ec;
   if (std::filesystem::exists(file, ec)) WARD_RETURN_IF_ERROR(ApplyToml(file, c));
   if (const char* env = getenv("WARD_MODEL"); env && *env) c.default_model = env;
+  if (const char* env = getenv("WARD_FHIR_URL"); env && *env) c.fhir_base_url = env;
   return c;
 }
 

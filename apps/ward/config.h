@@ -15,6 +15,10 @@
 //   [llm]
 //   max_attempts = 4
 //   timeout_seconds = 120
+//   [connectors.fhir]
+//   base_url = "http://127.0.0.1:8080/fhir"   # or WARD_FHIR_URL, or --fhir-url
+//   auth = "none"                              # or "bearer"
+//   token_env = "FHIR_TOKEN"                   # the variable holding the bearer token
 #pragma once
 
 #include <optional>
@@ -31,6 +35,9 @@ struct WardConfig {
   std::string default_model;
   StartTaskOp run_defaults;  // task empty
   RetryPolicy retry;
+  std::string fhir_base_url;   // empty: no fhir bindings
+  std::string fhir_auth = "none";
+  std::string fhir_token_env;  // with auth = "bearer"
 };
 
 // `home_flag` empty → $WARD_HOME → ~/.ward. Creates the directory (0700) when

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "audit/audit_log.h"
+#include "connectors/fhir/fhir_bindings.h"
 #include "commands.h"
 #include "config.h"
 #include "core/session.h"
@@ -20,7 +21,7 @@ namespace ward {
 namespace {
 
 struct RunFlags {
-  std::string task, model, mode, now, home, workspace, actor;
+  std::string task, model, mode, now, home, workspace, actor, fhir_url;
   int max_steps = 0;
   int64_t max_tokens = -1, max_seconds = -1, action_timeout = -1, context_tokens = -1;
   bool json = false;
@@ -46,6 +47,9 @@ void AddRunOptions(CLI::App* cmd, RunFlags& f) {
   cmd->add_option("--workspace", f.workspace, "Directory the code works in (default: a private "
                                               "temporary directory)");
   cmd->add_option("--actor", f.actor, "Who is acting, for the audit log (default: OS user)");
+  cmd->add_option("--fhir-url", f.fhir_url,
+                  "FHIR R4 server base URL for the fhir.* bindings (default: WARD_FHIR_URL or "
+                  "[connectors.fhir] base_url)");
 }
 
 // Merges flags over configuration into the op. Returns a usage error message or "".
@@ -76,6 +80,22 @@ std::string BuildOp(const RunFlags& f, const WardConfig& c, StartTaskOp* op) {
   }
   op->actor = f.actor.empty() ? CurrentUserName() : f.actor;
   return "";
+}
+
+Result<std::unique_ptr<FhirClient>> MakeFhirClient(const WardConfig& c, const std::string& url,
+                                                   HttpClient* http) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+    return InvalidArgument("FHIR base URL '" + url + "' must start with http:// or https://");
+  FhirConnectorConfig fc;
+  fc.base_url = url;
+  if (c.fhir_auth == "bearer") {
+    const char* token = getenv(c.fhir_token_env.c_str());
+    if (!token || !*token)
+      return InvalidArgument("[connectors.fhir] auth = \"bearer\" but " + c.fhir_token_env +
+                             " is not set");
+    fc.bearer_token = token;
+  }
+  return std::make_unique<FhirClient>(fc, http);
 }
 
 int ExitCodeFor(const std::string& status) {
@@ -137,6 +157,16 @@ int Run(const RunFlags& flags, CancelToken* cancel) {
   AuditLog audit(store->get(), SystemClock::Default(), op.actor);
   auto launcher = NewProcessLauncher();
 
+  std::unique_ptr<FhirClient> fhir;
+  std::vector<Binding> bindings;
+  std::string fhir_url = flags.fhir_url.empty() ? config->fhir_base_url : flags.fhir_url;
+  if (!fhir_url.empty()) {
+    auto client = MakeFhirClient(*config, fhir_url, http.get());
+    if (!client.ok()) return usage_error(client.status().message());
+    fhir = std::move(client).value();
+    bindings = MakeFhirBindings(fhir.get());
+  }
+
   SessionDeps deps;
   deps.provider = provider->get();
   deps.launcher = launcher.get();
@@ -146,6 +176,7 @@ int Run(const RunFlags& flags, CancelToken* cancel) {
   deps.audit = &audit;
   deps.clock = SystemClock::Default();
   deps.cancel = cancel;
+  deps.extra_bindings = &bindings;
   auto outcome = RunSession(op, deps);
   if (!outcome.ok()) {
     PrintError("the store failed: " + outcome.status().message());

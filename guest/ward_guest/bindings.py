@@ -6,6 +6,7 @@ generated; calling it sends the bound arguments to the host and returns the host
 result, or raises the error the host reports (PermissionDenied when the gate says no).
 """
 import json
+import sys
 import types
 
 
@@ -17,12 +18,17 @@ class BindingError(Exception):
     """A binding call failed on the host side; the message says why."""
 
 
+class FhirError(BindingError):
+    """A FHIR server answered with an error; the message carries its OperationOutcome."""
+
+
 class Finished(BaseException):
     """Raised by finish() to end the current action; not catchable by `except Exception`."""
 
 
 ERROR_TYPES = {
     "PermissionDenied": PermissionDenied,
+    "FhirError": FhirError,
     "ValueError": ValueError,
     "TypeError": TypeError,
     "KeyError": KeyError,
@@ -50,6 +56,8 @@ def make_caller(channel):
         reply = channel.receive()
         if reply.get("t") != "reply" or reply.get("id") != call_id:
             raise BindingError("unexpected message from host while waiting for %s()" % name)
+        for warning in reply.get("warnings") or ():
+            sys.stderr.write("%s(): %s\n" % (name, warning))
         if reply.get("ok"):
             return reply.get("value")
         error = reply.get("error") or {}
@@ -95,6 +103,7 @@ def install(namespace, bindings, call):
             setattr(target, parts[-1], function)
     namespace["PermissionDenied"] = PermissionDenied
     namespace["BindingError"] = BindingError
+    namespace["FhirError"] = FhirError
 
 
 def _finishing(function):

@@ -36,6 +36,10 @@ class AuditData {
   AuditData& Set(std::string key, bool value);
   AuditData& SetJson(std::string key, std::string json_text);
   AuditData& SetStrings(std::string key, const std::vector<std::string>& values);
+  AuditData& Append(const std::pair<std::string, Value>& field) {
+    fields_.push_back(field);
+    return *this;
+  }
 
   const std::vector<std::pair<std::string, Value>>& fields() const { return fields_; }
 

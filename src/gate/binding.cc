@@ -27,6 +27,20 @@ std::vector<BindingInfo> BindingRegistry::Infos() const {
   return out;
 }
 
+BindingOutcome BindingValue(std::string value_json) {
+  BindingOutcome out;
+  out.reply.value_json = std::move(value_json);
+  return out;
+}
+
+BindingOutcome BindingFailure(std::string error_type, std::string message) {
+  BindingOutcome out;
+  out.reply.ok = false;
+  out.reply.error_type = std::move(error_type);
+  out.reply.error_message = std::move(message);
+  return out;
+}
+
 Binding MakeFinishBinding(std::string* answer_out) {
   Binding b;
   b.name = "finish";
@@ -38,12 +52,12 @@ Binding MakeFinishBinding(std::string* answer_out) {
   b.handler = [answer_out](const BindingContext&, const std::string& args_json) {
     auto args = nlohmann::json::parse(args_json, nullptr, false);
     if (args.is_discarded() || !args.is_object() || !args.contains("answer"))
-      return GuestCallReply{false, "", "TypeError", "finish() needs an answer"};
+      return BindingFailure("TypeError", "finish() needs an answer");
     const auto& answer = args["answer"];
     *answer_out = answer.is_string() ? answer.get<std::string>()
                                      : answer.dump(-1, ' ', false,
                                                    nlohmann::json::error_handler_t::replace);
-    return GuestCallReply{true, "null"};
+    return BindingValue("null");
   };
   return b;
 }

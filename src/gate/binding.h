@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit_log.h"
 #include "sandbox/guest.h"
 
 namespace ward {
@@ -19,10 +20,21 @@ struct BindingContext {
   int step = 0;
 };
 
-// What a binding does with a call: gets the bound arguments as a JSON object
-// text, returns the value (JSON text) or a typed error for the guest to raise.
+// What a binding call produced: the reply for the guest (a value as JSON text, or
+// a typed error for the guest to raise) and details for its audit entry (e.g. the
+// URL, method, HTTP status and resource ids of a connector call).
+struct BindingOutcome {
+  GuestCallReply reply;
+  AuditData audit;
+};
+
+// What a binding does with a call: gets the bound arguments as a JSON object text.
 using BindingHandler =
-    std::function<GuestCallReply(const BindingContext& context, const std::string& args_json)>;
+    std::function<BindingOutcome(const BindingContext& context, const std::string& args_json)>;
+
+// Shorthands for handlers.
+BindingOutcome BindingValue(std::string value_json);
+BindingOutcome BindingFailure(std::string error_type, std::string message);
 
 struct Binding {
   std::string name;       // "finish", "fhir.search", ...

@@ -6,15 +6,17 @@ namespace ward {
 
 GuestCallReply Gate::Dispatch(const BindingContext& context, const GuestCall& call) {
   const Binding* binding = registry_->Find(call.name);
-  GuestCallReply reply =
-      binding ? binding->handler(context, call.args_json)
-              : GuestCallReply{false, "", "BindingError", "there is no binding named " + call.name};
+  BindingOutcome result = binding ? binding->handler(context, call.args_json)
+                                  : BindingFailure("BindingError",
+                                                   "there is no binding named " + call.name);
+  const GuestCallReply& reply = result.reply;
   std::string outcome = reply.ok ? "ok" : reply.error_type + ": " + reply.error_message;
 
   AuditData data;
   data.Set("binding", call.name).Set("step", context.step).SetJson("arguments", call.args_json);
   data.Set("ok", reply.ok).Set("outcome", outcome);
   if (reply.ok) data.Set("result_sha256", Sha256Hex(reply.value_json));
+  for (const auto& field : result.audit.fields()) data.Append(field);
   auto audited = audit_->Record(context.session, "binding_call", data);
   if (!audited.ok()) {
     return GuestCallReply{false, "", "BindingError",

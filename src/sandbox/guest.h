@@ -38,6 +38,7 @@ struct GuestCallReply {
   std::string value_json = "null";  // when ok
   std::string error_type;           // when !ok: "PermissionDenied", "ValueError", ...
   std::string error_message;
+  std::vector<std::string> warnings;  // printed to the action's stderr in the guest
 };
 
 using GuestCallHandler = std::function<GuestCallReply(const GuestCall&)>;

@@ -39,6 +39,7 @@ bool AnswerCall(GuestChannel& channel, const json& msg, const GuestCallHandler& 
   GuestCallReply reply =
       on_call ? on_call(call) : GuestCallReply{false, "null", "BindingError", "no bindings"};
   json out = {{"t", "reply"}, {"id", msg.value("id", json())}, {"ok", reply.ok}};
+  if (!reply.warnings.empty()) out["warnings"] = reply.warnings;
   if (reply.ok) {
     json value = json::parse(reply.value_json, nullptr, false);
     out["value"] = value.is_discarded() ? json() : value;

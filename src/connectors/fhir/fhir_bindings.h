@@ -1,0 +1,23 @@
+// The `fhir` bindings guest code calls: fhir.read, fhir.search,
+// fhir.search_bundle, fhir.create, fhir.update, fhir.delete, fhir.transaction.
+// Each handler checks its arguments, makes the FHIR interaction through the
+// FhirClient, and returns the resource(s) as JSON or a FhirError carrying the
+// server's OperationOutcome text. Audit details: method, URL, HTTP status,
+// resource ids and the SHA-256 of the response body. The client must outlive the
+// bindings; handlers are called from one session thread at a time.
+#pragma once
+
+#include <vector>
+
+#include "connectors/fhir/fhir_client.h"
+#include "gate/binding.h"
+
+namespace ward {
+
+std::vector<Binding> MakeFhirBindings(FhirClient* client);
+
+// "error/not-found: Resource Patient/x is not known (at Patient.id)" from an
+// OperationOutcome body; the body's first 300 bytes when it is not one.
+std::string OperationOutcomeText(const std::string& body);
+
+}  // namespace ward
