@@ -57,6 +57,15 @@ bool TakeResource(const EhrService::Interaction& in, const std::string& type, js
   return true;
 }
 
+// True when the body names a version (meta.versionId) other than the current
+// one: the client edited a stale copy.
+bool StaleVersionInBody(const json& resource, int64_t current) {
+  auto meta = resource.find("meta");
+  if (meta == resource.end() || !meta->is_object()) return false;
+  auto v = meta->find("versionId");
+  return v != meta->end() && v->is_string() && v->get<std::string>() != std::to_string(current);
+}
+
 std::string NewUuid() {
   std::string h = RandomHex(16);
   h[12] = '4';
@@ -187,6 +196,12 @@ EhrResponse EhrService::Update(const Interaction& in, Store::Session& s) {
     }
   }
   bool create = !*cur || (*cur)->deleted;
+  if (!create && StaleVersionInBody(resource, current)) {
+    return OutcomeResponse(409, "conflict",
+                           "meta.versionId " + resource["meta"]["versionId"].dump() +
+                               " is not the current version " + std::to_string(current),
+                           {type + ".meta.versionId"});
+  }
   return WriteVersion(in, s, std::move(resource), id, current + 1, create ? 201 : 200);
 }
 

@@ -330,6 +330,7 @@ void JsonSchema::Impl::Check(const Node* n, const json& v, const std::string& pa
                              size_t max) const {
   if (out->size() >= max) return;
   if (n->ref) return Check(n->ref, v, path, hook, out, max);  // draft-06: $ref wins
+  const size_t before = out->size();
   if (!TypeMatches(n->types, v)) {
     out->push_back({path, "expected " + TypeNames(n->types) + ", found " + v.type_name()});
     return;
@@ -342,8 +343,13 @@ void JsonSchema::Impl::Check(const Node* n, const json& v, const std::string& pa
   if (n->const_value && *n->const_value != v) {
     out->push_back({path, "expected " + n->const_value->dump() + ", found " + v.dump()});
   }
-  if (n->pattern && v.is_string() && !n->pattern->Match(v.get_ref<const std::string&>())) {
-    out->push_back({path, "value " + v.dump() + " does not match " + n->pattern->source()});
+  if (n->pattern && (v.is_string() || v.is_number() || v.is_boolean())) {
+    // FHIR's patterns give the lexical form of numbers and booleans too, so they are
+    // matched against the JSON text of those values as well.
+    bool ok = v.is_string() ? n->pattern->Match(v.get_ref<const std::string&>())
+                            : n->pattern->Match(v.dump());
+    if (!ok)
+      out->push_back({path, "value " + v.dump() + " does not match " + n->pattern->source()});
   }
   if (v.is_array() && n->items) {
     for (size_t i = 0; i < v.size() && out->size() < max; ++i) {
@@ -352,7 +358,9 @@ void JsonSchema::Impl::Check(const Node* n, const json& v, const std::string& pa
   }
   if (v.is_object()) CheckObject(n, v, path, hook, out, max);
   if (!n->one_of.empty()) CheckOneOf(n, v, path, hook, out, max);
-  if (hook && !n->def_name.empty()) hook->Check(n->def_name, n->has_properties, v, path, out);
+  if (hook && !n->def_name.empty() && out->size() == before) {
+    hook->Check(n->def_name, n->has_properties, v, path, out);
+  }
 }
 
 void JsonSchema::Impl::CheckObject(const Node* n, const json& v, const std::string& path,

@@ -5,6 +5,11 @@
 // "discriminator" (OpenAPI style: propertyName + mapping) is decided by that
 // property instead of by trying every alternative.
 //
+// One deliberate extension for FHIR: `pattern` is also matched against the JSON
+// text of number and boolean values (FHIR's patterns define their lexical form,
+// e.g. an integer must not be written 1.5). The DefinitionHook runs only when the
+// value passed the definition's own keywords.
+//
 // Compile once (it takes the parsed document), then call Validate from any number
 // of threads: a compiled JsonSchema is immutable. Other keywords (description,
 // $schema, id) are ignored; an unknown keyword that constrains values makes

@@ -65,6 +65,14 @@ struct Store::Conn {
     return Status::Ok();
   }
 
+  // Resets every statement still holding a row, so that ending the transaction
+  // also releases its read snapshot.
+  void ResetBusy() {
+    for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s; s = sqlite3_next_stmt(db, s)) {
+      if (sqlite3_stmt_busy(s)) sqlite3_reset(s);
+    }
+  }
+
   // A cached prepared statement, reset and unbound.
   Result<sqlite3_stmt*> Prepare(const std::string& sql) {
     auto it = stmts.find(sql);
@@ -203,6 +211,7 @@ Store::Session::Session(Session&& o) noexcept
 
 Store::Session::~Session() {
   if (!conn_) return;
+  conn_->ResetBusy();
   if (open_) (void)conn_->Exec("ROLLBACK");
   if (lock_.owns_lock()) {
     store_->writer_ = std::move(conn_);
@@ -214,6 +223,7 @@ Store::Session::~Session() {
 Status Store::Session::Commit() {
   if (!open_) return FailedPrecondition("session already finished");
   open_ = false;
+  conn_->ResetBusy();
   return conn_->Exec("COMMIT");
 }
 
