@@ -2,8 +2,8 @@
 // start to first action, and memory per live session.
 #include <unistd.h>
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "bench_util.h"
@@ -66,10 +66,11 @@ void MemoryPerSession(GuestLauncher& launcher, const std::string& dir, int n) {
   int64_t guest_total = 0;
   for (const auto& g : guests) guest_total += PssKib(g->pid());
   int64_t host_share = std::max<int64_t>(0, (PssKib(getpid()) - host_before) / n);
-  printf("memory per live idle session (%d live): guest PSS %.1f MiB + host share %.2f MiB = "
-         "%.1f MiB\n",
-         n, guest_total / 1024.0 / n, host_share / 1024.0,
-         (guest_total / static_cast<double>(n) + host_share) / 1024.0);
+  printf(
+      "memory per live idle session (%d live): guest PSS %.1f MiB + host share %.2f MiB = "
+      "%.1f MiB\n",
+      n, guest_total / 1024.0 / n, host_share / 1024.0,
+      (guest_total / static_cast<double>(n) + host_share) / 1024.0);
 }
 
 }  // namespace

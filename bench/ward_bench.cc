@@ -8,7 +8,8 @@ int RunGuestBench(int argc, char** argv);
 }
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && strcmp(argv[1], "guest") == 0) return ward::bench::RunGuestBench(argc - 2, argv + 2);
+  if (argc >= 2 && strcmp(argv[1], "guest") == 0)
+    return ward::bench::RunGuestBench(argc - 2, argv + 2);
   fprintf(stderr,
           "usage: ward-bench BENCHMARK [ARGS]\n"
           "  guest [N]   guest round trip p50/p99 (N samples, default 2000), session start to\n"

@@ -2,11 +2,11 @@
 
 #include <pwd.h>
 #include <sys/stat.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
-#include <toml++/toml.h>
 
 namespace ward {
 namespace {
@@ -26,7 +26,8 @@ Result<std::string> ResolveHome(const std::string& flag) {
   std::filesystem::path path = std::filesystem::absolute(home, ec);
   if (ec) return InvalidArgument("cannot use home directory " + home + ": " + ec.message());
   std::filesystem::create_directories(path, ec);
-  if (ec) return InvalidArgument("cannot create home directory " + path.string() + ": " + ec.message());
+  if (ec)
+    return InvalidArgument("cannot create home directory " + path.string() + ": " + ec.message());
   if (!std::filesystem::is_directory(path, ec))
     return InvalidArgument("home " + path.string() + " is not a directory");
   if (access(path.c_str(), R_OK | W_OK | X_OK) != 0)
@@ -52,7 +53,8 @@ Status ApplyToml(const std::string& file, WardConfig& c) {
   std::string mode = AgentModeName(c.run_defaults.mode);
   Read(t, "run", "mode", &mode);
   if (mode != "code" && mode != "tools")
-    return InvalidArgument(file + ": [run] mode must be \"code\" or \"tools\", not \"" + mode + "\"");
+    return InvalidArgument(file + ": [run] mode must be \"code\" or \"tools\", not \"" + mode +
+                           "\"");
   c.run_defaults.mode = mode == "code" ? AgentMode::kCode : AgentMode::kTools;
   int64_t max_seconds = c.run_defaults.max_wall_ms / 1000;
   int64_t action_seconds = c.run_defaults.action_timeout_ms / 1000;
@@ -72,7 +74,8 @@ Status ApplyToml(const std::string& file, WardConfig& c) {
   if (c.fhir_auth != "none" && c.fhir_auth != "bearer")
     return InvalidArgument(file + ": [connectors.fhir] auth must be \"none\" or \"bearer\"");
   if (c.fhir_auth == "bearer" && c.fhir_token_env.empty())
-    return InvalidArgument(file + ": [connectors.fhir] auth = \"bearer\" needs token_env, the "
+    return InvalidArgument(file +
+                           ": [connectors.fhir] auth = \"bearer\" needs token_env, the "
                            "name of the variable that holds the token");
   c.run_defaults.max_wall_ms = max_seconds * 1000;
   c.run_defaults.action_timeout_ms = action_seconds * 1000;

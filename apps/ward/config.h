@@ -35,7 +35,7 @@ struct WardConfig {
   std::string default_model;
   StartTaskOp run_defaults;  // task empty
   RetryPolicy retry;
-  std::string fhir_base_url;   // empty: no fhir bindings
+  std::string fhir_base_url;  // empty: no fhir bindings
   std::string fhir_auth = "none";
   std::string fhir_token_env;  // with auth = "bearer"
 };

@@ -34,9 +34,10 @@ void InstallSignalHandlers() {
 
 int main(int argc, char** argv) {
   InstallSignalHandlers();
-  CLI::App app{"ward — a governed coding agent for enterprise APIs.\n"
-               "A model writes Python; every call it makes to the outside passes ward's gate, "
-               "and everything is recorded in a tamper-evident audit log."};
+  CLI::App app{
+      "ward — a governed coding agent for enterprise APIs.\n"
+      "A model writes Python; every call it makes to the outside passes ward's gate, "
+      "and everything is recorded in a tamper-evident audit log."};
   app.require_subcommand(1);
   int exit_code = ward::kExitOk;
   ward::AddRunCommands(app, &exit_code, &g_cancel);

@@ -6,9 +6,9 @@
 #include <memory>
 
 #include "audit/audit_log.h"
-#include "connectors/fhir/fhir_bindings.h"
 #include "commands.h"
 #include "config.h"
+#include "connectors/fhir/fhir_bindings.h"
 #include "core/session.h"
 #include "net/http_client.h"
 #include "printer.h"
@@ -29,10 +29,12 @@ struct RunFlags {
 
 void AddRunOptions(CLI::App* cmd, RunFlags& f) {
   cmd->add_option("task", f.task, "What the agent should do")->required();
-  cmd->add_option("--model", f.model, "provider:model, e.g. openai:gpt-4o, "
-                                      "anthropic:claude-sonnet-4-5, scripted:FILE.jsonl");
-  cmd->add_option("--mode", f.mode, "code (the model writes ```python blocks; default) or tools "
-                                    "(native tool calls run_python/finish)")
+  cmd->add_option("--model", f.model,
+                  "provider:model, e.g. openai:gpt-4o, "
+                  "anthropic:claude-sonnet-4-5, scripted:FILE.jsonl");
+  cmd->add_option("--mode", f.mode,
+                  "code (the model writes ```python blocks; default) or tools "
+                  "(native tool calls run_python/finish)")
       ->check(CLI::IsMember({"code", "tools"}));
   cmd->add_option("--max-steps", f.max_steps, "Most model turns before giving up (default 20)")
       ->check(CLI::PositiveNumber);
@@ -44,8 +46,9 @@ void AddRunOptions(CLI::App* cmd, RunFlags& f) {
                   "Context budget; older observations are elided past it (default 100000)");
   cmd->add_option("--now", f.now, "ISO 8601 date-time the model is told is now (default: clock)");
   cmd->add_option("--home", f.home, "ward's home directory (default $WARD_HOME or ~/.ward)");
-  cmd->add_option("--workspace", f.workspace, "Directory the code works in (default: a private "
-                                              "temporary directory)");
+  cmd->add_option("--workspace", f.workspace,
+                  "Directory the code works in (default: a private "
+                  "temporary directory)");
   cmd->add_option("--actor", f.actor, "Who is acting, for the audit log (default: OS user)");
   cmd->add_option("--fhir-url", f.fhir_url,
                   "FHIR R4 server base URL for the fhir.* bindings (default: WARD_FHIR_URL or "
@@ -59,7 +62,8 @@ std::string BuildOp(const RunFlags& f, const WardConfig& c, StartTaskOp* op) {
   op->model = !f.model.empty() ? f.model : c.default_model;
   if (op->model.empty())
     return "no model given: pass --model provider:model, set WARD_MODEL, or set [model] default "
-           "in " + c.home + "/ward.toml";
+           "in " +
+           c.home + "/ward.toml";
   if (!f.mode.empty()) op->mode = f.mode == "tools" ? AgentMode::kTools : AgentMode::kCode;
   if (f.max_steps > 0) op->max_steps = f.max_steps;
   if (f.max_tokens >= 0) op->max_total_tokens = f.max_tokens;

@@ -59,7 +59,7 @@ TEST(ContextTest, ElidesOldestObservationsFirst) {
   EXPECT_LE(r.tokens_after, 3000);
   EXPECT_EQ(m[0].content, "sys");
   EXPECT_EQ(m[1].content, "task");
-  EXPECT_NE(m[3].content, std::string(4000, 'a'));           // oldest observation elided
+  EXPECT_NE(m[3].content, std::string(4000, 'a'));          // oldest observation elided
   EXPECT_EQ(m.back().content, std::string(4000, 'a' + 5));  // newest kept
   ElisionResult none = FitContext(m, 1'000'000);
   EXPECT_EQ(none.elided, 0);

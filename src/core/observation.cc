@@ -18,8 +18,10 @@ std::string GuestFailureText(const ActionOutcome& o, int64_t timeout_ms) {
     case GuestFailure::kProtocol:
       return "The Python process broke the host protocol (" + o.failure_detail +
              ") and was stopped." + restarted;
-    case GuestFailure::kCancelled: return "The action was interrupted by the user.";
-    case GuestFailure::kNone: break;
+    case GuestFailure::kCancelled:
+      return "The action was interrupted by the user.";
+    case GuestFailure::kNone:
+      break;
   }
   return "";
 }
@@ -58,7 +60,8 @@ Observation FormatObservation(const ActionOutcome& o, int64_t timeout_ms, size_t
   if (o.has_value) section("[value] ", o.value_repr);
   section("[error]\n", o.error);
   if (text.empty())
-    text = o.finished ? "(finish() was called: the task is complete)" : "(the code ran and printed nothing)";
+    text = o.finished ? "(finish() was called: the task is complete)"
+                      : "(the code ran and printed nothing)";
   obs.kind = !o.error.empty() ? "error" : o.finished ? "finished" : "result";
   obs.text = CapText(text, cap, &obs.truncated);
   return obs;

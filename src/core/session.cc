@@ -93,8 +93,14 @@ std::string TurnLoop::MakeWorkdir() {
 Status TurnLoop::Begin() {
   started_us_ = deps_.clock->MonotonicMicros();
   std::string model = deps_.provider->provider() + ":" + deps_.provider->model();
-  record_ = {id_, op_.task, model, AgentModeName(op_.mode), op_.actor, "running",
-             deps_.clock->NowMillis(), deps_.clock->NowMillis()};
+  record_ = {id_,
+             op_.task,
+             model,
+             AgentModeName(op_.mode),
+             op_.actor,
+             "running",
+             deps_.clock->NowMillis(),
+             deps_.clock->NowMillis()};
   record_.pid = getpid();
   WARD_RETURN_IF_ERROR(deps_.store->CreateSession(record_));
   outcome_.session = id_;
@@ -103,9 +109,14 @@ Status TurnLoop::Begin() {
   if (deps_.extra_bindings)
     for (const auto& b : *deps_.extra_bindings) registry_.Add(b);
 
-  SessionStartedEvent started{op_.task, model, deps_.provider->scripted(),
-                              AgentModeName(op_.mode), op_.actor, deps_.launcher->name(),
-                              deps_.launcher->isolation_layers(), op_.workspace};
+  SessionStartedEvent started{op_.task,
+                              model,
+                              deps_.provider->scripted(),
+                              AgentModeName(op_.mode),
+                              op_.actor,
+                              deps_.launcher->name(),
+                              deps_.launcher->isolation_layers(),
+                              op_.workspace};
   Emit(started);
   AuditData data;
   data.Set("task", op_.task).Set("model", model).Set("scripted", deps_.provider->scripted());
@@ -141,11 +152,11 @@ bool TurnLoop::CheckBudgets(int step) {
   if (deps_.cancel && deps_.cancel->cancelled()) {
     End(kCancelled, "interrupted by the user");
   } else if (step > op_.max_steps) {
-    End(kFailed, "step budget exhausted: " + std::to_string(op_.max_steps) +
-                     " steps without finish()");
+    End(kFailed,
+        "step budget exhausted: " + std::to_string(op_.max_steps) + " steps without finish()");
   } else if (op_.max_total_tokens > 0 && outcome_.usage.total() >= op_.max_total_tokens) {
-    End(kFailed, "token budget exhausted: used " + std::to_string(outcome_.usage.total()) +
-                     " of " + std::to_string(op_.max_total_tokens) + " tokens");
+    End(kFailed, "token budget exhausted: used " + std::to_string(outcome_.usage.total()) + " of " +
+                     std::to_string(op_.max_total_tokens) + " tokens");
   } else if (op_.max_wall_ms > 0 &&
              (deps_.clock->MonotonicMicros() - started_us_) / 1000 >= op_.max_wall_ms) {
     End(kFailed, "time budget exhausted: " + std::to_string(op_.max_wall_ms / 1000) + " s");
@@ -155,8 +166,7 @@ bool TurnLoop::CheckBudgets(int step) {
 
 void TurnLoop::Step(int step) {
   ElisionResult fit = FitContext(messages_, op_.context_budget_tokens);
-  if (fit.elided > 0)
-    Emit(ContextElidedEvent{fit.elided, fit.tokens_before, fit.tokens_after});
+  if (fit.elided > 0) Emit(ContextElidedEvent{fit.elided, fit.tokens_before, fit.tokens_after});
 
   ChatRequest request{messages_};
   if (op_.mode == AgentMode::kTools) {
@@ -188,9 +198,15 @@ void TurnLoop::Step(int step) {
   outcome_.usage.input_tokens += reply->usage.input_tokens;
   outcome_.usage.output_tokens += reply->usage.output_tokens;
 
-  ModelTurnEvent turn{step, reply->content, {}, reply->usage.input_tokens,
-                      reply->usage.output_tokens, reply->attempts, latency_ms};
-  for (const auto& c : reply->tool_calls) turn.tool_calls.push_back({c.id, c.name, c.arguments_json});
+  ModelTurnEvent turn{step,
+                      reply->content,
+                      {},
+                      reply->usage.input_tokens,
+                      reply->usage.output_tokens,
+                      reply->attempts,
+                      latency_ms};
+  for (const auto& c : reply->tool_calls)
+    turn.tool_calls.push_back({c.id, c.name, c.arguments_json});
   Emit(turn);
   messages_.push_back({ChatRole::kAssistant, reply->content, reply->tool_calls});
   if (op_.mode == AgentMode::kCode) {
@@ -276,7 +292,8 @@ std::string TurnLoop::RunAction(int step, const std::string& code, const std::st
     failure.Set("step", step).Set("failure", obs.kind).Set("detail", outcome->failure_detail);
     failure.Set("restarted", restarted.ok());
     Audit("guest_failure", failure);
-    if (!restarted.ok()) End(kFailed, "the Python guest could not be restarted: " + restarted.message());
+    if (!restarted.ok())
+      End(kFailed, "the Python guest could not be restarted: " + restarted.message());
   }
   return obs.text;
 }
@@ -295,8 +312,8 @@ void TurnLoop::End(const std::string& status, const std::string& reason) {
     std::error_code ec;
     std::filesystem::remove_all(temp_workdir_, ec);
   }
-  Emit(FinishedEvent{status, outcome_.answer, reason, outcome_.steps,
-                     outcome_.usage.input_tokens, outcome_.usage.output_tokens});
+  Emit(FinishedEvent{status, outcome_.answer, reason, outcome_.steps, outcome_.usage.input_tokens,
+                     outcome_.usage.output_tokens});
   AuditData data;
   data.Set("status", status).Set("reason", reason).Set("answer_sha256", Sha256Hex(outcome_.answer));
   data.Set("input_tokens", outcome_.usage.input_tokens);

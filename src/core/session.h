@@ -27,7 +27,7 @@ namespace ward {
 struct SessionDeps {
   LlmProvider* provider = nullptr;
   GuestLauncher* launcher = nullptr;
-  std::string guest_dir;           // the ward_guest package folder
+  std::string guest_dir;  // the ward_guest package folder
   std::string python = "/usr/bin/python3";
   Store* store = nullptr;
   EventSink* events = nullptr;

@@ -36,14 +36,16 @@ ChatResponse Reply(const std::string& content, int64_t tokens = 10) {
 class SessionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("ward_session_test_" + std::to_string(getpid()));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("ward_session_test_" + std::to_string(getpid()));
     std::filesystem::create_directories(dir_);
     store_ = std::move(OpenSqliteStore((dir_ / "ward.db").string())).value();
     events_ = std::make_unique<EventLog>(store_.get(), SystemClock::Default());
     audit_ = std::make_unique<AuditLog>(store_.get(), SystemClock::Default(), "tester");
     deps_.provider = &model_;
     deps_.launcher = launcher_.get();
-    deps_.guest_dir = std::string(getenv("WARD_BUILD_DIR") ? getenv("WARD_BUILD_DIR") : ".") + "/guest";
+    deps_.guest_dir =
+        std::string(getenv("WARD_BUILD_DIR") ? getenv("WARD_BUILD_DIR") : ".") + "/guest";
     deps_.store = store_.get();
     deps_.events = events_.get();
     deps_.audit = audit_.get();
@@ -66,7 +68,8 @@ class SessionTest : public ::testing::Test {
 
   std::vector<std::string> EventTypes(const std::string& session) {
     std::vector<std::string> out;
-    for (const auto& e : *store_->ListEvents(session, 0, 0)) out.push_back(e.type);
+    auto events = store_->ListEvents(session, 0, 0);
+    for (const auto& e : *events) out.push_back(e.type);
     return out;
   }
 

@@ -54,9 +54,9 @@ Binding MakeFinishBinding(std::string* answer_out) {
     if (args.is_discarded() || !args.is_object() || !args.contains("answer"))
       return BindingFailure("TypeError", "finish() needs an answer");
     const auto& answer = args["answer"];
-    *answer_out = answer.is_string() ? answer.get<std::string>()
-                                     : answer.dump(-1, ' ', false,
-                                                   nlohmann::json::error_handler_t::replace);
+    *answer_out = answer.is_string()
+                      ? answer.get<std::string>()
+                      : answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return BindingValue("null");
   };
   return b;

@@ -66,9 +66,9 @@ TEST_F(CliTest, SessionsListAndShowReadBackEveryEvent) {
   std::vector<std::string> types;
   std::istringstream lines(show.out);
   for (std::string line; std::getline(lines, line);) types.push_back(json::parse(line)["type"]);
-  std::vector<std::string> expected = {"session_started", "model_turn",   "action_proposed",
-                                       "observation",     "model_turn",   "action_proposed",
-                                       "binding_call",    "observation",  "finished"};
+  std::vector<std::string> expected = {"session_started", "model_turn",  "action_proposed",
+                                       "observation",     "model_turn",  "action_proposed",
+                                       "binding_call",    "observation", "finished"};
   EXPECT_EQ(types, expected);
   auto human = RunWard({"sessions", "show", id}, env_);
   EXPECT_NE(human.out.find("answer: 42"), std::string::npos) << human.out;
@@ -133,9 +133,8 @@ TEST_F(CliTest, RunningOutOfTranscriptFailsNamingTheFile) {
 
 TEST_F(CliTest, UnusableHomeIsAUsageError) {
   std::ofstream(dir_ / "a_file") << "x";
-  auto r = RunWard({"run", "--home", (dir_ / "a_file").string(), "--model", "scripted:" + Demo(),
-                    "x"},
-                   env_);
+  auto r = RunWard(
+      {"run", "--home", (dir_ / "a_file").string(), "--model", "scripted:" + Demo(), "x"}, env_);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("a_file"), std::string::npos) << r.err;
 }

@@ -85,7 +85,8 @@ TEST_F(RunTest, OpenAiToolCallsStreamIntoTheToolsLoop) {
     if (last["role"] != "tool" || last["content"] != "42\n") return TextReply("bad tool result");
     return ToolCallReply("finish", R"({"answer": "forty-two"})");
   });
-  auto r = RunWard({"run", "--mode", "tools", "--model", "openai:gpt-test", "six times seven"}, env_);
+  auto r =
+      RunWard({"run", "--mode", "tools", "--model", "openai:gpt-test", "six times seven"}, env_);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "forty-two\n");
   json first = json::parse(server_.requests()[0].body);
@@ -157,7 +158,8 @@ TEST_F(RunTest, CtrlCMidRequestCancelsTheSessionAndExits130) {
 }
 
 TEST_F(RunTest, CtrlCDuringACodeActionStopsTheGuest) {
-  server_.Push(TextReply("```python\nimport time\nprint('sleeping', flush=True)\ntime.sleep(60)\n```"));
+  server_.Push(
+      TextReply("```python\nimport time\nprint('sleeping', flush=True)\ntime.sleep(60)\n```"));
   WardProcess p({"run", "--model", "openai:gpt-test", "sleep"}, env_);
   ASSERT_TRUE(server_.WaitForRequests(1, 20'000));
   usleep(500'000);  // let the action start; the test only needs it to be under way

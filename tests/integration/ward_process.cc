@@ -56,19 +56,42 @@ WardProcess::~WardProcess() {
 
 void WardProcess::Signal(int sig) { kill(pid_, sig); }
 
+std::string WardProcess::ReadLine(int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (pending_out_.find('\n') == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) return "";
+    struct pollfd p = {out_fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    char buf[4096];
+    ssize_t n = read(out_fd_, buf, sizeof(buf));
+    if (n <= 0) return "";
+    pending_out_.append(buf, static_cast<size_t>(n));
+  }
+  size_t nl = pending_out_.find('\n');
+  std::string line = pending_out_.substr(0, nl);
+  pending_out_.erase(0, nl + 1);
+  return line;
+}
+
 ProcessResult WardProcess::Wait(int timeout_ms) {
   ProcessResult r;
+  r.out = std::move(pending_out_);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   bool out_open = true, err_open = true;
   while (out_open || err_open) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now()).count();
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
     if (left <= 0) {
       kill(pid_, SIGKILL);
       left = 1000;
       deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
-    struct pollfd p[2] = {{out_open ? out_fd_ : -1, POLLIN, 0}, {err_open ? err_fd_ : -1, POLLIN, 0}};
+    struct pollfd p[2] = {{out_open ? out_fd_ : -1, POLLIN, 0},
+                          {err_open ? err_fd_ : -1, POLLIN, 0}};
     if (poll(p, 2, static_cast<int>(left)) <= 0) continue;
     char buf[8192];
     for (int i = 0; i < 2; ++i) {

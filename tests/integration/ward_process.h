@@ -28,6 +28,9 @@ class WardProcess {
   ~WardProcess();
   pid_t pid() const { return pid_; }
   void Signal(int sig);
+  // Reads one line of stdout (without the newline) while the process runs; empty on
+  // EOF or after `timeout_ms`. What was read is not part of Wait()'s result.
+  std::string ReadLine(int timeout_ms = 20'000);
   // Waits for exit (killing it after `timeout_ms`) and returns what it printed.
   ProcessResult Wait(int timeout_ms = 60'000);
 
@@ -35,6 +38,7 @@ class WardProcess {
   pid_t pid_ = -1;
   int out_fd_ = -1, err_fd_ = -1;
   bool waited_ = false;
+  std::string pending_out_;  // read past the last ReadLine() newline
 };
 
 // Runs to completion.

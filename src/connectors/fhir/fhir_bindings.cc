@@ -36,9 +36,9 @@ Result<json> ParseBody(const FhirResponse& r) {
 
 BindingOutcome HttpFailure(const FhirResponse& r) {
   std::string path = r.url;
-  BindingOutcome out = BindingFailure(
-      "FhirError", "HTTP " + std::to_string(r.status) + " from " + r.method + " " + path + ": " +
-                       OperationOutcomeText(r.body));
+  BindingOutcome out =
+      BindingFailure("FhirError", "HTTP " + std::to_string(r.status) + " from " + r.method + " " +
+                                      path + ": " + OperationOutcomeText(r.body));
   out.audit = CallAudit(r, {});
   return out;
 }
@@ -62,13 +62,17 @@ std::optional<json> Args(const std::string& args_json, const char* binding,
 std::string CheckTypeAndId(const json& args, const char* binding, bool with_id) {
   const json& type = args.contains("resource_type") ? args["resource_type"] : json();
   if (!type.is_string() || !IsResourceTypeName(type.get<std::string>()))
-    return std::string(binding) + "(): resource_type must be a FHIR resource type such as "
-                                  "'Patient', got " + Dump(type);
+    return std::string(binding) +
+           "(): resource_type must be a FHIR resource type such as "
+           "'Patient', got " +
+           Dump(type);
   if (!with_id) return "";
   const json& id = args.contains("id") ? args["id"] : json();
   if (!id.is_string() || !IsFhirId(id.get<std::string>()))
-    return std::string(binding) + "(): id must be a FHIR id (letters, digits, '-', '.'; at most "
-                                  "64), got " + Dump(id);
+    return std::string(binding) +
+           "(): id must be a FHIR id (letters, digits, '-', '.'; at most "
+           "64), got " +
+           Dump(id);
   return "";
 }
 
@@ -85,7 +89,8 @@ Result<FhirSearchParams> SearchParams(const json& params) {
       } else {
         return InvalidArgument("search parameter " + name +
                                " must be a string or number (a list repeats it, meaning AND; "
-                               "commas inside one value mean OR), got " + Dump(v));
+                               "commas inside one value mean OR), got " +
+                               Dump(v));
       }
       return Status::Ok();
     };
@@ -111,8 +116,8 @@ std::variant<json, BindingOutcome> FirstPage(FhirClient* client, const json& arg
   if (std::string e = CheckTypeAndId(args, binding, false); !e.empty())
     return BindingFailure("ValueError", e);
   auto params = SearchParams(args.value("params", json::object()));
-  if (!params.ok()) return BindingFailure("ValueError", std::string(binding) + "(): " +
-                                                            params.status().message());
+  if (!params.ok())
+    return BindingFailure("ValueError", std::string(binding) + "(): " + params.status().message());
   auto r = client->Search(args["resource_type"].get<std::string>(), *params);
   if (!r.ok()) return TransportFailure(r.status());
   *response = *r;
@@ -202,12 +207,13 @@ BindingOutcome Read(FhirClient* client, const std::string& args_json) {
 // The resource argument of create/update: an object with a valid resourceType.
 std::string CheckResource(const json& args, const char* binding, bool need_id) {
   const json& res = args.contains("resource") ? args["resource"] : json();
-  if (!res.is_object()) return std::string(binding) + "(): resource must be a dict (a FHIR resource)";
+  if (!res.is_object())
+    return std::string(binding) + "(): resource must be a dict (a FHIR resource)";
   const json& type = res.contains("resourceType") ? res["resourceType"] : json();
   if (!type.is_string() || !IsResourceTypeName(type.get<std::string>()))
     return std::string(binding) + "(): resource needs a resourceType such as 'Patient'";
-  if (need_id && (!res.contains("id") || !res["id"].is_string() ||
-                  !IsFhirId(res["id"].get<std::string>())))
+  if (need_id &&
+      (!res.contains("id") || !res["id"].is_string() || !IsFhirId(res["id"].get<std::string>())))
     return std::string(binding) + "(): resource needs a valid id to update";
   return "";
 }
@@ -260,9 +266,10 @@ BindingOutcome Transaction(FhirClient* client, const std::string& args_json) {
   } else if (entries.is_array()) {
     bundle = {{"resourceType", "Bundle"}, {"type", "transaction"}, {"entry", entries}};
   } else {
-    return BindingFailure("ValueError",
-                          "fhir.transaction(): entries must be a list of Bundle entries "
-                          "({'resource': ..., 'request': {'method': ..., 'url': ...}}) or a Bundle");
+    return BindingFailure(
+        "ValueError",
+        "fhir.transaction(): entries must be a list of Bundle entries "
+        "({'resource': ..., 'request': {'method': ..., 'url': ...}}) or a Bundle");
   }
   auto r = client->Transaction(Dump(bundle));
   if (!r.ok()) return TransportFailure(r.status());

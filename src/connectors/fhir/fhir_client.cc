@@ -54,8 +54,9 @@ Result<FhirResponse> FhirClient::Send(const std::string& method, const std::stri
     req.headers.push_back({"Authorization", "Bearer " + config_.bearer_token});
   auto resp = http_->Send(req);
   if (!resp.ok()) return resp.status().WithContext("FHIR server " + base_);
-  FhirResponse out{resp->status, std::move(resp->body), resp->Header("Location"),
-                   resp->Header("ETag"), method, url};
+  FhirResponse out{
+      resp->status, std::move(resp->body), resp->Header("Location"), resp->Header("ETag"), method,
+      url};
   if (out.location.empty()) out.location = resp->Header("Content-Location");
   return out;
 }

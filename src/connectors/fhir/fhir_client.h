@@ -16,11 +16,11 @@
 namespace ward {
 
 struct FhirConnectorConfig {
-  std::string base_url;        // e.g. http://127.0.0.1:8080/fhir (no trailing slash needed)
-  std::string bearer_token;    // empty: no Authorization header
+  std::string base_url;      // e.g. http://127.0.0.1:8080/fhir (no trailing slash needed)
+  std::string bearer_token;  // empty: no Authorization header
   int64_t timeout_ms = 30'000;
-  int max_pages = 20;          // fhir.search follows `next` at most this many pages
-  int max_resources = 1000;    // ... and returns at most this many resources
+  int max_pages = 20;        // fhir.search follows `next` at most this many pages
+  int max_resources = 1000;  // ... and returns at most this many resources
 };
 
 struct FhirResponse {
@@ -29,7 +29,7 @@ struct FhirResponse {
   std::string location;  // Location / Content-Location header
   std::string etag;
   std::string method;
-  std::string url;       // the full URL requested
+  std::string url;  // the full URL requested
 };
 
 // One search parameter value; several values for one name are ANDed (repeated).
@@ -57,8 +57,8 @@ class FhirClient {
                             const std::string& body, const std::string& content_type);
 
   FhirConnectorConfig config_;
-  std::string base_;   // base_url without a trailing slash
-  HttpClient* http_;   // not owned
+  std::string base_;  // base_url without a trailing slash
+  HttpClient* http_;  // not owned
 };
 
 // Percent-encodes a query component (RFC 3986 unreserved characters kept).

@@ -1,0 +1,153 @@
+// The fhir.* bindings end to end: the real ward binary runs a scripted agent whose
+// code reads and writes the real embedded EHR (`ward ehr serve`, loaded with the
+// Synthea patients) through the gate.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "audit/audit_log.h"
+#include "store/store.h"
+#include "ward_process.h"
+
+namespace ward::testing {
+namespace {
+
+using nlohmann::json;
+
+// One EHR server for the whole suite: loading the data once keeps the tests fast.
+class FhirTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::filesystem::path(std::filesystem::temp_directory_path() /
+                                     ("ward_fhir_test_" + std::to_string(getpid())));
+    std::filesystem::create_directories(*dir_);
+    std::string synthea = SharedDataDir() + "/synthea";
+    ASSERT_TRUE(std::filesystem::exists(synthea)) << "test data missing: " << synthea;
+    ehr_ = new WardProcess(
+        {"ehr", "serve", "--port", "0", "--db", (*dir_ / "ehr.db").string(), "--load", synthea},
+        {{"HOME", dir_->string()}});
+    std::string line = ehr_->ReadLine(60'000);
+    size_t at = line.find("http://");
+    ASSERT_NE(at, std::string::npos) << "no URL from ward ehr serve: " << line;
+    url_ = new std::string(line.substr(at));
+  }
+  static void TearDownTestSuite() {
+    ehr_->Signal(SIGTERM);
+    ehr_->Wait(10'000);
+    delete ehr_;
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+    delete url_;
+  }
+
+  void SetUp() override {
+    home_ = *dir_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::create_directories(home_);
+    env_ = {{"HOME", home_.string()}, {"WARD_HOME", home_.string()}, {"WARD_FHIR_URL", *url_}};
+  }
+
+  std::string Transcript(const std::vector<std::string>& codes) {
+    std::string path = (home_ / "transcript.jsonl").string();
+    std::ofstream out(path);
+    for (const auto& code : codes)
+      out << json{{"content", "```python\n" + code + "\n```"}}.dump() << "\n";
+    return path;
+  }
+
+  std::vector<json> AuditEntries(const std::string& kind) {
+    auto store = OpenSqliteStore((home_ / "ward.db").string());
+    std::vector<json> out;
+    auto entries = (*store)->ListAudit(0, 0);
+    for (const auto& e : *entries)
+      if (e.kind == kind) out.push_back(json::parse(e.body));
+    return out;
+  }
+
+  static std::filesystem::path* dir_;
+  static WardProcess* ehr_;
+  static std::string* url_;
+  std::filesystem::path home_;
+  std::map<std::string, std::string> env_;
+};
+
+std::filesystem::path* FhirTest::dir_ = nullptr;
+WardProcess* FhirTest::ehr_ = nullptr;
+std::string* FhirTest::url_ = nullptr;
+
+TEST_F(FhirTest, DemoTranscriptAnswersTheLatestHbA1c) {
+  std::string transcript = std::string(getenv("WARD_SOURCE_DIR")) + "/examples/demo/hba1c.jsonl";
+  auto r = RunWard({"run", "--model", "scripted:" + transcript,
+                    "What is Marcos Delagarza's latest HbA1c, and when was it measured?"},
+                   env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Checked by hand against the Synthea bundle: the newest 4548-4 Observation for
+  // Marcos Delagarza is 6.165756530671108 % on 2021-01-10.
+  EXPECT_NE(r.out.find("6.2%, measured on 2021-01-10"), std::string::npos) << r.out;
+  auto calls = AuditEntries("binding_call");
+  ASSERT_EQ(calls.size(), 3u);  // search Patient, search Observation, finish
+  const json& search = calls[1]["data"];
+  EXPECT_EQ(search["binding"], "fhir.search");
+  EXPECT_EQ(search["method"], "GET");
+  EXPECT_EQ(search["http_status"], 200);
+  EXPECT_NE(search["url"].get<std::string>().find("/Observation?"), std::string::npos);
+  EXPECT_FALSE(search["resource_ids"].empty());
+  EXPECT_EQ(search["body_sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(RunWard({"audit", "verify"}, env_).exit_code, 0);
+}
+
+TEST_F(FhirTest, ServerErrorsReachTheCodeAsFhirErrorWithTheOutcome) {
+  auto r = RunWard({"run", "--model",
+                    "scripted:" + Transcript({"try:\n    fhir.read('Patient', 'no-such-patient')\n"
+                                              "except FhirError as e:\n    print('caught', e)",
+                                              "try:\n    fhir.search('Patient', frobnicate='x')\n"
+                                              "except FhirError as e:\n    print('caught', e)",
+                                              "try:\n    fhir.read('patient; DROP', '1')\n"
+                                              "except ValueError as e:\n    print('refused', e)",
+                                              "finish('done')"}),
+                    "probe errors"},
+                   env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("caught HTTP 404 from GET"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("caught HTTP 400"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("frobnicate"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("refused fhir.read(): resource_type must be"), std::string::npos) << r.err;
+}
+
+TEST_F(FhirTest, CreateUpdateDeleteThroughTheBindings) {
+  auto r = RunWard(
+      {"run", "--model",
+       "scripted:" +
+           Transcript({"p = fhir.create({'resourceType': 'Patient', 'name': [{'family': "
+                       "'Gatekeeper', 'given': ['Test']}], 'gender': 'female'})\n"
+                       "print(p['id'], p['meta']['versionId'])",
+                       "p['gender'] = 'other'\nu = fhir.update(p)\nprint(u['meta']['versionId'])",
+                       "found = fhir.search('Patient', family='Gatekeeper')\nprint(len(found))",
+                       "fhir.delete('Patient', p['id'])\n"
+                       "try:\n    fhir.read('Patient', p['id'])\nexcept FhirError as e:\n"
+                       "    print('gone', str(e)[:8])",
+                       "finish(u['gender'])"}),
+       "create, update, delete"},
+      env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "other\n");
+  EXPECT_NE(r.err.find("    2\n"), std::string::npos) << r.err;  // versionId after update
+  EXPECT_NE(r.err.find("gone HTTP 410"), std::string::npos) << r.err;
+  auto calls = AuditEntries("binding_call");
+  ASSERT_GE(calls.size(), 4u);
+  EXPECT_EQ(calls[0]["data"]["method"], "POST");
+  EXPECT_EQ(calls[0]["data"]["http_status"], 201);
+}
+
+TEST_F(FhirTest, TheSystemPromptDocumentsTheBindings) {
+  auto r = RunWard({"exec", "--json", "--model",
+                    "scripted:" + Transcript({"finish(fhir.read.__doc__[:20])"}), "doc"},
+                   env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Read one resource by"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace ward::testing
