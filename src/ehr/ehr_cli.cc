@@ -87,8 +87,9 @@ int RunServe(const ServeFlags& f) {
   auto port = server.Bind(f.host, f.port);
   if (!port.ok()) return Fail(port.status());
   std::string base = "http://" + f.host + ":" + std::to_string(*port) + "/fhir";
-  if (Status st = LoadAndReport(ehr->service.get(), f.load, base); !f.load.empty() && !st.ok()) {
-    return Fail(st);
+  if (!f.load.empty()) {
+    Status st = LoadAndReport(ehr->service.get(), f.load, base);
+    if (!st.ok()) return Fail(st);
   }
   std::atomic<bool> done{false};
   Status serve_status;

@@ -125,7 +125,10 @@ bool EhrService::IsWrite(const Interaction& in) const {
 }
 
 EhrResponse EhrService::RunInSession(const Interaction& in, bool write) {
-  auto session = write ? store_->BeginWrite() : store_->BeginRead();
+  // A read or vread is one statement and needs no snapshot transaction.
+  bool single = in.method == "GET" && (in.segments.size() == 2 || in.segments.size() == 4) &&
+                in.segments[1][0] != '_';
+  auto session = write ? store_->BeginWrite() : store_->BeginRead(!single);
   if (!session.ok()) return FromStatus(session.status());
   EhrResponse r = Dispatch(in, &*session);
   if (write && r.status < 400) {

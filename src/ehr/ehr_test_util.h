@@ -18,14 +18,20 @@
 
 namespace ward::ehr::testing {
 
+// The checkout: $WARD_SOURCE_DIR, else the source directory this binary was built from.
+inline std::string SourceDir() {
+  const char* s = std::getenv("WARD_SOURCE_DIR");
+  return s ? s : WARD_EHR_TEST_SOURCE_DIR;
+}
+
 // ../shared/data beside the checkout (WARD_DATA_DIR overrides). Aborts the test
 // binary with a clear message when it is missing.
 inline std::string DataDir() {
   std::string dir;
   if (const char* d = std::getenv("WARD_DATA_DIR")) {
     dir = d;
-  } else if (const char* s = std::getenv("WARD_SOURCE_DIR")) {
-    dir = std::string(s) + "/../shared/data";
+  } else {
+    dir = SourceDir() + "/../shared/data";
   }
   if (dir.empty() || !std::filesystem::is_directory(dir + "/synthea")) {
     std::fprintf(stderr,
@@ -38,8 +44,7 @@ inline std::string DataDir() {
 }
 
 inline std::string SchemaPath() {
-  const char* s = std::getenv("WARD_SOURCE_DIR");
-  std::string path = std::string(s ? s : ".") + "/share/fhir/fhir.r4.schema.json";
+  std::string path = SourceDir() + "/share/fhir/fhir.r4.schema.json";
   if (!std::filesystem::exists(path)) {
     std::fprintf(stderr, "EHR tests need the FHIR schema at %s (set WARD_SOURCE_DIR)\n",
                  path.c_str());

@@ -73,6 +73,9 @@ struct Store::Conn {
     }
   }
 
+  // Runs a parameterless statement (BEGIN, COMMIT, ...) through the cache.
+  Status Run(const std::string& sql);
+
   // A cached prepared statement, reset and unbound.
   Result<sqlite3_stmt*> Prepare(const std::string& sql) {
     auto it = stmts.find(sql);
@@ -93,6 +96,14 @@ struct Store::Conn {
     return s;
   }
 };
+
+Status Store::Conn::Run(const std::string& sql) {
+  WARD_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(sql));
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error(sql);
+  return Status::Ok();
+}
 
 namespace {
 
@@ -179,7 +190,7 @@ void Store::Release(std::unique_ptr<Conn> conn) {
   if (readers_.size() < 64) readers_.push_back(std::move(conn));
 }
 
-Result<Store::Session> Store::BeginRead() {
+Result<Store::Session> Store::BeginRead(bool snapshot) {
   std::unique_ptr<Conn> conn;
   {
     std::lock_guard<std::mutex> lock(pool_mu_);
@@ -191,13 +202,18 @@ Result<Store::Session> Store::BeginRead() {
   if (!conn) {
     WARD_ASSIGN_OR_RETURN(conn, Connect());
   }
-  WARD_RETURN_IF_ERROR(conn->Exec("BEGIN"));
-  return Session(this, std::move(conn), std::unique_lock<std::mutex>());
+  Session session(this, std::move(conn), std::unique_lock<std::mutex>());
+  if (snapshot) {
+    WARD_RETURN_IF_ERROR(session.conn_->Run("BEGIN"));
+  } else {
+    session.open_ = false;
+  }
+  return session;
 }
 
 Result<Store::Session> Store::BeginWrite() {
   std::unique_lock<std::mutex> lock(writer_mu_);
-  WARD_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+  WARD_RETURN_IF_ERROR(writer_->Run("BEGIN IMMEDIATE"));
   return Session(this, std::move(writer_), std::move(lock));
 }
 
@@ -212,7 +228,7 @@ Store::Session::Session(Session&& o) noexcept
 Store::Session::~Session() {
   if (!conn_) return;
   conn_->ResetBusy();
-  if (open_) (void)conn_->Exec("ROLLBACK");
+  if (open_) (void)conn_->Run("ROLLBACK");
   if (lock_.owns_lock()) {
     store_->writer_ = std::move(conn_);
   } else {
@@ -224,7 +240,7 @@ Status Store::Session::Commit() {
   if (!open_) return FailedPrecondition("session already finished");
   open_ = false;
   conn_->ResetBusy();
-  return conn_->Exec("COMMIT");
+  return conn_->Run("COMMIT");
 }
 
 Result<std::optional<StoredResource>> Store::Session::Current(const std::string& type,

@@ -1,7 +1,8 @@
 // Store: FHIR resources, their versions and their search index in SQLite (WAL).
 //
 // Work happens in a Store::Session, a SQLite transaction on one connection:
-// BeginRead gives a snapshot on a pooled reader connection (any number may run at
+// BeginRead gives a snapshot (or, for a single statement, none) on a pooled reader
+// connection (any number may run at
 // once); BeginWrite gives the single writer connection (writers queue on a mutex)
 // with BEGIN IMMEDIATE. A session that is destroyed without Commit rolls back, so
 // a failed transaction bundle leaves nothing behind. Store is thread-safe; a
@@ -52,7 +53,8 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  Result<Session> BeginRead();
+  // `snapshot` false skips the transaction: for sessions that run one statement.
+  Result<Session> BeginRead(bool snapshot = true);
   Result<Session> BeginWrite();
 
   const std::string& path() const { return path_; }
