@@ -141,6 +141,53 @@ TEST_F(FhirTest, CreateUpdateDeleteThroughTheBindings) {
   EXPECT_EQ(calls[0]["data"]["http_status"], 201);
 }
 
+TEST_F(FhirTest, TransactionIsAllOrNothingThroughTheBinding) {
+  auto r = RunWard(
+      {"run", "--model",
+       "scripted:" +
+           Transcript({"entries = [\n"
+                       "  {'fullUrl': 'urn:uuid:11111111-2222-3333-4444-555555555555',\n"
+                       "   'resource': {'resourceType': 'Patient', 'name': [{'family': 'Txn'}]},\n"
+                       "   'request': {'method': 'POST', 'url': 'Patient'}},\n"
+                       "  {'resource': {'resourceType': 'Observation', 'status': 'final',\n"
+                       "    'code': {'text': 'note'},\n"
+                       "    'subject': {'reference': "
+                       "'urn:uuid:11111111-2222-3333-4444-555555555555'}},\n"
+                       "   'request': {'method': 'POST', 'url': 'Observation'}}]\n"
+                       "out = fhir.transaction(entries)\n"
+                       "print(out['type'], len(out['entry']))",
+                       "import copy\nbad = copy.deepcopy(entries)\n"
+                       "bad.append({'resource': {'resourceType': 'Observation', 'status': "
+                       "'not-a-status', 'code': {'text': 'x'}}, 'request': {'method': 'POST', "
+                       "'url': 'Observation'}})\n"
+                       "bad[0]['resource']['name'][0]['family'] = 'TxnRolledBack'\n"
+                       "try:\n    fhir.transaction(bad)\nexcept FhirError as e:\n"
+                       "    print('refused', str(e)[:8])\n"
+                       "print('rolled back:', len(fhir.search('Patient', family='TxnRolledBack')))",
+                       "finish(len(fhir.search('Patient', family='Txn')))"}),
+       "transaction"},
+      env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("transaction-response 2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("refused HTTP 4"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("rolled back: 0"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "1\n");
+}
+
+TEST_F(FhirTest, SearchFollowsNextLinksAndSaysWhenItStopped) {
+  auto r = RunWard({"run", "--model",
+                    "scripted:" + Transcript({"few = fhir.search('Patient', _count=2)\n"
+                                              "many = fhir.search('Observation', _count=5)\n"
+                                              "print(len(few), len(many))",
+                                              "finish('ok')"}),
+                    "paging"},
+                   env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // 7 Synthea patients (plus any the other tests created), fetched 2 per page.
+  EXPECT_NE(r.err.find("stopped after 20 pages and 100 resources"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" 100\n"), std::string::npos) << r.err;
+}
+
 TEST_F(FhirTest, TheSystemPromptDocumentsTheBindings) {
   auto r = RunWard({"exec", "--json", "--model",
                     "scripted:" + Transcript({"finish(fhir.read.__doc__[:20])"}), "doc"},
