@@ -3,7 +3,7 @@
 
 #include "audit/audit_log.h"
 #include "commands.h"
-#include "config.h"
+#include "runtime/config.h"
 
 namespace ward {
 namespace {

@@ -5,15 +5,11 @@
 #include <cstdlib>
 #include <memory>
 
-#include "audit/audit_log.h"
 #include "commands.h"
-#include "config.h"
-#include "connectors/fhir/fhir_bindings.h"
-#include "core/session.h"
-#include "net/http_client.h"
 #include "printer.h"
 #include "protocol/event_json.h"
-#include "sandbox/guest.h"
+#include "runtime/config.h"
+#include "runtime/session_runner.h"
 #include "store/event_log.h"
 #include "util/clock.h"
 
@@ -86,22 +82,6 @@ std::string BuildOp(const RunFlags& f, const WardConfig& c, StartTaskOp* op) {
   return "";
 }
 
-Result<std::unique_ptr<FhirClient>> MakeFhirClient(const WardConfig& c, const std::string& url,
-                                                   HttpClient* http) {
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-    return InvalidArgument("FHIR base URL '" + url + "' must start with http:// or https://");
-  FhirConnectorConfig fc;
-  fc.base_url = url;
-  if (c.fhir_auth == "bearer") {
-    const char* token = getenv(c.fhir_token_env.c_str());
-    if (!token || !*token)
-      return InvalidArgument("[connectors.fhir] auth = \"bearer\" but " + c.fhir_token_env +
-                             " is not set");
-    fc.bearer_token = token;
-  }
-  return std::make_unique<FhirClient>(fc, http);
-}
-
 int ExitCodeFor(const std::string& status) {
   if (status == "succeeded") return kExitOk;
   if (status == "cancelled") return kExitInterrupted;
@@ -129,26 +109,14 @@ int Run(const RunFlags& flags, CancelToken* cancel) {
   if (!config.ok()) return usage_error(config.status().message());
   StartTaskOp op;
   if (std::string err = BuildOp(flags, *config, &op); !err.empty()) return usage_error(err);
-  auto guest_dir = FindGuestDir();
-  if (!guest_dir.ok()) return usage_error(guest_dir.status().message());
-
-  auto http = NewHttpClient();
-  ProviderOptions popts;
-  popts.http = http.get();
-  popts.clock = SystemClock::Default();
-  popts.retry = config->retry;
-  popts.getenv = [](const std::string& name) -> std::optional<std::string> {
-    const char* v = getenv(name.c_str());
-    if (!v) return std::nullopt;
-    return std::string(v);
-  };
-  auto provider = MakeProvider(op.model, popts);
-  if (!provider.ok()) return usage_error(provider.status().message());
-
   std::string db = config->home + "/ward.db";
   auto store = OpenSqliteStore(db);
   if (!store.ok()) return usage_error(store.status().message());
   EventLog events(store->get(), SystemClock::Default());
+  auto prepared =
+      PrepareSession(*config, {op, flags.fhir_url}, store->get(), &events, SystemClock::Default());
+  if (!prepared.ok()) return usage_error(prepared.status().message());
+
   EventPrinter printer(stderr, isatty(STDERR_FILENO));
   if (flags.json) {
     events.Subscribe([](const Event& e) {
@@ -158,30 +126,7 @@ int Run(const RunFlags& flags, CancelToken* cancel) {
   } else {
     events.Subscribe([&printer](const Event& e) { printer.Print(e); });
   }
-  AuditLog audit(store->get(), SystemClock::Default(), op.actor);
-  auto launcher = NewProcessLauncher();
-
-  std::unique_ptr<FhirClient> fhir;
-  std::vector<Binding> bindings;
-  std::string fhir_url = flags.fhir_url.empty() ? config->fhir_base_url : flags.fhir_url;
-  if (!fhir_url.empty()) {
-    auto client = MakeFhirClient(*config, fhir_url, http.get());
-    if (!client.ok()) return usage_error(client.status().message());
-    fhir = std::move(client).value();
-    bindings = MakeFhirBindings(fhir.get());
-  }
-
-  SessionDeps deps;
-  deps.provider = provider->get();
-  deps.launcher = launcher.get();
-  deps.guest_dir = *guest_dir;
-  deps.store = store->get();
-  deps.events = &events;
-  deps.audit = &audit;
-  deps.clock = SystemClock::Default();
-  deps.cancel = cancel;
-  deps.extra_bindings = &bindings;
-  auto outcome = RunSession(op, deps);
+  auto outcome = (*prepared)->Run(cancel);
   if (!outcome.ok()) {
     PrintError("the store failed: " + outcome.status().message());
     return kExitFailed;

@@ -4,9 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "config.h"
 #include "printer.h"
 #include "protocol/event_json.h"
+#include "runtime/config.h"
 #include "util/clock.h"
 
 namespace ward {

@@ -27,6 +27,14 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS audit (
   seq INTEGER PRIMARY KEY, session TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL,
   hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cancel_requests (session TEXT PRIMARY KEY, time_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS approvals (
+  id TEXT PRIMARY KEY, session TEXT NOT NULL, action_hash TEXT NOT NULL, action_json TEXT NOT NULL,
+  summary TEXT NOT NULL, rule TEXT NOT NULL, approvers TEXT NOT NULL, requested_by TEXT NOT NULL,
+  distinct_approver INTEGER NOT NULL, created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL,
+  state TEXT NOT NULL, decided_by TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',
+  decided_ms INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS approvals_by_state ON approvals(state, created_ms);
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
@@ -50,6 +58,30 @@ SessionRecord ReadSession(Stmt& s) {
   r.output_tokens = s.Int(12);
   r.pid = s.Int(13);
   return r;
+}
+
+constexpr const char* kApprovalColumns =
+    "id, session, action_hash, action_json, summary, rule, approvers, requested_by, "
+    "distinct_approver, created_ms, expires_ms, state, decided_by, reason, decided_ms";
+
+ApprovalRecord ReadApproval(Stmt& s) {
+  ApprovalRecord a;
+  a.id = s.Text(0);
+  a.session = s.Text(1);
+  a.action_hash = s.Text(2);
+  a.action_json = s.Text(3);
+  a.summary = s.Text(4);
+  a.rule = s.Text(5);
+  a.approvers = s.Text(6);
+  a.requested_by = s.Text(7);
+  a.distinct_approver = s.Int(8) != 0;
+  a.created_ms = s.Int(9);
+  a.expires_ms = s.Int(10);
+  a.state = s.Text(11);
+  a.decided_by = s.Text(12);
+  a.reason = s.Text(13);
+  a.decided_ms = s.Int(14);
+  return a;
 }
 
 constexpr const char* kSessionColumns =
@@ -105,6 +137,87 @@ class SqliteStore : public Store {
       out.push_back(ReadSession(s));
     }
     return out;
+  }
+
+  Status RequestCancel(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_.get(),
+           "INSERT OR IGNORE INTO cancel_requests (session, time_ms) "
+           "SELECT id, strftime('%s','now') * 1000 FROM sessions WHERE id=?");
+    s.Bind(1, id);
+    WARD_RETURN_IF_ERROR(s.Run());
+    Stmt check(db_.get(), "SELECT 1 FROM sessions WHERE id=?");
+    check.Bind(1, id);
+    WARD_ASSIGN_OR_RETURN(bool row, check.Step());
+    if (!row) return NotFound("no session '" + id + "'");
+    return Status::Ok();
+  }
+
+  Result<bool> CancelRequested(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_.get(), "SELECT 1 FROM cancel_requests WHERE session=?");
+    s.Bind(1, id);
+    return s.Step();
+  }
+
+  Status CreateApproval(const ApprovalRecord& a) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_.get(), std::string("INSERT INTO approvals (") + kApprovalColumns +
+                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    s.Bind(1, a.id).Bind(2, a.session).Bind(3, a.action_hash).Bind(4, a.action_json);
+    s.Bind(5, a.summary).Bind(6, a.rule).Bind(7, a.approvers).Bind(8, a.requested_by);
+    s.Bind(9, a.distinct_approver ? 1 : 0).Bind(10, a.created_ms).Bind(11, a.expires_ms);
+    s.Bind(12, a.state).Bind(13, a.decided_by).Bind(14, a.reason).Bind(15, a.decided_ms);
+    return s.Run();
+  }
+
+  Result<ApprovalRecord> GetApproval(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return GetApprovalLocked(id);
+  }
+
+  Result<std::vector<ApprovalRecord>> ListApprovals(const std::string& state, int limit,
+                                                    int64_t now_ms) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    WARD_RETURN_IF_ERROR(ExpireLocked(now_ms));
+    Stmt s(db_.get(), std::string("SELECT ") + kApprovalColumns +
+                          " FROM approvals WHERE (?='' OR state=?) ORDER BY created_ms DESC, id "
+                          "LIMIT ?");
+    s.Bind(1, state).Bind(2, state).Bind(3, static_cast<int64_t>(limit > 0 ? limit : -1));
+    std::vector<ApprovalRecord> out;
+    while (true) {
+      WARD_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadApproval(s));
+    }
+    return out;
+  }
+
+  Result<ApprovalRecord> DecideApproval(const std::string& id, const ApprovalDecision& d) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(db_.get());
+    WARD_RETURN_IF_ERROR(tx.Begin());
+    WARD_RETURN_IF_ERROR(ExpireLocked(d.now_ms));
+    WARD_ASSIGN_OR_RETURN(ApprovalRecord a, GetApprovalLocked(id));
+    if (a.state != "pending") {
+      WARD_RETURN_IF_ERROR(tx.Commit());  // keep the expiry just recorded
+      return FailedPrecondition("approval " + id + " is " + a.state + ", not pending");
+    }
+    if (d.hash != a.action_hash)
+      return InvalidArgument("approval " + id + ": the hash given (" + d.hash.substr(0, 16) +
+                             "…) is not the pending action's (" + a.action_hash.substr(0, 16) +
+                             "…); the decision does not apply");
+    if (a.distinct_approver && d.by == a.requested_by)
+      return PermissionDenied("approval " + id + " needs a second person: " + d.by +
+                              " started the session and may not approve its actions");
+    Stmt s(db_.get(),
+           "UPDATE approvals SET state=?, decided_by=?, reason=?, decided_ms=? "
+           "WHERE id=? AND state='pending'");
+    s.Bind(1, d.approve ? "approved" : "denied").Bind(2, d.by).Bind(3, d.reason);
+    s.Bind(4, d.now_ms).Bind(5, id);
+    WARD_RETURN_IF_ERROR(s.Run());
+    WARD_RETURN_IF_ERROR(tx.Commit());
+    return GetApprovalLocked(id);
   }
 
   Result<int64_t> AppendEvent(const std::string& session, int64_t time_ms, const std::string& type,
@@ -177,6 +290,22 @@ class SqliteStore : public Store {
   }
 
  private:
+  Result<ApprovalRecord> GetApprovalLocked(const std::string& id) {
+    Stmt s(db_.get(), std::string("SELECT ") + kApprovalColumns + " FROM approvals WHERE id=?");
+    s.Bind(1, id);
+    WARD_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return NotFound("no approval '" + id + "'");
+    return ReadApproval(s);
+  }
+
+  Status ExpireLocked(int64_t now_ms) {
+    Stmt s(db_.get(),
+           "UPDATE approvals SET state='expired', decided_ms=? "
+           "WHERE state='pending' AND expires_ms<=?");
+    s.Bind(1, now_ms).Bind(2, now_ms);
+    return s.Run();
+  }
+
   std::mutex mu_;
   SqliteDb db_;  // guarded by mu_
 };

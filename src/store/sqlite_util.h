@@ -35,6 +35,7 @@ class Stmt {
 
   Stmt& Bind(int index, const std::string& value);
   Stmt& Bind(int index, int64_t value);
+  Stmt& Bind(int index, const char* value) { return Bind(index, std::string(value)); }
   Stmt& Bind(int index, int value) { return Bind(index, static_cast<int64_t>(value)); }
   Stmt& BindNull(int index);
 

@@ -35,6 +35,35 @@ struct SessionRecord {
   int64_t pid = 0;  // process that runs it, while running
 };
 
+// An action waiting for a person's decision. `action_json` is the canonical JSON
+// of the exact action (binding, arguments, and for writes the before/after);
+// `action_hash` is its SHA-256: a decision applies to that hash only.
+struct ApprovalRecord {
+  std::string id;  // "a_..."
+  std::string session;
+  std::string action_hash;
+  std::string action_json;
+  std::string summary;             // one line for people
+  std::string rule;                // the policy rule that asked
+  std::string approvers;           // role allowed to decide ("" = any approver)
+  std::string requested_by;        // the actor of the session
+  bool distinct_approver = false;  // two-person rule: requested_by may not decide
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;
+  std::string state;  // "pending", "approved", "denied", "expired"
+  std::string decided_by;
+  std::string reason;
+  int64_t decided_ms = 0;
+};
+
+struct ApprovalDecision {
+  bool approve = false;
+  std::string by;
+  std::string reason;
+  std::string hash;  // must equal the approval's action_hash
+  int64_t now_ms = 0;
+};
+
 struct StoredEvent {
   std::string session;
   int64_t seq = 0;
@@ -62,6 +91,22 @@ class Store {
   virtual Result<SessionRecord> GetSession(const std::string& id) = 0;  // NotFound if absent
   // Newest first; at most `limit`.
   virtual Result<std::vector<SessionRecord>> ListSessions(int limit) = 0;
+  // Asks whichever process runs the session to cancel it (it polls CancelRequested).
+  virtual Status RequestCancel(const std::string& id) = 0;
+  virtual Result<bool> CancelRequested(const std::string& id) = 0;
+
+  virtual Status CreateApproval(const ApprovalRecord& approval) = 0;
+  virtual Result<ApprovalRecord> GetApproval(const std::string& id) = 0;  // NotFound
+  // Pending ones past their expiry are returned (and stored) as "expired".
+  // `state` "" lists all; newest first; at most `limit`.
+  virtual Result<std::vector<ApprovalRecord>> ListApprovals(const std::string& state, int limit,
+                                                            int64_t now_ms) = 0;
+  // Decides a pending approval atomically (compare-and-set). FailedPrecondition when
+  // it is no longer pending (already decided, or expired — then it is marked so);
+  // InvalidArgument when decision.hash differs from the action's hash;
+  // PermissionDenied under the two-person rule when decision.by is the requester.
+  virtual Result<ApprovalRecord> DecideApproval(const std::string& id,
+                                                const ApprovalDecision& decision) = 0;
 
   // Appends an event and returns its sequence number (1, 2, ... per session).
   virtual Result<int64_t> AppendEvent(const std::string& session, int64_t time_ms,

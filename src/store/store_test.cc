@@ -129,3 +129,64 @@ TEST(StoreOpenTest, NonStoreFileIsRefusedWithItsPath) {
 
 }  // namespace
 }  // namespace ward
+
+namespace ward {
+namespace {
+
+ApprovalRecord Pending(const std::string& id, int64_t expires_ms, bool two_person = false) {
+  ApprovalRecord a;
+  a.id = id;
+  a.session = "s_1";
+  a.action_hash = "h-" + id;
+  a.action_json = "{}";
+  a.summary = "create Patient";
+  a.requested_by = "alice";
+  a.distinct_approver = two_person;
+  a.created_ms = 1000;
+  a.expires_ms = expires_ms;
+  a.state = "pending";
+  return a;
+}
+
+TEST_F(StoreTest, ApprovalDecisionsBindToTheHashAndHappenOnce) {
+  ASSERT_TRUE(store_->CreateApproval(Pending("a_1", 10'000)).ok());
+  ApprovalDecision d{true, "bob", "looks right", "h-other", 2000};
+  EXPECT_EQ(store_->DecideApproval("a_1", d).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->GetApproval("a_1")->state, "pending");
+  d.hash = "h-a_1";
+  auto decided = store_->DecideApproval("a_1", d);
+  ASSERT_TRUE(decided.ok()) << decided.status().ToString();
+  EXPECT_EQ(decided->state, "approved");
+  EXPECT_EQ(decided->decided_by, "bob");
+  d.approve = false;
+  EXPECT_EQ(store_->DecideApproval("a_1", d).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->DecideApproval("a_404", d).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(StoreTest, TwoPersonRuleAndExpiry) {
+  ASSERT_TRUE(store_->CreateApproval(Pending("a_2", 10'000, /*two_person=*/true)).ok());
+  ApprovalDecision self{true, "alice", "", "h-a_2", 2000};
+  EXPECT_EQ(store_->DecideApproval("a_2", self).status().code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(store_->CreateApproval(Pending("a_3", 5'000)).ok());
+  auto pending = store_->ListApprovals("pending", 10, 4'999);
+  EXPECT_EQ(pending->size(), 2u);
+  pending = store_->ListApprovals("pending", 10, 5'000);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ(pending->front().id, "a_2");
+  ApprovalDecision late{true, "bob", "", "h-a_3", 6'000};
+  auto r = store_->DecideApproval("a_3", late);
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("expired"), std::string::npos);
+}
+
+TEST_F(StoreTest, CancelRequestsAreSeenByOtherConnections) {
+  ASSERT_TRUE(store_->CreateSession({"s_9", "t", "m", "code", "a", "running", 1, 1}).ok());
+  EXPECT_FALSE(*store_->CancelRequested("s_9"));
+  auto other = OpenSqliteStore(path_);
+  ASSERT_TRUE((*other)->RequestCancel("s_9").ok());
+  EXPECT_TRUE(*store_->CancelRequested("s_9"));
+  EXPECT_EQ((*other)->RequestCancel("s_nope").code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace ward

@@ -1,0 +1,118 @@
+#include "runtime/session_runner.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+
+#include "audit/audit_log.h"
+#include "connectors/fhir/fhir_bindings.h"
+#include "net/http_client.h"
+#include "util/hash.h"
+
+namespace ward {
+namespace {
+
+std::optional<std::string> GetEnv(const std::string& name) {
+  const char* v = getenv(name.c_str());
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
+Result<std::unique_ptr<FhirClient>> MakeFhirClient(const WardConfig& c, const std::string& url,
+                                                   HttpClient* http) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+    return InvalidArgument("FHIR base URL '" + url + "' must start with http:// or https://");
+  FhirConnectorConfig fc;
+  fc.base_url = url;
+  if (c.fhir_auth == "bearer") {
+    auto token = GetEnv(c.fhir_token_env);
+    if (!token || token->empty())
+      return InvalidArgument("[connectors.fhir] auth = \"bearer\" but " + c.fhir_token_env +
+                             " is not set");
+    fc.bearer_token = *token;
+  }
+  return std::make_unique<FhirClient>(fc, http);
+}
+
+class Prepared : public PreparedSession {
+ public:
+  Prepared(StartTaskOp op, Store* store, EventSink* events, Clock* clock)
+      : op_(std::move(op)), id_(NewId("s")), store_(store), events_(events), clock_(clock) {}
+
+  Status Build(const WardConfig& config, const std::string& fhir_url) {
+    WARD_ASSIGN_OR_RETURN(guest_dir_, FindGuestDir());
+    http_ = NewHttpClient();
+    ProviderOptions popts;
+    popts.http = http_.get();
+    popts.clock = clock_;
+    popts.retry = config.retry;
+    popts.getenv = GetEnv;
+    WARD_ASSIGN_OR_RETURN(provider_, MakeProvider(op_.model, popts));
+    std::string url = fhir_url.empty() ? config.fhir_base_url : fhir_url;
+    if (!url.empty()) {
+      WARD_ASSIGN_OR_RETURN(fhir_, MakeFhirClient(config, url, http_.get()));
+      bindings_ = MakeFhirBindings(fhir_.get());
+    }
+    launcher_ = NewProcessLauncher();
+    audit_ = std::make_unique<AuditLog>(store_, clock_, op_.actor);
+    return Status::Ok();
+  }
+
+  const std::string& id() const override { return id_; }
+
+  Result<SessionOutcome> Run(const CancelToken* external) override {
+    CancelToken merged;
+    std::atomic<bool> done{false};
+    // Folds Ctrl-C (external) and cancel requests from other processes into one token.
+    std::thread watcher([&] {
+      for (int tick = 0; !done.load(); ++tick) {
+        if ((external && external->cancelled()) ||
+            (tick % 5 == 0 && store_->CancelRequested(id_).value_or(false))) {
+          merged.Cancel();
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    });
+    SessionDeps deps;
+    deps.provider = provider_.get();
+    deps.launcher = launcher_.get();
+    deps.guest_dir = guest_dir_;
+    deps.store = store_;
+    deps.events = events_;
+    deps.audit = audit_.get();
+    deps.clock = clock_;
+    deps.cancel = &merged;
+    deps.extra_bindings = &bindings_;
+    auto outcome = RunSession(op_, deps, id_);
+    done = true;
+    watcher.join();
+    return outcome;
+  }
+
+ private:
+  StartTaskOp op_;
+  std::string id_;
+  Store* store_;
+  EventSink* events_;
+  Clock* clock_;
+  std::string guest_dir_;
+  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<LlmProvider> provider_;
+  std::unique_ptr<FhirClient> fhir_;
+  std::vector<Binding> bindings_;
+  std::unique_ptr<GuestLauncher> launcher_;
+  std::unique_ptr<AuditLog> audit_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<PreparedSession>> PrepareSession(const WardConfig& config,
+                                                        const SessionRequest& request, Store* store,
+                                                        EventSink* events, Clock* clock) {
+  auto prepared = std::make_unique<Prepared>(request.op, store, events, clock);
+  WARD_RETURN_IF_ERROR(prepared->Build(config, request.fhir_url));
+  return std::unique_ptr<PreparedSession>(std::move(prepared));
+}
+
+}  // namespace ward

@@ -1,0 +1,41 @@
+// The composition root for one agent session: from configuration and a request,
+// builds the model provider, the guest launcher and the connector bindings, then
+// runs the session (core's RunSession). Used by `ward run`/`ward exec` and by the
+// server, so both start sessions the same way.
+//
+// PrepareSession fails with InvalidArgument on configuration errors (unknown
+// provider, missing API key, bad connector URL, guest package not found) before
+// anything is stored. Run() also honours cancellation requested through the store
+// (Store::RequestCancel from another process), polled while the session runs.
+// A PreparedSession is used by one thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/session.h"
+#include "protocol/event_sink.h"
+#include "runtime/config.h"
+#include "store/store.h"
+
+namespace ward {
+
+struct SessionRequest {
+  StartTaskOp op;        // op.model must be set
+  std::string fhir_url;  // overrides the configured [connectors.fhir] base_url when set
+};
+
+class PreparedSession {
+ public:
+  virtual ~PreparedSession() = default;
+  virtual const std::string& id() const = 0;
+  // Runs to the end. `cancel` may be null.
+  virtual Result<SessionOutcome> Run(const CancelToken* cancel) = 0;
+};
+
+Result<std::unique_ptr<PreparedSession>> PrepareSession(const WardConfig& config,
+                                                        const SessionRequest& request, Store* store,
+                                                        EventSink* events, Clock* clock);
+
+}  // namespace ward
