@@ -1,0 +1,40 @@
+// CodeValidator: checks a code action before it runs — Python syntax (with line and
+// column) and configurable static checks (forbidden imports such as ctypes,
+// subprocess, socket; forbidden calls such as os.system) — in a trusted checker
+// process that never runs model code. Defence in depth on top of the sandbox.
+// A validation failure is reported back to the model as the observation.
+// One validator per session; not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace ward {
+
+struct ValidationRules {
+  std::vector<std::string> forbid_imports = {"ctypes", "subprocess", "socket"};
+  std::vector<std::string> forbid_calls = {"os.system", "os.popen", "os.exec*", "os.spawn*",
+                                           "os.fork"};
+};
+
+struct ValidationResult {
+  bool ok = true;
+  std::string message;  // when !ok: what failed and where ("line 3, column 5: ...")
+};
+
+class CodeValidator {
+ public:
+  virtual ~CodeValidator() = default;
+  // An error Status only when the checker itself could not run.
+  virtual Result<ValidationResult> Validate(const std::string& code) = 0;
+};
+
+// The checker runs `python` -I on guest_dir's ward_guest.checker module.
+Result<std::unique_ptr<CodeValidator>> NewCodeValidator(const std::string& python,
+                                                        const std::string& guest_dir,
+                                                        const ValidationRules& rules);
+
+}  // namespace ward
