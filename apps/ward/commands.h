@@ -21,6 +21,11 @@ void AddSessionsCommand(CLI::App& app, int* exit_code);
 // `ward audit verify`.
 void AddAuditCommand(CLI::App& app, int* exit_code);
 
+// `ward approvals list`, `ward approve`, `ward deny`.
+void AddApprovalCommands(CLI::App& app, int* exit_code);
+// `ward rollback`, `ward changeset show|apply`.
+void AddJournalCommands(CLI::App& app, int* exit_code);
+
 // One-line error to stderr: "ward: <message>".
 void PrintError(const std::string& message);
 

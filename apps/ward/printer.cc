@@ -100,6 +100,15 @@ void EventPrinter::Print(const Event& event) {
         } else if constexpr (std::is_same_v<T, ContextElidedEvent>) {
           Line(kDim, "  (elided " + std::to_string(e.elided_messages) +
                          " old observations to fit the context budget)");
+        } else if constexpr (std::is_same_v<T, ApprovalRequestedEvent>) {
+          Line(kYellow, "  ⏸ approval " + e.approval_id + " needed: " + e.summary + " — " +
+                            e.reason + " (rule " + e.rule + ", expires " + e.expires + ")");
+          Line(kDim, "    hash " + e.hash + "; decide with: ward approve " + e.approval_id +
+                         " | ward deny " + e.approval_id);
+        } else if constexpr (std::is_same_v<T, ApprovalDecidedEvent>) {
+          Line(e.decision == "approved" ? kGreen : kRed,
+               "  approval " + e.approval_id + " " + e.decision +
+                   (e.by.empty() ? "" : " by " + e.by) + (e.reason.empty() ? "" : ": " + e.reason));
         } else if constexpr (std::is_same_v<T, FinishedEvent>) {
           std::string summary = "ward ▸ " + e.status + " after " + std::to_string(e.steps) +
                                 " step" + (e.steps == 1 ? "" : "s") + " · " +

@@ -6,6 +6,8 @@
 #include <memory>
 
 #include "commands.h"
+#include "journal/rollback.h"
+#include "net/http_client.h"
 #include "printer.h"
 #include "protocol/event_json.h"
 #include "runtime/config.h"
@@ -17,7 +19,10 @@ namespace ward {
 namespace {
 
 struct RunFlags {
-  std::string task, model, mode, now, home, workspace, actor, fhir_url;
+  std::string task, model, mode, now, home, workspace, actor, fhir_url, policy;
+  bool dry_run = false, rollback_on_failure = false;
+  int64_t max_writes = -1;
+  double max_cost = -1;
   int max_steps = 0;
   int64_t max_tokens = -1, max_seconds = -1, action_timeout = -1, context_tokens = -1;
   bool json = false;
@@ -46,6 +51,17 @@ void AddRunOptions(CLI::App* cmd, RunFlags& f) {
                   "Directory the code works in (default: a private "
                   "temporary directory)");
   cmd->add_option("--actor", f.actor, "Who is acting, for the audit log (default: OS user)");
+  cmd->add_option("--policy", f.policy,
+                  "Policy file with [[policy.rule]] tables (default: "
+                  "ward.toml's; without rules reads run, writes ask)");
+  cmd->add_flag("--dry-run", f.dry_run,
+                "Reads go to the servers, writes are only recorded in "
+                "a changeset (see `ward changeset`)");
+  cmd->add_flag("--rollback-on-failure", f.rollback_on_failure,
+                "Undo the session's writes if it fails");
+  cmd->add_option("--max-writes", f.max_writes, "Write budget (0 = unlimited)");
+  cmd->add_option("--max-cost", f.max_cost,
+                  "Model cost budget, priced from [prices.\"MODEL\"] in ward.toml");
   cmd->add_option("--fhir-url", f.fhir_url,
                   "FHIR R4 server base URL for the fhir.* bindings (default: WARD_FHIR_URL or "
                   "[connectors.fhir] base_url)");
@@ -63,6 +79,9 @@ std::string BuildOp(const RunFlags& f, const WardConfig& c, StartTaskOp* op) {
   if (!f.mode.empty()) op->mode = f.mode == "tools" ? AgentMode::kTools : AgentMode::kCode;
   if (f.max_steps > 0) op->max_steps = f.max_steps;
   if (f.max_tokens >= 0) op->max_total_tokens = f.max_tokens;
+  if (f.max_writes >= 0) op->max_writes = f.max_writes;
+  if (f.max_cost >= 0) op->max_cost = f.max_cost;
+  op->dry_run = f.dry_run;
   if (f.max_seconds >= 0) op->max_wall_ms = f.max_seconds * 1000;
   if (f.action_timeout > 0) op->action_timeout_ms = f.action_timeout * 1000;
   if (f.context_tokens > 0) op->context_budget_tokens = f.context_tokens;
@@ -80,6 +99,22 @@ std::string BuildOp(const RunFlags& f, const WardConfig& c, StartTaskOp* op) {
   }
   op->actor = f.actor.empty() ? CurrentUserName() : f.actor;
   return "";
+}
+
+// --rollback-on-failure: undoes what a failed session wrote, reporting each step.
+void RollBackFailedSession(const WardConfig& config, Store* store, const std::string& session) {
+  AuditLog audit(store, SystemClock::Default(), CurrentUserName());
+  auto http = NewHttpClient();
+  std::string token;
+  if (config.fhir_auth == "bearer" && getenv(config.fhir_token_env.c_str()))
+    token = getenv(config.fhir_token_env.c_str());
+  auto report = RollbackSession(store, &audit, http.get(), session, {false, token});
+  if (!report.ok()) return PrintError("rollback failed: " + report.status().message());
+  for (const auto& s : report->steps)
+    fprintf(stderr, "ward ▸ rollback: %s %s/%s — %s\n", s.outcome.c_str(),
+            s.entry.resource_type.c_str(), s.entry.resource_id.c_str(), s.detail.c_str());
+  if (!report->complete)
+    PrintError("rollback stopped at a conflict; run `ward rollback " + session + "` to resume");
 }
 
 int ExitCodeFor(const std::string& status) {
@@ -113,8 +148,8 @@ int Run(const RunFlags& flags, CancelToken* cancel) {
   auto store = OpenSqliteStore(db);
   if (!store.ok()) return usage_error(store.status().message());
   EventLog events(store->get(), SystemClock::Default());
-  auto prepared =
-      PrepareSession(*config, {op, flags.fhir_url}, store->get(), &events, SystemClock::Default());
+  auto prepared = PrepareSession(*config, {op, flags.fhir_url, flags.policy}, store->get(), &events,
+                                 SystemClock::Default());
   if (!prepared.ok()) return usage_error(prepared.status().message());
 
   EventPrinter printer(stderr, isatty(STDERR_FILENO));
@@ -132,6 +167,8 @@ int Run(const RunFlags& flags, CancelToken* cancel) {
     return kExitFailed;
   }
   if (!flags.json && outcome->status == "succeeded") printf("%s\n", outcome->answer.c_str());
+  if (outcome->status != "succeeded" && flags.rollback_on_failure && !op.dry_run)
+    RollBackFailedSession(*config, store->get(), outcome->session);
   return ExitCodeFor(outcome->status);
 }
 

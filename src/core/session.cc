@@ -22,7 +22,16 @@ class TurnLoop {
  public:
   TurnLoop(const StartTaskOp& op, const SessionDeps& deps, std::string id)
       : op_(op), deps_(deps), id_(std::move(id)) {
-    gate_ = std::make_unique<Gate>(&registry_, deps_.audit, deps_.events);
+    GateOptions gate;
+    gate.policy = deps_.policy;
+    gate.store = deps_.store;
+    gate.clock = deps_.clock;
+    gate.cancel = deps_.cancel;
+    gate.actor = op_.actor;
+    gate.approval_ttl_ms = deps_.approval_ttl_ms;
+    gate.require_distinct_approver = deps_.require_distinct_approver;
+    gate.max_writes = op_.max_writes;
+    gate_ = std::make_unique<Gate>(&registry_, deps_.audit, deps_.events, gate);
   }
 
   Result<SessionOutcome> Run() {
@@ -37,6 +46,11 @@ class TurnLoop {
   void Loop();
   void Step(int step);
   bool CheckBudgets(int step);
+  double Cost() const {
+    return (outcome_.usage.input_tokens * deps_.price_input_per_mtok +
+            outcome_.usage.output_tokens * deps_.price_output_per_mtok) /
+           1e6;
+  }
   void HandleCodeReply(int step, const ChatResponse& reply);
   void HandleToolReply(int step, const ChatResponse& reply);
   // Runs code in the guest; returns the observation text for the model.
@@ -157,6 +171,9 @@ bool TurnLoop::CheckBudgets(int step) {
   } else if (op_.max_total_tokens > 0 && outcome_.usage.total() >= op_.max_total_tokens) {
     End(kFailed, "token budget exhausted: used " + std::to_string(outcome_.usage.total()) + " of " +
                      std::to_string(op_.max_total_tokens) + " tokens");
+  } else if (op_.max_cost > 0 && Cost() >= op_.max_cost) {
+    End(kFailed, "cost budget exhausted: spent " + std::to_string(Cost()) + " of " +
+                     std::to_string(op_.max_cost));
   } else if (op_.max_wall_ms > 0 &&
              (deps_.clock->MonotonicMicros() - started_us_) / 1000 >= op_.max_wall_ms) {
     End(kFailed, "time budget exhausted: " + std::to_string(op_.max_wall_ms / 1000) + " s");
@@ -274,6 +291,22 @@ std::string TurnLoop::RunAction(int step, const std::string& code, const std::st
   if (!store_status_.ok()) return "";
 
   BindingContext context{id_, step};
+  if (deps_.validator) {
+    auto valid = deps_.validator->Validate(code);
+    std::string problem = !valid.ok() ? "the code could not be checked: " + valid.status().message()
+                          : !valid->ok ? valid->message
+                                       : "";
+    if (!problem.empty()) {
+      std::string text = "The code was not run: it failed validation: " + problem;
+      AddObservation(step, "refused", text);
+      return text;
+    }
+  }
+  if (GuestCallReply verdict = gate_->CheckCode(context, code); !verdict.ok) {
+    std::string text = "The code was not run: " + verdict.error_message;
+    AddObservation(step, "refused", text);
+    return text;
+  }
   GuestCallHandler handler = [&](const GuestCall& call) { return gate_->Dispatch(context, call); };
   auto outcome = guest_->Execute(code, op_.action_timeout_ms, handler, deps_.cancel);
   if (!outcome.ok()) {
@@ -295,6 +328,7 @@ std::string TurnLoop::RunAction(int step, const std::string& code, const std::st
     if (!restarted.ok())
       End(kFailed, "the Python guest could not be restarted: " + restarted.message());
   }
+  if (!Ended() && !gate_->exhausted_budget().empty()) End(kFailed, gate_->exhausted_budget());
   return obs.text;
 }
 

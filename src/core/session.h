@@ -14,6 +14,8 @@
 
 #include "audit/audit_log.h"
 #include "gate/binding.h"
+#include "gate/gate.h"
+#include "gate/validate.h"
 #include "llm/provider.h"
 #include "protocol/event_sink.h"
 #include "protocol/op.h"
@@ -36,6 +38,12 @@ struct SessionDeps {
   const CancelToken* cancel = nullptr;
   // Bindings beyond finish() (connectors); may be null. Must not define "finish".
   const std::vector<Binding>* extra_bindings = nullptr;
+  const Policy* policy = nullptr;      // null: the default policy
+  CodeValidator* validator = nullptr;  // null: no static checks before code runs
+  int64_t approval_ttl_ms = 15 * 60 * 1000;
+  bool require_distinct_approver = false;
+  double price_input_per_mtok = 0;  // model prices, for the cost budget
+  double price_output_per_mtok = 0;
 };
 
 struct SessionOutcome {

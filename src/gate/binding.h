@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "gate/policy/policy.h"
 #include "sandbox/guest.h"
 
 namespace ward {
@@ -36,12 +37,23 @@ using BindingHandler =
 BindingOutcome BindingValue(std::string value_json);
 BindingOutcome BindingFailure(std::string error_type, std::string message);
 
+// Before and after of a write, as JSON texts ("null" when absent), for approval diffs.
+struct WritePreview {
+  std::string before = "null";
+  std::string after = "null";
+};
+
 struct Binding {
   std::string name;       // "finish", "fhir.search", ...
   std::string signature;  // Python signature, e.g. "finish(answer)"
   std::string doc;        // docstring, shown to the model
   std::string operation;  // "control", "read", "write", "delete"
   BindingHandler handler;
+  // Optional: what the call touches (resource type, patient) for the policy; when
+  // absent the gate knows only the binding's name and operation.
+  std::function<ActionDescriptor(const std::string& args_json)> describe;
+  // Optional, for writes: the before/after a person is shown when asked to approve.
+  std::function<WritePreview(const std::string& args_json)> preview;
 };
 
 class BindingRegistry {

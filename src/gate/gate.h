@@ -1,27 +1,76 @@
-// Gate: the single point through which every binding call from guest code passes
-// (DESIGN.md, "the flow of one action"). Today it resolves the binding, runs it,
-// and records the call in the audit log and the session's events; policy,
-// approvals and the journal slot in here. It fails closed: a call that cannot be
-// audited is refused. Thread-safe if its collaborators are.
+// Gate: the single point through which every binding call from guest code — and
+// every code action — passes (DESIGN.md, "the flow of one action"):
+//
+//   describe ─▶ budget ─▶ policy (allow | ask | deny) ─▶ [approval] ─▶ run ─▶ audit + event
+//
+// A call the policy denies raises PermissionDenied in the guest with the rule's
+// reason. A call it asks about is turned into an approval bound to the SHA-256 of
+// the canonical action (binding, arguments, and for writes the before/after); the
+// guest blocks until a person decides (from any process on the same store), the
+// approval expires (= denied) or the session is cancelled. Every decision is
+// audited with the rule that made it; a call that cannot be audited is refused
+// (fail closed). Writes past the session's write budget are refused, and the gate
+// remembers that the budget is exhausted so the session can end.
+//
+// One Gate per session, used by the session's thread.
 #pragma once
+
+#include <string>
 
 #include "audit/audit_log.h"
 #include "gate/binding.h"
+#include "gate/policy/policy.h"
 #include "protocol/event_sink.h"
+#include "store/store.h"
+#include "util/cancel.h"
+#include "util/clock.h"
 
 namespace ward {
 
+struct GateOptions {
+  const Policy* policy = nullptr;  // null: the built-in default policy
+  Store* store = nullptr;          // approvals live here
+  Clock* clock = nullptr;
+  const CancelToken* cancel = nullptr;
+  std::string actor;  // who started the session
+  int64_t approval_ttl_ms = 15 * 60 * 1000;
+  bool require_distinct_approver = false;
+  int64_t max_writes = 0;  // 0 = unlimited
+  int64_t approval_poll_ms = 100;
+};
+
 class Gate {
  public:
-  Gate(const BindingRegistry* registry, AuditLog* audit, EventSink* events)
-      : registry_(registry), audit_(audit), events_(events) {}
+  Gate(const BindingRegistry* registry, AuditLog* audit, EventSink* events, GateOptions options);
 
+  // A binding call from the guest.
   GuestCallReply Dispatch(const BindingContext& context, const GuestCall& call);
 
+  // A code action before it runs: ok, or a refusal whose message the model reads.
+  GuestCallReply CheckCode(const BindingContext& context, const std::string& code);
+
+  // Non-empty once a budget kept by the gate (writes) is exhausted.
+  const std::string& exhausted_budget() const { return exhausted_budget_; }
+  int64_t writes() const { return writes_; }
+
  private:
-  const BindingRegistry* registry_;  // not owned
-  AuditLog* audit_;                  // not owned
-  EventSink* events_;                // not owned
+  struct Verdict {
+    PolicyDecision policy;
+    GuestCallReply refusal;  // ok when the action may run
+  };
+  Verdict Decide(const BindingContext& context, const ActionDescriptor& action,
+                 const std::string& action_json, const std::string& summary);
+  GuestCallReply AwaitApproval(const BindingContext& context, const PolicyDecision& decision,
+                               const std::string& action_json, const std::string& summary);
+
+  const BindingRegistry* registry_;
+  AuditLog* audit_;
+  EventSink* events_;
+  GateOptions options_;
+  Policy default_policy_;
+  RuleCounters counters_;
+  int64_t writes_ = 0;
+  std::string exhausted_budget_;
 };
 
 }  // namespace ward

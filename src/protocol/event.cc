@@ -13,6 +13,8 @@ const char* EventTypeName(const EventBody& body) {
     const char* operator()(const ObservationEvent&) const { return "observation"; }
     const char* operator()(const ContextElidedEvent&) const { return "context_elided"; }
     const char* operator()(const FinishedEvent&) const { return "finished"; }
+    const char* operator()(const ApprovalRequestedEvent&) const { return "approval_requested"; }
+    const char* operator()(const ApprovalDecidedEvent&) const { return "approval_decided"; }
   };
   return std::visit(Namer{}, body);
 }

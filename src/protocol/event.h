@@ -49,7 +49,30 @@ struct BindingCallEvent {
   std::string name;
   std::string arguments_json;
   bool ok = true;
-  std::string outcome;  // short text: "ok" or the error
+  std::string outcome;   // short text: "ok" or the error
+  std::string decision;  // the policy's: "allow", "ask", "deny"
+  std::string rule;      // the rule that decided ("default" when none matched)
+};
+
+// A person must decide before the action runs (the guest is blocked meanwhile).
+struct ApprovalRequestedEvent {
+  int step = 0;
+  std::string approval_id;
+  std::string summary;      // one line: "fhir.update Patient/123"
+  std::string action_json;  // canonical JSON of the exact action (incl. before/after)
+  std::string hash;         // SHA-256 of action_json: a decision binds to it
+  std::string rule;
+  std::string reason;
+  std::string approvers;
+  std::string expires;  // RFC 3339
+};
+
+struct ApprovalDecidedEvent {
+  int step = 0;
+  std::string approval_id;
+  std::string decision;  // "approved", "denied", "expired", "cancelled"
+  std::string by;
+  std::string reason;
 };
 
 struct ObservationEvent {
@@ -75,9 +98,9 @@ struct FinishedEvent {
   int64_t output_tokens = 0;
 };
 
-using EventBody =
-    std::variant<SessionStartedEvent, ModelTurnEvent, ActionProposedEvent, BindingCallEvent,
-                 ObservationEvent, ContextElidedEvent, FinishedEvent>;
+using EventBody = std::variant<SessionStartedEvent, ModelTurnEvent, ActionProposedEvent,
+                               BindingCallEvent, ObservationEvent, ContextElidedEvent,
+                               FinishedEvent, ApprovalRequestedEvent, ApprovalDecidedEvent>;
 
 struct Event {
   std::string session;

@@ -15,7 +15,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelTurnEvent, step, content, t
                                                 input_tokens, output_tokens, attempts, latency_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ActionProposedEvent, step, code, source)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BindingCallEvent, step, name, arguments_json, ok,
-                                                outcome)
+                                                outcome, decision, rule)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ApprovalRequestedEvent, step, approval_id, summary,
+                                                action_json, hash, rule, reason, approvers, expires)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ApprovalDecidedEvent, step, approval_id, decision,
+                                                by, reason)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ObservationEvent, step, kind, text, truncated,
                                                 elapsed_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContextElidedEvent, elided_messages,

@@ -17,6 +17,9 @@ struct StartTaskOp {
   AgentMode mode = AgentMode::kCode;
   int max_steps = 20;
   int64_t max_total_tokens = 0;  // 0 = unlimited
+  int64_t max_writes = 0;        // writes through connectors; 0 = unlimited
+  double max_cost = 0;           // model cost, priced from [prices]; 0 = unlimited
+  bool dry_run = false;          // writes are simulated and recorded in a changeset
   int64_t max_wall_ms = 0;       // 0 = unlimited
   int64_t action_timeout_ms = 30'000;
   size_t observation_cap_bytes = 16 * 1024;

@@ -77,6 +77,28 @@ Status ApplyToml(const std::string& file, WardConfig& c) {
     return InvalidArgument(file +
                            ": [connectors.fhir] auth = \"bearer\" needs token_env, the "
                            "name of the variable that holds the token");
+  int64_t ttl_minutes = c.approval_ttl_ms / 60000;
+  Read(t, "gate", "approval_ttl_minutes", &ttl_minutes);
+  c.approval_ttl_ms = ttl_minutes * 60000;
+  Read(t, "gate", "require_distinct_approver", &c.require_distinct_approver);
+  for (auto [key, list] : {std::pair{"forbid_imports", &c.validation.forbid_imports},
+                           std::pair{"forbid_calls", &c.validation.forbid_calls}}) {
+    if (auto* arr = t["gate"][key].as_array()) {
+      list->clear();
+      for (auto& v : *arr)
+        if (auto str = v.value<std::string>()) list->push_back(*str);
+    }
+  }
+  if (auto* prices = t["prices"].as_table()) {
+    for (auto& [model, entry] : *prices) {
+      double in = 0, out = 0;
+      if (auto* e = entry.as_table()) {
+        in = (*e)["input"].value<double>().value_or(0);
+        out = (*e)["output"].value<double>().value_or(0);
+      }
+      c.prices[std::string(model.str())] = {in, out};
+    }
+  }
   c.run_defaults.max_wall_ms = max_seconds * 1000;
   c.run_defaults.action_timeout_ms = action_seconds * 1000;
   c.run_defaults.observation_cap_bytes = static_cast<size_t>(cap);
@@ -97,7 +119,10 @@ Result<WardConfig> LoadConfig(const std::string& home_flag) {
   WARD_ASSIGN_OR_RETURN(c.home, ResolveHome(home_flag));
   std::string file = c.home + "/ward.toml";
   std::error_code ec;
-  if (std::filesystem::exists(file, ec)) WARD_RETURN_IF_ERROR(ApplyToml(file, c));
+  if (std::filesystem::exists(file, ec)) {
+    WARD_RETURN_IF_ERROR(ApplyToml(file, c));
+    c.config_file = file;
+  }
   if (const char* env = getenv("WARD_MODEL"); env && *env) c.default_model = env;
   if (const char* env = getenv("WARD_FHIR_URL"); env && *env) c.fhir_base_url = env;
   return c;

@@ -19,11 +19,22 @@
 //   base_url = "http://127.0.0.1:8080/fhir"   # or WARD_FHIR_URL, or --fhir-url
 //   auth = "none"                              # or "bearer"
 //   token_env = "FHIR_TOKEN"                   # the variable holding the bearer token
+//   [gate]
+//   approval_ttl_minutes = 15                  # an unanswered approval expires (= denied)
+//   require_distinct_approver = false          # two-person rule
+//   forbid_imports = ["ctypes", "subprocess", "socket"]
+//   forbid_calls = ["os.system", "os.popen", "os.exec*", "os.spawn*", "os.fork"]
+//   [prices."openai:gpt-4o"]                   # per million tokens, for --max-cost
+//   input = 2.5
+//   output = 10.0
+//   [[policy.rule]] ...                        # see src/gate/policy/policy.h
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
+#include "gate/validate.h"
 #include "llm/provider.h"
 #include "protocol/op.h"
 #include "util/status.h"
@@ -38,6 +49,11 @@ struct WardConfig {
   std::string fhir_base_url;  // empty: no fhir bindings
   std::string fhir_auth = "none";
   std::string fhir_token_env;  // with auth = "bearer"
+  std::string config_file;     // <home>/ward.toml when it exists, else ""
+  int64_t approval_ttl_ms = 15 * 60 * 1000;
+  bool require_distinct_approver = false;
+  ValidationRules validation;
+  std::map<std::string, std::pair<double, double>> prices;  // model -> input, output per Mtok
 };
 
 // `home_flag` empty → $WARD_HOME → ~/.ward. Creates the directory (0700) when

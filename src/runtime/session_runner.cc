@@ -34,13 +34,33 @@ Result<std::unique_ptr<FhirClient>> MakeFhirClient(const WardConfig& c, const st
   return std::make_unique<FhirClient>(fc, http);
 }
 
+}  // namespace
+
+Result<Policy> LoadPolicy(const WardConfig& config, const std::string& policy_file) {
+  if (!policy_file.empty()) return Policy::FromFile(policy_file);
+  if (!config.config_file.empty()) return Policy::FromFile(config.config_file);
+  return Policy();
+}
+
+namespace {
+
 class Prepared : public PreparedSession {
  public:
   Prepared(StartTaskOp op, Store* store, EventSink* events, Clock* clock)
       : op_(std::move(op)), id_(NewId("s")), store_(store), events_(events), clock_(clock) {}
 
-  Status Build(const WardConfig& config, const std::string& fhir_url) {
+  Status Build(const WardConfig& config, const SessionRequest& request) {
+    const std::string& fhir_url = request.fhir_url;
     WARD_ASSIGN_OR_RETURN(guest_dir_, FindGuestDir());
+    WARD_ASSIGN_OR_RETURN(policy_, LoadPolicy(config, request.policy_file));
+    WARD_ASSIGN_OR_RETURN(validator_,
+                          NewCodeValidator("/usr/bin/python3", guest_dir_, config.validation));
+    approval_ttl_ms_ = config.approval_ttl_ms;
+    distinct_approver_ = config.require_distinct_approver;
+    if (auto p = config.prices.find(op_.model); p != config.prices.end()) prices_ = p->second;
+    if (op_.max_cost > 0 && prices_.first == 0 && prices_.second == 0)
+      return InvalidArgument("--max-cost needs the model's prices: set [prices.\"" + op_.model +
+                             "\"] input and output (per million tokens) in ward.toml");
     http_ = NewHttpClient();
     ProviderOptions popts;
     popts.http = http_.get();
@@ -51,7 +71,8 @@ class Prepared : public PreparedSession {
     std::string url = fhir_url.empty() ? config.fhir_base_url : fhir_url;
     if (!url.empty()) {
       WARD_ASSIGN_OR_RETURN(fhir_, MakeFhirClient(config, url, http_.get()));
-      bindings_ = MakeFhirBindings(fhir_.get());
+      writes_ = FhirWriteContext{store_, id_, op_.dry_run, clock_};
+      bindings_ = MakeFhirBindings(fhir_.get(), &writes_);
     }
     launcher_ = NewProcessLauncher();
     audit_ = std::make_unique<AuditLog>(store_, clock_, op_.actor);
@@ -84,6 +105,12 @@ class Prepared : public PreparedSession {
     deps.clock = clock_;
     deps.cancel = &merged;
     deps.extra_bindings = &bindings_;
+    deps.policy = &policy_;
+    deps.validator = validator_.get();
+    deps.approval_ttl_ms = approval_ttl_ms_;
+    deps.require_distinct_approver = distinct_approver_;
+    deps.price_input_per_mtok = prices_.first;
+    deps.price_output_per_mtok = prices_.second;
     auto outcome = RunSession(op_, deps, id_);
     done = true;
     watcher.join();
@@ -100,6 +127,12 @@ class Prepared : public PreparedSession {
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<LlmProvider> provider_;
   std::unique_ptr<FhirClient> fhir_;
+  FhirWriteContext writes_;
+  Policy policy_;
+  std::unique_ptr<CodeValidator> validator_;
+  int64_t approval_ttl_ms_ = 0;
+  bool distinct_approver_ = false;
+  std::pair<double, double> prices_{0, 0};
   std::vector<Binding> bindings_;
   std::unique_ptr<GuestLauncher> launcher_;
   std::unique_ptr<AuditLog> audit_;
@@ -111,7 +144,7 @@ Result<std::unique_ptr<PreparedSession>> PrepareSession(const WardConfig& config
                                                         const SessionRequest& request, Store* store,
                                                         EventSink* events, Clock* clock) {
   auto prepared = std::make_unique<Prepared>(request.op, store, events, clock);
-  WARD_RETURN_IF_ERROR(prepared->Build(config, request.fhir_url));
+  WARD_RETURN_IF_ERROR(prepared->Build(config, request));
   return std::unique_ptr<PreparedSession>(std::move(prepared));
 }
 

@@ -22,9 +22,14 @@
 namespace ward {
 
 struct SessionRequest {
-  StartTaskOp op;        // op.model must be set
-  std::string fhir_url;  // overrides the configured [connectors.fhir] base_url when set
+  StartTaskOp op;           // op.model must be set
+  std::string fhir_url;     // overrides the configured [connectors.fhir] base_url when set
+  std::string policy_file;  // overrides the policy in ward.toml when set
 };
+
+// The policy a session runs under: `policy_file` if given, else the
+// [[policy.rule]] tables of ward.toml, else the built-in default.
+Result<Policy> LoadPolicy(const WardConfig& config, const std::string& policy_file);
 
 class PreparedSession {
  public:

@@ -35,6 +35,13 @@ CREATE TABLE IF NOT EXISTS approvals (
   state TEXT NOT NULL, decided_by TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',
   decided_ms INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS approvals_by_state ON approvals(state, created_ms);
+CREATE TABLE IF NOT EXISTS journal (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT NOT NULL, seq INTEGER NOT NULL,
+  mode TEXT NOT NULL, connector TEXT NOT NULL, base_url TEXT NOT NULL, operation TEXT NOT NULL,
+  resource_type TEXT NOT NULL, resource_id TEXT NOT NULL, pre_image TEXT NOT NULL,
+  pre_version TEXT NOT NULL, post_image TEXT NOT NULL, post_version TEXT NOT NULL,
+  state TEXT NOT NULL, detail TEXT NOT NULL, time_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS journal_by_session ON journal(session, mode, seq);
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
@@ -82,6 +89,31 @@ ApprovalRecord ReadApproval(Stmt& s) {
   a.reason = s.Text(13);
   a.decided_ms = s.Int(14);
   return a;
+}
+
+constexpr const char* kJournalColumns =
+    "id, session, seq, mode, connector, base_url, operation, resource_type, resource_id, "
+    "pre_image, pre_version, post_image, post_version, state, detail, time_ms";
+
+JournalEntry ReadJournal(Stmt& s) {
+  JournalEntry j;
+  j.id = s.Int(0);
+  j.session = s.Text(1);
+  j.seq = s.Int(2);
+  j.mode = s.Text(3);
+  j.connector = s.Text(4);
+  j.base_url = s.Text(5);
+  j.operation = s.Text(6);
+  j.resource_type = s.Text(7);
+  j.resource_id = s.Text(8);
+  j.pre_image = s.Text(9);
+  j.pre_version = s.Text(10);
+  j.post_image = s.Text(11);
+  j.post_version = s.Text(12);
+  j.state = s.Text(13);
+  j.detail = s.Text(14);
+  j.time_ms = s.Int(15);
+  return j;
 }
 
 constexpr const char* kSessionColumns =
@@ -218,6 +250,57 @@ class SqliteStore : public Store {
     WARD_RETURN_IF_ERROR(s.Run());
     WARD_RETURN_IF_ERROR(tx.Commit());
     return GetApprovalLocked(id);
+  }
+
+  Result<int64_t> AppendJournal(const JournalEntry& j) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(db_.get());
+    WARD_RETURN_IF_ERROR(tx.Begin());
+    Stmt next(db_.get(),
+              "SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE session=? AND mode=?");
+    next.Bind(1, j.session).Bind(2, j.mode);
+    WARD_ASSIGN_OR_RETURN(bool row, next.Step());
+    int64_t seq = row ? next.Int(0) : 1;
+    Stmt s(db_.get(),
+           "INSERT INTO journal (session, seq, mode, connector, base_url, operation, "
+           "resource_type, resource_id, pre_image, pre_version, post_image, post_version, state, "
+           "detail, time_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    s.Bind(1, j.session).Bind(2, seq).Bind(3, j.mode).Bind(4, j.connector).Bind(5, j.base_url);
+    s.Bind(6, j.operation).Bind(7, j.resource_type).Bind(8, j.resource_id).Bind(9, j.pre_image);
+    s.Bind(10, j.pre_version).Bind(11, j.post_image).Bind(12, j.post_version).Bind(13, j.state);
+    s.Bind(14, j.detail).Bind(15, j.time_ms);
+    WARD_RETURN_IF_ERROR(s.Run());
+    int64_t id = sqlite3_last_insert_rowid(db_.get());
+    WARD_RETURN_IF_ERROR(tx.Commit());
+    return id;
+  }
+
+  Status UpdateJournal(const JournalEntry& j) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_.get(),
+           "UPDATE journal SET resource_id=?, post_image=?, post_version=?, state=?, detail=? "
+           "WHERE id=?");
+    s.Bind(1, j.resource_id).Bind(2, j.post_image).Bind(3, j.post_version).Bind(4, j.state);
+    s.Bind(5, j.detail).Bind(6, j.id);
+    WARD_RETURN_IF_ERROR(s.Run());
+    if (sqlite3_changes(db_.get()) == 0)
+      return NotFound("no journal entry " + std::to_string(j.id));
+    return Status::Ok();
+  }
+
+  Result<std::vector<JournalEntry>> ListJournal(const std::string& session,
+                                                const std::string& mode) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_.get(), std::string("SELECT ") + kJournalColumns +
+                          " FROM journal WHERE session=? AND mode=? ORDER BY seq");
+    s.Bind(1, session).Bind(2, mode);
+    std::vector<JournalEntry> out;
+    while (true) {
+      WARD_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadJournal(s));
+    }
+    return out;
   }
 
   Result<int64_t> AppendEvent(const std::string& session, int64_t time_ms, const std::string& type,

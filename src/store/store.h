@@ -64,6 +64,28 @@ struct ApprovalDecision {
   int64_t now_ms = 0;
 };
 
+// One write through a connector, recorded before it happens (state "intent") and
+// after ("done" / "failed"), with what it takes to undo it; or, in a dry run, one
+// planned write ("planned") of the session's changeset.
+struct JournalEntry {
+  int64_t id = 0;  // assigned by the store
+  std::string session;
+  int64_t seq = 0;        // order within the session and mode, assigned by the store
+  std::string mode;       // "live" or "dry_run"
+  std::string connector;  // "fhir"
+  std::string base_url;   // the server written to
+  std::string operation;  // "create", "update", "delete"
+  std::string resource_type;
+  std::string resource_id;   // for a create, known once done
+  std::string pre_image;     // JSON of the resource before, "" when none
+  std::string pre_version;   // its version, "" when none
+  std::string post_image;    // JSON of what was written (or would be), "" for a delete
+  std::string post_version;  // the version the write produced
+  std::string state;         // "intent", "done", "failed", "planned", "compensated", "applied"
+  std::string detail;
+  int64_t time_ms = 0;
+};
+
 struct StoredEvent {
   std::string session;
   int64_t seq = 0;
@@ -107,6 +129,14 @@ class Store {
   // PermissionDenied under the two-person rule when decision.by is the requester.
   virtual Result<ApprovalRecord> DecideApproval(const std::string& id,
                                                 const ApprovalDecision& decision) = 0;
+
+  // Journal: appends an entry (id and seq assigned) and returns its id.
+  virtual Result<int64_t> AppendJournal(const JournalEntry& entry) = 0;
+  // Overwrites resource_id, post_image, post_version, state and detail of entry `id`.
+  virtual Status UpdateJournal(const JournalEntry& entry) = 0;
+  // A session's entries of one mode, in seq order.
+  virtual Result<std::vector<JournalEntry>> ListJournal(const std::string& session,
+                                                        const std::string& mode) = 0;
 
   // Appends an event and returns its sequence number (1, 2, ... per session).
   virtual Result<int64_t> AppendEvent(const std::string& session, int64_t time_ms,

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/audit_log.h"
+#include "ehr_fixture.h"
 #include "store/store.h"
 #include "ward_process.h"
 
@@ -17,65 +18,15 @@ namespace {
 
 using nlohmann::json;
 
-// One EHR server for the whole suite: loading the data once keeps the tests fast.
-class FhirTest : public ::testing::Test {
+// These tests exercise the bindings, not the policy: writes are allowed outright.
+class FhirTest : public EhrFixture {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new std::filesystem::path(std::filesystem::temp_directory_path() /
-                                     ("ward_fhir_test_" + std::to_string(getpid())));
-    std::filesystem::create_directories(*dir_);
-    std::string synthea = SharedDataDir() + "/synthea";
-    ASSERT_TRUE(std::filesystem::exists(synthea)) << "test data missing: " << synthea;
-    ehr_ = new WardProcess(
-        {"ehr", "serve", "--port", "0", "--db", (*dir_ / "ehr.db").string(), "--load", synthea},
-        {{"HOME", dir_->string()}});
-    std::string line = ehr_->ReadLine(60'000);
-    size_t at = line.find("http://");
-    ASSERT_NE(at, std::string::npos) << "no URL from ward ehr serve: " << line;
-    url_ = new std::string(line.substr(at));
-  }
-  static void TearDownTestSuite() {
-    ehr_->Signal(SIGTERM);
-    ehr_->Wait(10'000);
-    delete ehr_;
-    std::filesystem::remove_all(*dir_);
-    delete dir_;
-    delete url_;
-  }
-
   void SetUp() override {
-    home_ = *dir_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::create_directories(home_);
-    env_ = {{"HOME", home_.string()}, {"WARD_HOME", home_.string()}, {"WARD_FHIR_URL", *url_}};
+    EhrFixture::SetUp();
+    std::ofstream(home_ / "ward.toml") << "[[policy.rule]]\nname = \"allow-all\"\n"
+                                          "binding = \"*\"\ndecision = \"allow\"\n";
   }
-
-  std::string Transcript(const std::vector<std::string>& codes) {
-    std::string path = (home_ / "transcript.jsonl").string();
-    std::ofstream out(path);
-    for (const auto& code : codes)
-      out << json{{"content", "```python\n" + code + "\n```"}}.dump() << "\n";
-    return path;
-  }
-
-  std::vector<json> AuditEntries(const std::string& kind) {
-    auto store = OpenSqliteStore((home_ / "ward.db").string());
-    std::vector<json> out;
-    auto entries = (*store)->ListAudit(0, 0);
-    for (const auto& e : *entries)
-      if (e.kind == kind) out.push_back(json::parse(e.body));
-    return out;
-  }
-
-  static std::filesystem::path* dir_;
-  static WardProcess* ehr_;
-  static std::string* url_;
-  std::filesystem::path home_;
-  std::map<std::string, std::string> env_;
 };
-
-std::filesystem::path* FhirTest::dir_ = nullptr;
-WardProcess* FhirTest::ehr_ = nullptr;
-std::string* FhirTest::url_ = nullptr;
 
 TEST_F(FhirTest, DemoTranscriptAnswersTheLatestHbA1c) {
   std::string transcript = std::string(getenv("WARD_SOURCE_DIR")) + "/examples/demo/hba1c.jsonl";

@@ -39,8 +39,16 @@ FhirClient::FhirClient(FhirConnectorConfig config, HttpClient* http)
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
 }
 
+std::string VersionFromEtag(const std::string& etag) {
+  size_t open = etag.find('"');
+  size_t close = etag.rfind('"');
+  if (open == std::string::npos || close <= open) return etag;
+  return etag.substr(open + 1, close - open - 1);
+}
+
 Result<FhirResponse> FhirClient::Send(const std::string& method, const std::string& url,
-                                      const std::string& body, const std::string& content_type) {
+                                      const std::string& body, const std::string& content_type,
+                                      const std::string& if_match_version) {
   HttpRequest req;
   req.method = method;
   req.url = url;
@@ -50,6 +58,8 @@ Result<FhirResponse> FhirClient::Send(const std::string& method, const std::stri
   req.headers.push_back({"Accept", "application/fhir+json"});
   if (method == "POST" || method == "PUT")
     req.headers.push_back({"Prefer", "return=representation"});
+  if (!if_match_version.empty())
+    req.headers.push_back({"If-Match", "W/\"" + if_match_version + "\""});
   if (!config_.bearer_token.empty())
     req.headers.push_back({"Authorization", "Bearer " + config_.bearer_token});
   auto resp = http_->Send(req);
@@ -88,12 +98,15 @@ Result<FhirResponse> FhirClient::Create(const std::string& type, const std::stri
 }
 
 Result<FhirResponse> FhirClient::Update(const std::string& type, const std::string& id,
-                                        const std::string& resource) {
-  return Send("PUT", base_ + "/" + type + "/" + id, resource, "application/fhir+json");
+                                        const std::string& resource,
+                                        const std::string& if_match_version) {
+  return Send("PUT", base_ + "/" + type + "/" + id, resource, "application/fhir+json",
+              if_match_version);
 }
 
-Result<FhirResponse> FhirClient::Delete(const std::string& type, const std::string& id) {
-  return Send("DELETE", base_ + "/" + type + "/" + id, "", "");
+Result<FhirResponse> FhirClient::Delete(const std::string& type, const std::string& id,
+                                        const std::string& if_match_version) {
+  return Send("DELETE", base_ + "/" + type + "/" + id, "", "", if_match_version);
 }
 
 Result<FhirResponse> FhirClient::Transaction(const std::string& bundle) {

@@ -44,9 +44,12 @@ class FhirClient {
   // Fetches an absolute `next` link; InvalidArgument if it is not under the base URL.
   Result<FhirResponse> FetchPage(const std::string& absolute_url);
   Result<FhirResponse> Create(const std::string& type, const std::string& resource_json);
+  // `if_match_version` (e.g. "3") sends If-Match: W/"3"; empty sends none.
   Result<FhirResponse> Update(const std::string& type, const std::string& id,
-                              const std::string& resource_json);
-  Result<FhirResponse> Delete(const std::string& type, const std::string& id);
+                              const std::string& resource_json,
+                              const std::string& if_match_version = "");
+  Result<FhirResponse> Delete(const std::string& type, const std::string& id,
+                              const std::string& if_match_version = "");
   Result<FhirResponse> Transaction(const std::string& bundle_json);
 
   const FhirConnectorConfig& config() const { return config_; }
@@ -54,12 +57,16 @@ class FhirClient {
 
  private:
   Result<FhirResponse> Send(const std::string& method, const std::string& url,
-                            const std::string& body, const std::string& content_type);
+                            const std::string& body, const std::string& content_type,
+                            const std::string& if_match_version = "");
 
   FhirConnectorConfig config_;
   std::string base_;  // base_url without a trailing slash
   HttpClient* http_;  // not owned
 };
+
+// The version in an ETag: W/"3" -> "3".
+std::string VersionFromEtag(const std::string& etag);
 
 // Percent-encodes a query component (RFC 3986 unreserved characters kept).
 std::string UrlEncode(const std::string& text);

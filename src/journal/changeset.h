@@ -1,0 +1,40 @@
+// The changeset of a dry run: the writes a session would have made, each with its
+// before/after, and applying them for real.
+//
+// ApplyChangeset first checks every recorded pre-version against the server; if
+// anything moved on since the dry run it applies nothing and reports the drift.
+// Otherwise it replays exactly the recorded writes, in order, through a Gate (so
+// policy and approvals apply as for any write), journaling them as the session's
+// live writes — so `ward rollback` can undo an applied changeset. Not thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "gate/gate.h"
+#include "net/http_client.h"
+#include "protocol/event_sink.h"
+#include "store/store.h"
+
+namespace ward {
+
+struct ChangesetItem {
+  JournalEntry entry;
+  std::vector<std::string> diff;  // JsonDiff(pre_image, post_image)
+};
+
+Result<std::vector<ChangesetItem>> LoadChangeset(Store* store, const std::string& session);
+
+struct ApplyReport {
+  std::vector<std::string> drift;    // one line per resource that moved on (nothing applied)
+  std::vector<std::string> applied;  // "fhir.update Patient/1 → version 3"
+  std::string stopped;               // why applying stopped early, "" when all applied
+};
+
+// `gate` supplies policy, approvals and budgets (its store/clock/cancel/actor are used).
+Result<ApplyReport> ApplyChangeset(Store* store, AuditLog* audit, EventSink* events,
+                                   HttpClient* http, const std::string& session,
+                                   const GateOptions& gate, const std::string& bearer_token);
+
+}  // namespace ward

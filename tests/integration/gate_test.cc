@@ -1,0 +1,301 @@
+// The gate end to end: policy, approvals from a second process, the two-person
+// rule, expiry, rollback, dry-run changesets and write budgets — the real ward
+// binary, a scripted model and the real embedded EHR.
+#include <gtest/gtest.h>
+
+#include "ehr_fixture.h"
+
+namespace ward::testing {
+namespace {
+
+using nlohmann::json;
+
+class GateTest : public EhrFixture {
+ protected:
+  // Polls `ward approvals list --json` until one is pending; returns it.
+  json WaitForPendingApproval() {
+    for (int i = 0; i < 200; ++i) {
+      auto r = RunWard({"approvals", "list", "--json"}, env_);
+      json list = json::parse(r.out, nullptr, false);
+      if (list.is_array() && !list.empty()) return list[0];
+      usleep(50'000);
+    }
+    return json();
+  }
+
+  void WriteToml(const std::string& text) { std::ofstream(home_ / "ward.toml") << text; }
+
+  // A patient made through the EHR's own API (not through ward), returning its id.
+  std::string CreatePatientDirectly(const std::string& family) {
+    auto r = RunWard({"run", "--home", (home_ / "setup").string(), "--policy",
+                      (home_ / "allow.toml").string(), "--model",
+                      "scripted:" + Transcript({"p = fhir.create({'resourceType': 'Patient', "
+                                                "'name': [{'family': '" +
+                                                family +
+                                                "'}]})\n"
+                                                "finish(p['id'])"}),
+                      "setup"},
+                     env_);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::string id = r.out;
+    if (!id.empty() && id.back() == '\n') id.pop_back();
+    return id;
+  }
+
+  void SetUp() override {
+    EhrFixture::SetUp();
+    std::ofstream(home_ / "allow.toml") << "[[policy.rule]]\nname = \"allow-all\"\n"
+                                           "binding = \"*\"\ndecision = \"allow\"\n";
+  }
+};
+
+TEST_F(GateTest, WriteNeedsApprovalAndIsApprovedFromASecondProcess) {
+  WardProcess run({"run", "--model",
+                   "scripted:" + Transcript({"p = fhir.create({'resourceType': 'Patient', "
+                                             "'name': [{'family': 'Approved'}]})\n"
+                                             "print(p['id'])",
+                                             "finish('created')"}),
+                   "create a patient"},
+                  env_);
+  json pending = WaitForPendingApproval();
+  ASSERT_TRUE(pending.is_object()) << "no approval was requested";
+  EXPECT_EQ(pending["summary"], "fhir.create Patient");
+  EXPECT_EQ(pending["action"]["after"]["name"][0]["family"], "Approved");
+  auto ok =
+      RunWard({"approve", pending["id"], "--as", "dr-approver", "--hash", pending["hash"]}, env_);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  auto r = run.Wait(30'000);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "created\n");
+  EXPECT_NE(r.err.find("approval"), std::string::npos);
+  auto decided = AuditEntries("approval_decided");
+  ASSERT_EQ(decided.size(), 1u);
+  EXPECT_EQ(decided[0]["data"]["by"], "dr-approver");
+}
+
+TEST_F(GateTest, DenialReachesTheModelAsPermissionDenied) {
+  WardProcess run(
+      {"run", "--model",
+       "scripted:" + Transcript({"try:\n    fhir.delete('Patient', "
+                                 "'963dabe4-84e7-4751-b432-e34bdbdbde05')\n"
+                                 "except PermissionDenied as e:\n    print('denied:', e)",
+                                 "finish('ok')"}),
+       "delete"},
+      env_);
+  json pending = WaitForPendingApproval();
+  ASSERT_TRUE(pending.is_object());
+  EXPECT_EQ(RunWard({"deny", pending["id"], "--reason", "never delete patients"}, env_).exit_code,
+            0);
+  auto r = run.Wait(30'000);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("denied: fhir.delete Patient/963dabe4"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("never delete patients"), std::string::npos) << r.err;
+}
+
+TEST_F(GateTest, ApprovalForADifferentHashDoesNotApply) {
+  WardProcess run(
+      {"run", "--model",
+       "scripted:" + Transcript({"fhir.create({'resourceType': 'Patient'})", "finish('x')"}),
+       "create"},
+      env_);
+  json pending = WaitForPendingApproval();
+  ASSERT_TRUE(pending.is_object());
+  auto wrong = RunWard({"approve", pending["id"], "--hash", std::string(64, 'a')}, env_);
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.err.find("does not apply"), std::string::npos) << wrong.err;
+  EXPECT_EQ(RunWard({"deny", pending["id"]}, env_).exit_code, 0);
+  run.Wait(30'000);
+}
+
+TEST_F(GateTest, TwoPersonRuleRefusesTheRequesterAndExpiryDenies) {
+  WriteToml("[gate]\nrequire_distinct_approver = true\napproval_ttl_minutes = 0\n");
+  WardProcess run({"run", "--actor", "alice", "--model",
+                   "scripted:" + Transcript({"try:\n    fhir.create({'resourceType': 'Patient'})\n"
+                                             "except PermissionDenied as e:\n    print('no:', e)",
+                                             "finish('x')"}),
+                   "create"},
+                  env_);
+  auto r = run.Wait(30'000);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("expired"), std::string::npos) << r.err;
+  auto list = RunWard({"approvals", "list", "--all", "--json"}, env_);
+  json all = json::parse(list.out);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0]["state"], "expired");
+  EXPECT_EQ(all[0]["requested_by"], "alice");
+}
+
+TEST_F(GateTest, PolicyDenyAndRulesNamedInTheAudit) {
+  WriteToml(
+      "[[policy.rule]]\nname = \"no-observation-reads\"\nbinding = \"fhir.search\"\n"
+      "resource_type = \"Observation\"\ndecision = \"deny\"\nreason = \"labs are off limits\"\n");
+  auto r = RunWard({"run", "--model",
+                    "scripted:" + Transcript({"try:\n    fhir.search('Observation', _count=1)\n"
+                                              "except PermissionDenied as e:\n    print(e)",
+                                              "finish(len(fhir.search('Patient', _count=1)) > 0)"}),
+                    "x"},
+                   env_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("labs are off limits"), std::string::npos) << r.err;
+  auto calls = AuditEntries("binding_call");
+  ASSERT_GE(calls.size(), 2u);
+  EXPECT_EQ(calls[0]["data"]["decision"], "deny");
+  EXPECT_EQ(calls[0]["data"]["rule"], "no-observation-reads");
+  EXPECT_EQ(calls[1]["data"]["rule"], "default");
+}
+
+TEST_F(GateTest, RollbackRestoresPriorResourcesAndStopsOnConflict) {
+  std::string keep = CreatePatientDirectly("Keep");
+  auto r =
+      RunWard({"run", "--policy", (home_ / "allow.toml").string(), "--model",
+               "scripted:" + Transcript({"p = fhir.read('Patient', '" + keep +
+                                             "')\n"
+                                             "p['gender'] = 'female'\nfhir.update(p)\n"
+                                             "n = fhir.create({'resourceType': 'Patient', 'name': "
+                                             "[{'family': 'New'}]})",
+                                         "finish(n['id'])"}),
+               "edit"},
+              env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string created = r.out.substr(0, r.out.size() - 1);
+  auto sessions = json::parse(RunWard({"sessions", "list", "--json"}, env_).out);
+  std::string session = sessions[0]["id"];
+  auto dry = RunWard({"rollback", session, "--dry-run"}, env_);
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("planned"), std::string::npos) << dry.out;
+  auto undo = RunWard({"rollback", session}, env_);
+  EXPECT_EQ(undo.exit_code, 0) << undo.err << undo.out;
+  auto check = RunWard({"run", "--policy", (home_ / "allow.toml").string(), "--model",
+                        "scripted:" + Transcript({"p = fhir.read('Patient', '" + keep +
+                                                  "')\n"
+                                                  "try:\n    fhir.read('Patient', '" +
+                                                  created +
+                                                  "')\n    gone = False\nexcept FhirError:\n"
+                                                  "    gone = True\n"
+                                                  "finish(f\"{p.get('gender')}|{gone}\")"}),
+                        "check"},
+                       env_);
+  EXPECT_EQ(check.out, "None|True\n") << check.err;
+  EXPECT_EQ(RunWard({"rollback", session}, env_).out.find("nothing to roll back"), 0u);
+}
+
+TEST_F(GateTest, RollbackConflictChangesNothingMore) {
+  std::string id = CreatePatientDirectly("Conflict");
+  std::string allow = (home_ / "allow.toml").string();
+  auto r = RunWard({"run", "--policy", allow, "--model",
+                    "scripted:" + Transcript({"fhir.create({'resourceType': 'Patient', 'name': "
+                                              "[{'family': 'Mine'}]})\n"
+                                              "p = fhir.read('Patient', '" +
+                                                  id +
+                                                  "')\n"
+                                                  "p['gender'] = 'male'\nfhir.update(p)",
+                                              "finish('ok')"}),
+                    "edit"},
+                   env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string session = json::parse(RunWard({"sessions", "list", "--json"}, env_).out)[0]["id"];
+  // Someone else edits the same patient afterwards.
+  auto other = RunWard({"run", "--home", (home_ / "other").string(), "--policy", allow, "--model",
+                        "scripted:" + Transcript({"p = fhir.read('Patient', '" + id +
+                                                  "')\n"
+                                                  "p['gender'] = 'other'\nfhir.update(p)\n"
+                                                  "finish('edited')"}),
+                        "other"},
+                       env_);
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  auto undo = RunWard({"rollback", session}, env_);
+  EXPECT_EQ(undo.exit_code, 1);
+  EXPECT_NE(undo.out.find("conflict"), std::string::npos) << undo.out;
+  EXPECT_NE(undo.out.find("the session left version 2 but the server now has version 3"),
+            std::string::npos)
+      << undo.out;
+  // The create (earlier in the session) was not undone: rollback stopped at the conflict.
+  EXPECT_EQ(undo.out.find("undone"), std::string::npos) << undo.out;
+}
+
+TEST_F(GateTest, DryRunRecordsAChangesetThatApplies) {
+  std::string allow = (home_ / "allow.toml").string();
+  auto r = RunWard({"run", "--dry-run", "--policy", allow, "--model",
+                    "scripted:" + Transcript({"p = fhir.create({'resourceType': 'Patient', "
+                                              "'name': [{'family': 'DryRun'}]})\n"
+                                              "o = fhir.create({'resourceType': 'Observation', "
+                                              "'status': 'final', 'code': {'text': 'note'}, "
+                                              "'subject': {'reference': 'Patient/' + p['id']}})\n"
+                                              "finish(p['id'])"}),
+                    "plan"},
+                   env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "dryrun-1\n");
+  std::string session = json::parse(RunWard({"sessions", "list", "--json"}, env_).out)[0]["id"];
+  auto show = RunWard({"changeset", "show", session}, env_);
+  EXPECT_NE(show.out.find("+ name: [{\"family\":\"DryRun\"}]"), std::string::npos) << show.out;
+  auto found = RunWard({"run", "--policy", allow, "--model",
+                        "scripted:" + Transcript({"finish(len(fhir.search('Patient', "
+                                                  "family='DryRun')))"}),
+                        "count"},
+                       env_);
+  EXPECT_EQ(found.out, "0\n") << "a dry run must not write";
+  auto apply = RunWard({"changeset", "apply", session, "--policy", allow}, env_);
+  EXPECT_EQ(apply.exit_code, 0) << apply.err;
+  EXPECT_NE(apply.out.find("applied fhir.create Patient/"), std::string::npos) << apply.out;
+  auto after =
+      RunWard({"run", "--policy", allow, "--model",
+               "scripted:" + Transcript({"p = fhir.search('Patient', family='DryRun')[0]\n"
+                                         "o = fhir.search('Observation', patient=p['id'])\n"
+                                         "finish(len(o))"}),
+               "count"},
+              env_);
+  EXPECT_EQ(after.out, "1\n") << after.err;
+}
+
+TEST_F(GateTest, ApplyIsRefusedOnDrift) {
+  std::string id = CreatePatientDirectly("Drift");
+  std::string allow = (home_ / "allow.toml").string();
+  auto r = RunWard({"run", "--dry-run", "--policy", allow, "--model",
+                    "scripted:" + Transcript({"p = fhir.read('Patient', '" + id +
+                                              "')\n"
+                                              "p['gender'] = 'female'\nfhir.update(p)\n"
+                                              "finish('planned')"}),
+                    "plan"},
+                   env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string session = json::parse(RunWard({"sessions", "list", "--json"}, env_).out)[0]["id"];
+  CreatePatientDirectly("Unrelated");
+  RunWard({"run", "--home", (home_ / "other").string(), "--policy", allow, "--model",
+           "scripted:" + Transcript({"p = fhir.read('Patient', '" + id +
+                                     "')\n"
+                                     "p['gender'] = 'male'\nfhir.update(p)\nfinish('x')"}),
+           "move on"},
+          env_);
+  auto apply = RunWard({"changeset", "apply", session, "--policy", allow}, env_);
+  EXPECT_EQ(apply.exit_code, 1);
+  EXPECT_NE(apply.err.find("nothing was applied"), std::string::npos) << apply.err;
+  EXPECT_NE(apply.err.find("the dry run saw version 1, the server now has 2"), std::string::npos)
+      << apply.err;
+}
+
+TEST_F(GateTest, WriteBudgetEndsTheSessionAfterTheCurrentCall) {
+  auto r =
+      RunWard({"run", "--max-writes", "1", "--policy", (home_ / "allow.toml").string(), "--model",
+               "scripted:" + Transcript({"fhir.create({'resourceType': 'Patient'})\n"
+                                         "try:\n    fhir.create({'resourceType': 'Patient'})\n"
+                                         "except PermissionDenied as e:\n    print(e)",
+                                         "finish('never')"}),
+               "x"},
+              env_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("write budget exhausted: 1 writes"), std::string::npos) << r.err;
+}
+
+TEST_F(GateTest, ValidationRefusesForbiddenImportsWithoutRunningThem) {
+  auto r =
+      RunWard({"run", "--model",
+               "scripted:" + Transcript({"import subprocess\nprint('ran')", "finish('ok')"}), "x"},
+              env_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("failed validation"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("    ran\n"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace ward::testing
