@@ -2,11 +2,11 @@
 
 #include <pwd.h>
 #include <sys/stat.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
-#include <toml++/toml.h>
 
 namespace ward {
 namespace {
@@ -26,7 +26,8 @@ Result<std::string> ResolveHome(const std::string& flag) {
   std::filesystem::path path = std::filesystem::absolute(home, ec);
   if (ec) return InvalidArgument("cannot use home directory " + home + ": " + ec.message());
   std::filesystem::create_directories(path, ec);
-  if (ec) return InvalidArgument("cannot create home directory " + path.string() + ": " + ec.message());
+  if (ec)
+    return InvalidArgument("cannot create home directory " + path.string() + ": " + ec.message());
   if (!std::filesystem::is_directory(path, ec))
     return InvalidArgument("home " + path.string() + " is not a directory");
   if (access(path.c_str(), R_OK | W_OK | X_OK) != 0)
@@ -40,6 +41,8 @@ void Read(const toml::table& t, const char* section, const char* key, T* out) {
   if (auto v = t[section][key].value<T>()) *out = *v;
 }
 
+Status ApplySandbox(const toml::table& t, const std::string& file, SandboxOptions& o);
+
 Status ApplyToml(const std::string& file, WardConfig& c) {
   toml::table t;
   try {
@@ -52,7 +55,8 @@ Status ApplyToml(const std::string& file, WardConfig& c) {
   std::string mode = AgentModeName(c.run_defaults.mode);
   Read(t, "run", "mode", &mode);
   if (mode != "code" && mode != "tools")
-    return InvalidArgument(file + ": [run] mode must be \"code\" or \"tools\", not \"" + mode + "\"");
+    return InvalidArgument(file + ": [run] mode must be \"code\" or \"tools\", not \"" + mode +
+                           "\"");
   c.run_defaults.mode = mode == "code" ? AgentMode::kCode : AgentMode::kTools;
   int64_t max_seconds = c.run_defaults.max_wall_ms / 1000;
   int64_t action_seconds = c.run_defaults.action_timeout_ms / 1000;
@@ -70,6 +74,35 @@ Status ApplyToml(const std::string& file, WardConfig& c) {
   c.run_defaults.action_timeout_ms = action_seconds * 1000;
   c.run_defaults.observation_cap_bytes = static_cast<size_t>(cap);
   c.retry.request_timeout_ms = timeout_seconds * 1000;
+  return ApplySandbox(t, file, c.sandbox);
+}
+
+Status ApplySandbox(const toml::table& t, const std::string& file, SandboxOptions& o) {
+  if (auto* require = t["sandbox"]["require"].as_array()) {
+    uint32_t mask = 0;
+    for (const auto& item : *require) {
+      auto name = item.value<std::string>();
+      if (!name) return InvalidArgument(file + ": [sandbox] require must be a list of layer names");
+      auto layer = ParseLayerName(*name);
+      if (!layer.ok())
+        return InvalidArgument(file + ": [sandbox] require: " + layer.status().message());
+      mask |= *layer;
+    }
+    o.required = mask;
+  } else if (t["sandbox"]["require"]) {
+    return InvalidArgument(file + ": [sandbox] require must be a list of layer names");
+  }
+  int64_t memory_mb = static_cast<int64_t>(o.memory_bytes >> 20);
+  int64_t tmp_mb = static_cast<int64_t>(o.tmp_bytes >> 20);
+  int64_t pids = static_cast<int64_t>(o.max_pids);
+  Read(t, "sandbox", "memory_mb", &memory_mb);
+  Read(t, "sandbox", "tmp_mb", &tmp_mb);
+  Read(t, "sandbox", "max_pids", &pids);
+  if (memory_mb <= 0 || tmp_mb <= 0 || pids <= 0)
+    return InvalidArgument(file + ": [sandbox] memory_mb, tmp_mb and max_pids must be positive");
+  o.memory_bytes = static_cast<uint64_t>(memory_mb) << 20;
+  o.tmp_bytes = static_cast<uint64_t>(tmp_mb) << 20;
+  o.max_pids = static_cast<uint64_t>(pids);
   return Status::Ok();
 }
 

@@ -15,6 +15,11 @@
 //   [llm]
 //   max_attempts = 4
 //   timeout_seconds = 120
+//   [sandbox]
+//   require = ["mount", "pid", "net", "seccomp", "no_new_privs"]   # the default
+//   memory_mb = 512            # cgroup memory limit per guest
+//   max_pids = 64              # cgroup process limit per guest
+//   tmp_mb = 64                # size of the guest's private /tmp
 #pragma once
 
 #include <optional>
@@ -22,6 +27,7 @@
 
 #include "llm/provider.h"
 #include "protocol/op.h"
+#include "sandbox/sandbox.h"
 #include "util/status.h"
 
 namespace ward {
@@ -31,6 +37,7 @@ struct WardConfig {
   std::string default_model;
   StartTaskOp run_defaults;  // task empty
   RetryPolicy retry;
+  SandboxOptions sandbox;  // guest_dir empty; require and limits from [sandbox]
 };
 
 // `home_flag` empty → $WARD_HOME → ~/.ward. Creates the directory (0700) when

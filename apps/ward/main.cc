@@ -33,14 +33,16 @@ void InstallSignalHandlers() {
 
 int main(int argc, char** argv) {
   InstallSignalHandlers();
-  CLI::App app{"ward — a governed coding agent for enterprise APIs.\n"
-               "A model writes Python; every call it makes to the outside passes ward's gate, "
-               "and everything is recorded in a tamper-evident audit log."};
+  CLI::App app{
+      "ward — a governed coding agent for enterprise APIs.\n"
+      "A model writes Python; every call it makes to the outside passes ward's gate, "
+      "and everything is recorded in a tamper-evident audit log."};
   app.require_subcommand(1);
   int exit_code = ward::kExitOk;
   ward::AddRunCommands(app, &exit_code, &g_cancel);
   ward::AddSessionsCommand(app, &exit_code);
   ward::AddAuditCommand(app, &exit_code);
+  ward::AddDoctorCommand(app, &exit_code);
   auto* version = app.add_subcommand("version", "Print ward's version");
   version->callback([] { std::printf("ward %s\n", WARD_VERSION); });
   try {

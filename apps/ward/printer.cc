@@ -83,11 +83,10 @@ void EventPrinter::Print(const Event& event) {
           Line(kDim, "      guest: " + e.launcher + " (" +
                          (layers.empty() ? "no isolation layers" : layers) + ")");
         } else if constexpr (std::is_same_v<T, ModelTurnEvent>) {
-          Line(kCyan, "── step " + std::to_string(e.step) + " · model (" +
-                          std::to_string(e.input_tokens) + " in / " +
-                          std::to_string(e.output_tokens) + " out tokens" +
-                          (e.attempts > 1 ? ", " + std::to_string(e.attempts) + " attempts" : "") +
-                          ")");
+          Line(kCyan,
+               "── step " + std::to_string(e.step) + " · model (" + std::to_string(e.input_tokens) +
+                   " in / " + std::to_string(e.output_tokens) + " out tokens" +
+                   (e.attempts > 1 ? ", " + std::to_string(e.attempts) + " attempts" : "") + ")");
           std::string prose = WithoutCodeBlocks(e.content);
           if (!prose.empty()) Block("  says:", prose);
         } else if constexpr (std::is_same_v<T, ActionProposedEvent>) {

@@ -13,14 +13,16 @@
 #include "printer.h"
 #include "protocol/event_json.h"
 #include "sandbox/guest.h"
+#include "sandbox/sandbox.h"
 #include "store/event_log.h"
 #include "util/clock.h"
+#include "util/hash.h"
 
 namespace ward {
 namespace {
 
 struct RunFlags {
-  std::string task, model, mode, now, home, workspace, actor;
+  std::string task, model, mode, now, home, workspace, actor, sandbox = "on";
   int max_steps = 0;
   int64_t max_tokens = -1, max_seconds = -1, action_timeout = -1, context_tokens = -1;
   bool json = false;
@@ -28,10 +30,12 @@ struct RunFlags {
 
 void AddRunOptions(CLI::App* cmd, RunFlags& f) {
   cmd->add_option("task", f.task, "What the agent should do")->required();
-  cmd->add_option("--model", f.model, "provider:model, e.g. openai:gpt-4o, "
-                                      "anthropic:claude-sonnet-4-5, scripted:FILE.jsonl");
-  cmd->add_option("--mode", f.mode, "code (the model writes ```python blocks; default) or tools "
-                                    "(native tool calls run_python/finish)")
+  cmd->add_option("--model", f.model,
+                  "provider:model, e.g. openai:gpt-4o, "
+                  "anthropic:claude-sonnet-4-5, scripted:FILE.jsonl");
+  cmd->add_option("--mode", f.mode,
+                  "code (the model writes ```python blocks; default) or tools "
+                  "(native tool calls run_python/finish)")
       ->check(CLI::IsMember({"code", "tools"}));
   cmd->add_option("--max-steps", f.max_steps, "Most model turns before giving up (default 20)")
       ->check(CLI::PositiveNumber);
@@ -43,9 +47,39 @@ void AddRunOptions(CLI::App* cmd, RunFlags& f) {
                   "Context budget; older observations are elided past it (default 100000)");
   cmd->add_option("--now", f.now, "ISO 8601 date-time the model is told is now (default: clock)");
   cmd->add_option("--home", f.home, "ward's home directory (default $WARD_HOME or ~/.ward)");
-  cmd->add_option("--workspace", f.workspace, "Directory the code works in (default: a private "
-                                              "temporary directory)");
+  cmd->add_option("--workspace", f.workspace,
+                  "Directory the code works in (default: a private "
+                  "temporary directory)");
   cmd->add_option("--actor", f.actor, "Who is acting, for the audit log (default: OS user)");
+  cmd->add_option("--sandbox", f.sandbox,
+                  "on (default): isolate the guest, refusing to start when a layer required by "
+                  "[sandbox] require is missing; none: a plain process (operator override, "
+                  "written to the audit log)")
+      ->check(CLI::IsMember({"on", "none"}));
+}
+
+// The sandboxing launcher, or with --sandbox=none the plain process launcher (audited).
+// On refusal returns null with the reason in *why (also audited).
+std::unique_ptr<GuestLauncher> MakeLauncher(const RunFlags& f, const WardConfig& c,
+                                            const std::string& guest_dir, AuditLog& audit,
+                                            const std::string& session, std::string* why) {
+  AuditData data;
+  data.Set("flag", "--sandbox=" + f.sandbox);
+  if (f.sandbox == "none") {
+    data.Set("launcher", "process").Set("isolation", "none");
+    (void)audit.Record(session, "sandbox_disabled", data);
+    return NewProcessLauncher();
+  }
+  SandboxOptions options = c.sandbox;
+  options.guest_dir = guest_dir;
+  auto launcher = NewSandboxLauncher(options);
+  if (launcher.ok()) return std::move(launcher).value();
+  *why = "refusing to start the session: " + launcher.status().message() +
+         " (run `ward doctor` for every layer; change [sandbox] require in " + c.home +
+         "/ward.toml, or pass --sandbox=none to run unisolated)";
+  data.Set("reason", launcher.status().message());
+  (void)audit.Record(session, "sandbox_refused", data);
+  return nullptr;
 }
 
 // Merges flags over configuration into the op. Returns a usage error message or "".
@@ -55,7 +89,8 @@ std::string BuildOp(const RunFlags& f, const WardConfig& c, StartTaskOp* op) {
   op->model = !f.model.empty() ? f.model : c.default_model;
   if (op->model.empty())
     return "no model given: pass --model provider:model, set WARD_MODEL, or set [model] default "
-           "in " + c.home + "/ward.toml";
+           "in " +
+           c.home + "/ward.toml";
   if (!f.mode.empty()) op->mode = f.mode == "tools" ? AgentMode::kTools : AgentMode::kCode;
   if (f.max_steps > 0) op->max_steps = f.max_steps;
   if (f.max_tokens >= 0) op->max_total_tokens = f.max_tokens;
@@ -135,7 +170,9 @@ int Run(const RunFlags& flags, CancelToken* cancel) {
     events.Subscribe([&printer](const Event& e) { printer.Print(e); });
   }
   AuditLog audit(store->get(), SystemClock::Default(), op.actor);
-  auto launcher = NewProcessLauncher();
+  std::string session_id = NewId("s"), refused;
+  auto launcher = MakeLauncher(flags, *config, *guest_dir, audit, session_id, &refused);
+  if (!launcher) return usage_error(refused);
 
   SessionDeps deps;
   deps.provider = provider->get();
@@ -146,7 +183,7 @@ int Run(const RunFlags& flags, CancelToken* cancel) {
   deps.audit = &audit;
   deps.clock = SystemClock::Default();
   deps.cancel = cancel;
-  auto outcome = RunSession(op, deps);
+  auto outcome = RunSession(op, deps, session_id);
   if (!outcome.ok()) {
     PrintError("the store failed: " + outcome.status().message());
     return kExitFailed;

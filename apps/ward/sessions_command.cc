@@ -54,7 +54,8 @@ int List(const std::string& home, bool as_json, int limit) {
     printf("no sessions yet — start one with: ward run --model PROVIDER:MODEL \"TASK\"\n");
     return kExitOk;
   }
-  printf("%-18s  %-9s  %5s  %8s  %-24s  %s\n", "ID", "STATUS", "STEPS", "TOKENS", "STARTED", "TASK");
+  printf("%-18s  %-9s  %5s  %8s  %-24s  %s\n", "ID", "STATUS", "STEPS", "TOKENS", "STARTED",
+         "TASK");
   for (const auto& r : *sessions) {
     printf("%-18s  %-9s  %5d  %8lld  %-24s  %s\n", r.id.c_str(), r.status.c_str(), r.steps,
            static_cast<long long>(r.input_tokens + r.output_tokens),

@@ -80,7 +80,7 @@ Cgroups Cgroups::Detect() {
   c.memory_detail_ = c.pids_detail_ = "no cgroup hierarchy with this controller is mounted";
   for (const Mount& m : CgroupMounts()) {
     if (m.fstype != "cgroup2") continue;
-    std::string own = m.point + OwnPath("");
+    std::string own = m.point + (OwnPath("") == "/" ? "" : OwnPath(""));
     std::string have;
     std::ifstream controllers(own + "/cgroup.controllers");
     std::getline(controllers, have);
@@ -101,7 +101,9 @@ Cgroups Cgroups::Detect() {
     for (const char* ctl : {"memory", "pids"}) {
       std::string opts = "," + m.super_options + ",";
       if (opts.find(std::string(",") + ctl + ",") == std::string::npos) continue;
-      std::string base = m.point + OwnPath(ctl) + ParentName(), why;
+      std::string own = OwnPath(ctl);
+      if (own == "/") own.clear();
+      std::string base = m.point + own + ParentName(), why;
       bool memory = std::string(ctl) == "memory";
       if ((memory ? c.memory_base_ : c.pids_base_).size()) continue;
       if (MakeDir(base, &why)) {
