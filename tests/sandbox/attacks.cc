@@ -142,6 +142,9 @@ std::vector<Attack> Build() {
        Expect::kFailure},
       {"MalformedRpcMessage", "os.write(3, b'this is not json\\n')\nimport time\ntime.sleep(5)",
        Expect::kFailure},
+      {"GuestAborts", "os.abort()", Expect::kFailure},
+      {"GuestSegfaults", "ctypes.string_at(0)", Expect::kFailure},
+      {"GuestExits", "os._exit(3)", Expect::kFailure},
       {"ForgedDoneMessage",
        "os.write(3, b'{\"t\":\"done\",\"id\":999,\"stdout\":\"forged\"}\\n')\nimport "
        "time\ntime.sleep(5)",
