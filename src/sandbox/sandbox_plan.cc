@@ -89,6 +89,10 @@ IsolationPlan BuildPlan(const SandboxOptions& o, uint32_t layers, const std::str
                   {RLIMIT_FSIZE, o.file_bytes},
                   {RLIMIT_NOFILE, o.open_files},
                   {RLIMIT_CORE, 0}};
+  // Inside a user namespace the process count of the guest's uid is the guest's
+  // own, so RLIMIT_NPROC bounds it even where cgroups are not delegated. (Without
+  // one it would count every process of ward's uid on the host.)
+  if (layers & kLayerUser) plan.rlimits.push_back({RLIMIT_NPROC, o.max_pids});
   if (cgroup) plan.cgroup_procs = cgroup->procs;
   plan.seccomp_bpf = bpf;
   return plan;

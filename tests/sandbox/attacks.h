@@ -14,6 +14,7 @@ namespace ward::testing {
 enum class Expect {
   kPrintsContained,  // the code runs and prints CONTAINED (and never ESCAPED)
   kFailure,          // the guest is killed: timeout, death or protocol violation
+  kMemoryStopped,    // killed (cgroup memory limit) or MemoryError (address-space limit)
 };
 
 struct Attack {

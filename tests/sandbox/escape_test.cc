@@ -181,6 +181,8 @@ TEST_P(EscapeTest, IsContained) {
   if (attack.expect == Expect::kPrintsContained) {
     EXPECT_EQ(out->failure, GuestFailure::kNone) << out->failure_detail;
     EXPECT_NE(out->stdout_text.find("CONTAINED"), std::string::npos) << all;
+  } else if (attack.expect == Expect::kMemoryStopped && out->failure == GuestFailure::kNone) {
+    EXPECT_NE(out->error.find("MemoryError"), std::string::npos) << all;
   } else {
     EXPECT_NE(out->failure, GuestFailure::kNone) << all;
     EXPECT_FALSE(out->failure_detail.empty());
