@@ -2,10 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -60,7 +63,26 @@ bool MakeDir(const std::string& path, std::string* why) {
   return false;
 }
 
-std::string ParentName() { return "/ward-" + std::to_string(getpid()); }
+// "/ward-<pid>-<n>": one folder per Cgroups object, so launchers never share one.
+std::string ParentName() {
+  static std::atomic<int> next{0};
+  return "/ward-" + std::to_string(getpid()) + "-" + std::to_string(next++);
+}
+
+// Removes the folders of ward processes that are gone (killed before cleaning
+// up): "<dir>/ward-<pid>-<n>" whose pid does not exist, with their empty children.
+void SweepStale(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("ward-", 0) != 0 || !e.is_directory(ec)) continue;
+    pid_t pid = static_cast<pid_t>(atoi(name.c_str() + 5));
+    if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    for (const auto& child : std::filesystem::directory_iterator(e.path(), ec))
+      if (child.is_directory(ec)) rmdir(child.path().c_str());
+    rmdir(e.path().c_str());
+  }
+}
 
 }  // namespace
 
@@ -87,6 +109,7 @@ Cgroups Cgroups::Detect() {
     if (have.find("memory") == std::string::npos || have.find("pids") == std::string::npos)
       continue;
     std::string why, base = own + ParentName();
+    SweepStale(own);
     if (WriteText(own + "/cgroup.subtree_control", "+memory +pids", &why) && MakeDir(base, &why) &&
         WriteText(base + "/cgroup.subtree_control", "+memory +pids", &why)) {
       c.v2_ = true;
@@ -104,6 +127,7 @@ Cgroups Cgroups::Detect() {
       std::string own = OwnPath(ctl);
       if (own == "/") own.clear();
       std::string base = m.point + own + ParentName(), why;
+      SweepStale(m.point + own);
       bool memory = std::string(ctl) == "memory";
       if ((memory ? c.memory_base_ : c.pids_base_).size()) continue;
       if (MakeDir(base, &why)) {

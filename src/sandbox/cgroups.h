@@ -4,7 +4,8 @@
 // cannot be used it says why, and guests simply run without that limit (the
 // layer is then reported inactive).
 //
-// Layout: <ward's own cgroup>/ward-<pid>/g<N> in each hierarchy. The host moves
+// Layout: <ward's own cgroup>/ward-<pid>-<n>/g<N> in each hierarchy (folders of
+// ward processes that died without cleaning up are swept by Detect()). The host moves
 // the guest in (JoinCgroup) before the guest runs anything of the model's; the
 // probe instead lists the cgroup.procs files in its plan, to test joining.
 // Thread-safety: Create() and Remove() are thread-safe.
