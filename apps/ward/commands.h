@@ -20,6 +20,8 @@ void AddRunCommands(CLI::App& app, int* exit_code, CancelToken* cancel);
 void AddSessionsCommand(CLI::App& app, int* exit_code);
 // `ward audit verify`.
 void AddAuditCommand(CLI::App& app, int* exit_code);
+// `ward doctor [--json]`: the sandbox layers this host provides.
+void AddDoctorCommand(CLI::App& app, int* exit_code);
 
 // `ward approvals list`, `ward approve`, `ward deny`.
 void AddApprovalCommands(CLI::App& app, int* exit_code);

@@ -14,12 +14,14 @@
 #include "runtime/session_runner.h"
 #include "store/event_log.h"
 #include "util/clock.h"
+#include "util/hash.h"
 
 namespace ward {
 namespace {
 
 struct RunFlags {
-  std::string task, model, mode, now, home, workspace, actor, fhir_url, policy;
+  std::string task, model, mode, now, home, workspace, actor, fhir_url, policy,
+      sandbox = "on";
   bool dry_run = false, rollback_on_failure = false;
   int64_t max_writes = -1;
   double max_cost = -1;
@@ -65,6 +67,11 @@ void AddRunOptions(CLI::App* cmd, RunFlags& f) {
   cmd->add_option("--fhir-url", f.fhir_url,
                   "FHIR R4 server base URL for the fhir.* bindings (default: WARD_FHIR_URL or "
                   "[connectors.fhir] base_url)");
+  cmd->add_option("--sandbox", f.sandbox,
+                  "on (default): isolate the guest, refusing to start when a layer required by "
+                  "[sandbox] require is missing; none: a plain process (operator override, "
+                  "written to the audit log)")
+      ->check(CLI::IsMember({"on", "none"}));
 }
 
 // Merges flags over configuration into the op. Returns a usage error message or "".
@@ -148,7 +155,7 @@ int Run(const RunFlags& flags, CancelToken* cancel) {
   auto store = OpenSqliteStore(db);
   if (!store.ok()) return usage_error(store.status().message());
   EventLog events(store->get(), SystemClock::Default());
-  auto prepared = PrepareSession(*config, {op, flags.fhir_url, flags.policy}, store->get(), &events,
+  auto prepared = PrepareSession(*config, {op, flags.fhir_url, flags.policy, flags.sandbox}, store->get(), &events,
                                  SystemClock::Default());
   if (!prepared.ok()) return usage_error(prepared.status().message());
 

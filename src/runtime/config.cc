@@ -41,6 +41,8 @@ void Read(const toml::table& t, const char* section, const char* key, T* out) {
   if (auto v = t[section][key].value<T>()) *out = *v;
 }
 
+Status ApplySandbox(const toml::table& t, const std::string& file, SandboxOptions& o);
+
 Status ApplyToml(const std::string& file, WardConfig& c) {
   toml::table t;
   try {
@@ -103,6 +105,35 @@ Status ApplyToml(const std::string& file, WardConfig& c) {
   c.run_defaults.action_timeout_ms = action_seconds * 1000;
   c.run_defaults.observation_cap_bytes = static_cast<size_t>(cap);
   c.retry.request_timeout_ms = timeout_seconds * 1000;
+  return ApplySandbox(t, file, c.sandbox);
+}
+
+Status ApplySandbox(const toml::table& t, const std::string& file, SandboxOptions& o) {
+  if (auto* require = t["sandbox"]["require"].as_array()) {
+    uint32_t mask = 0;
+    for (const auto& item : *require) {
+      auto name = item.value<std::string>();
+      if (!name) return InvalidArgument(file + ": [sandbox] require must be a list of layer names");
+      auto layer = ParseLayerName(*name);
+      if (!layer.ok())
+        return InvalidArgument(file + ": [sandbox] require: " + layer.status().message());
+      mask |= *layer;
+    }
+    o.required = mask;
+  } else if (t["sandbox"]["require"]) {
+    return InvalidArgument(file + ": [sandbox] require must be a list of layer names");
+  }
+  int64_t memory_mb = static_cast<int64_t>(o.memory_bytes >> 20);
+  int64_t tmp_mb = static_cast<int64_t>(o.tmp_bytes >> 20);
+  int64_t pids = static_cast<int64_t>(o.max_pids);
+  Read(t, "sandbox", "memory_mb", &memory_mb);
+  Read(t, "sandbox", "tmp_mb", &tmp_mb);
+  Read(t, "sandbox", "max_pids", &pids);
+  if (memory_mb <= 0 || tmp_mb <= 0 || pids <= 0)
+    return InvalidArgument(file + ": [sandbox] memory_mb, tmp_mb and max_pids must be positive");
+  o.memory_bytes = static_cast<uint64_t>(memory_mb) << 20;
+  o.tmp_bytes = static_cast<uint64_t>(tmp_mb) << 20;
+  o.max_pids = static_cast<uint64_t>(pids);
   return Status::Ok();
 }
 

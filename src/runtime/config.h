@@ -28,6 +28,11 @@
 //   input = 2.5
 //   output = 10.0
 //   [[policy.rule]] ...                        # see src/gate/policy/policy.h
+//   [sandbox]
+//   require = ["mount", "pid", "net", "seccomp", "no_new_privs"]   # the default
+//   memory_mb = 512            # cgroup memory limit per guest
+//   max_pids = 64              # cgroup process limit per guest
+//   tmp_mb = 64                # size of the guest's private /tmp
 #pragma once
 
 #include <map>
@@ -37,6 +42,7 @@
 #include "gate/validate.h"
 #include "llm/provider.h"
 #include "protocol/op.h"
+#include "sandbox/sandbox.h"
 #include "util/status.h"
 
 namespace ward {
@@ -54,6 +60,7 @@ struct WardConfig {
   bool require_distinct_approver = false;
   ValidationRules validation;
   std::map<std::string, std::pair<double, double>> prices;  // model -> input, output per Mtok
+  SandboxOptions sandbox;  // guest_dir empty; require and limits from [sandbox]
 };
 
 // `home_flag` empty → $WARD_HOME → ~/.ward. Creates the directory (0700) when

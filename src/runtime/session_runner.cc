@@ -7,6 +7,7 @@
 #include "audit/audit_log.h"
 #include "connectors/fhir/fhir_bindings.h"
 #include "net/http_client.h"
+#include "sandbox/sandbox.h"
 #include "util/hash.h"
 
 namespace ward {
@@ -74,12 +75,34 @@ class Prepared : public PreparedSession {
       writes_ = FhirWriteContext{store_, id_, op_.dry_run, clock_};
       bindings_ = MakeFhirBindings(fhir_.get(), &writes_);
     }
-    launcher_ = NewProcessLauncher();
     audit_ = std::make_unique<AuditLog>(store_, clock_, op_.actor);
+    WARD_ASSIGN_OR_RETURN(launcher_, MakeLauncher(config, request.sandbox));
     return Status::Ok();
   }
 
   const std::string& id() const override { return id_; }
+
+  // The sandboxing launcher, or with sandbox "none" the plain process launcher
+  // (audited). A refusal is audited and returned as InvalidArgument.
+  Result<std::unique_ptr<GuestLauncher>> MakeLauncher(const WardConfig& c,
+                                                      const std::string& sandbox) {
+    AuditData data;
+    data.Set("flag", "--sandbox=" + sandbox);
+    if (sandbox == "none") {
+      data.Set("launcher", "process").Set("isolation", "none");
+      WARD_RETURN_IF_ERROR(audit_->Record(id_, "sandbox_disabled", data).status());
+      return NewProcessLauncher();
+    }
+    SandboxOptions options = c.sandbox;
+    options.guest_dir = guest_dir_;
+    auto launcher = NewSandboxLauncher(options);
+    if (launcher.ok()) return std::move(launcher).value();
+    data.Set("reason", launcher.status().message());
+    (void)audit_->Record(id_, "sandbox_refused", data);
+    return InvalidArgument("refusing to start the session: " + launcher.status().message() +
+                           " (run `ward doctor` for every layer; change [sandbox] require in " +
+                           c.home + "/ward.toml, or pass --sandbox=none to run unisolated)");
+  }
 
   Result<SessionOutcome> Run(const CancelToken* external) override {
     CancelToken merged;

@@ -3,7 +3,9 @@
 // runs the session (core's RunSession). Used by `ward run`/`ward exec` and by the
 // server, so both start sessions the same way.
 //
-// PrepareSession fails with InvalidArgument on configuration errors (unknown
+// The launcher is created on the calling thread, which must outlive the session.
+// PrepareSession fails with InvalidArgument on configuration errors, or when the
+// sandbox cannot provide a required layer (audited as sandbox_refused), (unknown
 // provider, missing API key, bad connector URL, guest package not found) before
 // anything is stored. Run() also honours cancellation requested through the store
 // (Store::RequestCancel from another process), polled while the session runs.
@@ -25,6 +27,8 @@ struct SessionRequest {
   StartTaskOp op;           // op.model must be set
   std::string fhir_url;     // overrides the configured [connectors.fhir] base_url when set
   std::string policy_file;  // overrides the policy in ward.toml when set
+  std::string sandbox = "on";  // "on": isolate (refuse when a required layer is missing);
+                               // "none": plain process, an operator override (audited)
 };
 
 // The policy a session runs under: `policy_file` if given, else the

@@ -69,7 +69,9 @@ Status Handshake(GuestChannel& channel, const GuestSpec& spec) {
   int64_t deadline = SystemClock::Default()->MonotonicMicros() + spec.start_timeout_ms * 1000;
   WARD_ASSIGN_OR_RETURN(std::string line, channel.Receive(deadline, nullptr));
   json msg = json::parse(line, nullptr, false);
-  if (msg.is_discarded() || StringField(msg, "t") != "ready")
+  if (!msg.is_discarded() && msg.is_object() && StringField(msg, "t") == "fatal")
+    return Unavailable(StringField(msg, "message"));
+  if (msg.is_discarded() || !msg.is_object() || StringField(msg, "t") != "ready")
     return Unavailable("unexpected first message from the guest");
   return Status::Ok();
 }

@@ -1,0 +1,29 @@
+// Internal to isolate.cc and rootfs.cc: the state of a child while it isolates
+// itself. Everything here runs after clone() and must not allocate.
+#pragma once
+
+#include "sandbox/isolate.h"
+#include "sandbox/layers.h"
+
+namespace ward::isolate_internal {
+
+struct Child {
+  PreparedPlan* p;
+  SpawnOptions opt;
+  uint32_t layers;  // still to hold; a probe clears the bits that failed
+
+  bool probing() const { return opt.report_fd >= 0; }
+  // Reports that `layer` failed at `what` with errno `err`. In probe mode the layer
+  // is dropped and false is returned; otherwise the child dies (never returns).
+  bool Fail(Layer layer, const char* what, int err);
+};
+
+// Builds the fresh root and pivots into it (the mount layer, and /proc for pid).
+void BuildRoot(Child& c);
+
+// Small no-allocation helpers.
+void Append(char* buf, size_t cap, const char* s);
+void AppendInt(char* buf, size_t cap, long v);
+bool WriteFile(const char* path, const char* data, size_t len);
+
+}  // namespace ward::isolate_internal

@@ -1,0 +1,46 @@
+// The sandboxing launcher: every guest runs in its own user (when ward is not
+// root), mount, pid, network (loopback only), IPC, UTS and cgroup namespaces, on a
+// fresh read-only root holding only what Python needs, with no capabilities,
+// no_new_privs, a seccomp filter, rlimits and (where the host allows) cgroup memory
+// and process limits. Guests are forked from a pre-initialised zygote when it can
+// be had (fast start), else Python is started inside the sandbox (plain start).
+// See docs/sandbox.md for the layers and how to read `ward doctor`.
+//
+// Thread-safety: ProbeSandbox is thread-safe; the launcher is thread-safe (its
+// guests are not). Create the launcher on a thread that outlives it: guests and
+// the zygote die with that thread (PR_SET_PDEATHSIG).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "sandbox/guest.h"
+#include "sandbox/layers.h"
+
+namespace ward {
+
+struct SandboxOptions {
+  std::string guest_dir;  // ward_guest's folder (used by the probe)
+  std::string python = "/usr/bin/python3";
+  bool use_zygote = true;  // false: start Python inside each sandbox
+  uint32_t required = DefaultRequiredLayers();
+  uint64_t memory_bytes = 512ull << 20;  // cgroup memory limit per guest
+  uint64_t max_pids = 64;                // cgroup process limit per guest
+  uint64_t tmp_bytes = 64ull << 20;      // size of the guest's private /tmp
+  uint64_t address_space_bytes = 2ull << 30;
+  uint64_t cpu_seconds = 600;        // per guest process (a restart resets it)
+  uint64_t file_bytes = 1ull << 30;  // largest file a guest may write
+  uint64_t open_files = 256;
+};
+
+// Finds out which layers this host can provide, by isolating a probe process
+// exactly as a guest would be. Never fails: each inactive layer says why.
+SandboxReport ProbeSandbox(const SandboxOptions& options);
+
+// The sandboxing launcher (name "sandbox"; isolation_layers() lists the active
+// layers). FailedPrecondition naming the first required layer that cannot be had
+// and why.
+Result<std::unique_ptr<GuestLauncher>> NewSandboxLauncher(const SandboxOptions& options);
+
+}  // namespace ward

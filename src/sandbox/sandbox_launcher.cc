@@ -1,0 +1,225 @@
+// The sandboxing launcher and its guests. See sandbox.h.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include "sandbox/cgroups.h"
+#include "sandbox/guest_channel.h"
+#include "sandbox/guest_protocol.h"
+#include "sandbox/isolate.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/sandbox_plan.h"
+#include "sandbox/seccomp_filter.h"
+#include "sandbox/zygote.h"
+#include "util/clock.h"
+
+namespace ward {
+namespace {
+
+constexpr const char* kGuestMain =
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from ward_guest.main import serve; sys.exit(serve(3))";
+
+class SandboxLauncher;
+
+class SandboxGuest : public Guest {
+ public:
+  SandboxGuest(SandboxLauncher* launcher, GuestSpec spec)
+      : launcher_(launcher), spec_(std::move(spec)) {}
+  ~SandboxGuest() override { Kill(); }
+
+  Status Start();
+  Result<ActionOutcome> Execute(const std::string& code, int64_t timeout_ms,
+                                const GuestCallHandler& on_call,
+                                const CancelToken* cancel) override;
+  Status Restart() override {
+    Kill();
+    return Start();
+  }
+  int pid() const override { return pid_; }
+
+ private:
+  std::string Kill();
+
+  SandboxLauncher* launcher_;
+  GuestSpec spec_;
+  pid_t pid_ = -1;
+  GuestCgroup cgroup_;
+  std::unique_ptr<GuestChannel> channel_;
+  int64_t next_action_ = 0;
+};
+
+class SandboxLauncher : public GuestLauncher {
+ public:
+  SandboxLauncher(SandboxOptions o, uint32_t layers, std::string bpf)
+      : options_(std::move(o)),
+        layers_(layers),
+        bpf_(std::move(bpf)),
+        cgroups_(Cgroups::Detect()) {}
+
+  std::string name() const override { return "sandbox"; }
+  std::vector<std::string> isolation_layers() const override { return LayerNames(layers_); }
+  Result<std::unique_ptr<Guest>> Launch(const GuestSpec& spec) override {
+    auto guest = std::make_unique<SandboxGuest>(this, spec);
+    WARD_RETURN_IF_ERROR(guest->Start());
+    return std::unique_ptr<Guest>(std::move(guest));
+  }
+
+  Result<GuestCgroup> MakeCgroup() {
+    uint64_t mem = (layers_ & kLayerCgroupMemory) ? options_.memory_bytes : 0;
+    uint64_t pids = (layers_ & kLayerCgroupPids) ? options_.max_pids : 0;
+    if (!mem && !pids) return GuestCgroup{};
+    return cgroups_.Create(mem, pids);
+  }
+  void RemoveCgroup(const GuestCgroup& g) { cgroups_.Remove(g); }
+
+  // Starts an isolated guest with `channel` as its fd 3; returns its pid (our child).
+  Result<pid_t> SpawnGuest(const GuestSpec& spec, int channel) {
+    IsolationPlan plan = BuildPlan(options_, layers_, spec.guest_dir, spec.workdir, nullptr, bpf_);
+    if (options_.use_zygote) {
+      auto zygote = GetZygote(spec);
+      if (zygote) {
+        auto pid = zygote->Spawn(EncodePlan(plan), channel);
+        if (pid.ok() || pid.status().code() != StatusCode::kUnavailable) return pid;
+        DropZygote(zygote);  // it died; the next launch starts a fresh one
+      }
+    }
+    return SpawnPlain(spec, std::move(plan), channel);
+  }
+
+ private:
+  std::shared_ptr<Zygote> GetZygote(const GuestSpec& spec) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string key = spec.python + "\n" + spec.guest_dir;
+    if (zygote_ && zygote_key_ == key) return zygote_;
+    ZygoteOptions zo;
+    zo.python = spec.python;
+    zo.guest_dir = spec.guest_dir;
+    zo.library = spec.guest_dir + "/libward_isolate.so";
+    zo.inside_guest_dir = (layers_ & kLayerMount) ? kInsideGuestDir : spec.guest_dir;
+    zo.start_timeout_ms = spec.start_timeout_ms;
+    std::error_code ec;
+    if (!std::filesystem::exists(zo.library, ec)) return nullptr;  // plain start
+    auto z = Zygote::Start(zo);
+    if (!z.ok()) return nullptr;
+    zygote_ = std::shared_ptr<Zygote>(std::move(z).value());
+    zygote_key_ = key;
+    return zygote_;
+  }
+
+  void DropZygote(const std::shared_ptr<Zygote>& dead) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (zygote_ == dead) zygote_.reset();
+  }
+
+  Result<pid_t> SpawnPlain(const GuestSpec& spec, IsolationPlan plan, int channel) {
+    bool mount = layers_ & kLayerMount;
+    std::vector<std::string> args = {spec.python, "-I", "-c", kGuestMain,
+                                     mount ? kInsideGuestDir : spec.guest_dir};
+    std::vector<std::string> envs = GuestEnvironment(mount, spec.workdir);
+    std::vector<char*> argv, env;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : envs) env.push_back(e.data());
+    env.push_back(nullptr);
+    WARD_ASSIGN_OR_RETURN(PreparedPlan prepared, PreparePlan(std::move(plan)));
+    SpawnOptions opt;
+    opt.channel_fd = channel;
+    pid_t pid = Spawn(prepared, opt);
+    if (pid < 0) return ResourceExhausted(std::string("clone: ") + strerror(-pid));
+    if (pid == 0) {
+      execve(argv[0], argv.data(), env.data());
+      _exit(127);
+    }
+    return pid;
+  }
+
+  SandboxOptions options_;
+  uint32_t layers_;
+  std::string bpf_;
+  Cgroups cgroups_;
+  std::mutex mu_;
+  std::shared_ptr<Zygote> zygote_;  // guarded by mu_
+  std::string zygote_key_;          // guarded by mu_
+};
+
+// The guest is moved into its cgroups by the host right after the clone, while it
+// is still isolating itself: a cgroup v1 migration can wait for an RCU grace
+// period, which this overlaps with the guest's own work. Either way the guest is
+// in its cgroups before the handshake, so before any model-written code runs.
+Status SandboxGuest::Start() {
+  WARD_ASSIGN_OR_RETURN(cgroup_, launcher_->MakeCgroup());
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    launcher_->RemoveCgroup(cgroup_);
+    return Internal(std::string("socketpair: ") + strerror(errno));
+  }
+  auto pid = launcher_->SpawnGuest(spec_, fds[1]);
+  close(fds[1]);
+  if (!pid.ok()) {
+    close(fds[0]);
+    launcher_->RemoveCgroup(cgroup_);
+    return pid.status();
+  }
+  pid_ = *pid;
+  channel_ = std::make_unique<GuestChannel>(fds[0], spec_.max_message_bytes);
+  Status s = JoinCgroup(cgroup_, pid_);
+  if (s.ok()) s = Handshake(*channel_, spec_);
+  if (!s.ok()) {
+    std::string exit = Kill();
+    return Unavailable("the sandboxed Python guest did not start: " + s.message() +
+                       (exit.empty() ? "" : " (" + exit + ")"));
+  }
+  return Status::Ok();
+}
+
+Result<ActionOutcome> SandboxGuest::Execute(const std::string& code, int64_t timeout_ms,
+                                            const GuestCallHandler& on_call,
+                                            const CancelToken* cancel) {
+  if (pid_ <= 0) return FailedPrecondition("the guest is not running");
+  ActionOutcome outcome = RunAction(*channel_, ++next_action_, code, timeout_ms, on_call, cancel);
+  if (outcome.failure != GuestFailure::kNone) {
+    std::string exit = Kill();
+    if (outcome.failure == GuestFailure::kDied && !exit.empty())
+      outcome.failure_detail += " (" + exit + ")";
+  }
+  return outcome;
+}
+
+// Killing the pid namespace's init kills every process in the namespace; the
+// process group covers a host without pid namespaces.
+std::string SandboxGuest::Kill() {
+  if (pid_ <= 0) return "";
+  channel_.reset();
+  kill(pid_, SIGKILL);
+  kill(-pid_, SIGKILL);
+  int status = 0;
+  pid_t waited;
+  do waited = waitpid(pid_, &status, 0);
+  while (waited < 0 && errno == EINTR);
+  pid_ = -1;
+  launcher_->RemoveCgroup(cgroup_);
+  cgroup_ = {};
+  return waited > 0 ? DescribeExit(status) : "";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<GuestLauncher>> NewSandboxLauncher(const SandboxOptions& options) {
+  SandboxReport report = ProbeSandbox(options);
+  std::string missing = report.MissingRequired(options.required);
+  if (!missing.empty()) return FailedPrecondition("required sandbox layer unavailable: " + missing);
+  auto bpf = BuildSeccompBpf();
+  uint32_t layers = report.active_mask();
+  if (!bpf.ok()) layers &= ~kLayerSeccomp;
+  return std::unique_ptr<GuestLauncher>(
+      new SandboxLauncher(options, layers, bpf.ok() ? *bpf : std::string()));
+}
+
+}  // namespace ward

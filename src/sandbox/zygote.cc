@@ -1,0 +1,118 @@
+#include "sandbox/zygote.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+namespace ward {
+namespace {
+
+constexpr const char* kBootstrap =
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from ward_guest import zygote; sys.exit(zygote.run(3, sys.argv[2], sys.argv[3]))";
+
+[[noreturn]] void ExecZygote(const std::vector<char*>& argv, const std::vector<char*>& env,
+                             int control, pid_t parent) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (getppid() != parent) _exit(126);
+  if (dup2(control, 3) < 0) _exit(126);
+  int null = open("/dev/null", O_RDWR);
+  if (null < 0) _exit(126);
+  for (int fd = 0; fd < 3; ++fd) dup2(null, fd);
+  if (syscall(SYS_close_range, 4, ~0U, 0) != 0)
+    for (int fd = 4; fd < 65536; ++fd) close(fd);
+  if (chdir("/") != 0) _exit(126);
+  execve(argv[0], argv.data(), env.data());
+  _exit(127);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Zygote>> Zygote::Start(const ZygoteOptions& o) {
+  std::vector<std::string> args = {
+      o.python, "-I", "-c", kBootstrap, o.guest_dir, o.library, o.inside_guest_dir};
+  std::vector<std::string> envs = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8",
+                                   "LC_ALL=C.UTF-8", "HOME=/workspace", "TMPDIR=/tmp"};
+  std::vector<char*> argv, env;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : envs) env.push_back(e.data());
+  env.push_back(nullptr);
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+    return Internal(std::string("socketpair: ") + strerror(errno));
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return ResourceExhausted(std::string("fork: ") + strerror(errno));
+  }
+  if (pid == 0) ExecZygote(argv, env, fds[1], parent);
+  close(fds[1]);
+  std::unique_ptr<Zygote> z(new Zygote(pid, fds[0]));
+  auto ready = z->Receive(o.start_timeout_ms);
+  if (!ready.ok() || *ready != "ready")
+    return Unavailable("the guest zygote (" + o.python + ") did not start" +
+                       (ready.ok() ? "" : ": " + ready.status().message()));
+  return z;
+}
+
+Zygote::~Zygote() {
+  close(control_);
+  kill(pid_, SIGKILL);
+  int status;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+Result<std::string> Zygote::Receive(int64_t timeout_ms) {
+  struct pollfd p = {control_, POLLIN, 0};
+  int rc;
+  do rc = poll(&p, 1, static_cast<int>(timeout_ms));
+  while (rc < 0 && errno == EINTR);
+  if (rc == 0) return DeadlineExceeded("no answer from the zygote");
+  char buf[1024];
+  ssize_t n = recv(control_, buf, sizeof buf, 0);
+  if (n <= 0) return Unavailable("the zygote is gone");
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+Result<pid_t> Zygote::Spawn(const std::string& blob, int channel_fd) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (broken_) return Unavailable("the zygote is gone");
+  struct iovec iov = {const_cast<char*>(blob.data()), blob.size()};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &channel_fd, sizeof(int));
+  ssize_t sent;
+  do sent = sendmsg(control_, &msg, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  auto reply = sent == static_cast<ssize_t>(blob.size())
+                   ? Receive(10'000)
+                   : Result<std::string>(Unavailable("the zygote is gone"));
+  if (!reply.ok()) {
+    broken_ = true;
+    return reply.status();
+  }
+  if (reply->rfind("pid ", 0) == 0) return static_cast<pid_t>(atoi(reply->c_str() + 4));
+  return Internal("the zygote could not spawn a guest: " + reply->substr(reply->find(' ') + 1));
+}
+
+}  // namespace ward

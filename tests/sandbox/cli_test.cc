@@ -1,0 +1,139 @@
+// The sandbox through the real `ward` binary: sessions are sandboxed by default
+// and say so, a missing required layer refuses the session with exit 2,
+// --sandbox=none is audited, and `ward doctor --json` reports every layer.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "llm/testing/fake_llm_server.h"
+#include "store/store.h"
+#include "ward_process.h"
+
+namespace ward::testing {
+namespace {
+
+using nlohmann::json;
+
+class SandboxCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home_ = std::filesystem::temp_directory_path() /
+            ("ward_sandbox_cli_" + std::to_string(getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(home_);
+    std::filesystem::create_directories(home_ / "ward");
+    env_ = {{"HOME", home_.string()},
+            {"WARD_HOME", (home_ / "ward").string()},
+            {"OPENAI_BASE_URL", server_.openai_base_url()},
+            {"OPENAI_API_KEY", "sk-test-openai"}};
+  }
+  void TearDown() override { std::filesystem::remove_all(home_); }
+
+  std::vector<std::string> AuditKinds() {
+    auto store = OpenSqliteStore((home_ / "ward" / "ward.db").string());
+    std::vector<std::string> kinds;
+    if (!store.ok()) return kinds;
+    auto entries = (*store)->ListAudit(0, 100);
+    if (entries.ok())
+      for (const auto& e : *entries) kinds.push_back(e.kind);
+    return kinds;
+  }
+
+  std::filesystem::path home_;
+  std::map<std::string, std::string> env_;
+  FakeLlmServer server_;
+};
+
+TEST_F(SandboxCliTest, SessionsAreSandboxedByDefaultAndRecordTheLayers) {
+  server_.Push(TextReply(
+      "```python\nimport os\nprint('pid', os.getpid(), 'sees', sorted(os.listdir('/')))\n```"));
+  server_.Push(TextReply("```python\nfinish('done')\n```"));
+  auto r = RunWard({"exec", "--model", "openai:gpt-test", "where am I"}, env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  bool started = false, observed = false;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    json e = json::parse(line, nullptr, false);
+    if (e.is_discarded()) continue;
+    std::string text = e.dump();
+    if (text.find("\"launcher\":\"sandbox\"") != std::string::npos) {
+      started = true;
+      for (const char* layer : {"mount", "pid", "net", "seccomp", "no_new_privs"})
+        EXPECT_NE(text.find(std::string("\"") + layer + "\""), std::string::npos) << layer;
+    }
+    if (text.find("pid 1 sees") != std::string::npos) {
+      observed = true;
+      EXPECT_EQ(text.find("home"), std::string::npos) << text;
+      EXPECT_NE(text.find("workspace"), std::string::npos) << text;
+    }
+  }
+  EXPECT_TRUE(started) << r.out;
+  EXPECT_TRUE(observed) << r.out;
+}
+
+TEST_F(SandboxCliTest, MissingRequiredLayerRefusesTheSessionWithExit2) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs a layer this host cannot have: as root, 'user'";
+  std::ofstream(home_ / "ward" / "ward.toml") << "[sandbox]\nrequire = [\"mount\", \"user\"]\n";
+  auto r = RunWard({"run", "--model", "openai:gpt-test", "anything"}, env_);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("refusing to start the session"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("user:"), std::string::npos) << r.err;
+  EXPECT_TRUE(server_.requests().empty()) << "no model call without the sandbox";
+  auto kinds = AuditKinds();
+  EXPECT_NE(std::find(kinds.begin(), kinds.end(), "sandbox_refused"), kinds.end());
+}
+
+TEST_F(SandboxCliTest, UnknownLayerInWardTomlIsAUsageError) {
+  std::ofstream(home_ / "ward" / "ward.toml") << "[sandbox]\nrequire = [\"mount\", \"moat\"]\n";
+  auto r = RunWard({"run", "--model", "openai:gpt-test", "anything"}, env_);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("moat"), std::string::npos) << r.err;
+}
+
+TEST_F(SandboxCliTest, SandboxNoneRunsUnisolatedAndIsAudited) {
+  server_.Push(TextReply("```python\nfinish('plain')\n```"));
+  auto r = RunWard({"run", "--sandbox=none", "--model", "openai:gpt-test", "go"}, env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto kinds = AuditKinds();
+  ASSERT_FALSE(kinds.empty());
+  EXPECT_EQ(kinds.front(), "sandbox_disabled");
+}
+
+TEST_F(SandboxCliTest, AHangingGuestIsKilledRestartedAndAuditedAndTheSessionGoesOn) {
+  server_.Push(
+      TextReply("```python\nimport subprocess, sys\n"
+                "subprocess.Popen([sys.executable, '-c', 'while True: pass'])\n"
+                "while True: pass\n```"));
+  server_.Push([](const RecordedRequest& r) {
+    if (r.body.find("timed out") == std::string::npos &&
+        r.body.find("time limit") == std::string::npos &&
+        r.body.find("killed") == std::string::npos)
+      return TextReply("no observation of the timeout");
+    return TextReply("```python\nfinish('recovered')\n```");
+  });
+  auto r = RunWard({"run", "--action-timeout", "1", "--model", "openai:gpt-test", "spin"}, env_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "recovered\n");
+  auto kinds = AuditKinds();
+  EXPECT_NE(std::find(kinds.begin(), kinds.end(), "guest_failure"), kinds.end());
+}
+
+TEST_F(SandboxCliTest, DoctorJsonListsEveryLayer) {
+  auto r = RunWard({"doctor", "--json"}, env_);
+  json report = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << r.out << r.err;
+  ASSERT_EQ(report["layers"].size(), 13u);
+  for (const auto& layer : report["layers"]) {
+    EXPECT_TRUE(layer["active"].is_boolean());
+    if (!layer["active"].get<bool>()) EXPECT_FALSE(layer["detail"].get<std::string>().empty());
+  }
+  EXPECT_EQ(r.exit_code, report["ready"].get<bool>() ? 0 : 1);
+  auto text = RunWard({"doctor"}, env_);
+  EXPECT_NE(text.out.find("seccomp"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ward::testing
