@@ -11,10 +11,33 @@
 // code actions are allowed. Rules may carry `examples` (actions that must match / must
 // not match), checked by `ward policy check`.
 //
+// Matching: every field a rule gives must match (an absent field matches anything);
+// a list matches when any entry does. `binding` is a glob ('*' any run of characters,
+// '?' one character); the other fields compare exactly. `code` is an ECMAScript regular
+// expression searched anywhere in the code (^ and $ match at line ends; no
+// back-references; the search is linear in the code's length). A rule with `code` matches only code
+// actions; a rule with binding, connector, operation, resource_type or patient
+// matches only binding calls; a rule with none of them matches every action. Ties
+// between equally strict rules go to the first in file order.
+//
+// Examples: `[[policy.rule.examples]]` tables with `match = true|false` and the
+// action's fields (kind, binding, connector, operation, resource_type, patient,
+// code), optionally `decision` — what the whole policy must decide for that action
+// with no calls counted yet. An example's kind defaults to "code" when it gives only
+// `code`; its connector defaults to the binding's prefix ("fhir" for "fhir.read"); its
+// operation defaults from the binding's last name part: read, vread, search, history,
+// capabilities → read; create, update, patch, transaction → write; delete → delete;
+// finish → control.
+//
+// Only the `rule` key of the `[policy]` table is read here; other scalar keys there
+// belong to other parts of ward, but another array of tables (a misspelt `rule`)
+// is an error.
+//
 // Immutable after loading; Evaluate is thread-safe.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,9 +61,12 @@ const char* DecisionName(Decision d);  // "allow", "ask", "deny"
 
 struct PolicyDecision {
   Decision decision = Decision::kAllow;
-  std::string rule;       // the deciding rule's name, or "default"
+  std::string rule;  // the deciding rule's name, or "default"
   std::string reason;
   std::string approvers;  // role that may approve, when kAsk ("" = any approver)
+  // Every matching rule that has a `max`: when the call goes ahead (allowed, or
+  // approved), the gate adds 1 to each of their counters.
+  std::vector<std::string> counted;
 };
 
 // Calls per session that each rule (by name) has already matched; the gate keeps it.
@@ -60,6 +86,7 @@ class Policy {
   // Checks every rule's examples; returns one line per failure, naming the rule.
   std::vector<std::string> CheckExamples() const;
   size_t rule_count() const;
+  size_t example_count() const;
 
  private:
   struct Rule;
