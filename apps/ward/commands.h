@@ -20,6 +20,8 @@ void AddRunCommands(CLI::App& app, int* exit_code, CancelToken* cancel);
 void AddSessionsCommand(CLI::App& app, int* exit_code);
 // `ward audit verify`.
 void AddAuditCommand(CLI::App& app, int* exit_code);
+// `ward policy check [FILE]`.
+void AddPolicyCommand(CLI::App& app, int* exit_code);
 
 // One-line error to stderr: "ward: <message>".
 void PrintError(const std::string& message);
