@@ -1,18 +1,23 @@
 // ward-bench: runs one named benchmark and prints its figures.
-//   ward-bench guest [N]   warm round trip (N samples), start to first action, memory
+//   ward-bench guest [N]      warm round trip (N samples), start to first action, memory
+//   ward-bench validate [N]   code-action validation round trip (N samples)
 #include <cstdio>
 #include <cstring>
 
 namespace ward::bench {
 int RunGuestBench(int argc, char** argv);
-}
+int RunValidateBench(int argc, char** argv);
+}  // namespace ward::bench
 
 int main(int argc, char** argv) {
   if (argc >= 2 && strcmp(argv[1], "guest") == 0)
     return ward::bench::RunGuestBench(argc - 2, argv + 2);
+  if (argc >= 2 && strcmp(argv[1], "validate") == 0)
+    return ward::bench::RunValidateBench(argc - 2, argv + 2);
   fprintf(stderr,
           "usage: ward-bench BENCHMARK [ARGS]\n"
           "  guest [N]   guest round trip p50/p99 (N samples, default 2000), session start to\n"
-          "              first action, memory per live session (PSS)\n");
+          "              first action, memory per live session (PSS)\n"
+          "  validate [N] code-action validation p50/p99 (N samples, default 2000)\n");
   return 2;
 }

@@ -6,6 +6,7 @@
 // One validator per session; not thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,7 +33,22 @@ class CodeValidator {
   virtual Result<ValidationResult> Validate(const std::string& code) = 0;
 };
 
-// The checker runs `python` -I on guest_dir's ward_guest.checker module.
+struct CodeValidatorOptions {
+  int64_t timeout_ms = 2000;         // per Validate; past it the checker is killed
+  int64_t start_timeout_ms = 10000;  // for the checker to start and say it is ready
+  size_t max_code_bytes = 1 << 20;   // a longer action fails validation unchecked
+  size_t max_reply_bytes = 64 << 10;
+};
+
+// The checker runs `python` -I on guest_dir's ward_guest.checker module; it is
+// started here (an error Status when it does not start), reused for every Validate,
+// and restarted when it has died. Validate returns DeadlineExceeded when the checker
+// does not answer within the timeout (the checker is killed and restarted on the
+// next call), Unavailable when it cannot be started or dies twice on one action.
+Result<std::unique_ptr<CodeValidator>> NewCodeValidator(const std::string& python,
+                                                        const std::string& guest_dir,
+                                                        const ValidationRules& rules,
+                                                        const CodeValidatorOptions& options);
 Result<std::unique_ptr<CodeValidator>> NewCodeValidator(const std::string& python,
                                                         const std::string& guest_dir,
                                                         const ValidationRules& rules);
