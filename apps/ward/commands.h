@@ -27,6 +27,8 @@ void AddDoctorCommand(CLI::App& app, int* exit_code);
 void AddApprovalCommands(CLI::App& app, int* exit_code);
 // `ward rollback`, `ward changeset show|apply`.
 void AddJournalCommands(CLI::App& app, int* exit_code);
+// `ward policy check [FILE]`.
+void AddPolicyCommand(CLI::App& app, int* exit_code);
 
 // One-line error to stderr: "ward: <message>".
 void PrintError(const std::string& message);

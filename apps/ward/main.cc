@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   ward::AddAuditCommand(app, &exit_code);
   ward::AddApprovalCommands(app, &exit_code);
   ward::AddJournalCommands(app, &exit_code);
+  ward::AddPolicyCommand(app, &exit_code);
   ward::ehr::AddEhrCommands(app, &exit_code);
   ward::AddDoctorCommand(app, &exit_code);
   auto* version = app.add_subcommand("version", "Print ward's version");

@@ -15,8 +15,8 @@ to a forbidden name is reported, called or not (`f = os.system` is caught too).
 """
 import ast
 import fnmatch
-import json
 import os
+import re
 import sys
 
 MAX_FINDINGS = 10
@@ -26,9 +26,47 @@ IMPORT_FUNCTIONS = ("__import__", "builtins.__import__", "importlib.import_modul
                     "importlib.__import__")
 
 
-def _matches(name, pattern):
-    """A dotted name matches a pattern itself or as a submodule/attribute of it."""
-    return fnmatch.fnmatchcase(name, pattern) or name.startswith(pattern + ".")
+class _Patterns:
+    """Dotted-name patterns; a name matches one itself or as a submodule/attribute of it."""
+
+    def __init__(self, patterns):
+        self.exact = set()
+        self.wild = []
+        self.roots = set()  # first components, for a cheap first test; None = any
+        for pattern in patterns:
+            if any(c in pattern for c in "*?["):
+                self.wild.append(re.compile(fnmatch.translate(pattern)))
+            else:
+                self.exact.add(pattern)
+            root = pattern.split(".")[0]
+            if self.roots is not None:
+                self.roots = None if any(c in root for c in "*?[") else self.roots | {root}
+
+    def match(self, name):
+        if self.roots is not None and name.split(".", 1)[0] not in self.roots:
+            return False
+        prefix = name
+        while True:
+            if prefix in self.exact:
+                return True
+            dot = prefix.rfind(".")
+            if dot < 0:
+                break
+            prefix = prefix[:dot]
+        return any(w.match(name) for w in self.wild)
+
+
+_PATTERN_CACHE = {}  # every request carries the same rules: compile them once
+
+
+def _patterns(patterns):
+    key = tuple(patterns)
+    compiled = _PATTERN_CACHE.get(key)
+    if compiled is None:
+        if len(_PATTERN_CACHE) > 16:
+            _PATTERN_CACHE.clear()
+        compiled = _PATTERN_CACHE[key] = _Patterns(key)
+    return compiled
 
 
 def _where(node):
@@ -37,8 +75,8 @@ def _where(node):
 
 class _Checker:
     def __init__(self, forbid_imports, forbid_calls):
-        self.forbid_imports = list(forbid_imports)
-        self.forbid_calls = list(forbid_calls)
+        self.forbid_imports = _patterns(forbid_imports)
+        self.forbid_calls = _patterns(forbid_calls)
         self.aliases = {}        # local name -> dotted name it stands for
         self.star_modules = []   # modules imported with `from m import *`
         self.findings = []       # (line, column, message)
@@ -47,22 +85,20 @@ class _Checker:
         self.findings.append((node.lineno, node.col_offset, _where(node) + text))
 
     def check_import(self, node, module):
-        for pattern in self.forbid_imports:
-            if _matches(module, pattern):
-                self.report(node, "import of %s is not allowed" % module)
-                return True
+        if self.forbid_imports.match(module):
+            self.report(node, "import of %s is not allowed" % module)
+            return True
         return False
 
     def check_name(self, node, dotted):
-        for pattern in self.forbid_calls:
-            if _matches(dotted, pattern):
-                self.report(node, "%s is not allowed" % dotted)
-                return True
+        if self.forbid_calls.match(dotted):
+            self.report(node, "%s is not allowed" % dotted)
+            return True
         return False
 
-    def collect_imports(self, tree):
-        """First pass: record what each imported name stands for (anywhere in the file)."""
-        for node in ast.walk(tree):
+    def collect_imports(self, imports):
+        """Records what each imported name stands for (anywhere in the file)."""
+        for node in imports:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -70,7 +106,7 @@ class _Checker:
                     else:
                         top = alias.name.split(".")[0]
                         self.aliases[top] = top
-            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            elif not node.level and node.module:
                 for alias in node.names:
                     if alias.name == "*":
                         self.star_modules.append(node.module)
@@ -120,19 +156,45 @@ class _Checker:
                     return
 
     def run(self, tree):
-        self.collect_imports(tree)
-        inner = set()  # Attribute/Name nodes that are part of a longer chain
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                self.visit_import(node)
-            elif isinstance(node, ast.Call):
-                self.visit_call(node)
-            if isinstance(node, ast.Attribute):
+        imports, calls, references = [], [], []
+        inner = set()  # ids of Attribute/Name nodes inside a longer chain
+        for node in _walk(tree):
+            kind = type(node)
+            if kind is ast.Attribute:
                 inner.add(id(node.value))
-            if isinstance(node, (ast.Attribute, ast.Name)) and id(node) not in inner:
+                references.append(node)
+            elif kind is ast.Name:
+                references.append(node)
+            elif kind is ast.Call:
+                calls.append(node)
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                imports.append(node)
+        self.collect_imports(imports)
+        for node in imports:
+            self.visit_import(node)
+        for node in calls:
+            self.visit_call(node)
+        for node in references:
+            if id(node) not in inner:
                 self.visit_reference(node)
         self.findings.sort()
         return [text for _, _, text in self.findings]
+
+
+def _walk(tree):
+    """Every node of the tree, iteratively (no recursion limit), cheaper than ast.walk."""
+    nodes, todo = [], [tree]
+    AST = ast.AST
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                todo.extend(item for item in value if isinstance(item, AST))
+            elif isinstance(value, AST):
+                todo.append(value)
+    return nodes
 
 
 def _literal(node):

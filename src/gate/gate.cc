@@ -49,7 +49,7 @@ Gate::Verdict Gate::Decide(const BindingContext& context, const ActionDescriptor
   Verdict v;
   const Policy& policy = options_.policy ? *options_.policy : default_policy_;
   v.policy = policy.Evaluate(action, counters_);
-  ++counters_[v.policy.rule];
+  for (const auto& rule : v.policy.counted) ++counters_[rule];
   if (v.policy.decision == Decision::kDeny) {
     v.refusal = Denied("refused by policy (" + v.policy.rule + "): " + v.policy.reason);
   } else if (v.policy.decision == Decision::kAsk) {

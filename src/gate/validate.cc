@@ -22,7 +22,11 @@ Result<ValidationResult> DecodeReply(const std::string& line) {
   out.ok = reply["ok"].get<bool>();
   if (auto it = reply.find("message"); it != reply.end() && it->is_string())
     out.message = it->get<std::string>();
-  if (out.message.size() > kMaxMessageBytes) out.message.resize(kMaxMessageBytes);
+  if (out.message.size() > kMaxMessageBytes) {
+    size_t cut = kMaxMessageBytes;
+    while (cut > 0 && (static_cast<unsigned char>(out.message[cut]) & 0xC0) == 0x80) --cut;
+    out.message.resize(cut);  // at a UTF-8 character boundary
+  }
   if (!out.ok && out.message.empty()) out.message = "the code failed validation";
   return out;
 }
@@ -32,8 +36,8 @@ class ProcessCodeValidator : public CodeValidator {
   ProcessCodeValidator(const std::string& python, const std::string& guest_dir,
                        const ValidationRules& rules, const CodeValidatorOptions& options)
       : process_(python, guest_dir, options.max_reply_bytes), options_(options) {
-    rules_json_ = Dump({{"forbid_imports", rules.forbid_imports},
-                        {"forbid_calls", rules.forbid_calls}});
+    rules_json_ =
+        Dump({{"forbid_imports", rules.forbid_imports}, {"forbid_calls", rules.forbid_calls}});
     rules_json_.pop_back();  // the closing brace: requests append the code
   }
 

@@ -51,9 +51,9 @@ PolicyDecision RuleDecision(const policy_internal::RuleSpec& rule, const RuleCou
   auto it = counters.find(rule.name);
   int64_t used = it == counters.end() ? 0 : it->second;
   if (used >= *rule.max) {
-    out = {Decision::kDeny, rule.name,
-           RuleLabel(rule) + " allows at most " + std::to_string(*rule.max) +
-               " calls per session",
+    out = {Decision::kDeny,
+           rule.name,
+           RuleLabel(rule) + " allows at most " + std::to_string(*rule.max) + " calls per session",
            "",
            {}};
   }

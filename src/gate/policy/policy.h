@@ -14,7 +14,8 @@
 // Matching: every field a rule gives must match (an absent field matches anything);
 // a list matches when any entry does. `binding` is a glob ('*' any run of characters,
 // '?' one character); the other fields compare exactly. `code` is an ECMAScript regular
-// expression searched anywhere in the code. A rule with `code` matches only code
+// expression searched anywhere in the code (^ and $ match at line ends; no
+// back-references; the search is linear in the code's length). A rule with `code` matches only code
 // actions; a rule with binding, connector, operation, resource_type or patient
 // matches only binding calls; a rule with none of them matches every action. Ties
 // between equally strict rules go to the first in file order.
@@ -60,7 +61,7 @@ const char* DecisionName(Decision d);  // "allow", "ask", "deny"
 
 struct PolicyDecision {
   Decision decision = Decision::kAllow;
-  std::string rule;       // the deciding rule's name, or "default"
+  std::string rule;  // the deciding rule's name, or "default"
   std::string reason;
   std::string approvers;  // role that may approve, when kAsk ("" = any approver)
   // Every matching rule that has a `max`: when the call goes ahead (allowed, or

@@ -21,14 +21,14 @@ struct RuleExample {
 
 // One `[[policy.rule]]` table. Empty lists mean "any".
 struct RuleSpec {
-  std::string name;    // as written, or "rule N" (1-based, file order)
-  bool named = false;  // the file gave the name
+  std::string name;                   // as written, or "rule N" (1-based, file order)
+  bool named = false;                 // the file gave the name
   std::vector<std::string> bindings;  // globs
   std::vector<std::string> connectors;
   std::vector<std::string> operations;
   std::vector<std::string> resource_types;
   std::vector<std::string> patients;
-  std::string code_pattern;               // as written; empty = none
+  std::string code_pattern;                // as written; empty = none
   std::shared_ptr<const std::regex> code;  // compiled code_pattern
   Decision decision = Decision::kAllow;
   std::string reason;

@@ -52,17 +52,17 @@ TEST(PolicyDefaults, ReadsAndControlAllowWritesAskCodeAllows) {
   EXPECT_EQ(write.decision, Decision::kAsk);
   EXPECT_EQ(write.rule, "default");
   EXPECT_EQ(write.reason, "writes need approval by default");
-  EXPECT_EQ(policy.Evaluate(Call("fhir.delete", "delete", "Patient"), {}).decision,
-            Decision::kAsk);
+  EXPECT_EQ(policy.Evaluate(Call("fhir.delete", "delete", "Patient"), {}).decision, Decision::kAsk);
   EXPECT_EQ(policy.Evaluate(Code("import os"), {}).decision, Decision::kAllow);
   EXPECT_STREQ(DecisionName(Decision::kAsk), "ask");
 }
 
 TEST(PolicyDefaults, AnEmptyDocumentOrOtherSectionsHaveNoRules) {
   EXPECT_EQ(Load("").rule_count(), 0u);
-  EXPECT_EQ(Load("[model]\ndefault = \"openai:gpt-4o\"\n[policy]\nrequire_distinct_approver = true\n")
-                .rule_count(),
-            0u);
+  EXPECT_EQ(
+      Load("[model]\ndefault = \"openai:gpt-4o\"\n[policy]\nrequire_distinct_approver = true\n")
+          .rule_count(),
+      0u);
 }
 
 TEST(PolicyMatch, EveryGivenFieldMustMatch) {
@@ -85,8 +85,7 @@ reason = "no"
             "no-patient-deletes");
   // Each field in turn fails to match: the default decides.
   EXPECT_EQ(policy.Evaluate(Call("fhir.delete", "delete", "Patient", "456"), {}).rule, "default");
-  EXPECT_EQ(policy.Evaluate(Call("fhir.delete", "delete", "Encounter", "123"), {}).rule,
-            "default");
+  EXPECT_EQ(policy.Evaluate(Call("fhir.delete", "delete", "Encounter", "123"), {}).rule, "default");
   EXPECT_EQ(policy.Evaluate(Call("fhir.read", "read", "Patient", "123"), {}).rule, "default");
   EXPECT_EQ(policy.Evaluate(Call("sql.delete", "delete", "Patient", "123"), {}).rule, "default");
   auto other_connector = Call("fhir.delete", "delete", "Patient", "123");
@@ -124,6 +123,10 @@ reason = "look first"
 )");
   EXPECT_EQ(policy.Evaluate(Code("x = 1\nimport   os\n"), {}).rule, "no-os");
   EXPECT_EQ(policy.Evaluate(Code("import sys"), {}).rule, "default");
+  EXPECT_EQ(Load("[[policy.rule]]\ncode = \"^import os$\"\ndecision = \"deny\"\nreason = \"r\"\n")
+                .Evaluate(Code("x = 1\nimport os\ny = 2"), {})
+                .decision,
+            Decision::kDeny);
   auto read = Call("fhir.read", "read");
   read.code = "import os";  // not a code action: the code rule does not apply
   EXPECT_EQ(policy.Evaluate(read, {}).rule, "reads-ask");
@@ -145,9 +148,10 @@ code = "(a|b)*c"
 decision = "deny"
 reason = "r"
 )");
-  std::string code(2'000'000, 'a');
+  std::string code(200'000, 'a');
   EXPECT_EQ(policy.Evaluate(Code(code), {}).decision, Decision::kAllow);
   EXPECT_EQ(policy.Evaluate(Code(code + "c"), {}).decision, Decision::kDeny);
+  EXPECT_EQ(policy.Evaluate(Code("c" + code), {}).decision, Decision::kDeny);
 }
 
 TEST(PolicyPrecedence, StrictestWinsThenFileOrder) {
@@ -227,7 +231,8 @@ TEST(PolicyMax, ZeroMeansNever) {
 }
 
 TEST(PolicyParse, ErrorsNameTheSourceTheRuleAndTheKey) {
-  std::string e = LoadError("[[policy.rule]]\nname = \"r1\"\ndecision = \"allow\"\noperaton = \"x\"\n");
+  std::string e =
+      LoadError("[[policy.rule]]\nname = \"r1\"\ndecision = \"allow\"\noperaton = \"x\"\n");
   EXPECT_NE(e.find("test.toml:4"), std::string::npos) << e;
   EXPECT_NE(e.find("rule \"r1\""), std::string::npos) << e;
   EXPECT_NE(e.find("\"operaton\": unknown key"), std::string::npos) << e;
@@ -260,6 +265,7 @@ TEST(PolicyParse, BadValuesAreRefused) {
   has("[[policy.rule]]\napprovers = \"x\"\ndecision = \"allow\"\n", "\"approvers\"");
   has("[[policy.rule]]\ncode = \"x\"\nbinding = \"y\"\ndecision = \"allow\"\n", "not both");
   has("[[policy.rule]]\ncode = \"(a)\\\\1\"\ndecision = \"allow\"\n", "\"code\"");
+  has("[[policy.rule]]\ncode = \"a)(b\"\ndecision = \"allow\"\n", "bad regular expression");
   has("[[policy.rule]]\nname = \"a\"\ndecision = \"allow\"\n[[policy.rule]]\nname = \"a\"\n"
       "decision = \"allow\"\n",
       "unique");
@@ -360,7 +366,8 @@ decision = "allow"
   bindng = "x"
 )");
   EXPECT_NE(e.find("rule \"r\" example 1: \"bindng\": unknown key"), std::string::npos) << e;
-  e = LoadError("[[policy.rule]]\ndecision = \"allow\"\n[[policy.rule.examples]]\nbinding = \"x\"\n");
+  e = LoadError(
+      "[[policy.rule]]\ndecision = \"allow\"\n[[policy.rule.examples]]\nbinding = \"x\"\n");
   EXPECT_NE(e.find("\"match\": is required"), std::string::npos) << e;
 }
 

@@ -131,8 +131,8 @@ Result<bool> ReadExampleField(const Where& w, const std::string& key, const toml
 // "fhir.read" → "read" etc.; see policy.h.
 std::string OperationOf(const std::string& binding) {
   static const std::map<std::string, std::string> kByVerb = {
-      {"read", "read"},     {"vread", "read"},    {"search", "read"},    {"history", "read"},
-      {"capabilities", "read"}, {"create", "write"}, {"update", "write"},  {"patch", "write"},
+      {"read", "read"},         {"vread", "read"},    {"search", "read"},   {"history", "read"},
+      {"capabilities", "read"}, {"create", "write"},  {"update", "write"},  {"patch", "write"},
       {"transaction", "write"}, {"delete", "delete"}, {"finish", "control"}};
   auto it = kByVerb.find(binding.substr(binding.rfind('.') + 1));
   return it == kByVerb.end() ? "" : it->second;

@@ -18,9 +18,11 @@ bool AnyGlob(const std::vector<std::string>& globs, const std::string& value) {
 
 // Searches the code; a pattern the regex engine cannot finish counts as a match,
 // so a rule meant to catch something fails towards its decision, not away from it.
+// The compiled pattern starts with [\s\S]* (see CompileCodePattern), so one anchored
+// pass finds a match anywhere.
 bool CodeMatches(const std::regex& pattern, const std::string& code) {
   try {
-    return std::regex_search(code, pattern);
+    return std::regex_search(code, pattern, std::regex_constants::match_continuous);
   } catch (const std::regex_error&) {
     return true;
   }
@@ -71,15 +73,17 @@ std::string RuleLabel(const RuleSpec& rule) {
 }
 
 Result<std::shared_ptr<const std::regex>> CompileCodePattern(const std::string& pattern) {
-  // libstdc++'s default matcher recurses once per character and can exhaust the
-  // stack on a long code action; its polynomial mode runs in bounded stack (and
-  // refuses back-references).
-  auto flags = std::regex::ECMAScript;
+  // libstdc++'s default matcher recurses once per character (a long code action can
+  // exhaust the stack) and retries from every position (quadratic). Its polynomial
+  // mode runs in bounded stack and refuses back-references; with a leading [\s\S]*
+  // one anchored pass covers every start: linear in the code's length.
+  auto flags = std::regex::ECMAScript | std::regex::multiline;  // ^ and $ at each line
 #ifdef __GLIBCXX__
   flags |= std::regex_constants::__polynomial;
 #endif
   try {
-    return std::make_shared<const std::regex>(pattern, flags);
+    std::regex alone(pattern, flags);  // so "a)(b" is refused, not completed by the wrapper
+    return std::make_shared<const std::regex>("[\\s\\S]*(?:" + pattern + ")", flags);
   } catch (const std::regex_error& e) {
     return InvalidArgument(std::string("bad regular expression: ") + e.what());
   }
