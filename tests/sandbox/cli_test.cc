@@ -104,8 +104,10 @@ TEST_F(SandboxCliTest, SandboxNoneRunsUnisolatedAndIsAudited) {
 
 TEST_F(SandboxCliTest, AHangingGuestIsKilledRestartedAndAuditedAndTheSessionGoesOn) {
   server_.Push(
-      TextReply("```python\nimport subprocess, sys\n"
-                "subprocess.Popen([sys.executable, '-c', 'while True: pass'])\n"
+      // The module name is computed so the static check (defence in depth, tested
+      // elsewhere) lets it through: this test is about the sandbox killing the tree.
+      TextReply("```python\nimport sys\nsp = __import__('sub' + 'process')\n"
+                "sp.Popen([sys.executable, '-c', 'while True: pass'])\n"
                 "while True: pass\n```"));
   server_.Push([](const RecordedRequest& r) {
     if (r.body.find("timed out") == std::string::npos &&
