@@ -20,6 +20,10 @@ void AddRunCommands(CLI::App& app, int* exit_code, CancelToken* cancel);
 void AddSessionsCommand(CLI::App& app, int* exit_code);
 // `ward audit verify`.
 void AddAuditCommand(CLI::App& app, int* exit_code);
+// `ward serve`.
+void AddServeCommand(CLI::App& app, int* exit_code);
+// `ward user add|list`, `ward token create|revoke|list`.
+void AddUserCommands(CLI::App& app, int* exit_code);
 
 // One-line error to stderr: "ward: <message>".
 void PrintError(const std::string& message);

@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   ward::AddRunCommands(app, &exit_code, &g_cancel);
   ward::AddSessionsCommand(app, &exit_code);
   ward::AddAuditCommand(app, &exit_code);
+  ward::AddServeCommand(app, &exit_code);
+  ward::AddUserCommands(app, &exit_code);
   ward::ehr::AddEhrCommands(app, &exit_code);
   auto* version = app.add_subcommand("version", "Print ward's version");
   version->callback([] { std::printf("ward %s\n", WARD_VERSION); });

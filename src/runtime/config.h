@@ -19,6 +19,18 @@
 //   base_url = "http://127.0.0.1:8080/fhir"   # or WARD_FHIR_URL, or --fhir-url
 //   auth = "none"                              # or "bearer"
 //   token_env = "FHIR_TOKEN"                   # the variable holding the bearer token
+//   [server]                   # `ward serve` (flags override)
+//   host = "127.0.0.1"
+//   port = 7070
+//   public_url = ""            # base of links in notifications; default from host/port
+//   tls_cert = ""              # PEM files; or tls_self_signed = true
+//   tls_key = ""
+//   tls_self_signed = false    # create and reuse <home>/tls/{cert,key}.pem
+//   threads = 128              # connections served at once (each SSE viewer holds one)
+//   max_sessions = 32          # sessions the server runs at once
+//   [server.notify]
+//   webhook = ""               # POSTed on every approval_requested (Slack, ntfy, …)
+//   topic = ""                 # ntfy topic, when webhook is ntfy's root URL
 #pragma once
 
 #include <optional>
@@ -30,6 +42,18 @@
 
 namespace ward {
 
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 7070;
+  std::string public_url;
+  std::string tls_cert, tls_key;
+  bool tls_self_signed = false;
+  int64_t threads = 128;
+  int64_t max_sessions = 32;
+  std::string notify_webhook;
+  std::string notify_topic;
+};
+
 struct WardConfig {
   std::string home;  // absolute path of the home directory
   std::string default_model;
@@ -38,6 +62,7 @@ struct WardConfig {
   std::string fhir_base_url;  // empty: no fhir bindings
   std::string fhir_auth = "none";
   std::string fhir_token_env;  // with auth = "bearer"
+  ServerConfig server;
 };
 
 // `home_flag` empty → $WARD_HOME → ~/.ward. Creates the directory (0700) when
