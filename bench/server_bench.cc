@@ -213,7 +213,14 @@ int RunServerBench(int viewers, int sessions) {
   int succeeded = 0;
   auto list = Call(http.get(), s, "GET", "/api/v1/sessions?limit=1000");
   if (list.ok())
-    for (const auto& x : json::parse(list->body)) succeeded += x["status"] == "succeeded";
+    for (const auto& x : json::parse(list->body)) {
+      if (x["status"] == "succeeded") {
+        ++succeeded;
+      } else {
+        std::printf("session %s %s: %s\n", x["id"].get<std::string>().c_str(),
+                    x["status"].get<std::string>().c_str(), x["reason"].get<std::string>().c_str());
+      }
+    }
   std::printf(
       "watched session: %zu events; viewers with every event exactly once, in order: %d/%d\n",
       expected, viewers - bad, viewers);

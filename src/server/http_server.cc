@@ -1,6 +1,9 @@
 #include "server/http_server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <cctype>
 
@@ -40,6 +43,30 @@ ApiRequest ToApiRequest(const httplib::Request& req) {
   r.csrf = req.get_header_value("X-CSRF-Token");
   r.last_event_id = req.get_header_value("Last-Event-ID");
   return r;
+}
+
+// cpp-httplib 0.11 listens with a backlog of 5 (compiled in), so a burst of new
+// connections (a hundred clients at once) overflows the accept queue and some are
+// reset. Calling listen() again on the bound socket raises the backlog; the socket
+// is found among this process's descriptors by its port.
+void WidenListenBacklog(int port) {
+  struct rlimit lim {};
+  int max_fd = getrlimit(RLIMIT_NOFILE, &lim) == 0
+                   ? static_cast<int>(std::min<rlim_t>(lim.rlim_cur, 65536))
+                   : 1024;
+  for (int fd = 0; fd < max_fd; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int bound = addr.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
+                : addr.ss_family == AF_INET6
+                    ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                    : -1;
+    if (bound == port) ::listen(fd, SOMAXCONN);
+  }
 }
 
 bool IsApiPath(const std::string& path) {
@@ -147,6 +174,7 @@ Result<int> HttpServer::Bind(const std::string& host, int port) {
     } else if (!s.bind_to_port(host, port)) {
       return Unavailable("cannot bind " + host + ":" + std::to_string(port));
     }
+    WidenListenBacklog(bound);
     return bound;
   } catch (const std::exception& e) {
     return Unavailable(std::string("cannot start the HTTP server: ") + e.what());

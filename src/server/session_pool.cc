@@ -1,8 +1,16 @@
 #include "server/session_pool.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <vector>
 
 namespace ward::server {
+
+namespace {
+constexpr int kSessionNice = 10;
+}  // namespace
 
 SessionPool::~SessionPool() { Shutdown(); }
 
@@ -35,6 +43,12 @@ Result<std::string> SessionPool::Start(const SessionRequest& request) {
   }
   WARD_ASSIGN_OR_RETURN(std::unique_ptr<PreparedSession> prepared,
                         PrepareSession(config_, request, store_, events_, clock_));
+  WARD_ASSIGN_OR_RETURN(std::string started, Launch(std::move(prepared)));
+  WARD_RETURN_IF_ERROR(WaitUntilRecorded(started));
+  return started;
+}
+
+Result<std::string> SessionPool::Launch(std::unique_ptr<PreparedSession> prepared) {
   std::string id = prepared->id();
   std::lock_guard<std::mutex> lock(mu_);
   if (shut_down_) return Unavailable("the server is shutting down");
@@ -43,11 +57,27 @@ Result<std::string> SessionPool::Start(const SessionRequest& request) {
   CancelToken* cancel = r.cancel.get();
   std::shared_ptr<PreparedSession> session(std::move(prepared));
   r.thread = std::thread([this, session, cancel, id] {
+    // Sessions (and the guests they fork, which inherit it) run at a lower CPU
+    // priority than the threads answering requests, so the API stays responsive
+    // while many sessions compute.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kSessionNice);
     (void)session->Run(cancel);  // the outcome is in the store and the events
     std::lock_guard<std::mutex> done_lock(mu_);
     running_[id].done = true;
   });
   return id;
+}
+
+Status SessionPool::WaitUntilRecorded(const std::string& id) {
+  // The session thread creates the record first thing; callers may act on the id
+  // (cancel, stream) as soon as Start() returns.
+  for (int i = 0; i < 2000; ++i) {
+    auto s = store_->GetSession(id);
+    if (s.ok()) return Status::Ok();
+    if (s.status().code() != StatusCode::kNotFound) return s.status();
+    clock_->SleepFor(5);
+  }
+  return DeadlineExceeded("session " + id + " was not recorded within 10 s");
 }
 
 void SessionPool::Shutdown() {

@@ -2,6 +2,7 @@
 // in the server process, built exactly like `ward run` builds them (runtime/
 // session_runner.h). Cancellation goes through the store (Store::RequestCancel),
 // so it is the same for these sessions and for ones run by another process.
+// Session threads (and their guests) run at nice 10, below the request threads.
 //
 // Thread-safe. Shutdown() cancels every running session and joins its thread;
 // the destructor calls it.
@@ -30,7 +31,8 @@ class SessionPool {
   ~SessionPool();
 
   // Prepares the session (InvalidArgument on a configuration error, nothing
-  // stored), then runs it in the background and returns its id at once.
+  // stored), then runs it in the background and returns its id as soon as the
+  // session is recorded in the store.
   // ResourceExhausted when max_running sessions already run here.
   Result<std::string> Start(const SessionRequest& request);
   void Shutdown();
@@ -43,6 +45,8 @@ class SessionPool {
     bool done = false;
   };
   void ReapLocked();
+  Result<std::string> Launch(std::unique_ptr<PreparedSession> prepared);
+  Status WaitUntilRecorded(const std::string& id);
 
   const WardConfig config_;
   Store* store_;

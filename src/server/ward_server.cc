@@ -24,15 +24,19 @@ class Running : public WardServer {
     const WardConfig& c = options_.config;
     clock_ = SystemClock::Default();
     std::string db = c.home + "/ward.db";
+    // Separate connections (SQLite serialises calls on one): the API's reads do not
+    // queue behind the running sessions' writes or the event hub's polls.
     WARD_ASSIGN_OR_RETURN(store_, OpenSqliteStore(db));
+    WARD_ASSIGN_OR_RETURN(session_store_, OpenSqliteStore(db));
+    WARD_ASSIGN_OR_RETURN(hub_store_, OpenSqliteStore(db));
     WARD_ASSIGN_OR_RETURN(server_store_, OpenSqliteServerStore(db));
     WARD_RETURN_IF_ERROR(SetUpTls());
     auth_ = std::make_unique<Authenticator>(server_store_.get(), clock_);
-    hub_ = std::make_unique<EventHub>(store_.get());
-    events_ = std::make_unique<EventLog>(store_.get(), clock_);
+    hub_ = std::make_unique<EventHub>(hub_store_.get());
+    events_ = std::make_unique<EventLog>(session_store_.get(), clock_);
     EventHub* hub = hub_.get();
     events_->Subscribe([hub](const Event& e) { hub->Nudge(e.session); });
-    pool_ = std::make_unique<SessionPool>(c, store_.get(), events_.get(), clock_,
+    pool_ = std::make_unique<SessionPool>(c, session_store_.get(), events_.get(), clock_,
                                           static_cast<size_t>(c.server.max_sessions));
     ApiContext ctx{c,          store_.get(), server_store_.get(), clock_, auth_.get(),
                    hub_.get(), pool_.get(),  &metrics_,           tls_,   options_.heartbeat_ms};
@@ -113,7 +117,7 @@ class Running : public WardServer {
 
   ServeOptions options_;
   Clock* clock_ = nullptr;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<Store> store_, session_store_, hub_store_;
   std::unique_ptr<ServerStore> server_store_;
   std::string cert_, key_, fingerprint_;
   bool tls_ = false;
