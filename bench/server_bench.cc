@@ -99,8 +99,11 @@ Result<HttpResponse> Call(HttpClient* http, const Served& s, const std::string& 
 std::string StartSession(HttpClient* http, const Served& s, const std::string& transcript,
                          double* micros) {
   auto t0 = std::chrono::steady_clock::now();
-  auto res = Call(http, s, "POST", "/api/v1/sessions",
-                  json{{"task", "bench"}, {"model", "scripted:" + transcript}}.dump());
+  auto res = Call(
+      http, s, "POST", "/api/v1/sessions",
+      json{
+          {"task", "bench"}, {"model", "scripted:" + transcript}, {"options", {{"max_steps", 200}}}}
+          .dump());
   *micros =
       std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   if (!res.ok() || res->status != 201) {
