@@ -29,6 +29,10 @@ void AddApprovalCommands(CLI::App& app, int* exit_code);
 void AddJournalCommands(CLI::App& app, int* exit_code);
 // `ward policy check [FILE]`.
 void AddPolicyCommand(CLI::App& app, int* exit_code);
+// `ward serve`.
+void AddServeCommand(CLI::App& app, int* exit_code);
+// `ward user add|list`, `ward token create|revoke|list`.
+void AddUserCommands(CLI::App& app, int* exit_code);
 
 // One-line error to stderr: "ward: <message>".
 void PrintError(const std::string& message);

@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   ward::AddApprovalCommands(app, &exit_code);
   ward::AddJournalCommands(app, &exit_code);
   ward::AddPolicyCommand(app, &exit_code);
+  ward::AddServeCommand(app, &exit_code);
+  ward::AddUserCommands(app, &exit_code);
   ward::ehr::AddEhrCommands(app, &exit_code);
   ward::AddDoctorCommand(app, &exit_code);
   auto* version = app.add_subcommand("version", "Print ward's version");

@@ -42,6 +42,25 @@ void Read(const toml::table& t, const char* section, const char* key, T* out) {
 }
 
 Status ApplySandbox(const toml::table& t, const std::string& file, SandboxOptions& o);
+Status ApplyServerToml(const std::string& file, const toml::table& t, ServerConfig& s) {
+  Read(t, "server", "host", &s.host);
+  int64_t port = s.port;
+  Read(t, "server", "port", &port);
+  if (port < 0 || port > 65535) return InvalidArgument(file + ": [server] port must be 0-65535");
+  s.port = static_cast<int>(port);
+  Read(t, "server", "public_url", &s.public_url);
+  Read(t, "server", "tls_cert", &s.tls_cert);
+  Read(t, "server", "tls_key", &s.tls_key);
+  Read(t, "server", "tls_self_signed", &s.tls_self_signed);
+  Read(t, "server", "threads", &s.threads);
+  Read(t, "server", "max_sessions", &s.max_sessions);
+  if (s.threads < 8 || s.threads > 4096)
+    return InvalidArgument(file + ": [server] threads must be 8-4096");
+  if (s.max_sessions < 1) return InvalidArgument(file + ": [server] max_sessions must be >= 1");
+  if (auto v = t["server"]["notify"]["webhook"].value<std::string>()) s.notify_webhook = *v;
+  if (auto v = t["server"]["notify"]["topic"].value<std::string>()) s.notify_topic = *v;
+  return Status::Ok();
+}
 
 Status ApplyToml(const std::string& file, WardConfig& c) {
   toml::table t;
@@ -101,6 +120,7 @@ Status ApplyToml(const std::string& file, WardConfig& c) {
       c.prices[std::string(model.str())] = {in, out};
     }
   }
+  WARD_RETURN_IF_ERROR(ApplyServerToml(file, t, c.server));
   c.run_defaults.max_wall_ms = max_seconds * 1000;
   c.run_defaults.action_timeout_ms = action_seconds * 1000;
   c.run_defaults.observation_cap_bytes = static_cast<size_t>(cap);

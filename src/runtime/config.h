@@ -33,6 +33,18 @@
 //   memory_mb = 512            # cgroup memory limit per guest
 //   max_pids = 64              # cgroup process limit per guest
 //   tmp_mb = 64                # size of the guest's private /tmp
+//   [server]                   # `ward serve` (flags override)
+//   host = "127.0.0.1"
+//   port = 7070
+//   public_url = ""            # base of links in notifications; default from host/port
+//   tls_cert = ""              # PEM files; or tls_self_signed = true
+//   tls_key = ""
+//   tls_self_signed = false    # create and reuse <home>/tls/{cert,key}.pem
+//   threads = 128              # connections served at once (each SSE viewer holds one)
+//   max_sessions = 32          # sessions the server runs at once
+//   [server.notify]
+//   webhook = ""               # POSTed on every approval_requested (Slack, ntfy, …)
+//   topic = ""                 # ntfy topic, when webhook is ntfy's root URL
 #pragma once
 
 #include <map>
@@ -46,6 +58,18 @@
 #include "util/status.h"
 
 namespace ward {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 7070;
+  std::string public_url;
+  std::string tls_cert, tls_key;
+  bool tls_self_signed = false;
+  int64_t threads = 128;
+  int64_t max_sessions = 32;
+  std::string notify_webhook;
+  std::string notify_topic;
+};
 
 struct WardConfig {
   std::string home;  // absolute path of the home directory
@@ -61,6 +85,7 @@ struct WardConfig {
   ValidationRules validation;
   std::map<std::string, std::pair<double, double>> prices;  // model -> input, output per Mtok
   SandboxOptions sandbox;  // guest_dir empty; require and limits from [sandbox]
+  ServerConfig server;
 };
 
 // `home_flag` empty → $WARD_HOME → ~/.ward. Creates the directory (0700) when

@@ -14,6 +14,8 @@ const char* StatusCodeName(StatusCode code) {
       return "already_exists";
     case StatusCode::kPermissionDenied:
       return "permission_denied";
+    case StatusCode::kUnauthenticated:
+      return "unauthenticated";
     case StatusCode::kFailedPrecondition:
       return "failed_precondition";
     case StatusCode::kResourceExhausted:

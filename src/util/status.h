@@ -20,6 +20,7 @@ enum class StatusCode {
   kNotFound,            // a named thing does not exist
   kAlreadyExists,       // a create found the thing already there
   kPermissionDenied,    // a policy, role or approval said no
+  kUnauthenticated,     // no valid credentials were presented
   kFailedPrecondition,  // state does not allow it (e.g. version conflict)
   kResourceExhausted,   // a budget or limit was hit
   kDeadlineExceeded,    // a timeout
@@ -62,6 +63,9 @@ inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move
 inline Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
 inline Status PermissionDenied(std::string m) {
   return {StatusCode::kPermissionDenied, std::move(m)};
+}
+inline Status Unauthenticated(std::string m) {
+  return {StatusCode::kUnauthenticated, std::move(m)};
 }
 inline Status FailedPrecondition(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};

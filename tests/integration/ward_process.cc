@@ -23,7 +23,8 @@ std::string SharedDataDir() {
 }
 
 WardProcess::WardProcess(const std::vector<std::string>& args,
-                         const std::map<std::string, std::string>& env) {
+                         const std::map<std::string, std::string>& env,
+                         const std::string& stdin_path) {
   int out[2], err[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) abort();
   std::vector<std::string> argv_store = {WardBinary()};
@@ -37,7 +38,7 @@ WardProcess::WardProcess(const std::vector<std::string>& args,
   envp.push_back(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
-    int devnull = open("/dev/null", O_RDONLY);
+    int devnull = open(stdin_path.c_str(), O_RDONLY);
     dup2(devnull, 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
@@ -114,8 +115,9 @@ ProcessResult WardProcess::Wait(int timeout_ms) {
 }
 
 ProcessResult RunWard(const std::vector<std::string>& args,
-                      const std::map<std::string, std::string>& env, int timeout_ms) {
-  WardProcess p(args, env);
+                      const std::map<std::string, std::string>& env, int timeout_ms,
+                      const std::string& stdin_path) {
+  WardProcess p(args, env, stdin_path);
   return p.Wait(timeout_ms);
 }
 

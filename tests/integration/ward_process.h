@@ -23,8 +23,10 @@ std::string SharedDataDir();
 
 class WardProcess {
  public:
-  // Starts `ward args...` with exactly `env` as its environment (plus PATH).
-  WardProcess(const std::vector<std::string>& args, const std::map<std::string, std::string>& env);
+  // Starts `ward args...` with exactly `env` as its environment (plus PATH);
+  // stdin reads `stdin_path` (default /dev/null).
+  WardProcess(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+              const std::string& stdin_path = "/dev/null");
   ~WardProcess();
   pid_t pid() const { return pid_; }
   void Signal(int sig);
@@ -43,6 +45,7 @@ class WardProcess {
 
 // Runs to completion.
 ProcessResult RunWard(const std::vector<std::string>& args,
-                      const std::map<std::string, std::string>& env, int timeout_ms = 60'000);
+                      const std::map<std::string, std::string>& env, int timeout_ms = 60'000,
+                      const std::string& stdin_path = "/dev/null");
 
 }  // namespace ward::testing

@@ -1,0 +1,194 @@
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <cctype>
+
+namespace ward::server {
+namespace {
+
+constexpr const char* kCsp =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+std::string CookieValue(const std::string& header, const std::string& name) {
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t end = header.find(';', pos);
+    if (end == std::string::npos) end = header.size();
+    std::string part = header.substr(pos, end - pos);
+    size_t start = part.find_first_not_of(' ');
+    if (start != std::string::npos) part = part.substr(start);
+    if (part.rfind(name + "=", 0) == 0) return part.substr(name.size() + 1);
+    pos = end + 1;
+  }
+  return "";
+}
+
+ApiRequest ToApiRequest(const httplib::Request& req) {
+  ApiRequest r;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [k, v] : req.params) r.query[k] = v;
+  r.body = req.body;
+  r.client = req.remote_addr;
+  std::string auth = req.get_header_value("Authorization");
+  if (auth.size() > 7 && (auth.rfind("Bearer ", 0) == 0 || auth.rfind("bearer ", 0) == 0))
+    r.bearer = auth.substr(7);
+  r.cookie = CookieValue(req.get_header_value("Cookie"), kSessionCookie);
+  r.csrf = req.get_header_value("X-CSRF-Token");
+  r.last_event_id = req.get_header_value("Last-Event-ID");
+  return r;
+}
+
+// cpp-httplib 0.11 listens with a backlog of 5 (compiled in), so a burst of new
+// connections (a hundred clients at once) overflows the accept queue and some are
+// reset. Calling listen() again on the bound socket raises the backlog; the socket
+// is found among this process's descriptors by its port.
+void WidenListenBacklog(int port) {
+  struct rlimit lim {};
+  int max_fd = getrlimit(RLIMIT_NOFILE, &lim) == 0
+                   ? static_cast<int>(std::min<rlim_t>(lim.rlim_cur, 65536))
+                   : 1024;
+  for (int fd = 0; fd < max_fd; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int bound = addr.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
+                : addr.ss_family == AF_INET6
+                    ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                    : -1;
+    if (bound == port) ::listen(fd, SOMAXCONN);
+  }
+}
+
+bool IsApiPath(const std::string& path) {
+  return path.rfind("/api/", 0) == 0 || path == "/healthz" || path == "/metrics";
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Api* api;
+  Metrics* metrics;
+  HttpServerOptions options;
+  std::unique_ptr<httplib::Server> server;
+
+  void Handle(const httplib::Request& req, httplib::Response& res) {
+    ApiResponse r = api->Handle(ToApiRequest(req));
+    res.status = r.status;
+    for (const auto& [k, v] : r.headers) res.set_header(k.c_str(), v);
+    if (r.stream) {
+      Stream(std::move(r.stream), res);
+      return;
+    }
+    res.set_content(std::move(r.body), r.content_type.c_str());
+  }
+
+  void Stream(std::shared_ptr<EventStream> stream, httplib::Response& res) {
+    metrics->StreamOpened();
+    Metrics* m = metrics;
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [stream](size_t, httplib::DataSink& sink) {
+          bool done = false;
+          auto piece = stream->Next(&done);
+          if (!piece.ok()) {
+            sink.done();
+            return true;
+          }
+          if (!piece->empty() && !sink.write(piece->data(), piece->size())) return false;
+          if (done) sink.done();
+          return true;
+        },
+        [m](bool) { m->StreamClosed(); });
+  }
+};
+
+HttpServer::HttpServer(Api* api, Metrics* metrics, HttpServerOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->api = api;
+  impl_->metrics = metrics;
+  impl_->options = std::move(options);
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Result<int> HttpServer::Bind(const std::string& host, int port) {
+  Impl* impl = impl_.get();
+  const HttpServerOptions& o = impl->options;
+  try {
+    if (!o.tls_cert.empty() || !o.tls_key.empty()) {
+      auto ssl = std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str());
+      if (!ssl->is_valid())
+        return Unavailable("cannot load the TLS certificate " + o.tls_cert + " and key " +
+                           o.tls_key);
+      impl->server = std::move(ssl);
+    } else {
+      impl->server = std::make_unique<httplib::Server>();
+    }
+    httplib::Server& s = *impl->server;
+    size_t threads = o.threads;
+    s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    s.set_keep_alive_timeout(o.keep_alive_timeout_seconds);
+    s.set_keep_alive_max_count(10000);
+    s.set_payload_max_length(o.max_body_bytes);
+    s.set_write_timeout(10, 0);
+    s.set_tcp_nodelay(true);
+    s.set_default_headers({{"X-Content-Type-Options", "nosniff"},
+                           {"X-Frame-Options", "DENY"},
+                           {"Referrer-Policy", "no-referrer"},
+                           {"Content-Security-Policy", kCsp}});
+    if (!o.web_dir.empty()) s.set_mount_point("/", o.web_dir);
+    auto handler = [impl](const httplib::Request& req, httplib::Response& res) {
+      if (!IsApiPath(req.path) && req.method == "GET" && !impl->options.web_dir.empty()) {
+        res.status = 404;
+        res.set_content("not found", "text/plain");
+        return;
+      }
+      impl->Handle(req, res);
+    };
+    for (const char* pattern : {".*"}) {
+      s.Get(pattern, handler);
+      s.Post(pattern, handler);
+      s.Put(pattern, handler);
+      s.Delete(pattern, handler);
+      s.Patch(pattern, handler);
+    }
+    s.set_exception_handler(
+        [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+          res.status = 500;
+          res.set_content(Api::ErrorBody(Internal("unexpected failure")), "application/json");
+        });
+    int bound = port;
+    if (port == 0) {
+      bound = s.bind_to_any_port(host);
+      if (bound <= 0) return Unavailable("cannot bind " + host + ":0");
+    } else if (!s.bind_to_port(host, port)) {
+      return Unavailable("cannot bind " + host + ":" + std::to_string(port));
+    }
+    WidenListenBacklog(bound);
+    return bound;
+  } catch (const std::exception& e) {
+    return Unavailable(std::string("cannot start the HTTP server: ") + e.what());
+  }
+}
+
+Status HttpServer::Serve() {
+  if (!impl_->server) return FailedPrecondition("Bind() first");
+  if (!impl_->server->listen_after_bind()) return Unavailable("the HTTP server stopped listening");
+  return Status::Ok();
+}
+
+void HttpServer::Stop() {
+  if (impl_ && impl_->server) impl_->server->stop();
+}
+
+}  // namespace ward::server

@@ -1,0 +1,80 @@
+// The web UI in a real browser at phone size (390×844): sign in, open the running
+// session, see its output, approve the pending FHIR write, see the session finish,
+// and save a screenshot. Started by e2e_test.cc, which sets up ward and checks the
+// store afterwards. Environment: WARD_URL, WARD_USER, WARD_PASSWORD, WARD_SESSION,
+// WARD_SCREENSHOT, WARD_CHROMIUM (default /usr/bin/chromium).
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+};
+const url = env('WARD_URL');
+const session = env('WARD_SESSION');
+const shot = env('WARD_SCREENSHOT');
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ward-e2e-chromium-'));
+
+// A fresh profile directory (--user-data-dir) per run.
+const browser = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.WARD_CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync',
+  ],
+  viewport: { width: 390, height: 844 },
+  isMobile: true,
+  hasTouch: true,
+});
+let failed = false;
+const page = browser.pages()[0] ?? (await browser.newPage());
+page.setDefaultTimeout(30_000);
+page.on('dialog', (d) => d.accept());
+const step = (s) => console.log('e2e: ' + s);
+try {
+  await page.goto(url + '/');
+  step('sign in');
+  await page.getByLabel('User').fill(env('WARD_USER'));
+  await page.getByLabel('Password').fill(env('WARD_PASSWORD'));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#who').filter({ hasText: env('WARD_USER') }).waitFor();
+
+  step('open the running session from the list');
+  const row = page.locator(`li[data-session="${session}"]`);
+  await row.locator('[data-status="running"]').waitFor();
+  await row.locator('a').click();
+  await page.waitForURL(`**/#/sessions/${session}`);
+
+  step('see the output stream in the terminal');
+  await page.locator('.xterm-rows').filter({ hasText: 'Reconciling medications' }).waitFor();
+
+  step('approve the pending FHIR write');
+  const card = page.locator('article.approval[data-state="pending"]');
+  await card.waitFor();
+  await card.locator('.hash code').waitFor();
+  const shownHash = await card.locator('.hash code').textContent();
+  if (!/^[0-9a-f]{64}$/.test(shownHash || '')) throw new Error('approval card shows no hash: ' + shownHash);
+  await card.locator('.json-diff li').first().waitFor();
+  await card.getByLabel('Reason').fill('checked on my phone');
+  await card.getByRole('button', { name: 'Approve' }).click();
+  await page.locator('article.approval[data-state="approved"]').waitFor();
+
+  step('see the session finish');
+  await page.locator('.session-head [data-status="succeeded"]').waitFor({ timeout: 90_000 });
+  await page.locator('.answer-text').filter({ hasText: 'Created' }).waitFor();
+  await page.locator('.xterm-rows').filter({ hasText: 'succeeded' }).waitFor();
+  await page.screenshot({ path: shot, fullPage: true });
+  step('screenshot saved: ' + shot);
+} catch (err) {
+  failed = true;
+  console.error('e2e failed:', err.message);
+  await page.screenshot({ path: shot.replace(/\.png$/, '-failure.png'), fullPage: true }).catch(() => {});
+} finally {
+  await browser.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,152 @@
+// End to end in a real browser: `ward run` (another process) works on the embedded
+// EHR; the phone-sized web UI of `ward serve` signs in, watches the session's
+// output, approves its pending FHIR write, and sees it finish (tests/web/e2e.js).
+//
+// Until the gate creates approvals itself, this test plays the gate's part: it
+// files the approval for the write the session is about to make, and releases the
+// session (a file in its workspace) once the store says a person approved it.
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/hash.h"
+#include "ward_server_process.h"
+
+extern char** environ;
+
+namespace ward::testing {
+namespace {
+
+using nlohmann::json;
+
+std::string Transcript(const std::filesystem::path& dir) {
+  std::vector<std::string> steps = {
+      "print('Reconciling medications for the test patient')\nprint('3 active orders found')",
+      "import os, time\nprint('waiting for approval of the FHIR write')\n"
+      "for _ in range(1800):\n    if os.path.exists('approved'):\n        break\n"
+      "    time.sleep(0.1)",
+      "p = fhir.create({'resourceType': 'Patient', 'name': [{'family': 'Approved', "
+      "'given': ['Phone']}]})\nprint('created Patient', p['id'])",
+      "finish('Created the Patient after approval')"};
+  std::string path = (dir / "e2e.jsonl").string();
+  std::ofstream out(path);
+  for (const auto& code : steps)
+    out << json{{"content", "```python\n" + code + "\n```"}}.dump() << "\n";
+  return path;
+}
+
+pid_t SpawnNode(const std::map<std::string, std::string>& vars) {
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
+  for (const auto& [k, v] : vars) env_store.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_store) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::string script = std::string(WARD_TEST_SOURCE_DIR) + "/tests/web/run_e2e.sh";
+  char* argv[] = {script.data(), nullptr};
+  pid_t pid = -1;
+  if (posix_spawn(&pid, script.c_str(), nullptr, nullptr, argv, envp.data()) != 0) return -1;
+  return pid;
+}
+
+TEST(WebE2eTest, PhoneApprovesAPendingFhirWriteAndSeesTheSessionFinish) {
+  ServedHome served("web_e2e");
+  served.AddUser("ann", "approver", "ann-password-1");
+  WardProcess ehr({"ehr", "serve", "--port", "0"}, served.Env());
+  std::string ehr_line = ehr.ReadLine(60'000);
+  ASSERT_NE(ehr_line.find("http://"), std::string::npos) << ehr_line;
+  std::string fhir_url = ehr_line.substr(ehr_line.find("http://"));
+  ASSERT_FALSE(served.Serve().empty());
+
+  std::filesystem::path workspace = served.home() / "workspace";
+  std::filesystem::create_directories(workspace);
+  auto env = served.Env();
+  env["WARD_FHIR_URL"] = fhir_url;
+  WardProcess run({"exec", "--json", "--model", "scripted:" + Transcript(served.home()),
+                   "--workspace", workspace.string(), "--action-timeout", "300", "--actor", "ops",
+                   "Reconcile medications and record the patient"},
+                  env);
+  json started = json::parse(run.ReadLine(60'000));
+  std::string session = started["session"];
+
+  // Play the gate: the write waits for a person.
+  auto store = std::move(OpenSqliteStore((served.home() / "ward.db").string())).value();
+  json after = {{"resourceType", "Patient"},
+                {"name", json::array({{{"family", "Approved"}, {"given", {"Phone"}}}})}};
+  json action = {{"binding", "fhir.create"},
+                 {"arguments", {{"resource", after}}},
+                 {"before", nullptr},
+                 {"after", after}};
+  ApprovalRecord a;
+  a.id = NewId("a");
+  a.session = session;
+  a.action_json = action.dump();
+  a.action_hash = Sha256Hex(a.action_json);
+  a.summary = "fhir.create Patient (Approved, Phone)";
+  a.rule = "writes-need-approval";
+  a.requested_by = "ops";
+  a.distinct_approver = true;
+  a.created_ms = SystemClock::Default()->NowMillis();
+  a.expires_ms = a.created_ms + 15 * 60'000;
+  a.state = "pending";
+  ASSERT_TRUE(store->CreateApproval(a).ok());
+
+  std::string shot = std::string(WARD_TEST_BUILD_DIR) + "/web-e2e-phone.png";
+  std::filesystem::remove(shot);
+  pid_t node = SpawnNode({{"WARD_URL", served.url()},
+                          {"WARD_USER", "ann"},
+                          {"WARD_PASSWORD", "ann-password-1"},
+                          {"WARD_SESSION", session},
+                          {"WARD_SCREENSHOT", shot}});
+  ASSERT_GT(node, 0);
+  // Release the session once the approval is decided in the store (what the gate does).
+  bool released = false;
+  for (int i = 0; i < 1800 && !released; ++i) {
+    auto now = store->GetApproval(a.id);
+    if (now.ok() && now->state == "approved") {
+      std::ofstream(workspace / "approved") << "ok\n";
+      released = true;
+    }
+    int status = 0;
+    if (waitpid(node, &status, WNOHANG) == node) {
+      node = -1;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  int status = 0;
+  if (node > 0) waitpid(node, &status, 0);
+  if (!released) std::ofstream(workspace / "approved") << "not approved\n";
+  EXPECT_TRUE(released) << "the browser did not approve";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "e2e.js failed";
+  ProcessResult result = run.Wait(120'000);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+
+  auto decided = store->GetApproval(a.id);
+  EXPECT_EQ(decided->decided_by, "ann");
+  EXPECT_EQ(decided->reason, "checked on my phone");
+  EXPECT_EQ(store->GetSession(session)->status, "succeeded");
+  EXPECT_TRUE(std::filesystem::exists(shot)) << shot;
+  bool login = false, decision = false;
+  auto audit = store->ListAudit(0, 0);
+  ASSERT_TRUE(audit.ok());
+  for (const auto& e : *audit) {
+    json body = json::parse(e.body);
+    if (body["actor"] != "ann") continue;
+    login |= e.kind == "api_login";
+    decision |= e.kind == "api_approval_decision" && body["data"]["approval"] == a.id;
+  }
+  EXPECT_TRUE(login);
+  EXPECT_TRUE(decision);
+  ehr.Signal(SIGTERM);
+  ehr.Wait(10'000);
+}
+
+}  // namespace
+}  // namespace ward::testing
