@@ -1,6 +1,7 @@
 // ward-bench: runs one named benchmark and prints its figures.
 //   ward-bench guest [N]   warm round trip (N samples), start to first action, memory
 //   ward-bench sandbox [N] sandbox cold start, round trip, memory, N concurrent sessions
+//   ward-bench gate [N]       gate overhead per binding call (no upstream I/O)
 //   ward-bench validate [N]   code-action validation round trip (N samples)
 #include <cstdio>
 #include <cstring>
@@ -9,6 +10,7 @@ namespace ward::bench {
 int RunGuestBench(int argc, char** argv);
 int RunSandboxBench(int argc, char** argv);
 int RunValidateBench(int argc, char** argv);
+int RunGateBench(int argc, char** argv);
 }  // namespace ward::bench
 
 int main(int argc, char** argv) {
@@ -16,6 +18,8 @@ int main(int argc, char** argv) {
     return ward::bench::RunGuestBench(argc - 2, argv + 2);
   if (argc >= 2 && strcmp(argv[1], "sandbox") == 0)
     return ward::bench::RunSandboxBench(argc - 2, argv + 2);
+  if (argc >= 2 && strcmp(argv[1], "gate") == 0)
+    return ward::bench::RunGateBench(argc - 2, argv + 2);
   if (argc >= 2 && strcmp(argv[1], "validate") == 0)
     return ward::bench::RunValidateBench(argc - 2, argv + 2);
   fprintf(stderr,
@@ -24,6 +28,7 @@ int main(int argc, char** argv) {
           "              first action, memory per live session (PSS)\n"
           "  sandbox [N]  sandbox cold start p50/p99 (zygote and plain), warm round trip, memory\n"
           "              per idle session, N concurrent sessions (default 1000)\n"
-          "  validate [N] code-action validation p50/p99 (N samples, default 2000)\n");
+          "  validate [N] code-action validation p50/p99 (N samples, default 2000)\n"
+          "  gate [N]     gate overhead per binding call p50/p99 (N calls, default 5000)\n");
   return 2;
 }
