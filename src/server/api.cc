@@ -106,8 +106,8 @@ void Api::AddSessionRoutes() {
   Add("POST", "/api/v1/sessions", Role::kApprover, bind(&Api::StartSession));
   Add("GET", id, Role::kViewer, bind(&Api::GetSession));
   Add("POST", id + "/cancel", Role::kApprover, bind(&Api::CancelSession));
-  Add("POST", id + "/rollback", Role::kApprover, bind(&Api::NotYet));
-  Add("GET", id + "/changeset", Role::kViewer, bind(&Api::NotYet));
+  Add("POST", id + "/rollback", Role::kApprover, bind(&Api::Rollback));
+  Add("GET", id + "/changeset", Role::kViewer, bind(&Api::Changeset));
   Add("GET", id + "/events", Role::kViewer, bind(&Api::ListEvents));
   Add("GET", id + "/stream", Role::kViewer, bind(&Api::StreamEvents));
 }
@@ -193,11 +193,6 @@ Result<ApiResponse> Api::Metrics(ApiRequest&, const Principal&) {
   r.body = ctx_.metrics->Render(counts);
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   return r;
-}
-
-Result<ApiResponse> Api::NotYet(ApiRequest& r, const Principal&) {
-  return Unimplemented("not available yet: " + r.path.substr(r.path.rfind('/') + 1) +
-                       " needs the write journal, which this ward does not have yet");
 }
 
 }  // namespace ward::server

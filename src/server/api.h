@@ -106,7 +106,8 @@ class Api {
   Result<ApiResponse> CancelSession(ApiRequest& r, const Principal& p);
   Result<ApiResponse> ListEvents(ApiRequest& r, const Principal& p);
   Result<ApiResponse> StreamEvents(ApiRequest& r, const Principal& p);
-  Result<ApiResponse> NotYet(ApiRequest& r, const Principal& p);
+  Result<ApiResponse> Rollback(ApiRequest& r, const Principal& p);  // api_journal.cc
+  Result<ApiResponse> Changeset(ApiRequest& r, const Principal& p);
   Result<ApiResponse> ListApprovals(ApiRequest& r, const Principal& p);
   Result<ApiResponse> GetApproval(ApiRequest& r, const Principal& p);
   Result<ApiResponse> DecideApproval(ApiRequest& r, const Principal& p);

@@ -304,13 +304,20 @@ TEST_F(ServerApiTest, MetricsAndAuditStatus) {
   EXPECT_GT(json::parse(v.body)["entries"].get<int>(), 0);
 }
 
-TEST_F(ServerApiTest, RollbackAndChangesetSayTheyAreNotAvailableYet) {
+TEST_F(ServerApiTest, ChangesetAndRollbackOfASessionWithoutWrites) {
   auto store = OpenStore();
   std::string session = MakeSession(store.get(), 1, "succeeded");
   ApiReply r = Call("GET", "/api/v1/sessions/" + session + "/changeset", "", *viewer_);
-  EXPECT_EQ(r.status, 501);
-  EXPECT_EQ(json::parse(r.body)["error"]["code"], "unimplemented");
-  EXPECT_EQ(Call("POST", "/api/v1/sessions/" + session + "/rollback", "", *approver_).status, 501);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(json::parse(r.body).empty());
+  EXPECT_EQ(Call("POST", "/api/v1/sessions/" + session + "/rollback", "", *viewer_).status, 403);
+  ApiReply undo = Call("POST", "/api/v1/sessions/" + session + "/rollback", "", *approver_);
+  ASSERT_EQ(undo.status, 200) << undo.body;
+  EXPECT_EQ(json::parse(undo.body)["complete"], true);
+  EXPECT_TRUE(json::parse(undo.body)["steps"].empty());
+  std::string running = MakeSession(store.get(), 2, "running");
+  EXPECT_NE(Call("POST", "/api/v1/sessions/" + running + "/rollback", "", *approver_).status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/sessions/s_none/changeset", "", *viewer_).status, 404);
 }
 
 // The session's status once it is no longer running (the record is updated just
