@@ -78,6 +78,17 @@ std::string NextVersion(const std::string& v) {
   }
 }
 
+// The outcome of a write the server or the network refused, recorded as failed in
+// the journal; nullopt when the write went through.
+std::optional<BindingOutcome> FailedWrite(FhirWriteContext* ctx, JournalEntry& j,
+                                          const Result<FhirResponse>& r) {
+  if (r.ok() && r->status < 400) return std::nullopt;
+  BindingOutcome out = r.ok() ? HttpFailure(*r) : TransportFailure(r.status());
+  Record(ctx, j, "failed", r.ok() ? "HTTP " + std::to_string(r->status) : r.status().message(),
+         out);
+  return out;
+}
+
 BindingOutcome Refused(const Status& s) { return BindingFailure("PermissionDenied", s.message()); }
 
 // After a live write: the stored resource's id and version from the response.
@@ -124,16 +135,7 @@ BindingOutcome Create(FhirClient* client, FhirWriteContext* ctx, const std::stri
     return out;
   }
   auto r = client->Create(type, Dump(res));
-  if (!r.ok()) {
-    BindingOutcome out = TransportFailure(r.status());
-    Record(ctx, *j, "failed", r.status().message(), out);
-    return out;
-  }
-  if (r->status >= 400) {
-    BindingOutcome out = HttpFailure(*r);
-    Record(ctx, *j, "failed", "HTTP " + std::to_string(r->status), out);
-    return out;
-  }
+  if (auto failed = FailedWrite(ctx, *j, r)) return *failed;
   FillResult(*r, *j);
   json body = json::parse(r->body, nullptr, false);
   BindingOutcome out = BindingValue(body.is_object() ? r->body : "null");
@@ -162,16 +164,7 @@ BindingOutcome Update(FhirClient* client, FhirWriteContext* ctx, const std::stri
     return out;
   }
   auto r = client->Update(type, id, Dump(res), pre->version);
-  if (!r.ok()) {
-    BindingOutcome out = TransportFailure(r.status());
-    Record(ctx, *j, "failed", r.status().message(), out);
-    return out;
-  }
-  if (r->status >= 400) {
-    BindingOutcome out = HttpFailure(*r);
-    Record(ctx, *j, "failed", "HTTP " + std::to_string(r->status), out);
-    return out;
-  }
+  if (auto failed = FailedWrite(ctx, *j, r)) return *failed;
   FillResult(*r, *j);
   BindingOutcome out = BindingValue(j->post_image.empty() ? "null" : j->post_image);
   out.audit = CallAudit(*r, {type + "/" + id});
@@ -199,16 +192,7 @@ BindingOutcome Delete(FhirClient* client, FhirWriteContext* ctx, const std::stri
     return out;
   }
   auto r = client->Delete(type, id, pre->version);
-  if (!r.ok()) {
-    BindingOutcome out = TransportFailure(r.status());
-    Record(ctx, *j, "failed", r.status().message(), out);
-    return out;
-  }
-  if (r->status >= 400) {
-    BindingOutcome out = HttpFailure(*r);
-    Record(ctx, *j, "failed", "HTTP " + std::to_string(r->status), out);
-    return out;
-  }
+  if (auto failed = FailedWrite(ctx, *j, r)) return *failed;
   j->post_version = VersionFromEtag(r->etag);
   BindingOutcome out = BindingValue("null");
   out.audit = CallAudit(*r, {type + "/" + id});
