@@ -15,12 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string FhirToken(const WardConfig& c) {
-  if (c.fhir_auth != "bearer") return "";
-  const char* t = getenv(c.fhir_token_env.c_str());
-  return t ? t : "";
-}
-
 int Rollback(const std::string& home, const std::string& session, bool dry_run) {
   auto config = LoadConfig(home);
   if (!config.ok()) return PrintError(config.status().message()), kExitUsage;
@@ -28,8 +22,8 @@ int Rollback(const std::string& home, const std::string& session, bool dry_run) 
   if (!store.ok()) return PrintError(store.status().message()), kExitUsage;
   AuditLog audit(store->get(), SystemClock::Default(), CurrentUserName());
   auto http = NewHttpClient();
-  auto report =
-      RollbackSession(store->get(), &audit, http.get(), session, {dry_run, FhirToken(*config)});
+  auto report = RollbackSession(store->get(), &audit, http.get(), session,
+                                {dry_run, FhirBearerToken(*config)});
   if (!report.ok()) return PrintError(report.status().message()), kExitFailed;
   if (report->steps.empty())
     printf("nothing to roll back: %s has no writes left to undo\n", session.c_str());
@@ -52,20 +46,7 @@ int Show(const std::string& home, const std::string& session, bool as_json) {
   auto items = LoadChangeset(store->get(), session);
   if (!items.ok()) return PrintError(items.status().message()), kExitFailed;
   if (as_json) {
-    json out = json::array();
-    for (const auto& i : *items)
-      out.push_back({{"seq", i.entry.seq},
-                     {"operation", i.entry.operation},
-                     {"resource_type", i.entry.resource_type},
-                     {"id", i.entry.resource_id},
-                     {"state", i.entry.state},
-                     {"base_version", i.entry.pre_version},
-                     {"before", json::parse(i.entry.pre_image.empty() ? "null" : i.entry.pre_image,
-                                            nullptr, false)},
-                     {"after", json::parse(i.entry.post_image.empty() ? "null" : i.entry.post_image,
-                                           nullptr, false)},
-                     {"diff", i.diff}});
-    printf("%s\n", out.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+    printf("%s\n", ChangesetJson(*items).c_str());
     return kExitOk;
   }
   if (items->empty())
@@ -98,8 +79,8 @@ int Apply(const std::string& home, const std::string& session, const std::string
   gate.approval_ttl_ms = config->approval_ttl_ms;
   gate.require_distinct_approver = config->require_distinct_approver;
   auto http = NewHttpClient();
-  auto report =
-      ApplyChangeset(store->get(), &audit, &events, http.get(), session, gate, FhirToken(*config));
+  auto report = ApplyChangeset(store->get(), &audit, &events, http.get(), session, gate,
+                               FhirBearerToken(*config));
   if (!report.ok()) return PrintError(report.status().message()), kExitFailed;
   if (!report->drift.empty()) {
     PrintError("the server moved on since the dry run; nothing was applied:");

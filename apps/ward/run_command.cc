@@ -20,8 +20,7 @@ namespace ward {
 namespace {
 
 struct RunFlags {
-  std::string task, model, mode, now, home, workspace, actor, fhir_url, policy,
-      sandbox = "on";
+  std::string task, model, mode, now, home, workspace, actor, fhir_url, policy, sandbox = "on";
   bool dry_run = false, rollback_on_failure = false;
   int64_t max_writes = -1;
   double max_cost = -1;
@@ -112,10 +111,8 @@ std::string BuildOp(const RunFlags& f, const WardConfig& c, StartTaskOp* op) {
 void RollBackFailedSession(const WardConfig& config, Store* store, const std::string& session) {
   AuditLog audit(store, SystemClock::Default(), CurrentUserName());
   auto http = NewHttpClient();
-  std::string token;
-  if (config.fhir_auth == "bearer" && getenv(config.fhir_token_env.c_str()))
-    token = getenv(config.fhir_token_env.c_str());
-  auto report = RollbackSession(store, &audit, http.get(), session, {false, token});
+  auto report =
+      RollbackSession(store, &audit, http.get(), session, {false, FhirBearerToken(config)});
   if (!report.ok()) return PrintError("rollback failed: " + report.status().message());
   for (const auto& s : report->steps)
     fprintf(stderr, "ward ▸ rollback: %s %s/%s — %s\n", s.outcome.c_str(),
@@ -155,8 +152,8 @@ int Run(const RunFlags& flags, CancelToken* cancel) {
   auto store = OpenSqliteStore(db);
   if (!store.ok()) return usage_error(store.status().message());
   EventLog events(store->get(), SystemClock::Default());
-  auto prepared = PrepareSession(*config, {op, flags.fhir_url, flags.policy, flags.sandbox}, store->get(), &events,
-                                 SystemClock::Default());
+  auto prepared = PrepareSession(*config, {op, flags.fhir_url, flags.policy, flags.sandbox},
+                                 store->get(), &events, SystemClock::Default());
   if (!prepared.ok()) return usage_error(prepared.status().message());
 
   EventPrinter printer(stderr, isatty(STDERR_FILENO));

@@ -7,28 +7,13 @@
 #include "printer.h"
 #include "protocol/event_json.h"
 #include "runtime/config.h"
+#include "server/api_json.h"
 #include "util/clock.h"
 
 namespace ward {
 namespace {
 
 using nlohmann::json;
-
-json SessionJson(const SessionRecord& r) {
-  return {{"id", r.id},
-          {"task", r.task},
-          {"model", r.model},
-          {"mode", r.mode},
-          {"actor", r.actor},
-          {"status", r.status},
-          {"created", FormatIso8601(r.created_ms)},
-          {"updated", FormatIso8601(r.updated_ms)},
-          {"answer", r.answer},
-          {"reason", r.reason},
-          {"steps", r.steps},
-          {"input_tokens", r.input_tokens},
-          {"output_tokens", r.output_tokens}};
-}
 
 std::string Shorten(std::string text, size_t max) {
   for (char& c : text)
@@ -46,7 +31,7 @@ int List(const std::string& home, bool as_json, int limit) {
   if (!sessions.ok()) return PrintError(sessions.status().message()), kExitFailed;
   if (as_json) {
     json out = json::array();
-    for (const auto& r : *sessions) out.push_back(SessionJson(r));
+    for (const auto& r : *sessions) out.push_back(server::SessionJson(r));
     printf("%s\n", out.dump(2, ' ', false, json::error_handler_t::replace).c_str());
     return kExitOk;
   }

@@ -44,6 +44,26 @@ GuestCall Replay(const JournalEntry& e, const std::map<std::string, std::string>
 
 }  // namespace
 
+std::string ChangesetJson(const std::vector<ChangesetItem>& items) {
+  auto parsed_or_null = [](const std::string& text) {
+    if (text.empty()) return json();
+    json j = json::parse(text, nullptr, false);
+    return j.is_discarded() ? json(text) : j;
+  };
+  json out = json::array();
+  for (const auto& i : items)
+    out.push_back({{"seq", i.entry.seq},
+                   {"operation", i.entry.operation},
+                   {"resource_type", i.entry.resource_type},
+                   {"id", i.entry.resource_id},
+                   {"state", i.entry.state},
+                   {"base_version", i.entry.pre_version},
+                   {"before", parsed_or_null(i.entry.pre_image)},
+                   {"after", parsed_or_null(i.entry.post_image)},
+                   {"diff", i.diff}});
+  return out.dump(2, ' ', false, json::error_handler_t::replace);
+}
+
 Result<std::vector<ChangesetItem>> LoadChangeset(Store* store, const std::string& session) {
   WARD_RETURN_IF_ERROR(store->GetSession(session).status());
   WARD_ASSIGN_OR_RETURN(auto entries, store->ListJournal(session, "dry_run"));

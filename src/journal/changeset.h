@@ -26,6 +26,10 @@ struct ChangesetItem {
 
 Result<std::vector<ChangesetItem>> LoadChangeset(Store* store, const std::string& session);
 
+// The changeset as a JSON array (the wire form for `ward changeset show --json` and
+// the server): seq, operation, resource_type, id, state, base_version, before, after, diff.
+std::string ChangesetJson(const std::vector<ChangesetItem>& items);
+
 struct ApplyReport {
   std::vector<std::string> drift;    // one line per resource that moved on (nothing applied)
   std::vector<std::string> applied;  // "fhir.update Patient/1 → version 3"

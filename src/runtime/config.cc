@@ -159,6 +159,12 @@ Status ApplySandbox(const toml::table& t, const std::string& file, SandboxOption
 
 }  // namespace
 
+std::string FhirBearerToken(const WardConfig& c) {
+  if (c.fhir_auth != "bearer") return "";
+  const char* token = getenv(c.fhir_token_env.c_str());
+  return token ? token : "";
+}
+
 std::string CurrentUserName() {
   struct passwd* pw = getpwuid(geteuid());
   if (pw && pw->pw_name) return pw->pw_name;

@@ -93,6 +93,10 @@ struct WardConfig {
 // malformed (with the line).
 Result<WardConfig> LoadConfig(const std::string& home_flag);
 
+// The bearer token for [connectors.fhir] (read from its token_env), or "" when
+// auth is "none" or the variable is unset.
+std::string FhirBearerToken(const WardConfig& config);
+
 // The OS user name of this process ("uid N" when it has none).
 std::string CurrentUserName();
 

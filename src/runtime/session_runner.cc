@@ -25,13 +25,10 @@ Result<std::unique_ptr<FhirClient>> MakeFhirClient(const WardConfig& c, const st
     return InvalidArgument("FHIR base URL '" + url + "' must start with http:// or https://");
   FhirConnectorConfig fc;
   fc.base_url = url;
-  if (c.fhir_auth == "bearer") {
-    auto token = GetEnv(c.fhir_token_env);
-    if (!token || token->empty())
-      return InvalidArgument("[connectors.fhir] auth = \"bearer\" but " + c.fhir_token_env +
-                             " is not set");
-    fc.bearer_token = *token;
-  }
+  fc.bearer_token = FhirBearerToken(c);
+  if (c.fhir_auth == "bearer" && fc.bearer_token.empty())
+    return InvalidArgument("[connectors.fhir] auth = \"bearer\" but " + c.fhir_token_env +
+                           " is not set");
   return std::make_unique<FhirClient>(fc, http);
 }
 

@@ -11,37 +11,12 @@ namespace ward::server {
 
 using nlohmann::json;
 
-namespace {
-
-json ParsedOrNull(const std::string& text) {
-  if (text.empty()) return nullptr;
-  json j = json::parse(text, nullptr, false);
-  return j.is_discarded() ? json(text) : j;
-}
-
-std::string FhirToken(const WardConfig& c) {
-  if (c.fhir_auth != "bearer") return "";
-  const char* t = getenv(c.fhir_token_env.c_str());
-  return t ? t : "";
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<ApiResponse> Api::Changeset(ApiRequest& r, const Principal& p) {
   WARD_ASSIGN_OR_RETURN(auto items, LoadChangeset(ctx_.store, r.params[0]));
-  json out = json::array();
-  for (const auto& i : items)
-    out.push_back({{"seq", i.entry.seq},
-                   {"operation", i.entry.operation},
-                   {"resource_type", i.entry.resource_type},
-                   {"id", i.entry.resource_id},
-                   {"state", i.entry.state},
-                   {"base_version", i.entry.pre_version},
-                   {"before", ParsedOrNull(i.entry.pre_image)},
-                   {"after", ParsedOrNull(i.entry.post_image)},
-                   {"diff", i.diff}});
   WARD_RETURN_IF_ERROR(Audit(p, r.params[0], "api_session_read", {{"what", "changeset"}}));
-  return JsonResponse(200, Dump(out));
+  return JsonResponse(200, ChangesetJson(items));
 }
 
 Result<ApiResponse> Api::Rollback(ApiRequest& r, const Principal& p) {
@@ -51,8 +26,9 @@ Result<ApiResponse> Api::Rollback(ApiRequest& r, const Principal& p) {
   bool dry_run = r.query.count("dry_run") && r.query.at("dry_run") != "false";
   AuditLog audit(ctx_.store, ctx_.clock, p.user);
   auto http = NewHttpClient();
-  WARD_ASSIGN_OR_RETURN(RollbackReport report, RollbackSession(ctx_.store, &audit, http.get(), s.id,
-                                                               {dry_run, FhirToken(ctx_.config)}));
+  WARD_ASSIGN_OR_RETURN(RollbackReport report,
+                        RollbackSession(ctx_.store, &audit, http.get(), s.id,
+                                        {dry_run, FhirBearerToken(ctx_.config)}));
   json steps = json::array();
   for (const auto& step : report.steps)
     steps.push_back({{"resource", step.entry.resource_type + "/" + step.entry.resource_id},
