@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "sandbox/child_exec.h"
 #include "sandbox/guest.h"
 #include "sandbox/guest_channel.h"
 #include "sandbox/guest_protocol.h"
@@ -18,47 +19,6 @@
 
 namespace ward {
 namespace {
-
-constexpr int kChannelFd = 3;
-
-// Everything the child needs, prepared before fork (only async-signal-safe calls after).
-struct ExecPlan {
-  std::vector<std::string> argv_store, env_store;
-  std::vector<char*> argv, env;
-  std::string workdir;
-};
-
-ExecPlan MakePlan(const GuestSpec& spec) {
-  ExecPlan plan;
-  plan.argv_store = {spec.python, "-I", "-c",
-                     "import sys; sys.path.insert(0, sys.argv[1]); "
-                     "from ward_guest.main import serve; sys.exit(serve(3))",
-                     spec.guest_dir};
-  plan.env_store = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "LC_ALL=C.UTF-8",
-                    "HOME=" + spec.workdir, "TMPDIR=/tmp"};
-  for (auto& s : plan.argv_store) plan.argv.push_back(s.data());
-  plan.argv.push_back(nullptr);
-  for (auto& s : plan.env_store) plan.env.push_back(s.data());
-  plan.env.push_back(nullptr);
-  plan.workdir = spec.workdir;
-  return plan;
-}
-
-[[noreturn]] void ExecChild(const ExecPlan& plan, int channel) {
-  setsid();
-  if (dup2(channel, kChannelFd) < 0) _exit(126);
-  int devnull = open("/dev/null", O_RDWR);
-  if (devnull < 0) _exit(126);
-  dup2(devnull, 0);
-  dup2(devnull, 1);
-  dup2(devnull, 2);
-  if (syscall(SYS_close_range, kChannelFd + 1, ~0U, 0) != 0) {
-    for (int fd = kChannelFd + 1; fd < 65536; ++fd) close(fd);
-  }
-  if (chdir(plan.workdir.c_str()) != 0) _exit(126);
-  execve(plan.argv[0], plan.argv.data(), plan.env.data());
-  _exit(127);
-}
 
 class ProcessGuest : public Guest {
  public:
@@ -69,14 +29,15 @@ class ProcessGuest : public Guest {
     int fds[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
       return Internal(std::string("socketpair: ") + strerror(errno));
-    ExecPlan plan = MakePlan(spec_);
+    ChildExec plan = PythonServeExec(spec_.python, spec_.guest_dir, "ward_guest.main",
+                                     spec_.workdir, {"HOME=" + spec_.workdir, "TMPDIR=/tmp"});
     pid_t pid = fork();
     if (pid < 0) {
       close(fds[0]);
       close(fds[1]);
       return ResourceExhausted(std::string("fork: ") + strerror(errno));
     }
-    if (pid == 0) ExecChild(plan, fds[1]);
+    if (pid == 0) ExecChildWithChannel(plan, fds[1]);
     close(fds[1]);
     pid_ = pid;
     channel_ = std::make_unique<GuestChannel>(fds[0], spec_.max_message_bytes);
