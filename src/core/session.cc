@@ -119,9 +119,9 @@ Status TurnLoop::Begin() {
   WARD_RETURN_IF_ERROR(deps_.store->CreateSession(record_));
   outcome_.session = id_;
 
-  registry_.Add(MakeFinishBinding(&finish_answer_));
+  WARD_RETURN_IF_ERROR(registry_.Add(MakeFinishBinding(&finish_answer_)));
   if (deps_.extra_bindings)
-    for (const auto& b : *deps_.extra_bindings) registry_.Add(b);
+    for (const auto& b : *deps_.extra_bindings) WARD_RETURN_IF_ERROR(registry_.Add(b));
 
   SessionStartedEvent started{op_.task,
                               model,

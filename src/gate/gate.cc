@@ -162,20 +162,20 @@ GuestCallReply Gate::Dispatch(const BindingContext& context, const GuestCall& ca
   data.Set("ok", reply.ok).Set("outcome", outcome);
   if (reply.ok) data.Set("result_sha256", Sha256Hex(reply.value_json));
   for (const auto& field : result.audit.fields()) data.Append(field);
-  auto audited = audit_->Record(context.session, "binding_call", data);
-  if (!audited.ok()) {
-    return GuestCallReply{
-        false, "", "BindingError",
-        "refused: the audit log could not record this call (" + audited.status().message() + ")"};
-  }
   BindingCallEvent event{context.step, call.name, call.args_json,     reply.ok,
                          outcome,      decision,  verdict.policy.rule};
-  auto emitted = events_->Emit(context.session, event);
-  if (!emitted.ok()) {
-    return GuestCallReply{
-        false, "", "BindingError",
-        "refused: the event could not be stored (" + emitted.status().message() + ")"};
-  }
+  // The audit entry and the event are stored together (one transaction) or not at all.
+  auto record = [&]() -> Status {
+    auto audited = audit_->Record(context.session, "binding_call", data);
+    if (!audited.ok())
+      return audited.status().WithContext("the audit log could not record this call");
+    auto emitted = events_->Emit(context.session, event);
+    if (!emitted.ok()) return emitted.status().WithContext("the event could not be stored");
+    return Status::Ok();
+  };
+  Status recorded = options_.store ? options_.store->Atomically(record) : record();
+  if (!recorded.ok())
+    return GuestCallReply{false, "", "BindingError", "refused: " + recorded.message()};
   return reply;
 }
 

@@ -1,7 +1,8 @@
 // EventLog: the EventSink that persists every event in the Store (JSON payload,
 // per-session seq) and only then hands it to subscribers (CLI printers, the server's
 // live streams). Thread-safe: Emit may be called from several threads; subscribers
-// are called in emit order, under the log's lock, and must not call Emit themselves.
+// are called in emit order and must not call Emit themselves. An event emitted inside
+// Store::Atomically reaches subscribers only after that transaction commits.
 #pragma once
 
 #include <functional>
@@ -26,8 +27,9 @@ class EventLog : public EventSink {
  private:
   Store* store_;  // not owned
   Clock* clock_;  // not owned
-  std::mutex mu_;
-  std::vector<Subscriber> subscribers_;  // guarded by mu_
+  // Lock order: the store's lock, then subscribers_mu_.
+  std::mutex subscribers_mu_;
+  std::vector<Subscriber> subscribers_;  // guarded by subscribers_mu_
 };
 
 }  // namespace ward

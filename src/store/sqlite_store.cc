@@ -122,12 +122,12 @@ constexpr const char* kSessionColumns =
 
 class SqliteStore : public Store {
  public:
-  explicit SqliteStore(SqliteDb db) : db_(std::move(db)) {}
+  explicit SqliteStore(SqliteDb db) : db_(std::move(db)), cache_(db_.get()) {}
 
   Status CreateSession(const SessionRecord& r) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(), std::string("INSERT INTO sessions (") + kSessionColumns +
-                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_, std::string("INSERT INTO sessions (") + kSessionColumns +
+                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     s.Bind(1, r.id).Bind(2, r.task).Bind(3, r.model).Bind(4, r.mode).Bind(5, r.actor);
     s.Bind(6, r.status).Bind(7, r.created_ms).Bind(8, r.updated_ms).Bind(9, r.answer);
     s.Bind(10, r.reason).Bind(11, r.steps).Bind(12, r.input_tokens).Bind(13, r.output_tokens);
@@ -136,8 +136,8 @@ class SqliteStore : public Store {
   }
 
   Status UpdateSession(const SessionRecord& r) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(),
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_,
            "UPDATE sessions SET status=?, answer=?, reason=?, steps=?, input_tokens=?, "
            "output_tokens=?, updated_ms=?, pid=? WHERE id=?");
     s.Bind(1, r.status).Bind(2, r.answer).Bind(3, r.reason).Bind(4, r.steps);
@@ -149,8 +149,8 @@ class SqliteStore : public Store {
   }
 
   Result<SessionRecord> GetSession(const std::string& id) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(), std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id=?");
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_, std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id=?");
     s.Bind(1, id);
     WARD_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return NotFound("no session '" + id + "'");
@@ -158,9 +158,9 @@ class SqliteStore : public Store {
   }
 
   Result<std::vector<SessionRecord>> ListSessions(int limit) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(), std::string("SELECT ") + kSessionColumns +
-                          " FROM sessions ORDER BY created_ms DESC, id LIMIT ?");
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_, std::string("SELECT ") + kSessionColumns +
+                       " FROM sessions ORDER BY created_ms DESC, id LIMIT ?");
     s.Bind(1, static_cast<int64_t>(limit));
     std::vector<SessionRecord> out;
     while (true) {
@@ -172,13 +172,13 @@ class SqliteStore : public Store {
   }
 
   Status RequestCancel(const std::string& id) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(),
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_,
            "INSERT OR IGNORE INTO cancel_requests (session, time_ms) "
            "SELECT id, strftime('%s','now') * 1000 FROM sessions WHERE id=?");
     s.Bind(1, id);
     WARD_RETURN_IF_ERROR(s.Run());
-    Stmt check(db_.get(), "SELECT 1 FROM sessions WHERE id=?");
+    Stmt check(cache_, "SELECT 1 FROM sessions WHERE id=?");
     check.Bind(1, id);
     WARD_ASSIGN_OR_RETURN(bool row, check.Step());
     if (!row) return NotFound("no session '" + id + "'");
@@ -186,16 +186,16 @@ class SqliteStore : public Store {
   }
 
   Result<bool> CancelRequested(const std::string& id) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(), "SELECT 1 FROM cancel_requests WHERE session=?");
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_, "SELECT 1 FROM cancel_requests WHERE session=?");
     s.Bind(1, id);
     return s.Step();
   }
 
   Status CreateApproval(const ApprovalRecord& a) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(), std::string("INSERT INTO approvals (") + kApprovalColumns +
-                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_, std::string("INSERT INTO approvals (") + kApprovalColumns +
+                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     s.Bind(1, a.id).Bind(2, a.session).Bind(3, a.action_hash).Bind(4, a.action_json);
     s.Bind(5, a.summary).Bind(6, a.rule).Bind(7, a.approvers).Bind(8, a.requested_by);
     s.Bind(9, a.distinct_approver ? 1 : 0).Bind(10, a.created_ms).Bind(11, a.expires_ms);
@@ -204,17 +204,17 @@ class SqliteStore : public Store {
   }
 
   Result<ApprovalRecord> GetApproval(const std::string& id) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::recursive_mutex> lock(mu_);
     return GetApprovalLocked(id);
   }
 
   Result<std::vector<ApprovalRecord>> ListApprovals(const std::string& state, int limit,
                                                     int64_t now_ms) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::recursive_mutex> lock(mu_);
     WARD_RETURN_IF_ERROR(ExpireLocked(now_ms));
-    Stmt s(db_.get(), std::string("SELECT ") + kApprovalColumns +
-                          " FROM approvals WHERE (?='' OR state=?) ORDER BY created_ms DESC, id "
-                          "LIMIT ?");
+    Stmt s(cache_, std::string("SELECT ") + kApprovalColumns +
+                       " FROM approvals WHERE (?='' OR state=?) ORDER BY created_ms DESC, id "
+                       "LIMIT ?");
     s.Bind(1, state).Bind(2, state).Bind(3, static_cast<int64_t>(limit > 0 ? limit : -1));
     std::vector<ApprovalRecord> out;
     while (true) {
@@ -226,8 +226,8 @@ class SqliteStore : public Store {
   }
 
   Result<ApprovalRecord> DecideApproval(const std::string& id, const ApprovalDecision& d) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_.get());
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    NestedTx tx(this);
     WARD_RETURN_IF_ERROR(tx.Begin());
     WARD_RETURN_IF_ERROR(ExpireLocked(d.now_ms));
     WARD_ASSIGN_OR_RETURN(ApprovalRecord a, GetApprovalLocked(id));
@@ -242,7 +242,7 @@ class SqliteStore : public Store {
     if (a.distinct_approver && d.by == a.requested_by)
       return PermissionDenied("approval " + id + " needs a second person: " + d.by +
                               " started the session and may not approve its actions");
-    Stmt s(db_.get(),
+    Stmt s(cache_,
            "UPDATE approvals SET state=?, decided_by=?, reason=?, decided_ms=? "
            "WHERE id=? AND state='pending'");
     s.Bind(1, d.approve ? "approved" : "denied").Bind(2, d.by).Bind(3, d.reason);
@@ -253,15 +253,14 @@ class SqliteStore : public Store {
   }
 
   Result<int64_t> AppendJournal(const JournalEntry& j) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_.get());
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    NestedTx tx(this);
     WARD_RETURN_IF_ERROR(tx.Begin());
-    Stmt next(db_.get(),
-              "SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE session=? AND mode=?");
+    Stmt next(cache_, "SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE session=? AND mode=?");
     next.Bind(1, j.session).Bind(2, j.mode);
     WARD_ASSIGN_OR_RETURN(bool row, next.Step());
     int64_t seq = row ? next.Int(0) : 1;
-    Stmt s(db_.get(),
+    Stmt s(cache_,
            "INSERT INTO journal (session, seq, mode, connector, base_url, operation, "
            "resource_type, resource_id, pre_image, pre_version, post_image, post_version, state, "
            "detail, time_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -276,8 +275,8 @@ class SqliteStore : public Store {
   }
 
   Status UpdateJournal(const JournalEntry& j) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(),
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_,
            "UPDATE journal SET resource_id=?, post_image=?, post_version=?, state=?, detail=? "
            "WHERE id=?");
     s.Bind(1, j.resource_id).Bind(2, j.post_image).Bind(3, j.post_version).Bind(4, j.state);
@@ -290,9 +289,9 @@ class SqliteStore : public Store {
 
   Result<std::vector<JournalEntry>> ListJournal(const std::string& session,
                                                 const std::string& mode) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(), std::string("SELECT ") + kJournalColumns +
-                          " FROM journal WHERE session=? AND mode=? ORDER BY seq");
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_, std::string("SELECT ") + kJournalColumns +
+                       " FROM journal WHERE session=? AND mode=? ORDER BY seq");
     s.Bind(1, session).Bind(2, mode);
     std::vector<JournalEntry> out;
     while (true) {
@@ -305,14 +304,14 @@ class SqliteStore : public Store {
 
   Result<int64_t> AppendEvent(const std::string& session, int64_t time_ms, const std::string& type,
                               const std::string& payload) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_.get());
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    NestedTx tx(this);
     WARD_RETURN_IF_ERROR(tx.Begin());
-    Stmt next(db_.get(), "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE session=?");
+    Stmt next(cache_, "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE session=?");
     next.Bind(1, session);
     WARD_ASSIGN_OR_RETURN(bool row, next.Step());
     int64_t seq = row ? next.Int(0) : 1;
-    Stmt ins(db_.get(),
+    Stmt ins(cache_,
              "INSERT INTO events (session, seq, time_ms, type, payload) VALUES (?,?,?,?,?)");
     ins.Bind(1, session).Bind(2, seq).Bind(3, time_ms).Bind(4, type).Bind(5, payload);
     WARD_RETURN_IF_ERROR(ins.Run());
@@ -322,8 +321,8 @@ class SqliteStore : public Store {
 
   Result<std::vector<StoredEvent>> ListEvents(const std::string& session, int64_t after_seq,
                                               int limit) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(),
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_,
            "SELECT seq, time_ms, type, payload FROM events WHERE session=? AND seq>? "
            "ORDER BY seq LIMIT ?");
     s.Bind(1, session).Bind(2, after_seq).Bind(3, static_cast<int64_t>(limit > 0 ? limit : -1));
@@ -339,10 +338,10 @@ class SqliteStore : public Store {
   Result<StoredAuditEntry> AppendAudit(
       const std::string& session, const std::string& kind,
       const std::function<std::string(int64_t, const std::string&)>& make_body) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_.get());
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    NestedTx tx(this);
     WARD_RETURN_IF_ERROR(tx.Begin());
-    Stmt last(db_.get(), "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+    Stmt last(cache_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
     WARD_ASSIGN_OR_RETURN(bool row, last.Step());
     StoredAuditEntry e;
     e.seq = row ? last.Int(0) + 1 : 1;
@@ -351,7 +350,7 @@ class SqliteStore : public Store {
     e.kind = kind;
     e.body = make_body(e.seq, prev);
     e.hash = Sha256Hex(e.body);
-    Stmt ins(db_.get(), "INSERT INTO audit (seq, session, kind, body, hash) VALUES (?,?,?,?,?)");
+    Stmt ins(cache_, "INSERT INTO audit (seq, session, kind, body, hash) VALUES (?,?,?,?,?)");
     ins.Bind(1, e.seq).Bind(2, e.session).Bind(3, e.kind).Bind(4, e.body).Bind(5, e.hash);
     WARD_RETURN_IF_ERROR(ins.Run());
     WARD_RETURN_IF_ERROR(tx.Commit());
@@ -359,8 +358,8 @@ class SqliteStore : public Store {
   }
 
   Result<std::vector<StoredAuditEntry>> ListAudit(int64_t after_seq, int limit) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(),
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_,
            "SELECT seq, session, kind, body, hash FROM audit WHERE seq>? ORDER BY seq LIMIT ?");
     s.Bind(1, after_seq).Bind(2, static_cast<int64_t>(limit > 0 ? limit : -1));
     std::vector<StoredAuditEntry> out;
@@ -374,7 +373,7 @@ class SqliteStore : public Store {
 
  private:
   Result<ApprovalRecord> GetApprovalLocked(const std::string& id) {
-    Stmt s(db_.get(), std::string("SELECT ") + kApprovalColumns + " FROM approvals WHERE id=?");
+    Stmt s(cache_, std::string("SELECT ") + kApprovalColumns + " FROM approvals WHERE id=?");
     s.Bind(1, id);
     WARD_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return NotFound("no approval '" + id + "'");
@@ -382,15 +381,88 @@ class SqliteStore : public Store {
   }
 
   Status ExpireLocked(int64_t now_ms) {
-    Stmt s(db_.get(),
+    Stmt s(cache_,
            "UPDATE approvals SET state='expired', decided_ms=? "
            "WHERE state='pending' AND expires_ms<=?");
     s.Bind(1, now_ms).Bind(2, now_ms);
     return s.Run();
   }
 
-  std::mutex mu_;
-  SqliteDb db_;  // guarded by mu_
+  // BEGIN IMMEDIATE ... COMMIT for one store call, or nothing when the call runs
+  // inside Atomically (whose transaction then holds it). Rolls back unless committed.
+  class NestedTx {
+   public:
+    explicit NestedTx(SqliteStore* store) : store_(store) {}
+    ~NestedTx() {
+      if (open_) (void)store_->EndTransaction(false);
+    }
+    Status Begin() {
+      WARD_RETURN_IF_ERROR(store_->BeginTransaction());
+      open_ = true;
+      return Status::Ok();
+    }
+    Status Commit() {
+      open_ = false;
+      return store_->EndTransaction(true);
+    }
+
+   private:
+    SqliteStore* store_;
+    bool open_ = false;
+  };
+
+  Status BeginTransaction() {
+    if (depth_ == 0) {
+      Stmt begin(cache_, "BEGIN IMMEDIATE");
+      WARD_RETURN_IF_ERROR(begin.Run());
+      failed_ = false;
+    }
+    ++depth_;
+    return Status::Ok();
+  }
+
+  // Ends one level; the outermost commits (unless a level failed) or rolls back.
+  Status EndTransaction(bool commit) {
+    if (!commit) failed_ = true;
+    if (--depth_ > 0) return Status::Ok();
+    std::vector<std::function<void()>> after = std::move(on_commit_);
+    on_commit_.clear();
+    if (failed_) {
+      (void)ExecSql(db_.get(), "ROLLBACK");
+      return Internal("the store transaction was rolled back");
+    }
+    Stmt end(cache_, "COMMIT");
+    Status s = end.Run();
+    if (!s.ok()) {
+      (void)ExecSql(db_.get(), "ROLLBACK");
+      return s;
+    }
+    for (auto& fn : after) fn();
+    return Status::Ok();
+  }
+
+ public:
+  Status Atomically(const std::function<Status()>& fn) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    NestedTx tx(this);
+    WARD_RETURN_IF_ERROR(tx.Begin());
+    WARD_RETURN_IF_ERROR(fn());
+    return tx.Commit();
+  }
+
+  void OnCommit(std::function<void()> fn) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (depth_ == 0) return fn();
+    on_commit_.push_back(std::move(fn));
+  }
+
+ private:
+  std::recursive_mutex mu_;
+  SqliteDb db_;          // guarded by mu_
+  StmtCache cache_;      // guarded by mu_; destroyed before db_
+  int depth_ = 0;        // guarded by mu_: nesting of open transactions
+  bool failed_ = false;  // guarded by mu_: an inner level ended without committing
+  std::vector<std::function<void()>> on_commit_;  // guarded by mu_
 };
 
 Status CheckSchemaVersion(sqlite3* db, const std::string& path) {

@@ -30,13 +30,40 @@ Status ExecSql(sqlite3* db, const std::string& sql) {
   return Internal("sqlite: " + message);
 }
 
+StmtCache::~StmtCache() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+}
+
+sqlite3_stmt* StmtCache::Get(const std::string& sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return it->second;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+      SQLITE_OK)
+    return nullptr;
+  statements_.emplace(sql, stmt);
+  return stmt;
+}
+
 Stmt::Stmt(sqlite3* db, const std::string& sql) : db_(db) {
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) {
     prepare_status_ = Internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
   }
 }
 
-Stmt::~Stmt() { sqlite3_finalize(stmt_); }
+Stmt::Stmt(StmtCache& cache, const std::string& sql) : db_(cache.db()), borrowed_(true) {
+  stmt_ = cache.Get(sql);
+  if (!stmt_) prepare_status_ = Internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
+}
+
+Stmt::~Stmt() {
+  if (!borrowed_) {
+    sqlite3_finalize(stmt_);
+  } else if (stmt_) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+}
 
 Stmt& Stmt::Bind(int index, const std::string& value) {
   if (stmt_)

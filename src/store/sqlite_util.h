@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "util/status.h"
 
@@ -24,11 +25,32 @@ Result<SqliteDb> OpenSqliteDb(const std::string& path);
 // Runs one or more statements that return no rows.
 Status ExecSql(sqlite3* db, const std::string& sql);
 
+// Prepared statements kept for the life of a connection, keyed by their SQL, so a
+// hot path parses each statement once. Destroy it before the connection.
+class StmtCache {
+ public:
+  explicit StmtCache(sqlite3* db) : db_(db) {}
+  ~StmtCache();
+  StmtCache(const StmtCache&) = delete;
+  StmtCache& operator=(const StmtCache&) = delete;
+
+  sqlite3* db() const { return db_; }
+  // The cached statement for `sql`, prepared on first use; nullptr when it does
+  // not prepare (the error is then in sqlite3_errmsg(db())).
+  sqlite3_stmt* Get(const std::string& sql);
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
 // A prepared statement. A preparation error is remembered and returned by the
-// first Step()/Run(), so call sites stay linear.
+// first Step()/Run(), so call sites stay linear. Built from a StmtCache it borrows
+// the cached statement and resets it when done.
 class Stmt {
  public:
   Stmt(sqlite3* db, const std::string& sql);
+  Stmt(StmtCache& cache, const std::string& sql);
   ~Stmt();
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
@@ -54,6 +76,7 @@ class Stmt {
 
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  bool borrowed_ = false;
   Status prepare_status_;
 };
 

@@ -154,6 +154,15 @@ class Store {
       const std::function<std::string(int64_t seq, const std::string& prev_hash)>& make_body) = 0;
   // Entries with seq > after_seq, in order; at most `limit` (0 = all).
   virtual Result<std::vector<StoredAuditEntry>> ListAudit(int64_t after_seq, int limit) = 0;
+
+  // Runs `fn` so that every store write it makes (on this thread) lands in one
+  // transaction: all are kept when it returns Ok, none when it returns an error or
+  // the commit fails. Calls nest (the outermost commits). Other threads' store calls
+  // wait until it is done; other processes see all of it or nothing.
+  virtual Status Atomically(const std::function<Status()>& fn) = 0;
+  // Inside Atomically on this thread: runs `fn` once the outermost transaction has
+  // committed (never, if it rolls back), still under the store's lock. Outside: now.
+  virtual void OnCommit(std::function<void()> fn) = 0;
 };
 
 // Opens (creating if needed) the SQLite store at `path`. InvalidArgument when the

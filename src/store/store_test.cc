@@ -67,6 +67,64 @@ TEST_F(StoreTest, EventsGetPerSessionSequenceNumbers) {
   EXPECT_EQ((*after)[0].seq, 2);
 }
 
+TEST_F(StoreTest, AtomicallyKeepsAllWritesOrNone) {
+  ManualClock clock;
+  EventLog log(store_.get(), &clock);
+  std::vector<int64_t> shown;
+  log.Subscribe([&](const Event& e) { shown.push_back(e.seq); });
+  auto audit_body = [](int64_t seq, const std::string& prev) {
+    return "{\"seq\":" + std::to_string(seq) + ",\"prev\":\"" + prev + "\"}";
+  };
+
+  // A failing function: neither the audit entry nor the event is kept or shown.
+  Status failed = store_->Atomically([&]() -> Status {
+    EXPECT_TRUE(store_->AppendAudit("s", "k", audit_body).ok());
+    EXPECT_TRUE(log.Emit("s", ObservationEvent{1, "result", "x"}).ok());
+    EXPECT_TRUE(shown.empty()) << "an event was shown before its transaction committed";
+    return Internal("the caller gave up");
+  });
+  EXPECT_EQ(failed.code(), StatusCode::kInternal);
+  EXPECT_TRUE(shown.empty());
+  EXPECT_TRUE(store_->ListAudit(0, 0)->empty());
+  EXPECT_TRUE(store_->ListEvents("s", 0, 0)->empty());
+
+  // Nested calls commit once, at the outermost level; then the event is shown.
+  Status ok = store_->Atomically([&]() -> Status {
+    WARD_RETURN_IF_ERROR(store_->Atomically(
+        [&]() -> Status { return store_->AppendAudit("s", "k", audit_body).status(); }));
+    WARD_RETURN_IF_ERROR(log.Emit("s", ObservationEvent{1, "result", "y"}).status());
+    EXPECT_TRUE(shown.empty());
+    return Status::Ok();
+  });
+  ASSERT_TRUE(ok.ok()) << ok.ToString();
+  EXPECT_EQ(shown, (std::vector<int64_t>{1}));
+  EXPECT_EQ(store_->ListAudit(0, 0)->size(), 1u);
+
+  // An inner store call that fails poisons the whole transaction even if the
+  // function goes on to return Ok.
+  ApprovalRecord a{"a_1", "s", "h", "{}", "x", "r", "", "alice", false, 0, 1000, "pending"};
+  ASSERT_TRUE(store_->CreateApproval(a).ok());
+  Status poisoned = store_->Atomically([&]() -> Status {
+    EXPECT_TRUE(store_->AppendAudit("s", "k", audit_body).ok());
+    EXPECT_FALSE(store_->DecideApproval("a_1", {true, "bob", "", "wrong-hash", 1}).ok());
+    return Status::Ok();
+  });
+  EXPECT_FALSE(poisoned.ok());
+  EXPECT_EQ(store_->ListAudit(0, 0)->size(), 1u);
+
+  // Another connection sees nothing of an uncommitted transaction.
+  auto other = OpenSqliteStore(path_);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(store_
+                  ->Atomically([&]() -> Status {
+                    WARD_RETURN_IF_ERROR(store_->AppendAudit("s", "k", audit_body).status());
+                    EXPECT_EQ((*other)->ListAudit(0, 0)->size(), 1u);
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ((*other)->ListAudit(0, 0)->size(), 2u);
+}
+
 TEST_F(StoreTest, AuditIsAppendOnlyAtTheSqlLevel) {
   auto e = store_->AppendAudit("s", "k", [](int64_t seq, const std::string& prev) {
     return "{\"seq\":" + std::to_string(seq) + ",\"prev\":\"" + prev + "\"}";

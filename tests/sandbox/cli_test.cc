@@ -130,7 +130,9 @@ TEST_F(SandboxCliTest, DoctorJsonListsEveryLayer) {
   ASSERT_EQ(report["layers"].size(), 13u);
   for (const auto& layer : report["layers"]) {
     EXPECT_TRUE(layer["active"].is_boolean());
-    if (!layer["active"].get<bool>()) EXPECT_FALSE(layer["detail"].get<std::string>().empty());
+    if (!layer["active"].get<bool>()) {
+      EXPECT_FALSE(layer["detail"].get<std::string>().empty());
+    }
   }
   EXPECT_EQ(r.exit_code, report["ready"].get<bool>() ? 0 : 1);
   auto text = RunWard({"doctor"}, env_);
