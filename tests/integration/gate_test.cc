@@ -287,6 +287,80 @@ TEST_F(GateTest, WriteBudgetEndsTheSessionAfterTheCurrentCall) {
   EXPECT_NE(r.err.find("write budget exhausted: 1 writes"), std::string::npos) << r.err;
 }
 
+// Every session budget ends the session as failed with its reason once the current
+// action is done — the write it was making completes and is audited, nothing after it
+// runs. Each case's first reply makes a write and reports model usage.
+struct BudgetCase {
+  std::string name;
+  std::vector<std::string> flags;
+  std::string usage;        // the first reply's "usage" object
+  std::string code_prefix;  // runs before the write
+  bool priced = false;      // write [prices] for the scripted model
+  std::string reason;       // expected in stderr
+};
+
+void PrintTo(const BudgetCase& c, std::ostream* os) { *os << c.name; }
+
+class BudgetTest : public GateTest, public ::testing::WithParamInterface<BudgetCase> {};
+
+TEST_P(BudgetTest, EndsTheSessionAsFailedAfterTheCurrentAction) {
+  const BudgetCase& c = GetParam();
+  std::string transcript = (home_ / "budget.jsonl").string();
+  {
+    std::ofstream out(transcript);
+    std::string code = c.code_prefix +
+                       "p = fhir.create({'resourceType': 'Patient', 'name': [{'family': "
+                       "'Budget'}]})\nprint('wrote', p['id'])";
+    out << json{{"content", "```python\n" + code + "\n```"}, {"usage", json::parse(c.usage)}}.dump()
+        << "\n";
+    out << json{{"content", "```python\nprint('second action ran')\nfinish('never')\n```"}}.dump()
+        << "\n";
+  }
+  std::string model = "scripted:" + transcript;
+  if (c.priced) WriteToml("[prices.\"" + model + "\"]\ninput = 10.0\noutput = 30.0\n");
+  std::vector<std::string> args = {"run", "--policy", (home_ / "allow.toml").string(), "--model",
+                                   model};
+  args.insert(args.end(), c.flags.begin(), c.flags.end());
+  args.push_back("create a patient");
+  auto r = RunWard(args, env_);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(c.reason), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("wrote "), std::string::npos) << "the write did not complete:\n" << r.err;
+  EXPECT_EQ(r.err.find("second action ran"), std::string::npos) << r.err;
+  auto calls = AuditEntries("binding_call");
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0]["data"]["binding"], "fhir.create");
+  EXPECT_EQ(calls[0]["data"]["ok"], true);
+  auto ended = AuditEntries("session_end");
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0]["data"]["status"], "failed");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EachBudget, BudgetTest,
+    ::testing::Values(
+        BudgetCase{
+            "steps", {"--max-steps", "1"}, "{}", "", false, "step budget exhausted: 1 steps"},
+        BudgetCase{"tokens",
+                   {"--max-tokens", "1000"},
+                   R"({"input_tokens": 600, "output_tokens": 500})",
+                   "",
+                   false,
+                   "token budget exhausted: used 1100 of 1000 tokens"},
+        BudgetCase{"cost",
+                   {"--max-cost", "1.0"},
+                   R"({"input_tokens": 50000, "output_tokens": 20000})",
+                   "",
+                   true,
+                   "cost budget exhausted: spent 1.1"},
+        BudgetCase{"wall_time",
+                   {"--max-seconds", "1"},
+                   "{}",
+                   "import time\ntime.sleep(1.2)\n",
+                   false,
+                   "time budget exhausted: 1 s"}),
+    [](const ::testing::TestParamInfo<BudgetCase>& info) { return info.param.name; });
+
 TEST_F(GateTest, ValidationRefusesForbiddenImportsWithoutRunningThem) {
   auto r =
       RunWard({"run", "--model",
