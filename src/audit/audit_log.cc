@@ -60,8 +60,14 @@ Result<int64_t> AuditLog::Record(const std::string& session, const std::string& 
   json data_json = DataToJson(data);
   std::string time = FormatIso8601(clock_->NowMillis());
   auto entry = store_->AppendAudit(session, kind, [&](int64_t seq, const std::string& prev) {
-    json body = {{"seq", seq},   {"time", time},      {"actor", actor_},  {"session", session},
-                 {"kind", kind}, {"data", data_json}, {"prev_hash", prev}};
+    json body = json::object();
+    body["seq"] = seq;
+    body["time"] = time;
+    body["actor"] = actor_;
+    body["session"] = session;
+    body["kind"] = kind;
+    body["data"] = data_json;  // a copy: the store may call this more than once
+    body["prev_hash"] = prev;
     return Canonical(body);
   });
   if (!entry.ok()) return entry.status().WithContext("audit log");

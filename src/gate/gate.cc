@@ -22,9 +22,8 @@ GuestCallReply Denied(std::string message) {
   return GuestCallReply{false, "", "PermissionDenied", std::move(message)};
 }
 
-std::string Summarize(const ActionDescriptor& a, const std::string& args_json) {
+std::string Summarize(const ActionDescriptor& a, const json& args) {
   std::string s = a.binding;
-  json args = ParseOrNull(args_json);
   std::string id = args.is_object() && args.contains("id") && args["id"].is_string()
                        ? args["id"].get<std::string>()
                        : "";
@@ -126,7 +125,8 @@ GuestCallReply Gate::Dispatch(const BindingContext& context, const GuestCall& ca
   ActionDescriptor action =
       binding->describe ? binding->describe(call.args_json)
                         : ActionDescriptor{"binding", binding->name, "", binding->operation};
-  std::string summary = Summarize(action, call.args_json);
+  json args = ParseOrNull(call.args_json);
+  std::string summary = Summarize(action, args);
   Verdict verdict;
   BindingOutcome result;
   bool write = IsWrite(binding->operation);
@@ -136,7 +136,9 @@ GuestCallReply Gate::Dispatch(const BindingContext& context, const GuestCall& ca
     verdict.policy = {Decision::kDeny, "budget", exhausted_budget_, ""};
     verdict.refusal = Denied(exhausted_budget_);
   } else {
-    json action_json = {{"binding", call.name}, {"arguments", ParseOrNull(call.args_json)}};
+    json action_json = json::object();
+    action_json["binding"] = call.name;
+    action_json["arguments"] = std::move(args);
     if (binding->preview && write) {
       WritePreview p = binding->preview(call.args_json);
       action_json["before"] = ParseOrNull(p.before);
