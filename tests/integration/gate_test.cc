@@ -42,6 +42,19 @@ class GateTest : public EhrFixture {
     return id;
   }
 
+  // Whether Patient/`id` can still be read on the EHR (through a separate ward run).
+  bool PatientExists(const std::string& id) {
+    auto r = RunWard({"run", "--home", (home_ / "probe").string(), "--policy",
+                      (home_ / "allow.toml").string(), "--model",
+                      "scripted:" + Transcript({"try:\n    fhir.read('Patient', '" + id +
+                                                "')\n    finish('yes')\nexcept FhirError:\n"
+                                                "    finish('no')"}),
+                      "probe"},
+                     env_);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out == "yes\n";
+  }
+
   void SetUp() override {
     EhrFixture::SetUp();
     std::ofstream(home_ / "allow.toml") << "[[policy.rule]]\nname = \"allow-all\"\n"
@@ -211,6 +224,71 @@ TEST_F(GateTest, RollbackConflictChangesNothingMore) {
       << undo.out;
   // The create (earlier in the session) was not undone: rollback stopped at the conflict.
   EXPECT_EQ(undo.out.find("undone"), std::string::npos) << undo.out;
+}
+
+TEST_F(GateTest, RollbackOnFailureUndoesAFailedSessionsWrites) {
+  auto r = RunWard({"run", "--rollback-on-failure", "--max-steps", "1", "--policy",
+                    (home_ / "allow.toml").string(), "--model",
+                    "scripted:" + Transcript({"p = fhir.create({'resourceType': 'Patient', "
+                                              "'name': [{'family': 'Failing'}]})\n"
+                                              "print('created', p['id'])"}),
+                    "fail after a write"},
+                   env_);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  size_t at = r.err.find("created ");
+  ASSERT_NE(at, std::string::npos) << r.err;
+  std::string id = r.err.substr(at + 8, r.err.find('\n', at) - at - 8);
+  EXPECT_NE(r.err.find("step budget exhausted"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ward ▸ rollback: undone Patient/" + id), std::string::npos) << r.err;
+  EXPECT_FALSE(PatientExists(id)) << "Patient/" << id << " survived the rollback";
+  auto steps = AuditEntries("rollback_step");
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0]["data"]["outcome"], "undone");
+}
+
+TEST_F(GateTest, AStoppedRollbackResumesWhereItStopped) {
+  std::string allow = (home_ / "allow.toml").string();
+  auto r = RunWard({"run", "--policy", allow, "--model",
+                    "scripted:" + Transcript({"a = fhir.create({'resourceType': 'Patient', "
+                                              "'name': [{'family': 'First'}]})\n"
+                                              "b = fhir.create({'resourceType': 'Patient', "
+                                              "'name': [{'family': 'Second'}]})\n"
+                                              "finish(a['id'] + ' ' + b['id'])"}),
+                    "two creates"},
+                   env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string first = r.out.substr(0, r.out.find(' '));
+  std::string second = r.out.substr(r.out.find(' ') + 1, r.out.size() - r.out.find(' ') - 2);
+  std::string session = json::parse(RunWard({"sessions", "list", "--json"}, env_).out)[0]["id"];
+  // Someone else edits the first patient: the rollback undoes the second, then stops.
+  std::string edit = "p = fhir.read('Patient', '" + first +
+                     "')\np['gender'] = 'other'\nfhir.update(p)\nfinish('edited')";
+  ASSERT_EQ(RunWard({"run", "--home", (home_ / "other").string(), "--policy", allow, "--model",
+                     "scripted:" + Transcript({edit}), "edit"},
+                    env_)
+                .exit_code,
+            0);
+  auto stopped = RunWard({"rollback", session}, env_);
+  EXPECT_EQ(stopped.exit_code, 1) << stopped.out;
+  EXPECT_NE(stopped.out.find("conflict"), std::string::npos) << stopped.out;
+  EXPECT_FALSE(PatientExists(second));
+  EXPECT_TRUE(PatientExists(first));
+  // They then remove their version; the resumed rollback takes up only the first
+  // patient — the second, already undone, is not touched again.
+  std::string remove = "fhir.delete('Patient', '" + first + "')\nfinish('removed')";
+  ASSERT_EQ(RunWard({"run", "--home", (home_ / "other").string(), "--policy", allow, "--model",
+                     "scripted:" + Transcript({remove}), "remove"},
+                    env_)
+                .exit_code,
+            0);
+  size_t before = AuditEntries("rollback_step").size();
+  auto resumed = RunWard({"rollback", session}, env_);
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  auto steps = AuditEntries("rollback_step");
+  ASSERT_EQ(steps.size(), before + 1) << resumed.out;
+  EXPECT_EQ(steps.back()["data"]["resource"], "Patient/" + first);
+  EXPECT_EQ(steps.back()["data"]["outcome"], "already undone");
+  EXPECT_EQ(RunWard({"rollback", session}, env_).out.find("nothing to roll back"), 0u);
 }
 
 TEST_F(GateTest, DryRunRecordsAChangesetThatApplies) {
