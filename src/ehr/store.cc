@@ -245,10 +245,11 @@ Status Store::Session::Commit() {
 
 Result<std::optional<StoredResource>> Store::Session::Current(const std::string& type,
                                                               const std::string& id) {
-  WARD_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                        conn_->Prepare(std::string("SELECT ") + kResourceColumns +
-                                       " FROM resources WHERE type=?1 AND id=?2"));
-  BindAll(s, {type, id});
+  static const std::string kSql =
+      std::string("SELECT ") + kResourceColumns + " FROM resources WHERE type=?1 AND id=?2";
+  WARD_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(kSql));
+  sqlite3_bind_text(s, 1, type.data(), static_cast<int>(type.size()), SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
   int rc = sqlite3_step(s);
   if (rc == SQLITE_DONE) return std::optional<StoredResource>();
   if (rc != SQLITE_ROW) return conn_->Error("read " + type + "/" + id);
