@@ -1,12 +1,15 @@
 // Test helpers for the EHR suites: where the shared data and the schema are, a
-// validator compiled once per test binary, and an EhrService over a temporary
-// store with a manual clock. Tests only.
+// validator compiled once per test binary, an EhrService over a temporary store
+// with a manual clock, and the Synthea data loaded once per build of the test
+// binary (a store file each test copies). Tests only.
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -15,6 +18,7 @@
 #include "ehr/loader.h"
 #include "ehr/validator.h"
 #include "util/clock.h"
+#include "util/hash.h"
 
 namespace ward::ehr::testing {
 
@@ -69,14 +73,21 @@ constexpr const char* kBase = "http://ehr.test/fhir";
 
 class TestEhr {
  public:
-  TestEhr() {
-    auto store = Store::Open(StoreOptions{});
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    EhrServiceOptions opts;
-    opts.clock = &clock;
-    service_ = std::make_unique<EhrService>(store_.get(), &SharedValidator(), opts);
+  TestEhr() { Open(""); }
+  ~TestEhr() {
+    service_.reset();
+    store_.reset();
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      if (!owned_path_.empty()) std::filesystem::remove(owned_path_ + suffix, ec);
+    }
   }
+  TestEhr(const TestEhr&) = delete;
+  TestEhr& operator=(const TestEhr&) = delete;
+
+  // An EHR holding the Synthea data: a private copy of SyntheaSnapshot(), so that
+  // the test may write to it. The clock continues from where the load left it.
+  static std::unique_ptr<TestEhr> WithSynthea();
 
   EhrResponse Call(const std::string& method, const std::string& target,
                    const std::string& body = "", HeaderList headers = {}) {
@@ -107,8 +118,92 @@ class TestEhr {
   ManualClock clock;
 
  private:
+  struct OwnFile {};
+  TestEhr(OwnFile, const std::string& path) {
+    owned_path_ = path;
+    Open(path);
+  }
+  void Open(const std::string& path) {
+    auto store = Store::Open(StoreOptions{path});
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    EhrServiceOptions opts;
+    opts.clock = &clock;
+    service_ = std::make_unique<EhrService>(store_.get(), &SharedValidator(), opts);
+  }
+  friend std::string SyntheaSnapshot(int64_t* clock_ms);
+
+  std::string owned_path_;  // a store file removed with this EHR
   std::unique_ptr<Store> store_;
   std::unique_ptr<EhrService> service_;
 };
+
+// A store file with the Synthea data loaded, made once per build of the test
+// binary and shared by its processes (ctest runs each test in its own): the first
+// one that needs it loads the data into a temporary file and renames it into
+// <binary's folder>/ehr-fixtures/<binary>/, the others find it there. Concurrent first
+// users each build one; the rename keeps whichever is last, both being equal.
+// Never open it directly: copy it (TestEhr::WithSynthea). *clock_ms is the test
+// clock's reading after the load. Aborts when the load fails.
+inline std::string SyntheaSnapshot(int64_t* clock_ms) {
+  namespace fs = std::filesystem;
+  static const std::pair<std::string, int64_t> snapshot = [] {
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    std::string identity = exe.string() + "|" + DataDir() + "|" +
+                           std::to_string(fs::file_size(exe, ec)) + "|" +
+                           std::to_string(fs::last_write_time(exe, ec).time_since_epoch().count());
+    fs::path dir = exe.parent_path() / "ehr-fixtures" / exe.filename();
+    fs::create_directories(dir, ec);
+    std::string path = (dir / ("synthea-" + Sha256Hex(identity).substr(0, 16) + ".db")).string();
+    auto read_clock = [&](int64_t* ms) {
+      std::ifstream in(path + ".clock");
+      return static_cast<bool>(in >> *ms);
+    };
+    int64_t ms = 0;
+    if (fs::exists(path) && read_clock(&ms)) return std::make_pair(path, ms);
+    for (const auto& e : fs::directory_iterator(dir, ec)) {  // those of older builds
+      if (e.path().string().rfind(path, 0) != 0) fs::remove(e.path(), ec);
+    }
+    std::string tmp = path + "." + std::to_string(getpid()) + ".tmp";
+    {
+      TestEhr ehr(TestEhr::OwnFile{}, tmp);
+      ehr.LoadSynthea();
+      if (::testing::Test::HasFatalFailure()) std::abort();
+      ms = ehr.clock.NowMillis();
+      ehr.owned_path_.clear();  // closing the store checkpoints it into the one file
+    }
+    if (fs::exists(tmp + "-wal")) {
+      std::fprintf(stderr, "the Synthea snapshot %s was not checkpointed\n", tmp.c_str());
+      std::abort();
+    }
+    std::ofstream(path + ".clock") << ms;
+    fs::rename(tmp, path, ec);
+    if (ec) {
+      std::fprintf(stderr, "cannot store the Synthea snapshot %s: %s\n", path.c_str(),
+                   ec.message().c_str());
+      std::abort();
+    }
+    return std::make_pair(path, ms);
+  }();
+  *clock_ms = snapshot.second;
+  return snapshot.first;
+}
+
+inline std::unique_ptr<TestEhr> TestEhr::WithSynthea() {
+  int64_t clock_ms = 0;
+  std::string snapshot = SyntheaSnapshot(&clock_ms);
+  std::string copy =
+      (std::filesystem::temp_directory_path() / ("ward-ehr-test-" + RandomHex(8) + ".db")).string();
+  std::error_code ec;
+  std::filesystem::copy_file(snapshot, copy, ec);
+  if (ec) {
+    std::fprintf(stderr, "cannot copy %s: %s\n", snapshot.c_str(), ec.message().c_str());
+    std::abort();
+  }
+  std::unique_ptr<TestEhr> ehr(new TestEhr(OwnFile{}, copy));
+  ehr->clock.Advance(clock_ms - ehr->clock.NowMillis());
+  return ehr;
+}
 
 }  // namespace ward::ehr::testing

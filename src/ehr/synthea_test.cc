@@ -26,10 +26,8 @@ const std::string kMatt = "beaf00da-c197-4e72-8b27-7ee1131348f1";     // M 1994-
 
 class SyntheaTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    ehr_ = new TestEhr();
-    ehr_->LoadSynthea();
-  }
+  // One copy of the loaded data for the suite: these tests only read.
+  static void SetUpTestSuite() { ehr_ = TestEhr::WithSynthea().release(); }
   static void TearDownTestSuite() { delete ehr_; }
 
   static std::vector<std::string> Ids(const json& bundle, const char* mode = "match") {
@@ -220,8 +218,8 @@ TEST_F(SyntheaTest, PostSearchEqualsGetSearch) {
 }
 
 TEST(PagingTest, StablePagesWithSelfAndNextLinks) {
-  TestEhr ehr;
-  ehr.LoadSynthea();
+  auto owned = TestEhr::WithSynthea();  // this test writes: its own copy
+  TestEhr& ehr = *owned;
   std::string url = "/Observation?code=4548-4&_count=10";
   std::vector<std::string> seen;
   json first = ehr.Json("GET", url);
