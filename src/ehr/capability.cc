@@ -30,7 +30,7 @@ json ResourceJson(const std::string& type) {
   }
   json r = {{"type", type},
             {"interaction", interactions},
-            {"versioning", "versioned"},
+            {"versioning", "versioned-update"},  // If-Match on update and delete
             {"readHistory", true},
             {"updateCreate", true},
             {"conditionalCreate", true},

@@ -204,8 +204,54 @@ TEST(CrudTest, CapabilityStatementListsWhatIsSupported) {
     }
     EXPECT_EQ(r["conditionalCreate"], true);
     EXPECT_EQ(r["conditionalUpdate"], false);
+    EXPECT_EQ(r["versioning"], "versioned-update");
   }
   EXPECT_EQ(ehr.Call("POST", "/metadata", "{}").status, 405);
+}
+
+// The statement is true: every search parameter and _include it lists is
+// accepted, and what it leaves out is refused.
+TEST(CrudTest, CapabilityStatementClaimsHold) {
+  TestEhr ehr;
+  json cs = ehr.Json("GET", "/metadata");
+  const json& rest = cs["rest"][0];
+  size_t params = 0, includes = 0;
+  for (const auto& r : rest["resource"]) {
+    std::string type = r["type"];
+    for (const auto& p : r["searchParam"]) {
+      std::string q = "/" + type + "?" + p["name"].get<std::string>() + ":missing=true";
+      EhrResponse resp = ehr.Call("GET", q);
+      EXPECT_EQ(resp.status, 200) << q << ": " << resp.body;
+      ++params;
+    }
+    for (const auto& inc : r.value("searchInclude", json::array())) {
+      std::string q = "/" + type + "?_include=" + inc.get<std::string>();
+      EXPECT_EQ(ehr.Call("GET", q).status, 200) << q;
+      ++includes;
+    }
+    std::set<std::string> codes;
+    for (const auto& i : r["interaction"]) codes.insert(i["code"]);
+    EXPECT_FALSE(codes.count("patch")) << type;
+  }
+  EXPECT_GT(params, 2 * rest["resource"].size());
+  EXPECT_GT(includes, 0u);
+  // The modifiers the documentation names.
+  for (const char* q :
+       {"/Patient?family:exact=X", "/Patient?name:contains=x", "/Observation?status:not=final",
+        "/Observation?subject:Patient=x", "/Observation?code:missing=false"}) {
+    EXPECT_EQ(ehr.Call("GET", q).status, 200) << q;
+  }
+  std::set<std::string> system;
+  for (const auto& i : rest["interaction"]) system.insert(i["code"]);
+  EXPECT_EQ(system, (std::set<std::string>{"transaction", "batch", "history-system"}));
+  EXPECT_EQ(ehr.Call("GET", "/_history").status, 200);
+  // Not listed, so not served.
+  EXPECT_EQ(ehr.Call("GET", "/Patient?_revinclude=Observation:patient").status, 400);
+  EXPECT_EQ(ehr.Call("PATCH", "/Patient/x", "{}").status, 405);
+  EXPECT_EQ(ehr.Call("GET", "/?_type=Patient").status, 405);              // no search-system
+  EXPECT_EQ(ehr.Call("PUT", "/Patient?identifier=x", "{}").status, 405);  // conditionalUpdate
+  EXPECT_EQ(ehr.Call("DELETE", "/Patient?identifier=x").status, 405);     // conditionalDelete
+  EXPECT_EQ(ehr.Call("GET", "/Patient/$everything").status, 501);         // no operations
 }
 
 json Entry(const std::string& full_url, const json& resource, const std::string& method,
