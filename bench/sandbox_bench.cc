@@ -66,8 +66,10 @@ void ColdStart(GuestLauncher& launcher, const GuestSpec& spec, int n, const char
   }
   printf("cold start, request → guest ready (%s): %s\n", label, Summary(ready).c_str());
   printf("cold start, request → first print(1) done (%s): %s\n", label, Summary(first).c_str());
-  printf("stop (kill the namespace's init, reap, remove cgroups) (%s): %s\n", label,
-         Summary(stop).c_str());
+  printf(
+      "stop on the session thread (kill the namespace's init; reaping and cgroup removal "
+      "run in the background) (%s): %s\n",
+      label, Summary(stop).c_str());
 }
 
 void WarmRoundTrip(GuestLauncher& launcher, const GuestSpec& spec, int n) {
