@@ -13,6 +13,9 @@ parent is the host, not the zygote), isolates it (mounts, pivot_root, capabiliti
 seccomp) and returns into Python in the child, which then serves the guest
 protocol on fd 3 exactly like a freshly started guest. The zygote never runs
 model-written code and never reads anything but the control socket.
+
+The zygote runs with a short time slice (sched_hint.h) that guests inherit until
+they are ready.
 """
 import ctypes
 import gc
@@ -29,11 +32,11 @@ def _preload():
     import math, random, re, statistics, string, textwrap, traceback, types  # noqa
 
 
-def _become_guest(inside_dir):
+def _become_guest(inside_dir, started):
     code = 1
     try:
         sys.path[0] = inside_dir  # where the package is bound inside the sandbox
-        code = guest_main.serve(3)
+        code = guest_main.serve(3, on_ready=started)
     except BaseException:  # the channel closed or broke: the guest ends
         code = 1
     finally:
@@ -47,6 +50,9 @@ def run(control_fd, library, inside_dir):
     spawn.restype = ctypes.c_int
     spawn.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_char_p,
                       ctypes.c_size_t]
+    started = lib.ward_guest_started
+    started.restype = None
+    started.argtypes = []
     api = ctypes.pythonapi
     control = socket.socket(fileno=control_fd)
     gc.collect()
@@ -67,7 +73,7 @@ def run(control_fd, library, inside_dir):
         if pid == 0:
             api.PyOS_AfterFork_Child()
             control.detach()
-            _become_guest(inside_dir)
+            _become_guest(inside_dir, started)
         api.PyOS_AfterFork_Parent()
         os.close(fds[0])
         control.send(b"pid %d" % pid if pid > 0 else b"error " + error.value)
