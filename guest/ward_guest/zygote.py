@@ -14,8 +14,10 @@ seccomp) and returns into Python in the child, which then serves the guest
 protocol on fd 3 exactly like a freshly started guest. The zygote never runs
 model-written code and never reads anything but the control socket.
 
-The zygote runs with a short time slice (sched_hint.h) that guests inherit until
-they are ready.
+Work that does not depend on the request happens while the zygote is idle: where
+it may, it moves itself into a fresh network namespace (loopback up) that the next
+guest inherits, so no guest waits for one to be created. The zygote runs with a
+short time slice (sched_hint.h) that guests inherit until they are ready.
 """
 import ctypes
 import gc
@@ -50,11 +52,15 @@ def run(control_fd, library, inside_dir):
     spawn.restype = ctypes.c_int
     spawn.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_char_p,
                       ctypes.c_size_t]
+    prepare_network = lib.ward_zygote_prepare_network
+    prepare_network.restype = ctypes.c_int
+    prepare_network.argtypes = []
     started = lib.ward_guest_started
     started.restype = None
     started.argtypes = []
     api = ctypes.pythonapi
     control = socket.socket(fileno=control_fd)
+    prepare_network()
     gc.collect()
     gc.freeze()
     control.send(b"ready")
@@ -77,3 +83,4 @@ def run(control_fd, library, inside_dir):
         api.PyOS_AfterFork_Parent()
         os.close(fds[0])
         control.send(b"pid %d" % pid if pid > 0 else b"error " + error.value)
+        prepare_network()  # for the next guest, while the host waits for this one

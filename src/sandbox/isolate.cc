@@ -128,18 +128,10 @@ void JoinCgroups(Child& c) {
 }
 
 void LoopbackUp(Child& c) {
-  if (!(c.layers & kLayerNet)) return;
-  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return (void)c.Fail(kLayerNet, "socket", errno);
-  struct ifreq ifr = {};
-  memcpy(ifr.ifr_name, "lo", 3);
-  if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0) {
-    c.Fail(kLayerNet, "reading loopback flags", errno);
-  } else {
-    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-    if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) c.Fail(kLayerNet, "bringing loopback up", errno);
-  }
-  close(s);
+  if (!(c.layers & kLayerNet) || c.opt.network_ready) return;
+  const char* what = nullptr;
+  int err = BringLoopbackUp(&what);
+  if (err != 0) c.Fail(kLayerNet, what, err);
 }
 
 void SetLimits(Child& c) {
@@ -225,6 +217,22 @@ void Isolate(Child& c) {
 }  // namespace
 }  // namespace isolate_internal
 
+int BringLoopbackUp(const char** what) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return *what = "socket", errno;
+  struct ifreq ifr = {};
+  memcpy(ifr.ifr_name, "lo", 3);
+  int err = 0;
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0) {
+    *what = "reading loopback flags", err = errno;
+  } else {
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) *what = "bringing loopback up", err = errno;
+  }
+  close(s);
+  return err;
+}
+
 Result<PreparedPlan> PreparePlan(IsolationPlan plan) {
   PreparedPlan p;
   if (plan.seccomp_bpf.size() % sizeof(struct sock_filter) != 0)
@@ -261,6 +269,7 @@ Result<PreparedPlan> PreparePlan(IsolationPlan plan) {
 pid_t Spawn(PreparedPlan& prepared, const SpawnOptions& options) {
   unsigned long flags = prepared.clone_flags | SIGCHLD;
   if (options.clone_parent) flags |= CLONE_PARENT;
+  if (options.network_ready) flags &= ~static_cast<unsigned long>(CLONE_NEWNET);
   // A raw clone (glibc's fork() cannot take namespace flags): the child keeps its
   // parent's cached thread id in libc, which only matters to libc's own recursive
   // mutexes, where the stale value is used consistently.

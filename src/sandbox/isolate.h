@@ -6,8 +6,9 @@
 // multi-threaded process, so it must not allocate). Order in the child:
 //   user-namespace maps → join cgroups → cgroup ns → fresh root (tmpfs, read-only
 //   binds, private /tmp, minimal /dev and /etc, new /proc) → pivot_root → loopback
-//   up → hostname → setsid, cwd → rlimits → descriptors (channel on 3, stdio on
-//   /dev/null, all else closed) → capabilities dropped → no_new_privs → seccomp.
+//   up (unless the network namespace was made ahead, see SpawnOptions) → hostname → setsid, cwd →
+//   rlimits → descriptors (channel on 3, stdio on /dev/null, all else closed) → capabilities
+//   dropped → no_new_privs → seccomp.
 //
 // Thread-safety: PreparePlan is thread-safe; Spawn forks the calling thread.
 #pragma once
@@ -46,6 +47,10 @@ struct SpawnOptions {
   int channel_fd = -1;        // becomes fd 3 in the guest
   int report_fd = -1;         // probe mode when >= 0: see below
   bool clone_parent = false;  // the child becomes a sibling of the caller (CLONE_PARENT)
+  // The caller is in a network namespace made for this guest alone, with loopback
+  // up (see the zygote): the guest inherits it instead of creating one. Only valid
+  // for a plan without the user layer (the namespace is owned by the caller's).
+  bool network_ready = false;
 };
 
 // In the parent: the child's pid, or -errno when clone failed. In the child:
@@ -57,5 +62,9 @@ struct SpawnOptions {
 // "<layer>\t<reason>\n" and skipped instead; every layer that held is then
 // written as "<layer>\tok\n" and the child exits 0 (it never returns).
 pid_t Spawn(PreparedPlan& prepared, const SpawnOptions& options);
+
+// Brings the loopback interface of the caller's network namespace up. 0, or the
+// errno with `what` naming the step that failed.
+int BringLoopbackUp(const char** what);
 
 }  // namespace ward

@@ -1,9 +1,23 @@
 // libward_isolate.so: the C entry points the Python zygote calls (through
 // ctypes.PyDLL, so the GIL stays held and the zygote stays single-threaded).
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
 #include <cstring>
 
 #include "sandbox/isolate.h"
+#include "sandbox/layers.h"
 #include "sandbox/sched_hint.h"
+
+namespace {
+
+// The zygote's network namespace state (the zygote is single-threaded).
+int g_home_net = -1;          // the namespace the zygote started in
+bool g_net_ready = false;     // the zygote sits in a fresh namespace no guest has had
+bool g_in_guest_net = false;  // the zygote sits in the namespace it gave a guest
+
+}  // namespace
 
 extern "C" {
 
@@ -28,9 +42,39 @@ __attribute__((visibility("default"))) int ward_zygote_spawn(const char* blob, s
   ward::SpawnOptions opt;
   opt.channel_fd = channel_fd;
   opt.clone_parent = true;
+  uint32_t layers = prepared->plan.layers;
+  opt.network_ready = g_net_ready && (layers & ward::kLayerNet) && !(layers & ward::kLayerUser);
   pid_t pid = ward::Spawn(*prepared, opt);
   if (pid < 0) return fail(std::string("clone: ") + strerror(-pid));
+  if (pid > 0 && opt.network_ready) {  // that guest has it now
+    g_net_ready = false;
+    g_in_guest_net = true;
+  }
   return pid;
+}
+
+// Moves the zygote into a fresh network namespace with loopback up, for the next
+// guest to inherit (so creating one is off the guest's start path). Called when
+// the zygote is idle, and at once after a guest took the namespace, so the zygote
+// never stays in a guest's namespace: when a fresh one cannot be made, it goes
+// back to the one it started in. Returns 1 when a fresh namespace is ready, 0 when
+// not (guests then create their own at clone time; e.g. without CAP_SYS_ADMIN).
+__attribute__((visibility("default"))) int ward_zygote_prepare_network() {
+  if (g_net_ready) return 1;
+  if (g_home_net < 0) g_home_net = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (g_home_net < 0) return 0;
+  const char* what = nullptr;
+  bool fresh = unshare(CLONE_NEWNET) == 0;
+  if (fresh) g_in_guest_net = false;
+  if (fresh && ward::BringLoopbackUp(&what) == 0) {
+    g_net_ready = true;
+    return 1;
+  }
+  if (fresh || g_in_guest_net) {
+    if (setns(g_home_net, CLONE_NEWNET) != 0) _exit(125);  // never stay in a guest's namespace
+    g_in_guest_net = false;
+  }
+  return 0;
 }
 
 // Called by a guest once it said ready: its start is over, so it gives back the
