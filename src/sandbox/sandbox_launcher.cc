@@ -78,6 +78,8 @@ class SandboxLauncher : public GuestLauncher {
     return std::unique_ptr<Guest>(std::move(guest));
   }
 
+  void WaitForStopped() override { janitor_.Drain(); }
+
   Result<GuestCgroup> TakeCgroup() { return janitor_.Take(); }
   // Hands a killed guest (pid <= 0: already reaped) and its cgroup to the janitor.
   void Bury(pid_t pid, GuestCgroup cgroup) { janitor_.Bury(pid, std::move(cgroup)); }
