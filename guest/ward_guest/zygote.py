@@ -16,7 +16,9 @@ model-written code and never reads anything but the control socket.
 
 Work that does not depend on the request happens while the zygote is idle: where
 it may, it moves itself into a fresh network namespace (loopback up) that the next
-guest inherits, so no guest waits for one to be created. The zygote runs with a
+guest inherits, and builds the part of the guest root that is the same for every
+guest (a template in its own private mount namespace) that the next guest's
+mount namespace copies, so no guest waits for either. The zygote runs with a
 short time slice (sched_hint.h) that guests inherit until they are ready.
 """
 import ctypes
@@ -52,15 +54,15 @@ def run(control_fd, library, inside_dir):
     spawn.restype = ctypes.c_int
     spawn.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_char_p,
                       ctypes.c_size_t]
-    prepare_network = lib.ward_zygote_prepare_network
-    prepare_network.restype = ctypes.c_int
-    prepare_network.argtypes = []
+    prepare = lib.ward_zygote_prepare
+    prepare.restype = None
+    prepare.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
     started = lib.ward_guest_started
     started.restype = None
     started.argtypes = []
     api = ctypes.pythonapi
     control = socket.socket(fileno=control_fd)
-    prepare_network()
+    prepare(None, 0)
     gc.collect()
     gc.freeze()
     control.send(b"ready")
@@ -83,4 +85,4 @@ def run(control_fd, library, inside_dir):
         api.PyOS_AfterFork_Parent()
         os.close(fds[0])
         control.send(b"pid %d" % pid if pid > 0 else b"error " + error.value)
-        prepare_network()  # for the next guest, while the host waits for this one
+        prepare(data, len(data))  # for the next guest, while the host waits for this one

@@ -113,6 +113,46 @@ TEST(SandboxPlanTest, PrepareMapsLayersToCloneFlagsAndStagesPaths) {
                                                        CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS));
 }
 
+TEST(SandboxPlanTest, TemplatePartKeepsWhatEveryGuestShares) {
+  IsolationPlan p = Sample();
+  p.binds.push_back({"/srv/out", "data/out", true});
+  IsolationPlan t = TemplatePart(p);
+  EXPECT_EQ(t.layers, p.layers);
+  ASSERT_EQ(t.binds.size(), 1u);  // only the read-only one
+  EXPECT_EQ(t.binds[0].source, "/usr");
+  // Writable targets (and their parents) become mount points, once each.
+  EXPECT_EQ(t.dirs,
+            (std::vector<std::string>{"dev", "etc", "opt/py", "workspace", "data", "data/out"}));
+  EXPECT_EQ(t.symlinks, p.symlinks);
+  EXPECT_EQ(t.files, p.files);
+  EXPECT_EQ(t.devices, p.devices);
+  EXPECT_TRUE(t.rlimits.empty() && t.cgroup_procs.empty() && t.seccomp_bpf.empty());
+  EXPECT_EQ(t.outer_uid, 0u);
+
+  // Guests differing only in per-guest settings share a template; others do not.
+  IsolationPlan other = p;
+  other.binds[1].source = "/home/v/ws";
+  other.tmp_bytes = 1;
+  other.rlimits.clear();
+  other.cgroup_procs.clear();
+  other.hostname = "x";
+  EXPECT_EQ(EncodePlan(TemplatePart(other)), EncodePlan(t));
+  IsolationPlan moved = p;
+  moved.binds[0].source = "/opt/usr";
+  EXPECT_NE(EncodePlan(TemplatePart(moved)), EncodePlan(t));
+  IsolationPlan fewer = p;
+  fewer.layers &= ~kLayerNet;
+  EXPECT_NE(EncodePlan(TemplatePart(fewer)), EncodePlan(t));
+}
+
+TEST(SandboxPlanTest, PrepareStagesUnderTheGivenDirectory) {
+  auto p = PreparePlan(Sample(), kTemplateStageDir);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->stage, kTemplateStageDir);
+  EXPECT_EQ(p->bind_targets[0], std::string(kTemplateStageDir) + "/usr");
+  EXPECT_EQ(PreparePlan(Sample())->stage, kStageDir);
+}
+
 TEST(SandboxPlanTest, PrepareRejectsAPartialSeccompInstruction) {
   IsolationPlan p = Sample();
   p.seccomp_bpf.push_back('\0');
