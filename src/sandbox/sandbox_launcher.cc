@@ -16,7 +16,6 @@
 #include "sandbox/isolate.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/sandbox_plan.h"
-#include "sandbox/sched_hint.h"
 #include "sandbox/seccomp_filter.h"
 #include "sandbox/zygote.h"
 #include "util/clock.h"
@@ -173,7 +172,6 @@ class SandboxLauncher : public GuestLauncher {
 // period, which this overlaps with the guest's own work. Either way the guest is
 // in its cgroups before ready is awaited, so before any model-written code runs.
 Status SandboxGuest::Start() {
-  ShortTimeSlice hint;
   WARD_ASSIGN_OR_RETURN(cgroup_, launcher_->TakeCgroup());
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {

@@ -22,19 +22,4 @@ inline constexpr unsigned long long kShortSliceNs = 100'000;
 // Asks for `slice_ns` for thread `tid` (0: the calling thread); 0 restores the default.
 bool SetTimeSlice(pid_t tid, unsigned long long slice_ns);
 
-// The calling thread runs with the short slice while this is in scope (the host
-// side of a guest's start), then with the default one (ward sets no other).
-class ShortTimeSlice {
- public:
-  ShortTimeSlice() : set_(SetTimeSlice(0, kShortSliceNs)) {}
-  ~ShortTimeSlice() {
-    if (set_) SetTimeSlice(0, 0);
-  }
-  ShortTimeSlice(const ShortTimeSlice&) = delete;
-  ShortTimeSlice& operator=(const ShortTimeSlice&) = delete;
-
- private:
-  bool set_;
-};
-
 }  // namespace ward
