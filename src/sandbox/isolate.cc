@@ -274,6 +274,8 @@ Status BuildRootTemplate(PreparedPlan& prepared) {
   bool ok = isolate_internal::BuildTemplate(c);
   close(sink);
   if (!ok || !(c.layers & kLayerMount)) {
+    for (int& fd : prepared.bind_fds)
+      if (fd >= 0) close(fd), fd = -1;
     umount2(kTemplateStageDir, MNT_DETACH);
     return Internal("building the root template failed");
   }

@@ -82,6 +82,7 @@ bool BindAll(Child& c, Binds which) {
       return c.Fail(kLayerMount, p.plan.binds[i].source.c_str(), errno);
     if (!Restrict(target, p.plan.binds[i].writable)) return c.Fail(kLayerMount, target, errno);
     close(p.bind_fds[i]);
+    p.bind_fds[i] = -1;
   }
   return true;
 }

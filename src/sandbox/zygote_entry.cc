@@ -29,11 +29,15 @@ bool MayShare(uint32_t layers, uint32_t layer) {
 // Builds the root template for plans like this one, unless the zygote has it.
 void PrepareRoot(const ward::IsolationPlan& plan) {
   if (!MayShare(plan.layers, ward::kLayerMount)) return;
+  static std::string failed;  // not retried: its guests build their whole root
   std::string key = ward::EncodePlan(ward::TemplatePart(plan));
-  if (key == g_template_key) return;
+  if (key == g_template_key || key == failed) return;
   g_template_key.clear();
   auto prepared = ward::PreparePlan(ward::TemplatePart(plan), ward::kTemplateStageDir);
-  if (prepared.ok() && ward::BuildRootTemplate(*prepared).ok()) g_template_key = key;
+  if (prepared.ok() && ward::BuildRootTemplate(*prepared).ok())
+    g_template_key = key;
+  else
+    failed = key;
 }
 
 // Moves the zygote into a fresh network namespace with loopback up, for the next
