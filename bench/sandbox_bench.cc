@@ -64,6 +64,7 @@ void ColdStart(GuestLauncher& launcher, const GuestSpec& spec, int n, const char
     g.reset();
     stop.push_back(static_cast<double>(clock->MonotonicMicros() - t0));
   }
+  launcher.WaitForStopped();  // the next phase does not share the machine with this teardown
   printf("cold start, request → guest ready (%s): %s\n", label, Summary(ready).c_str());
   printf("cold start, request → first print(1) done (%s): %s\n", label, Summary(first).c_str());
   printf(
@@ -85,6 +86,8 @@ void WarmRoundTrip(GuestLauncher& launcher, const GuestSpec& spec, int n) {
     if (!r.ok() || r->stdout_text != "1\n") return (void)fprintf(stderr, "bad round trip\n");
   }
   printf("warm code action print(1) round trip (sandbox): %s\n", Summary(us).c_str());
+  g->reset();
+  launcher.WaitForStopped();
 }
 
 void Memory(GuestLauncher& launcher, const GuestSpec& spec, int n) {
@@ -104,6 +107,8 @@ void Memory(GuestLauncher& launcher, const GuestSpec& spec, int n) {
       "share %.2f MiB = %.2f MiB\n",
       n, guest_total / 1024.0 / n, host_share / 1024.0,
       (guest_total / static_cast<double>(n) + host_share) / 1024.0);
+  guests.clear();
+  launcher.WaitForStopped();
 }
 
 void Thousand(GuestLauncher& launcher, const GuestSpec& spec, int sessions, int threads) {
