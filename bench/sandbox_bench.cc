@@ -64,10 +64,13 @@ void ColdStart(GuestLauncher& launcher, const GuestSpec& spec, int n, const char
     g.reset();
     stop.push_back(static_cast<double>(clock->MonotonicMicros() - t0));
   }
+  launcher.WaitForStopped();  // the next phase does not share the machine with this teardown
   printf("cold start, request → guest ready (%s): %s\n", label, Summary(ready).c_str());
   printf("cold start, request → first print(1) done (%s): %s\n", label, Summary(first).c_str());
-  printf("stop (kill the namespace's init, reap, remove cgroups) (%s): %s\n", label,
-         Summary(stop).c_str());
+  printf(
+      "stop on the session thread (kill the namespace's init; reaping and cgroup removal "
+      "run in the background) (%s): %s\n",
+      label, Summary(stop).c_str());
 }
 
 void WarmRoundTrip(GuestLauncher& launcher, const GuestSpec& spec, int n) {
@@ -83,6 +86,8 @@ void WarmRoundTrip(GuestLauncher& launcher, const GuestSpec& spec, int n) {
     if (!r.ok() || r->stdout_text != "1\n") return (void)fprintf(stderr, "bad round trip\n");
   }
   printf("warm code action print(1) round trip (sandbox): %s\n", Summary(us).c_str());
+  g->reset();
+  launcher.WaitForStopped();
 }
 
 void Memory(GuestLauncher& launcher, const GuestSpec& spec, int n) {
@@ -102,6 +107,8 @@ void Memory(GuestLauncher& launcher, const GuestSpec& spec, int n) {
       "share %.2f MiB = %.2f MiB\n",
       n, guest_total / 1024.0 / n, host_share / 1024.0,
       (guest_total / static_cast<double>(n) + host_share) / 1024.0);
+  guests.clear();
+  launcher.WaitForStopped();
 }
 
 void Thousand(GuestLauncher& launcher, const GuestSpec& spec, int sessions, int threads) {
@@ -116,12 +123,13 @@ void Thousand(GuestLauncher& launcher, const GuestSpec& spec, int sessions, int 
   std::string first_error;
   int64_t t0 = clock->MonotonicMicros();
   std::atomic<bool> done{false};
-  int64_t worst_tick_us = 0;
+  std::atomic<int64_t> worst_tick_us{0};
   std::thread ticker([&] {  // how late a 10 ms sleep wakes up: is the machine responsive?
     while (!done) {
       int64_t a = clock->MonotonicMicros();
       usleep(10'000);
-      worst_tick_us = std::max(worst_tick_us, clock->MonotonicMicros() - a - 10'000);
+      int64_t late = clock->MonotonicMicros() - a - 10'000;
+      if (late > worst_tick_us) worst_tick_us = late;
     }
   });
   std::vector<std::thread> pool;
@@ -143,14 +151,20 @@ void Thousand(GuestLauncher& launcher, const GuestSpec& spec, int sessions, int 
   for (auto& th : pool) th.join();
   int64_t wall = clock->MonotonicMicros() - t0;
   size_t alive = live.size();
-  live.clear();
+  int64_t worst_running_us = worst_tick_us.exchange(0);
+  int64_t t1 = clock->MonotonicMicros();
+  live.clear();  // every guest is killed at once; their teardown runs together
+  launcher.WaitForStopped();
+  int64_t teardown = clock->MonotonicMicros() - t1;
   done = true;
   ticker.join();
   printf(
       "%d concurrent sessions (%d host threads): completed %d, lost %d, all %zu alive at the "
-      "end, wall %.2f s (%.2f ms/session); worst 10 ms-sleep overshoot %.1f ms%s%s\n",
+      "end, wall %.2f s (%.2f ms/session); worst 10 ms-sleep overshoot %.1f ms; stopping all "
+      "%.2f s, worst overshoot meanwhile %.1f ms%s%s\n",
       sessions, threads, completed.load(), lost.load(), alive, wall / 1e6, wall / 1e3 / sessions,
-      worst_tick_us / 1e3, first_error.empty() ? "" : "; first error: ", first_error.c_str());
+      worst_running_us / 1e3, teardown / 1e6, worst_tick_us.load() / 1e3,
+      first_error.empty() ? "" : "; first error: ", first_error.c_str());
 }
 
 }  // namespace

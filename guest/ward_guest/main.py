@@ -15,7 +15,7 @@ from ward_guest import bindings, runner
 from ward_guest.channel import Channel, ChannelClosed
 
 
-def serve(fd):
+def serve(fd, on_ready=None):
     channel = Channel(fd)
     hello = channel.receive()
     if hello.get("t") != "hello":
@@ -24,6 +24,8 @@ def serve(fd):
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
     bindings.install(namespace, hello.get("bindings", []), bindings.make_caller(channel))
     channel.send({"t": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
+    if on_ready:
+        on_ready()
     while True:
         try:
             message = channel.receive()

@@ -15,38 +15,11 @@
 namespace ward {
 namespace {
 
-struct Mount {
-  std::string point, fstype, super_options;
-};
-
-std::vector<Mount> CgroupMounts() {
-  std::vector<Mount> out;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    std::istringstream head(line.substr(0, dash)), tail(line.substr(dash + 3));
-    std::string id, parent, dev, root, point, fstype, source, super;
-    head >> id >> parent >> dev >> root >> point;
-    tail >> fstype >> source >> super;
-    if (fstype == "cgroup" || fstype == "cgroup2") out.push_back({point, fstype, super});
-  }
-  return out;
-}
-
-// The path of this process's cgroup in hierarchy `controller` ("" for v2).
-std::string OwnPath(const std::string& controller) {
-  std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t a = line.find(':'), b = line.find(':', a + 1);
-    if (a == std::string::npos || b == std::string::npos) continue;
-    std::string list = "," + line.substr(a + 1, b - a - 1) + ",";
-    if (controller.empty() ? list == ",," : list.find("," + controller + ",") != std::string::npos)
-      return line.substr(b + 1);
-  }
-  return "";
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 bool WriteText(const std::string& path, const std::string& text, std::string* why) {
@@ -64,8 +37,9 @@ bool MakeDir(const std::string& path, std::string* why) {
 }
 
 // "/ward-<pid>-<n>": one folder per Cgroups object, so launchers never share one.
-std::string ParentName() {
+std::string ParentName(const CgroupSources& sources) {
   static std::atomic<int> next{0};
+  if (!sources.name.empty()) return "/" + sources.name;
   return "/ward-" + std::to_string(getpid()) + "-" + std::to_string(next++);
 }
 
@@ -86,6 +60,35 @@ void SweepStale(const std::string& dir) {
 
 }  // namespace
 
+std::vector<CgroupMount> ParseCgroupMounts(const std::string& mountinfo) {
+  std::vector<CgroupMount> out;
+  std::istringstream in(mountinfo);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream head(line.substr(0, dash)), tail(line.substr(dash + 3));
+    std::string id, parent, dev, root, point, fstype, source, super;
+    head >> id >> parent >> dev >> root >> point;
+    tail >> fstype >> source >> super;
+    if (fstype == "cgroup" || fstype == "cgroup2") out.push_back({point, fstype, super});
+  }
+  return out;
+}
+
+std::string OwnCgroupPath(const std::string& proc_cgroup, const std::string& controller) {
+  std::istringstream in(proc_cgroup);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    std::string list = "," + line.substr(a + 1, b - a - 1) + ",";
+    if (controller.empty() ? list == ",," : list.find("," + controller + ",") != std::string::npos)
+      return line.substr(b + 1);
+  }
+  return "";
+}
+
 Cgroups::Cgroups(Cgroups&& o) noexcept
     : v2_(o.v2_),
       memory_base_(std::move(o.memory_base_)),
@@ -97,18 +100,21 @@ Cgroups::Cgroups(Cgroups&& o) noexcept
   o.pids_base_.clear();
 }
 
-Cgroups Cgroups::Detect() {
+Cgroups Cgroups::Detect(const CgroupSources& sources) {
   Cgroups c;
   c.memory_detail_ = c.pids_detail_ = "no cgroup hierarchy with this controller is mounted";
-  for (const Mount& m : CgroupMounts()) {
+  std::vector<CgroupMount> mounts = ParseCgroupMounts(Slurp(sources.mountinfo));
+  std::string own_cgroups = Slurp(sources.cgroup);
+  for (const CgroupMount& m : mounts) {
     if (m.fstype != "cgroup2") continue;
-    std::string own = m.point + (OwnPath("") == "/" ? "" : OwnPath(""));
+    std::string path = OwnCgroupPath(own_cgroups, "");
+    std::string own = m.point + (path == "/" ? "" : path);
     std::string have;
     std::ifstream controllers(own + "/cgroup.controllers");
     std::getline(controllers, have);
     if (have.find("memory") == std::string::npos || have.find("pids") == std::string::npos)
       continue;
-    std::string why, base = own + ParentName();
+    std::string why, base = own + ParentName(sources);
     SweepStale(own);
     if (WriteText(own + "/cgroup.subtree_control", "+memory +pids", &why) && MakeDir(base, &why) &&
         WriteText(base + "/cgroup.subtree_control", "+memory +pids", &why)) {
@@ -119,14 +125,14 @@ Cgroups Cgroups::Detect() {
     }
     c.memory_detail_ = c.pids_detail_ = "cgroup v2 not delegated to ward: " + why;
   }
-  for (const Mount& m : CgroupMounts()) {
+  for (const CgroupMount& m : mounts) {
     if (m.fstype != "cgroup") continue;
     for (const char* ctl : {"memory", "pids"}) {
       std::string opts = "," + m.super_options + ",";
       if (opts.find(std::string(",") + ctl + ",") == std::string::npos) continue;
-      std::string own = OwnPath(ctl);
+      std::string own = OwnCgroupPath(own_cgroups, ctl);
       if (own == "/") own.clear();
-      std::string base = m.point + own + ParentName(), why;
+      std::string base = m.point + own + ParentName(sources), why;
       SweepStale(m.point + own);
       bool memory = std::string(ctl) == "memory";
       if ((memory ? c.memory_base_ : c.pids_base_).size()) continue;

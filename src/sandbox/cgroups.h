@@ -20,6 +20,24 @@
 
 namespace ward {
 
+// Where Detect() learns about this process's cgroups (tests point it at fakes).
+struct CgroupSources {
+  std::string mountinfo = "/proc/self/mountinfo";
+  std::string cgroup = "/proc/self/cgroup";
+  std::string name;  // of ward's folder; empty: "ward-<pid>-<n>", unique per Cgroups
+};
+
+// A cgroup or cgroup2 mount, from one line of a mountinfo file.
+struct CgroupMount {
+  std::string point, fstype, super_options;
+};
+
+// The cgroup and cgroup2 mounts in mountinfo text, in order.
+std::vector<CgroupMount> ParseCgroupMounts(const std::string& mountinfo);
+// This process's cgroup (e.g. "/a/b") in the v1 hierarchy of `controller`, or in
+// the v2 one when `controller` is empty, from /proc/self/cgroup text; "" when absent.
+std::string OwnCgroupPath(const std::string& proc_cgroup, const std::string& controller);
+
 struct GuestCgroup {
   std::vector<std::string> dirs;   // to remove when the guest is gone
   std::vector<std::string> procs;  // cgroup.procs files for the guest to join
@@ -28,15 +46,19 @@ struct GuestCgroup {
 class Cgroups {
  public:
   // Probes the hierarchies and creates ward's parent cgroups where it can.
-  static Cgroups Detect();
+  static Cgroups Detect(const CgroupSources& sources = {});
   ~Cgroups();
   Cgroups(Cgroups&& other) noexcept;
   Cgroups& operator=(Cgroups&&) = delete;
 
+  bool v2() const { return v2_; }
   bool memory() const { return !memory_base_.empty(); }
   bool pids() const { return !pids_base_.empty(); }
   const std::string& memory_detail() const { return memory_detail_; }  // where, or why not
   const std::string& pids_detail() const { return pids_detail_; }
+  // The ward-<pid>-<n> folders guests' cgroups are made in ("" = unavailable).
+  const std::string& memory_base() const { return memory_base_; }
+  const std::string& pids_base() const { return pids_base_; }
 
   // A fresh cgroup with the limits (0 = that controller is not used).
   Result<GuestCgroup> Create(uint64_t memory_bytes, uint64_t max_pids);

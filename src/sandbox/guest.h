@@ -74,7 +74,8 @@ struct GuestSpec {
 
 class Guest {
  public:
-  virtual ~Guest() = default;  // kills the process
+  // Kills the process; a launcher may reap it in the background (WaitForStopped).
+  virtual ~Guest() = default;
   // Runs one action. A failure of the guest itself (timeout, death, garbage) is
   // reported in ActionOutcome::failure, not as an error Status; after such a
   // failure the guest is dead until Restart(). An error Status means the host
@@ -94,6 +95,9 @@ class GuestLauncher {
   // The isolation layers this launcher's guests run under (empty for a plain process).
   virtual std::vector<std::string> isolation_layers() const = 0;
   virtual Result<std::unique_ptr<Guest>> Launch(const GuestSpec& spec) = 0;
+  // Blocks until every guest destroyed so far is gone: reaped, with all of its
+  // processes, and its resources released. Guests are killed when destroyed either way.
+  virtual void WaitForStopped() {}
 };
 
 // Plain child process: minimal environment, no inherited fds, own process group,

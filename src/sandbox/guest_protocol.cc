@@ -61,11 +61,14 @@ void FillDone(const json& msg, ActionOutcome& outcome) {
 
 }  // namespace
 
-Status Handshake(GuestChannel& channel, const GuestSpec& spec) {
+Status SendHello(GuestChannel& channel, const GuestSpec& spec) {
   json bindings = json::array();
   for (const auto& b : spec.bindings)
     bindings.push_back({{"name", b.name}, {"signature", b.signature}, {"doc", b.doc}});
-  WARD_RETURN_IF_ERROR(channel.Send(Dump({{"t", "hello"}, {"bindings", bindings}})));
+  return channel.Send(Dump({{"t", "hello"}, {"bindings", bindings}}));
+}
+
+Status AwaitReady(GuestChannel& channel, const GuestSpec& spec) {
   int64_t deadline = SystemClock::Default()->MonotonicMicros() + spec.start_timeout_ms * 1000;
   WARD_ASSIGN_OR_RETURN(std::string line, channel.Receive(deadline, nullptr));
   json msg = json::parse(line, nullptr, false);
@@ -74,6 +77,11 @@ Status Handshake(GuestChannel& channel, const GuestSpec& spec) {
   if (msg.is_discarded() || !msg.is_object() || StringField(msg, "t") != "ready")
     return Unavailable("unexpected first message from the guest");
   return Status::Ok();
+}
+
+Status Handshake(GuestChannel& channel, const GuestSpec& spec) {
+  WARD_RETURN_IF_ERROR(SendHello(channel, spec));
+  return AwaitReady(channel, spec);
 }
 
 ActionOutcome RunAction(GuestChannel& channel, int64_t action_id, const std::string& code,

@@ -13,6 +13,12 @@ namespace ward {
 // Sends hello (the binding list) and waits for ready within spec.start_timeout_ms.
 Status Handshake(GuestChannel& channel, const GuestSpec& spec);
 
+// The two halves of Handshake, for a launcher that has work to overlap with the
+// guest's start: hello may be sent as soon as the guest process exists (it waits
+// in the socket until the guest reads it), ready is awaited later.
+Status SendHello(GuestChannel& channel, const GuestSpec& spec);
+Status AwaitReady(GuestChannel& channel, const GuestSpec& spec);
+
 // Runs one action to completion: forwards the guest's binding calls to `on_call`
 // (time spent there does not count against `timeout_ms`) and decodes the result.
 // Never returns an error; failures are in ActionOutcome::failure (the caller then

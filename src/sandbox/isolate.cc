@@ -10,11 +10,14 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "sandbox/isolate_child.h"
 
@@ -128,18 +131,10 @@ void JoinCgroups(Child& c) {
 }
 
 void LoopbackUp(Child& c) {
-  if (!(c.layers & kLayerNet)) return;
-  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return (void)c.Fail(kLayerNet, "socket", errno);
-  struct ifreq ifr = {};
-  memcpy(ifr.ifr_name, "lo", 3);
-  if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0) {
-    c.Fail(kLayerNet, "reading loopback flags", errno);
-  } else {
-    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-    if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) c.Fail(kLayerNet, "bringing loopback up", errno);
-  }
-  close(s);
+  if (!(c.layers & kLayerNet) || c.opt.network_ready) return;
+  const char* what = nullptr;
+  int err = BringLoopbackUp(&what);
+  if (err != 0) c.Fail(kLayerNet, what, err);
 }
 
 void SetLimits(Child& c) {
@@ -199,7 +194,10 @@ void Isolate(Child& c) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   MapUser(c);
   JoinCgroups(c);
-  BuildRoot(c);
+  if (c.opt.root_template)
+    BuildRootFromTemplate(c);
+  else
+    BuildRoot(c);
   LoopbackUp(c);
   if ((c.layers & kLayerUts) && sethostname(c.p->plan.hostname.data(), c.p->plan.hostname.size()))
     c.Fail(kLayerUts, "sethostname", errno);
@@ -225,8 +223,85 @@ void Isolate(Child& c) {
 }  // namespace
 }  // namespace isolate_internal
 
-Result<PreparedPlan> PreparePlan(IsolationPlan plan) {
+IsolationPlan TemplatePart(const IsolationPlan& plan) {
+  IsolationPlan t;
+  t.layers = plan.layers;
+  t.dirs = plan.dirs;
+  for (const auto& b : plan.binds) {
+    if (!b.writable) {
+      t.binds.push_back(b);
+      continue;
+    }
+    for (size_t slash = b.target.find('/');; slash = b.target.find('/', slash + 1)) {
+      std::string dir = b.target.substr(0, slash);  // each parent, then the target
+      if (std::find(t.dirs.begin(), t.dirs.end(), dir) == t.dirs.end()) t.dirs.push_back(dir);
+      if (slash == std::string::npos) break;
+    }
+  }
+  t.symlinks = plan.symlinks;
+  t.files = plan.files;
+  t.devices = plan.devices;
+  t.workdir.clear();
+  t.tmp_bytes = 0;
+  t.hostname.clear();
+  return t;
+}
+
+Status BuildRootTemplate(PreparedPlan& prepared) {
+  static bool own_namespace = false, broken = false, built = false;
+  if (broken) return Internal("the root template is unavailable");
+  if (!own_namespace) {
+    // Both must hold before anything is mounted: a mount in a namespace that is
+    // not private would propagate to the host.
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr)) {
+      broken = true;
+      return Internal(std::string("a private mount namespace: ") + strerror(errno));
+    }
+    own_namespace = true;
+  }
+  std::string stage = std::string(kTemplateStageDir) + "/";
+  for (const auto& b : prepared.plan.binds)
+    if ((b.source + "/").rfind(stage, 0) == 0) return Internal("a bind source is under the stage");
+  if (prepared.stage != kTemplateStageDir) return Internal("not prepared for the template stage");
+  if (built && umount2(kTemplateStageDir, MNT_DETACH) != 0)
+    return Internal(std::string("removing the old template: ") + strerror(errno));
+  built = false;
+  int sink = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (sink < 0) return Internal(std::string("/dev/null: ") + strerror(errno));
+  SpawnOptions probe;
+  probe.report_fd = sink;  // a failing step is reported, not fatal
+  isolate_internal::Child c{&prepared, probe, kLayerMount};
+  bool ok = isolate_internal::BuildTemplate(c);
+  close(sink);
+  if (!ok || !(c.layers & kLayerMount)) {
+    for (int& fd : prepared.bind_fds)
+      if (fd >= 0) close(fd), fd = -1;
+    umount2(kTemplateStageDir, MNT_DETACH);
+    return Internal("building the root template failed");
+  }
+  built = true;
+  return Status::Ok();
+}
+
+int BringLoopbackUp(const char** what) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return *what = "socket", errno;
+  struct ifreq ifr = {};
+  memcpy(ifr.ifr_name, "lo", 3);
+  int err = 0;
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0) {
+    *what = "reading loopback flags", err = errno;
+  } else {
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) *what = "bringing loopback up", err = errno;
+  }
+  close(s);
+  return err;
+}
+
+Result<PreparedPlan> PreparePlan(IsolationPlan plan, const char* stage) {
   PreparedPlan p;
+  p.stage = stage;
   if (plan.seccomp_bpf.size() % sizeof(struct sock_filter) != 0)
     return InvalidArgument("seccomp program is not a whole number of instructions");
   const uint32_t l = plan.layers;
@@ -241,7 +316,7 @@ Result<PreparedPlan> PreparePlan(IsolationPlan plan) {
   p.uid_map = "0 " + std::to_string(plan.outer_uid) + " 1\n";
   p.gid_map = "0 " + std::to_string(plan.outer_gid) + " 1\n";
   p.tmp_data = "size=" + std::to_string(plan.tmp_bytes) + ",mode=1777";
-  auto staged = [](const std::string& rel) { return std::string(kStageDir) + "/" + rel; };
+  auto staged = [&](const std::string& rel) { return p.stage + "/" + rel; };
   for (const auto& d : plan.dirs) p.dir_paths.push_back(staged(d));
   for (const auto& b : plan.binds) p.bind_targets.push_back(staged(b.target));
   for (const auto& s : plan.symlinks) p.symlink_paths.push_back(staged(s.second));
@@ -261,6 +336,7 @@ Result<PreparedPlan> PreparePlan(IsolationPlan plan) {
 pid_t Spawn(PreparedPlan& prepared, const SpawnOptions& options) {
   unsigned long flags = prepared.clone_flags | SIGCHLD;
   if (options.clone_parent) flags |= CLONE_PARENT;
+  if (options.network_ready) flags &= ~static_cast<unsigned long>(CLONE_NEWNET);
   // A raw clone (glibc's fork() cannot take namespace flags): the child keeps its
   // parent's cached thread id in libc, which only matters to libc's own recursive
   // mutexes, where the stale value is used consistently.

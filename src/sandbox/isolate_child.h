@@ -21,6 +21,14 @@ struct Child {
 // Builds the fresh root and pivots into it (the mount layer, and /proc for pid).
 void BuildRoot(Child& c);
 
+// The zygote's root template: a tmpfs at the plan's stage with everything of the plan
+// but its writable binds, /tmp and /proc (the plan is TemplatePart's). False
+// (reported through `c`, which must be probing) when a step failed.
+bool BuildTemplate(Child& c);
+// BuildRoot for a child whose mount namespace is a copy of one holding the
+// template of its plan: only the writable binds, /tmp and /proc, then pivot_root.
+void BuildRootFromTemplate(Child& c);
+
 // Small no-allocation helpers.
 void Append(char* buf, size_t cap, const char* s);
 void AppendInt(char* buf, size_t cap, long v);

@@ -42,9 +42,15 @@ bool Restrict(const char* path, bool writable) {
   return mount(nullptr, path, nullptr, flags, nullptr) == 0;
 }
 
-bool OpenSources(Child& c) {
+// Which binds a step handles: all of them, or only the writable (per-guest) ones.
+enum class Binds { kAll, kWritable };
+
+bool Selected(const PlanBind& b, Binds which) { return which == Binds::kAll || b.writable; }
+
+bool OpenSources(Child& c, Binds which) {
   PreparedPlan& p = *c.p;
   for (size_t i = 0; i < p.plan.binds.size(); ++i) {
+    if (!Selected(p.plan.binds[i], which)) continue;
     int fd = open(p.plan.binds[i].source.c_str(), O_PATH | O_CLOEXEC);
     if (fd < 0) return c.Fail(kLayerMount, p.plan.binds[i].source.c_str(), errno);
     p.bind_fds[i] = fd;
@@ -66,15 +72,17 @@ bool MakeTarget(const char* target, int source_fd) {
   return true;
 }
 
-bool BindAll(Child& c) {
+bool BindAll(Child& c, Binds which) {
   PreparedPlan& p = *c.p;
   for (size_t i = 0; i < p.plan.binds.size(); ++i) {
+    if (!Selected(p.plan.binds[i], which)) continue;
     const char* target = p.bind_targets[i].c_str();
     if (!MakeTarget(target, p.bind_fds[i])) return c.Fail(kLayerMount, target, errno);
     if (mount(p.bind_links[i].data(), target, nullptr, MS_BIND | MS_REC, nullptr) != 0)
       return c.Fail(kLayerMount, p.plan.binds[i].source.c_str(), errno);
     if (!Restrict(target, p.plan.binds[i].writable)) return c.Fail(kLayerMount, target, errno);
     close(p.bind_fds[i]);
+    p.bind_fds[i] = -1;
   }
   return true;
 }
@@ -106,14 +114,20 @@ bool MakeFilesAndLinks(Child& c) {
   return true;
 }
 
-bool Populate(Child& c) {
+// Everything in the new root that is the same for every guest of a launcher.
+bool PopulateShared(Child& c) {
   PreparedPlan& p = *c.p;
   for (const auto& d : p.dir_paths)
     if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
       return c.Fail(kLayerMount, d.c_str(), errno);
-  if (!BindAll(c) || !MakeDev(c) || !MakeFilesAndLinks(c)) return false;
+  return BindAll(c, Binds::kAll) && MakeDev(c) && MakeFilesAndLinks(c);
+}
+
+// The guest's own, size-capped /tmp.
+bool MountTmp(Child& c) {
+  PreparedPlan& p = *c.p;
   char tmp[64] = "";
-  Append(tmp, sizeof tmp, kStageDir);
+  Append(tmp, sizeof tmp, p.stage.c_str());
   Append(tmp, sizeof tmp, "/tmp");
   if (mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, p.tmp_data.c_str()) != 0)
     return c.Fail(kLayerMount, "/tmp", errno);
@@ -123,7 +137,7 @@ bool Populate(Child& c) {
 // A new /proc for the new pid namespace; without one, the mount layer fails.
 void MountProc(Child& c) {
   char proc[64] = "";
-  Append(proc, sizeof proc, kStageDir);
+  Append(proc, sizeof proc, c.p->stage.c_str());
   Append(proc, sizeof proc, "/proc");
   if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0) return;
   int err = errno;
@@ -131,8 +145,10 @@ void MountProc(Child& c) {
   c.Fail(kLayerMount, "mounting /proc", err);
 }
 
+bool Populate(Child& c) { return PopulateShared(c) && MountTmp(c); }
+
 bool Pivot(Child& c) {
-  if (chdir(kStageDir) != 0) return c.Fail(kLayerMount, "chdir to the new root", errno);
+  if (chdir(c.p->stage.c_str()) != 0) return c.Fail(kLayerMount, "chdir to the new root", errno);
   if (syscall(SYS_pivot_root, ".", ".") != 0) return c.Fail(kLayerMount, "pivot_root", errno);
   if (umount2(".", MNT_DETACH) != 0) return c.Fail(kLayerMount, "detaching the old root", errno);
   if (chdir("/") != 0) return c.Fail(kLayerMount, "chdir /", errno);
@@ -146,16 +162,34 @@ bool Pivot(Child& c) {
 
 void BuildRoot(Child& c) {
   if (!(c.layers & kLayerMount)) return;
-  if (!OpenSources(c)) return;
+  if (!OpenSources(c, Binds::kAll)) return;
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     c.Fail(kLayerMount, "making mounts private", errno);
     return;
   }
-  if (mount("tmpfs", kStageDir, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") != 0) {
+  if (mount("tmpfs", c.p->stage.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")) {
     c.Fail(kLayerMount, "mounting the new root", errno);
     return;
   }
   if (!Populate(c)) return;
+  if (c.layers & kLayerPid) MountProc(c);
+  if (!(c.layers & kLayerMount)) return;
+  Pivot(c);
+}
+
+bool BuildTemplate(Child& c) {
+  if (mount("tmpfs", c.p->stage.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755"))
+    return c.Fail(kLayerMount, "mounting the template root", errno);
+  return OpenSources(c, Binds::kAll) && PopulateShared(c);
+}
+
+void BuildRootFromTemplate(Child& c) {
+  if (!(c.layers & kLayerMount)) return;
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    c.Fail(kLayerMount, "making mounts private", errno);
+    return;
+  }
+  if (!OpenSources(c, Binds::kWritable) || !BindAll(c, Binds::kWritable) || !MountTmp(c)) return;
   if (c.layers & kLayerPid) MountProc(c);
   if (!(c.layers & kLayerMount)) return;
   Pivot(c);

@@ -11,6 +11,7 @@
 
 #include "sandbox/cgroups.h"
 #include "sandbox/guest_channel.h"
+#include "sandbox/guest_janitor.h"
 #include "sandbox/guest_protocol.h"
 #include "sandbox/isolate.h"
 #include "sandbox/sandbox.h"
@@ -32,20 +33,22 @@ class SandboxGuest : public Guest {
  public:
   SandboxGuest(SandboxLauncher* launcher, GuestSpec spec)
       : launcher_(launcher), spec_(std::move(spec)) {}
-  ~SandboxGuest() override { Kill(); }
+  ~SandboxGuest() override { Kill(false); }
 
   Status Start();
   Result<ActionOutcome> Execute(const std::string& code, int64_t timeout_ms,
                                 const GuestCallHandler& on_call,
                                 const CancelToken* cancel) override;
   Status Restart() override {
-    Kill();
+    Kill(false);
     return Start();
   }
   int pid() const override { return pid_; }
 
  private:
-  std::string Kill();
+  // Kills the guest. With `describe`, reaps it here and says how it ended; else
+  // the launcher's janitor reaps it in the background ("" is returned).
+  std::string Kill(bool describe);
 
   SandboxLauncher* launcher_;
   GuestSpec spec_;
@@ -61,7 +64,10 @@ class SandboxLauncher : public GuestLauncher {
       : options_(std::move(o)),
         layers_(layers),
         bpf_(std::move(bpf)),
-        cgroups_(Cgroups::Detect()) {}
+        cgroups_(Cgroups::Detect()),
+        janitor_([this] { return MakeCgroup(); },
+                 [this](const GuestCgroup& g) { cgroups_.Remove(g); },
+                 NeedsCgroup() ? kSpareCgroups : 0) {}
 
   std::string name() const override { return "sandbox"; }
   std::vector<std::string> isolation_layers() const override { return LayerNames(layers_); }
@@ -71,13 +77,11 @@ class SandboxLauncher : public GuestLauncher {
     return std::unique_ptr<Guest>(std::move(guest));
   }
 
-  Result<GuestCgroup> MakeCgroup() {
-    uint64_t mem = (layers_ & kLayerCgroupMemory) ? options_.memory_bytes : 0;
-    uint64_t pids = (layers_ & kLayerCgroupPids) ? options_.max_pids : 0;
-    if (!mem && !pids) return GuestCgroup{};
-    return cgroups_.Create(mem, pids);
-  }
-  void RemoveCgroup(const GuestCgroup& g) { cgroups_.Remove(g); }
+  void WaitForStopped() override { janitor_.Drain(); }
+
+  Result<GuestCgroup> TakeCgroup() { return janitor_.Take(); }
+  // Hands a killed guest (pid <= 0: already reaped) and its cgroup to the janitor.
+  void Bury(pid_t pid, GuestCgroup cgroup) { janitor_.Bury(pid, std::move(cgroup)); }
 
   // Starts an isolated guest with `channel` as its fd 3; returns its pid (our child).
   Result<pid_t> SpawnGuest(const GuestSpec& spec, int channel) {
@@ -113,6 +117,18 @@ class SandboxLauncher : public GuestLauncher {
     return zygote_;
   }
 
+  static constexpr size_t kSpareCgroups = 4;
+
+  uint64_t MemoryLimit() const {
+    return (layers_ & kLayerCgroupMemory) ? options_.memory_bytes : 0;
+  }
+  uint64_t PidsLimit() const { return (layers_ & kLayerCgroupPids) ? options_.max_pids : 0; }
+  bool NeedsCgroup() const { return MemoryLimit() || PidsLimit(); }
+  Result<GuestCgroup> MakeCgroup() {
+    if (!NeedsCgroup()) return GuestCgroup{};
+    return cgroups_.Create(MemoryLimit(), PidsLimit());
+  }
+
   void DropZygote(const std::shared_ptr<Zygote>& dead) {
     std::lock_guard<std::mutex> lock(mu_);
     if (zygote_ == dead) zygote_.reset();
@@ -144,35 +160,40 @@ class SandboxLauncher : public GuestLauncher {
   uint32_t layers_;
   std::string bpf_;
   Cgroups cgroups_;
+  GuestJanitor janitor_;  // after cgroups_: it removes guest cgroups before the parents go
   std::mutex mu_;
   std::shared_ptr<Zygote> zygote_;  // guarded by mu_
   std::string zygote_key_;          // guarded by mu_
 };
 
-// The guest is moved into its cgroups by the host right after the clone, while it
+// Hello is sent as soon as the guest exists, so the guest finds it waiting when it
+// is ready to read. The guest is then moved into its cgroups by the host while it
 // is still isolating itself: a cgroup v1 migration can wait for an RCU grace
 // period, which this overlaps with the guest's own work. Either way the guest is
-// in its cgroups before the handshake, so before any model-written code runs.
+// in its cgroups before ready is awaited, so before any model-written code runs.
 Status SandboxGuest::Start() {
-  WARD_ASSIGN_OR_RETURN(cgroup_, launcher_->MakeCgroup());
+  WARD_ASSIGN_OR_RETURN(cgroup_, launcher_->TakeCgroup());
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    launcher_->RemoveCgroup(cgroup_);
+    launcher_->Bury(-1, std::move(cgroup_));
+    cgroup_ = {};
     return Internal(std::string("socketpair: ") + strerror(errno));
   }
   auto pid = launcher_->SpawnGuest(spec_, fds[1]);
   close(fds[1]);
   if (!pid.ok()) {
     close(fds[0]);
-    launcher_->RemoveCgroup(cgroup_);
+    launcher_->Bury(-1, std::move(cgroup_));
+    cgroup_ = {};
     return pid.status();
   }
   pid_ = *pid;
   channel_ = std::make_unique<GuestChannel>(fds[0], spec_.max_message_bytes);
-  Status s = JoinCgroup(cgroup_, pid_);
-  if (s.ok()) s = Handshake(*channel_, spec_);
+  Status s = SendHello(*channel_, spec_);
+  if (s.ok()) s = JoinCgroup(cgroup_, pid_);
+  if (s.ok()) s = AwaitReady(*channel_, spec_);
   if (!s.ok()) {
-    std::string exit = Kill();
+    std::string exit = Kill(true);
     return Unavailable("the sandboxed Python guest did not start: " + s.message() +
                        (exit.empty() ? "" : " (" + exit + ")"));
   }
@@ -185,7 +206,7 @@ Result<ActionOutcome> SandboxGuest::Execute(const std::string& code, int64_t tim
   if (pid_ <= 0) return FailedPrecondition("the guest is not running");
   ActionOutcome outcome = RunAction(*channel_, ++next_action_, code, timeout_ms, on_call, cancel);
   if (outcome.failure != GuestFailure::kNone) {
-    std::string exit = Kill();
+    std::string exit = Kill(true);
     if (outcome.failure == GuestFailure::kDied && !exit.empty())
       outcome.failure_detail += " (" + exit + ")";
   }
@@ -194,19 +215,25 @@ Result<ActionOutcome> SandboxGuest::Execute(const std::string& code, int64_t tim
 
 // Killing the pid namespace's init kills every process in the namespace; the
 // process group covers a host without pid namespaces.
-std::string SandboxGuest::Kill() {
+std::string SandboxGuest::Kill(bool describe) {
   if (pid_ <= 0) return "";
   channel_.reset();
   kill(pid_, SIGKILL);
   kill(-pid_, SIGKILL);
-  int status = 0;
-  pid_t waited;
-  do waited = waitpid(pid_, &status, 0);
-  while (waited < 0 && errno == EINTR);
+  std::string how;
+  pid_t left = pid_;
+  if (describe) {
+    int status = 0;
+    pid_t waited;
+    do waited = waitpid(pid_, &status, 0);
+    while (waited < 0 && errno == EINTR);
+    if (waited > 0) how = DescribeExit(status);
+    left = -1;
+  }
+  launcher_->Bury(left, std::move(cgroup_));
   pid_ = -1;
-  launcher_->RemoveCgroup(cgroup_);
   cgroup_ = {};
-  return waited > 0 ? DescribeExit(status) : "";
+  return how;
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <vector>
 
+#include "sandbox/sched_hint.h"
+
 namespace ward {
 namespace {
 
@@ -30,6 +32,7 @@ constexpr const char* kBootstrap =
   if (syscall(SYS_close_range, 4, ~0U, 0) != 0)
     for (int fd = 4; fd < 65536; ++fd) close(fd);
   if (chdir("/") != 0) _exit(126);
+  SetTimeSlice(0, kShortSliceNs);  // the zygote and, until ready, its guests
   execve(argv[0], argv.data(), env.data());
   _exit(127);
 }

@@ -5,6 +5,8 @@
 //
 // The zygote dies with its parent thread (PR_SET_PDEATHSIG) — create it on a
 // thread that outlives it — and when the Zygote object is destroyed.
+// It runs with a short time slice (sched_hint.h), which its guests inherit until
+// they are ready, so each hand-off of a start is picked up quickly on a busy host.
 // Thread-safety: Spawn() may be called from any thread; calls are serialized.
 #pragma once
 

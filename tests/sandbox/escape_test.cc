@@ -148,6 +148,7 @@ class EscapeTest : public ::testing::TestWithParam<Attack> {
     ASSERT_TRUE(verified.ok());
     EXPECT_TRUE(verified->ok) << verified->problem;
     EXPECT_EQ(verified->entries, 2);
+    launcher_->WaitForStopped();
     for (const auto& entry : fs::directory_iterator("/proc")) {
       std::string cmdline = Slurp(entry.path() / "cmdline");
       EXPECT_EQ(cmdline.find(marker_), std::string::npos) << "a guest process outlived its guest";
