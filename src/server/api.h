@@ -17,7 +17,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <regex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -121,6 +123,8 @@ class Api {
 
   ApiContext ctx_;
   std::vector<Route> routes_;
+  std::mutex rollback_mu_;
+  std::set<std::string> rolling_back_;  // sessions being rolled back; guarded by rollback_mu_
 };
 
 // Helpers shared by the handler files.
