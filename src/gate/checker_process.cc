@@ -29,15 +29,15 @@ Status CheckerProcess::Start(int64_t timeout_ms) {
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
     return Internal(std::string("socketpair: ") + strerror(errno));
   ChildExec args = PythonServeExec(python_, guest_dir_, "ward_guest.checker", "/");
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(fds[0]);
-    close(fds[1]);
-    return Unavailable(std::string("fork: ") + strerror(errno));
-  }
-  if (pid == 0) ExecChildWithChannel(args, fds[1]);
+  args.new_session = false;  // trusted; it shares its parent's scheduling group and nice value
+  auto pid = SpawnChildWithChannel(args, fds[1]);
   close(fds[1]);
-  pid_ = pid;
+  if (!pid.ok()) {
+    close(fds[0]);
+    return Unavailable("the code checker (" + python_ +
+                       ") did not start: " + pid.status().message());
+  }
+  pid_ = *pid;
   channel_ = std::make_unique<GuestChannel>(fds[0], max_reply_);
   auto ready = channel_->Receive(DeadlineUs(timeout_ms), nullptr);
   if (!ready.ok() || ready->find("\"ready\":true") == std::string::npos) {

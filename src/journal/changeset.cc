@@ -64,9 +64,10 @@ std::string ChangesetJson(const std::vector<ChangesetItem>& items) {
   return out.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
-Result<std::vector<ChangesetItem>> LoadChangeset(Store* store, const std::string& session) {
+Result<std::vector<ChangesetItem>> LoadChangeset(Store* store, const std::string& session,
+                                                 const std::string& mode) {
   WARD_RETURN_IF_ERROR(store->GetSession(session).status());
-  WARD_ASSIGN_OR_RETURN(auto entries, store->ListJournal(session, "dry_run"));
+  WARD_ASSIGN_OR_RETURN(auto entries, store->ListJournal(session, mode));
   std::vector<ChangesetItem> out;
   for (auto& e : entries) out.push_back({e, JsonDiff(e.pre_image, e.post_image)});
   return out;

@@ -24,7 +24,11 @@ struct ChangesetItem {
   std::vector<std::string> diff;  // JsonDiff(pre_image, post_image)
 };
 
-Result<std::vector<ChangesetItem>> LoadChangeset(Store* store, const std::string& session);
+// The session's recorded writes of one journal mode: "dry_run" (the planned writes
+// of a dry run: its changeset) or "live" (the writes it made, with their state:
+// "done", "failed", "compensated" once rolled back, ...). NotFound for no such session.
+Result<std::vector<ChangesetItem>> LoadChangeset(Store* store, const std::string& session,
+                                                 const std::string& mode = "dry_run");
 
 // The changeset as a JSON array (the wire form for `ward changeset show --json` and
 // the server): seq, operation, resource_type, id, state, base_version, before, after, diff.

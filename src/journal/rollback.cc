@@ -11,10 +11,19 @@ namespace {
 
 using nlohmann::json;
 
-// The pre-image without server-managed metadata, ready to PUT back.
+// The pre-image without the server-managed metadata (version and time), ready to
+// PUT back. The rest of meta — security labels, tags, profiles — is part of what
+// was there before and is restored with it.
 std::string Restorable(const std::string& pre_image) {
   json j = json::parse(pre_image, nullptr, false);
-  if (j.is_object()) j.erase("meta");
+  if (j.is_object() && j.contains("meta")) {
+    json& meta = j["meta"];
+    if (meta.is_object()) {
+      meta.erase("versionId");
+      meta.erase("lastUpdated");
+    }
+    if (!meta.is_object() || meta.empty()) j.erase("meta");
+  }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

@@ -34,6 +34,12 @@ Result<std::unique_ptr<FhirClient>> MakeFhirClient(const WardConfig& c, const st
 
 }  // namespace
 
+Result<SandboxReport> ProbeSessionSandbox(const WardConfig& config) {
+  SandboxOptions options = config.sandbox;
+  WARD_ASSIGN_OR_RETURN(options.guest_dir, FindGuestDir());
+  return ProbeSandbox(options);
+}
+
 Result<Policy> LoadPolicy(const WardConfig& config, const std::string& policy_file) {
   if (!policy_file.empty()) return Policy::FromFile(policy_file);
   if (!config.config_file.empty()) return Policy::FromFile(config.config_file);
@@ -73,7 +79,8 @@ class Prepared : public PreparedSession {
       bindings_ = MakeFhirBindings(fhir_.get(), &writes_);
     }
     audit_ = std::make_unique<AuditLog>(store_, clock_, op_.actor);
-    WARD_ASSIGN_OR_RETURN(launcher_, MakeLauncher(config, request.sandbox));
+    WARD_ASSIGN_OR_RETURN(launcher_,
+                          MakeLauncher(config, request.sandbox, request.sandbox_probe.get()));
     return Status::Ok();
   }
 
@@ -82,7 +89,8 @@ class Prepared : public PreparedSession {
   // The sandboxing launcher, or with sandbox "none" the plain process launcher
   // (audited). A refusal is audited and returned as InvalidArgument.
   Result<std::unique_ptr<GuestLauncher>> MakeLauncher(const WardConfig& c,
-                                                      const std::string& sandbox) {
+                                                      const std::string& sandbox,
+                                                      const SandboxReport* probe) {
     AuditData data;
     data.Set("flag", "--sandbox=" + sandbox);
     if (sandbox == "none") {
@@ -92,7 +100,7 @@ class Prepared : public PreparedSession {
     }
     SandboxOptions options = c.sandbox;
     options.guest_dir = guest_dir_;
-    auto launcher = NewSandboxLauncher(options);
+    auto launcher = probe ? NewSandboxLauncher(options, *probe) : NewSandboxLauncher(options);
     if (launcher.ok()) return std::move(launcher).value();
     data.Set("reason", launcher.status().message());
     (void)audit_->Record(id_, "sandbox_refused", data);

@@ -19,17 +19,25 @@
 #include "core/session.h"
 #include "protocol/event_sink.h"
 #include "runtime/config.h"
+#include "sandbox/layers.h"
 #include "store/store.h"
 
 namespace ward {
 
 struct SessionRequest {
-  StartTaskOp op;           // op.model must be set
-  std::string fhir_url;     // overrides the configured [connectors.fhir] base_url when set
-  std::string policy_file;  // overrides the policy in ward.toml when set
+  StartTaskOp op;              // op.model must be set
+  std::string fhir_url;        // overrides the configured [connectors.fhir] base_url when set
+  std::string policy_file;     // overrides the policy in ward.toml when set
   std::string sandbox = "on";  // "on": isolate (refuse when a required layer is missing);
                                // "none": plain process, an operator override (audited)
+  // What the host's sandbox provides (ProbeSessionSandbox), from a caller that
+  // starts many sessions and probes once; null: this session probes for itself.
+  std::shared_ptr<const SandboxReport> sandbox_probe;
 };
+
+// ProbeSandbox for the sandbox options sessions get from `config`; an error when
+// the guest package is not found.
+Result<SandboxReport> ProbeSessionSandbox(const WardConfig& config);
 
 // The policy a session runs under: `policy_file` if given, else the
 // [[policy.rule]] tables of ward.toml, else the built-in default.

@@ -1,8 +1,12 @@
 #include "sandbox/child_exec.h"
 
 #include <fcntl.h>
-#include <sys/syscall.h>
+#include <spawn.h>
 #include <unistd.h>
+
+#include <cstring>
+
+#include "sandbox/sched_group.h"
 
 namespace ward {
 
@@ -24,20 +28,38 @@ ChildExec PythonServeExec(const std::string& python, const std::string& guest_di
   return plan;
 }
 
-void ExecChildWithChannel(const ChildExec& plan, int channel) {
-  setsid();
-  if (dup2(channel, kGuestChannelFd) < 0) _exit(126);
-  int devnull = open("/dev/null", O_RDWR);
-  if (devnull < 0) _exit(126);
-  dup2(devnull, 0);
-  dup2(devnull, 1);
-  dup2(devnull, 2);
-  if (syscall(SYS_close_range, kGuestChannelFd + 1, ~0U, 0) != 0) {
-    for (int fd = kGuestChannelFd + 1; fd < 65536; ++fd) close(fd);
+Result<pid_t> SpawnChildWithChannel(const ChildExec& plan, int channel) {
+  // dup2 onto itself would leave close-on-exec set: move the channel off fd 3 first.
+  int moved = -1;
+  if (channel == kGuestChannelFd) {
+    moved = fcntl(channel, F_DUPFD_CLOEXEC, kGuestChannelFd + 1);
+    if (moved < 0) return ResourceExhausted(std::string("fcntl: ") + strerror(errno));
+    channel = moved;
   }
-  if (chdir(plan.workdir.c_str()) != 0) _exit(126);
-  execve(plan.argv[0], plan.argv.data(), plan.env.data());
-  _exit(127);
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, plan.new_session ? POSIX_SPAWN_SETSID : POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawn_file_actions_adddup2(&actions, channel, kGuestChannelFd);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDWR, 0);
+  posix_spawn_file_actions_adddup2(&actions, 0, 1);
+  posix_spawn_file_actions_adddup2(&actions, 0, 2);
+  posix_spawn_file_actions_addclosefrom_np(&actions, kGuestChannelFd + 1);
+  posix_spawn_file_actions_addchdir_np(&actions, plan.workdir.c_str());
+  pid_t pid = -1;
+  int err = posix_spawn(&pid, plan.argv[0], &actions, &attr, plan.argv.data(), plan.env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (moved >= 0) close(moved);
+  if (err == EAGAIN || err == ENOMEM)
+    return ResourceExhausted("cannot start " + plan.argv_store[0] + ": " + strerror(err));
+  if (err != 0)
+    return Unavailable("cannot start " + plan.argv_store[0] + " in " + plan.workdir + ": " +
+                       strerror(err));
+  if (plan.new_session) ShareNiceWithGroup(pid);
+  return pid;
 }
 
 }  // namespace ward

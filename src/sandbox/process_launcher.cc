@@ -31,15 +31,14 @@ class ProcessGuest : public Guest {
       return Internal(std::string("socketpair: ") + strerror(errno));
     ChildExec plan = PythonServeExec(spec_.python, spec_.guest_dir, "ward_guest.main",
                                      spec_.workdir, {"HOME=" + spec_.workdir, "TMPDIR=/tmp"});
-    pid_t pid = fork();
-    if (pid < 0) {
-      close(fds[0]);
-      close(fds[1]);
-      return ResourceExhausted(std::string("fork: ") + strerror(errno));
-    }
-    if (pid == 0) ExecChildWithChannel(plan, fds[1]);
+    auto pid = SpawnChildWithChannel(plan, fds[1]);
     close(fds[1]);
-    pid_ = pid;
+    if (!pid.ok()) {
+      close(fds[0]);
+      return Unavailable("the Python guest (" + spec_.python +
+                         ") did not start: " + pid.status().message());
+    }
+    pid_ = *pid;
     channel_ = std::make_unique<GuestChannel>(fds[0], spec_.max_message_bytes);
     Status s = Handshake(*channel_, spec_);
     if (!s.ok()) {

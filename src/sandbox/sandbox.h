@@ -42,5 +42,10 @@ SandboxReport ProbeSandbox(const SandboxOptions& options);
 // layers). FailedPrecondition naming the first required layer that cannot be had
 // and why.
 Result<std::unique_ptr<GuestLauncher>> NewSandboxLauncher(const SandboxOptions& options);
+// The same, from what ProbeSandbox(options) reported earlier: a caller that starts
+// many guests' launchers (a server) probes once, since each probe clones the whole
+// calling process several times.
+Result<std::unique_ptr<GuestLauncher>> NewSandboxLauncher(const SandboxOptions& options,
+                                                          const SandboxReport& probed);
 
 }  // namespace ward

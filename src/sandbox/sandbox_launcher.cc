@@ -16,6 +16,7 @@
 #include "sandbox/isolate.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/sandbox_plan.h"
+#include "sandbox/sched_group.h"
 #include "sandbox/seccomp_filter.h"
 #include "sandbox/zygote.h"
 #include "util/clock.h"
@@ -192,6 +193,7 @@ Status SandboxGuest::Start() {
   Status s = SendHello(*channel_, spec_);
   if (s.ok()) s = JoinCgroup(cgroup_, pid_);
   if (s.ok()) s = AwaitReady(*channel_, spec_);
+  if (s.ok()) ShareNiceWithGroup(pid_);  // it has its own session by now
   if (!s.ok()) {
     std::string exit = Kill(true);
     return Unavailable("the sandboxed Python guest did not start: " + s.message() +
@@ -239,7 +241,11 @@ std::string SandboxGuest::Kill(bool describe) {
 }  // namespace
 
 Result<std::unique_ptr<GuestLauncher>> NewSandboxLauncher(const SandboxOptions& options) {
-  SandboxReport report = ProbeSandbox(options);
+  return NewSandboxLauncher(options, ProbeSandbox(options));
+}
+
+Result<std::unique_ptr<GuestLauncher>> NewSandboxLauncher(const SandboxOptions& options,
+                                                          const SandboxReport& report) {
   std::string missing = report.MissingRequired(options.required);
   if (!missing.empty()) return FailedPrecondition("required sandbox layer unavailable: " + missing);
   auto bpf = BuildSeccompBpf();

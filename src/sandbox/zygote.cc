@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -37,6 +39,31 @@ constexpr const char* kBootstrap =
   _exit(127);
 }
 
+struct ZygoteExec {
+  const std::vector<char*>* argv;
+  const std::vector<char*>* env;
+  int control;
+  pid_t parent;
+  sigset_t mask;  // the parent thread's signal mask, restored before exec
+};
+
+// The child of a CLONE_VM|CLONE_VFORK clone: it runs in the parent's memory (on its
+// own stack) until execve, so it only makes system calls. Signals stay blocked
+// until no handler of the parent's can run here.
+int ZygoteChild(void* arg) {
+  auto* z = static_cast<ZygoteExec*>(arg);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction cur {};
+    if (sigaction(sig, nullptr, &cur) == 0 && cur.sa_handler != SIG_IGN &&
+        cur.sa_handler != SIG_DFL)
+      sigaction(sig, &dfl, nullptr);
+  }
+  sigprocmask(SIG_SETMASK, &z->mask, nullptr);
+  ExecZygote(*z->argv, *z->env, z->control, z->parent);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Zygote>> Zygote::Start(const ZygoteOptions& o) {
@@ -52,14 +79,22 @@ Result<std::unique_ptr<Zygote>> Zygote::Start(const ZygoteOptions& o) {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
     return Internal(std::string("socketpair: ") + strerror(errno));
-  pid_t parent = getpid();
-  pid_t pid = fork();
+  // Not fork(): copying a large, many-threaded host's page tables holds its
+  // address-space lock and stalls every other thread meanwhile.
+  ZygoteExec exec{&argv, &env, fds[1], getpid(), {}};
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &exec.mask);
+  std::vector<char> stack(64 * 1024);  // the child's until it execs (CLONE_VFORK waits)
+  pid_t pid =
+      clone(ZygoteChild, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &exec);
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &exec.mask, nullptr);
   if (pid < 0) {
     close(fds[0]);
     close(fds[1]);
-    return ResourceExhausted(std::string("fork: ") + strerror(errno));
+    return ResourceExhausted(std::string("clone: ") + strerror(clone_errno));
   }
-  if (pid == 0) ExecZygote(argv, env, fds[1], parent);
   close(fds[1]);
   std::unique_ptr<Zygote> z(new Zygote(pid, fds[0]));
   auto ready = z->Receive(o.start_timeout_ms);

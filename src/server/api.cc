@@ -179,7 +179,7 @@ ApiResponse Api::Handle(ApiRequest request) {
 
 Status Api::Audit(const Principal& who, const std::string& session, const std::string& kind,
                   const std::vector<std::pair<std::string, std::string>>& data) {
-  AuditLog log(ctx_.store, ctx_.clock, who.user);
+  AuditLog log(ctx_.audit_store ? ctx_.audit_store : ctx_.store, ctx_.clock, who.user);
   AuditData d;
   d.Set("via", who.browser ? "web" : "api");
   if (!who.credential_id.empty()) d.Set("credential", who.credential_id);

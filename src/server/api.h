@@ -17,7 +17,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <regex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,6 +71,11 @@ struct ApiContext {
   Metrics* metrics = nullptr;
   bool tls = false;  // cookies get Secure
   int64_t heartbeat_ms = 15'000;
+  // The connection audit entries are appended through; null: `store`. The server
+  // passes the one its sessions write on: an append then waits its turn on that
+  // connection's lock, rather than polling SQLite's file lock against the sessions'
+  // writes while holding `store`, which every read of the API needs.
+  Store* audit_store = nullptr;
 };
 
 class Api {
@@ -121,6 +128,8 @@ class Api {
 
   ApiContext ctx_;
   std::vector<Route> routes_;
+  std::mutex rollback_mu_;
+  std::set<std::string> rolling_back_;  // sessions being rolled back; guarded by rollback_mu_
 };
 
 // Helpers shared by the handler files.

@@ -97,18 +97,39 @@ Result<Principal> Authenticator::Authenticate(const std::string& bearer,
   const std::string& secret = !bearer.empty() ? bearer : cookie;
   if (secret.empty()) return Unauthenticated("authentication required");
   if (CredentialId(secret).empty()) return Unauthenticated("malformed credential");
-  auto found = store_->FindCredential(Sha256Hex(secret), clock_->NowMillis());
+  std::string hash = Sha256Hex(secret);
+  // Read before the lookup: a change after it shows as a newer generation.
+  WARD_ASSIGN_OR_RETURN(int64_t generation, store_->AuthGeneration());
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = verified_.find(hash);
+    if (it != verified_.end() && it->second.generation == generation &&
+        (it->second.expires_ms == 0 || clock_->NowMillis() < it->second.expires_ms)) {
+      if (bearer.empty() != it->second.principal.browser)
+        return Unauthenticated("credential used in the wrong place");
+      return it->second.principal;
+    }
+  }
+  return Lookup(hash, !bearer.empty(), generation);
+}
+
+Result<Principal> Authenticator::Lookup(const std::string& hash, bool bearer, int64_t generation) {
+  auto found = store_->FindCredential(hash, clock_->NowMillis());
   if (!found.ok()) {
     if (found.status().code() == StatusCode::kNotFound)
       return Unauthenticated("unknown, revoked or expired credential");
     return found.status();
   }
-  if ((bearer.empty()) != (found->kind == "web"))
+  if (!bearer != (found->kind == "web"))
     return Unauthenticated("credential used in the wrong place");
   auto user = store_->GetUser(found->user);
   if (!user.ok()) return Unauthenticated("the credential's user no longer exists");
   WARD_ASSIGN_OR_RETURN(Role role, ParseRole(user->role));
-  return Principal{user->name, role, found->id, found->kind == "web", found->csrf};
+  Principal p{user->name, role, found->id, found->kind == "web", found->csrf};
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (verified_.size() >= 10000) verified_.clear();  // bounded; refilled on demand
+  verified_[hash] = Verified{p, found->expires_ms, generation};
+  return p;
 }
 
 Result<std::pair<Principal, std::string>> Authenticator::Login(const std::string& user,

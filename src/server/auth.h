@@ -7,6 +7,11 @@
 // API tokens ("t_…") come from `ward token create`; browser logins ("w_…") from
 // Login(), with a CSRF token the browser must echo on state changes.
 //
+// A credential that verified is remembered in memory by its SHA-256, with its user
+// and role, and reused while ServerStore::AuthGeneration() is unchanged — any
+// revocation, role change or user removal, from any process, changes it — and
+// until the credential expires. So a request costs one tiny read, not two lookups.
+//
 // Authenticator is thread-safe; it never logs or returns a stored secret.
 #pragma once
 
@@ -14,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "store/server_store.h"
 #include "util/clock.h"
@@ -90,10 +96,19 @@ class Authenticator {
   int64_t web_session_ms() const { return web_session_ms_; }
 
  private:
+  struct Verified {
+    Principal principal;
+    int64_t expires_ms = 0;  // 0 = never
+    int64_t generation = 0;  // AuthGeneration() when it was looked up
+  };
+  Result<Principal> Lookup(const std::string& secret_hash, bool bearer, int64_t generation);
+
   ServerStore* store_;
   Clock* clock_;
   LoginLimiter limiter_;
   int64_t web_session_ms_;
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, Verified> verified_;  // by secret hash; guarded by cache_mu_
 };
 
 }  // namespace ward::server

@@ -49,6 +49,52 @@ TEST_F(AuthTest, ApiTokenAuthenticatesUntilRevoked) {
             StatusCode::kNotFound);
 }
 
+// Counts the credential lookups that reach the store.
+class CountingServerStore : public ServerStore {
+ public:
+  explicit CountingServerStore(ServerStore* real) : real_(real) {}
+  int lookups = 0;
+  Status PutUser(const UserRecord& u, bool replace) override { return real_->PutUser(u, replace); }
+  Result<UserRecord> GetUser(const std::string& name) override { return real_->GetUser(name); }
+  Result<std::vector<UserRecord>> ListUsers() override { return real_->ListUsers(); }
+  Status CreateCredential(const CredentialRecord& c) override { return real_->CreateCredential(c); }
+  Result<CredentialRecord> FindCredential(const std::string& hash, int64_t now_ms) override {
+    ++lookups;
+    return real_->FindCredential(hash, now_ms);
+  }
+  Result<int64_t> AuthGeneration() override { return real_->AuthGeneration(); }
+  Status RevokeCredential(const std::string& id, int64_t now_ms) override {
+    return real_->RevokeCredential(id, now_ms);
+  }
+  Result<std::vector<CredentialRecord>> ListCredentials(const std::string& user) override {
+    return real_->ListCredentials(user);
+  }
+  Result<StoreCounts> Counts(int64_t now_ms) override { return real_->Counts(now_ms); }
+
+ private:
+  ServerStore* real_;
+};
+
+TEST_F(AuthTest, VerifiedTokensAreRememberedUntilAnotherProcessChangesCredentials) {
+  CountingServerStore counting(users_.get());
+  Authenticator auth(&counting, &clock_);
+  auto token = CreateApiToken(users_.get(), &clock_, "ann", "ci");
+  ASSERT_TRUE(token.ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(auth.Authenticate(token->secret, "").ok());
+  EXPECT_EQ(counting.lookups, 1);
+  // Another connection to the same file, as `ward user add --replace` or `ward token
+  // revoke` in another process would be.
+  auto other = std::move(OpenSqliteServerStore((dir_ / "ward.db").string())).value();
+  std::string hash = *HashPassword("s3cret-pass", {10, 8, 1});
+  ASSERT_TRUE(other->PutUser({"ann", "viewer", hash, 1, 2}, true).ok());
+  auto demoted = auth.Authenticate(token->secret, "");
+  ASSERT_TRUE(demoted.ok());
+  EXPECT_EQ(demoted->role, Role::kViewer);
+  EXPECT_EQ(counting.lookups, 2);
+  ASSERT_TRUE(other->RevokeCredential(token->record.id, 5).ok());
+  EXPECT_EQ(auth.Authenticate(token->secret, "").status().code(), StatusCode::kUnauthenticated);
+}
+
 TEST_F(AuthTest, LoginGivesAnExpiringBrowserSessionWithCsrf) {
   Authenticator auth(users_.get(), &clock_, 1000);
   auto login = auth.Login("ann", "s3cret-pass", "10.0.0.1");

@@ -71,12 +71,16 @@ Result<std::vector<WireEvent>> EventHub::Wait(const std::string& session, int64_
     Watch& w;
     ~Leave() { --w.waiters; }
   } leave{w};
-  bool first = true;
+  // The poller keeps a watch current only while someone waits on it: the first
+  // waiter cannot trust what it last read, the others can.
+  bool first = w.waiters == 1;
   while (!stopping_) {
     std::vector<WireEvent> out;
     if (w.latest > after && CopyFromWindow(w, after, &out)) return out;
-    if (first || w.latest > after) {
-      // Not (or no longer) covered by the window: read the gap from the store.
+    if (first || w.latest < 0 || w.latest > after) {
+      // Unknown, possibly stale, or older than the window: read from the store.
+      // A caught-up viewer of a watched session just waits for the poller, so
+      // many viewers cost one read per poll, not one read each.
       first = false;
       lock.unlock();
       auto read = ReadFromStore(session, after);

@@ -4,6 +4,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <optional>
 #include <vector>
 
 namespace ward::server {
@@ -11,6 +13,24 @@ namespace ward::server {
 namespace {
 constexpr int kSessionNice = 10;
 }  // namespace
+
+// The session thread tells Start() how preparing went: the id, or why it failed.
+struct SessionPool::Handoff {
+  std::mutex mu;
+  std::condition_variable ready;
+  std::optional<Result<std::string>> outcome;  // guarded by mu
+
+  void Set(Result<std::string> r) {
+    std::lock_guard<std::mutex> lock(mu);
+    outcome.emplace(std::move(r));
+    ready.notify_all();
+  }
+  Result<std::string> Wait() {
+    std::unique_lock<std::mutex> lock(mu);
+    ready.wait(lock, [this] { return outcome.has_value(); });
+    return *outcome;
+  }
+};
 
 SessionPool::~SessionPool() { Shutdown(); }
 
@@ -28,11 +48,23 @@ void SessionPool::ReapLocked() {
 size_t SessionPool::running() const {
   std::lock_guard<std::mutex> lock(mu_);
   size_t n = 0;
-  for (const auto& [id, r] : running_) n += r.done ? 0 : 1;
+  for (const auto& [slot, r] : running_) n += r.done ? 0 : 1;
   return n;
 }
 
+std::shared_ptr<const SandboxReport> SessionPool::SandboxProbe() {
+  std::call_once(probe_once_, [this] {
+    // On failure (no guest package) each session probes, and reports the problem.
+    auto report = ProbeSessionSandbox(config_);
+    if (report.ok()) probe_ = std::make_shared<const SandboxReport>(std::move(report).value());
+  });
+  return probe_;
+}
+
 Result<std::string> SessionPool::Start(const SessionRequest& request) {
+  SessionRequest req = request;
+  if (req.sandbox != "none" && !req.sandbox_probe) req.sandbox_probe = SandboxProbe();
+  auto handoff = std::make_shared<Handoff>();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (shut_down_) return Unavailable("the server is shutting down");
@@ -40,32 +72,32 @@ Result<std::string> SessionPool::Start(const SessionRequest& request) {
     if (running_.size() >= max_running_)
       return ResourceExhausted("this server already runs " + std::to_string(max_running_) +
                                " sessions");
+    uint64_t slot = ++next_slot_;
+    Running& r = running_[slot];
+    r.cancel = std::make_unique<CancelToken>();
+    r.thread = std::thread([this, req = std::move(req), handoff, cancel = r.cancel.get(), slot] {
+      PrepareAndRun(req, handoff, cancel, slot);
+    });
   }
-  WARD_ASSIGN_OR_RETURN(std::unique_ptr<PreparedSession> prepared,
-                        PrepareSession(config_, request, store_, events_, clock_));
-  WARD_ASSIGN_OR_RETURN(std::string started, Launch(std::move(prepared)));
-  WARD_RETURN_IF_ERROR(WaitUntilRecorded(started));
-  return started;
+  WARD_ASSIGN_OR_RETURN(std::string id, handoff->Wait());
+  WARD_RETURN_IF_ERROR(WaitUntilRecorded(id));
+  return id;
 }
 
-Result<std::string> SessionPool::Launch(std::unique_ptr<PreparedSession> prepared) {
-  std::string id = prepared->id();
+void SessionPool::PrepareAndRun(SessionRequest request, std::shared_ptr<Handoff> handoff,
+                                const CancelToken* cancel, uint64_t slot) {
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kSessionNice);
+  {
+    auto prepared = PrepareSession(config_, request, store_, events_, clock_);
+    if (prepared.ok()) {
+      handoff->Set((*prepared)->id());
+      (void)(*prepared)->Run(cancel);  // the outcome is in the store and the events
+    } else {
+      handoff->Set(prepared.status());
+    }
+  }  // the session's guest and checker end here
   std::lock_guard<std::mutex> lock(mu_);
-  if (shut_down_) return Unavailable("the server is shutting down");
-  Running& r = running_[id];
-  r.cancel = std::make_unique<CancelToken>();
-  CancelToken* cancel = r.cancel.get();
-  std::shared_ptr<PreparedSession> session(std::move(prepared));
-  r.thread = std::thread([this, session, cancel, id] {
-    // Sessions (and the guests they fork, which inherit it) run at a lower CPU
-    // priority than the threads answering requests, so the API stays responsive
-    // while many sessions compute.
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kSessionNice);
-    (void)session->Run(cancel);  // the outcome is in the store and the events
-    std::lock_guard<std::mutex> done_lock(mu_);
-    running_[id].done = true;
-  });
-  return id;
+  running_[slot].done = true;
 }
 
 Status SessionPool::WaitUntilRecorded(const std::string& id) {
@@ -84,13 +116,13 @@ void SessionPool::Shutdown() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     shut_down_ = true;
-    for (auto& [id, r] : running_) r.cancel->Cancel();
+    for (auto& [slot, r] : running_) r.cancel->Cancel();
   }
   // Threads take mu_ to mark themselves done, so join without holding it.
   std::vector<std::thread*> threads;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [id, r] : running_) threads.push_back(&r.thread);
+    for (auto& [slot, r] : running_) threads.push_back(&r.thread);
   }
   for (std::thread* t : threads)
     if (t->joinable()) t->join();

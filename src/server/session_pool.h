@@ -2,12 +2,18 @@
 // in the server process, built exactly like `ward run` builds them (runtime/
 // session_runner.h). Cancellation goes through the store (Store::RequestCancel),
 // so it is the same for these sessions and for ones run by another process.
-// Session threads (and their guests) run at nice 10, below the request threads.
+//
+// A session is prepared (its code checker and guest launcher started) and run on
+// its own thread at nice 10, below the request threads, so the processes it starts
+// inherit that priority too: a burst of new sessions does not compete with the API
+// for the CPU. The host's sandbox is probed once, by the first Start(), and reused:
+// a probe clones the whole server process several times.
 //
 // Thread-safe. Shutdown() cancels every running session and joins its thread;
 // the destructor calls it.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,8 +50,11 @@ class SessionPool {
     std::unique_ptr<CancelToken> cancel;
     bool done = false;
   };
+  struct Handoff;
   void ReapLocked();
-  Result<std::string> Launch(std::unique_ptr<PreparedSession> prepared);
+  void PrepareAndRun(SessionRequest request, std::shared_ptr<Handoff> handoff,
+                     const CancelToken* cancel, uint64_t slot);
+  std::shared_ptr<const SandboxReport> SandboxProbe();
   Status WaitUntilRecorded(const std::string& id);
 
   const WardConfig config_;
@@ -54,8 +63,11 @@ class SessionPool {
   Clock* clock_;
   size_t max_running_;
   mutable std::mutex mu_;
-  std::map<std::string, Running> running_;  // guarded by mu_
-  bool shut_down_ = false;                  // guarded by mu_
+  std::map<uint64_t, Running> running_;  // by slot; guarded by mu_
+  uint64_t next_slot_ = 0;               // guarded by mu_
+  bool shut_down_ = false;               // guarded by mu_
+  std::once_flag probe_once_;
+  std::shared_ptr<const SandboxReport> probe_;  // set once under probe_once_
 };
 
 }  // namespace ward::server

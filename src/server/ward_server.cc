@@ -38,8 +38,17 @@ class Running : public WardServer {
     events_->Subscribe([hub](const Event& e) { hub->Nudge(e.session); });
     pool_ = std::make_unique<SessionPool>(c, session_store_.get(), events_.get(), clock_,
                                           static_cast<size_t>(c.server.max_sessions));
-    ApiContext ctx{c,          store_.get(), server_store_.get(), clock_, auth_.get(),
-                   hub_.get(), pool_.get(),  &metrics_,           tls_,   options_.heartbeat_ms};
+    ApiContext ctx{c,
+                   store_.get(),
+                   server_store_.get(),
+                   clock_,
+                   auth_.get(),
+                   hub_.get(),
+                   pool_.get(),
+                   &metrics_,
+                   tls_,
+                   options_.heartbeat_ms,
+                   session_store_.get()};
     api_ = std::make_unique<Api>(std::move(ctx));
     web_dir_ = options_.web_dir.empty() ? FindWebDir() : options_.web_dir;
     HttpServerOptions ho;

@@ -63,6 +63,10 @@ class ServerStore {
   // is none, or it was revoked, or it expired at `now_ms`.
   virtual Result<CredentialRecord> FindCredential(const std::string& secret_hash,
                                                   int64_t now_ms) = 0;
+  // A number that changes whenever a credential is revoked or removed, or a user
+  // changed or removed — by any process on the same file. What was found with
+  // FindCredential/GetUser may be reused while it stays the same.
+  virtual Result<int64_t> AuthGeneration() = 0;
   // Marks it revoked (idempotent). NotFound when no such id.
   virtual Status RevokeCredential(const std::string& id, int64_t now_ms) = 0;
   // Credentials of `user` ("" = everyone's), newest first.

@@ -17,6 +17,17 @@ CREATE TABLE IF NOT EXISTS credentials (
   expires_ms INTEGER NOT NULL DEFAULT 0, revoked_ms INTEGER NOT NULL DEFAULT 0,
   last_used_ms INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS credentials_by_user ON credentials(user, created_ms);
+CREATE TABLE IF NOT EXISTS auth_generation (id INTEGER PRIMARY KEY CHECK (id = 1),
+  value INTEGER NOT NULL);
+INSERT OR IGNORE INTO auth_generation (id, value) VALUES (1, 0);
+CREATE TRIGGER IF NOT EXISTS credentials_changed AFTER UPDATE ON credentials
+  BEGIN UPDATE auth_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS credentials_removed AFTER DELETE ON credentials
+  BEGIN UPDATE auth_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS users_changed AFTER UPDATE ON users
+  BEGIN UPDATE auth_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS users_removed AFTER DELETE ON users
+  BEGIN UPDATE auth_generation SET value = value + 1 WHERE id = 1; END;
 )sql";
 
 constexpr const char* kCredentialColumns =
@@ -41,16 +52,16 @@ UserRecord ReadUser(Stmt& s) { return {s.Text(0), s.Text(1), s.Text(2), s.Int(3)
 
 class SqliteServerStore : public ServerStore {
  public:
-  explicit SqliteServerStore(SqliteDb db) : db_(std::move(db)) {}
+  explicit SqliteServerStore(SqliteDb db) : db_(std::move(db)), cache_(db_.get()) {}
 
   Status PutUser(const UserRecord& u, bool replace) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(), replace ? "INSERT INTO users (name, role, password_hash, created_ms, "
-                                "updated_ms) VALUES (?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
-                                "role=excluded.role, password_hash=excluded.password_hash, "
-                                "updated_ms=excluded.updated_ms"
-                              : "INSERT OR IGNORE INTO users (name, role, password_hash, "
-                                "created_ms, updated_ms) VALUES (?,?,?,?,?)");
+    Stmt s(cache_, replace ? "INSERT INTO users (name, role, password_hash, created_ms, "
+                             "updated_ms) VALUES (?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
+                             "role=excluded.role, password_hash=excluded.password_hash, "
+                             "updated_ms=excluded.updated_ms"
+                           : "INSERT OR IGNORE INTO users (name, role, password_hash, "
+                             "created_ms, updated_ms) VALUES (?,?,?,?,?)");
     s.Bind(1, u.name).Bind(2, u.role).Bind(3, u.password_hash).Bind(4, u.created_ms);
     s.Bind(5, u.updated_ms);
     WARD_RETURN_IF_ERROR(s.Run());
@@ -61,7 +72,7 @@ class SqliteServerStore : public ServerStore {
 
   Result<UserRecord> GetUser(const std::string& name) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(),
+    Stmt s(cache_,
            "SELECT name, role, password_hash, created_ms, updated_ms FROM users WHERE name=?");
     s.Bind(1, name);
     WARD_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -71,7 +82,7 @@ class SqliteServerStore : public ServerStore {
 
   Result<std::vector<UserRecord>> ListUsers() override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(),
+    Stmt s(cache_,
            "SELECT name, role, password_hash, created_ms, updated_ms FROM users ORDER BY name");
     std::vector<UserRecord> out;
     while (true) {
@@ -84,8 +95,8 @@ class SqliteServerStore : public ServerStore {
 
   Status CreateCredential(const CredentialRecord& c) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(), std::string("INSERT INTO credentials (") + kCredentialColumns +
-                          ") VALUES (?,?,?,?,?,?,?,?,?,?)");
+    Stmt s(cache_, std::string("INSERT INTO credentials (") + kCredentialColumns +
+                       ") VALUES (?,?,?,?,?,?,?,?,?,?)");
     s.Bind(1, c.id).Bind(2, c.secret_hash).Bind(3, c.kind).Bind(4, c.user).Bind(5, c.label);
     s.Bind(6, c.csrf).Bind(7, c.created_ms).Bind(8, c.expires_ms).Bind(9, c.revoked_ms);
     s.Bind(10, c.last_used_ms);
@@ -94,21 +105,28 @@ class SqliteServerStore : public ServerStore {
 
   Result<CredentialRecord> FindCredential(const std::string& secret_hash, int64_t now_ms) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(), std::string("SELECT ") + kCredentialColumns +
-                          " FROM credentials WHERE secret_hash=? AND revoked_ms=0 AND "
-                          "(expires_ms=0 OR expires_ms>?)");
+    Stmt s(cache_, std::string("SELECT ") + kCredentialColumns +
+                       " FROM credentials WHERE secret_hash=? AND revoked_ms=0 AND "
+                       "(expires_ms=0 OR expires_ms>?)");
     s.Bind(1, secret_hash).Bind(2, now_ms);
     WARD_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return NotFound("no such credential");
     return ReadCredential(s);
   }
 
+  Result<int64_t> AuthGeneration() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(cache_, "SELECT value FROM auth_generation WHERE id = 1");
+    WARD_ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.Int(0) : 0;
+  }
+
   Status RevokeCredential(const std::string& id, int64_t now_ms) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(), "UPDATE credentials SET revoked_ms=? WHERE id=? AND revoked_ms=0");
+    Stmt s(cache_, "UPDATE credentials SET revoked_ms=? WHERE id=? AND revoked_ms=0");
     s.Bind(1, now_ms).Bind(2, id);
     WARD_RETURN_IF_ERROR(s.Run());
-    Stmt check(db_.get(), "SELECT 1 FROM credentials WHERE id=?");
+    Stmt check(cache_, "SELECT 1 FROM credentials WHERE id=?");
     check.Bind(1, id);
     WARD_ASSIGN_OR_RETURN(bool row, check.Step());
     if (!row) return NotFound("no credential '" + id + "'");
@@ -117,8 +135,8 @@ class SqliteServerStore : public ServerStore {
 
   Result<std::vector<CredentialRecord>> ListCredentials(const std::string& user) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_.get(), std::string("SELECT ") + kCredentialColumns +
-                          " FROM credentials WHERE (?='' OR user=?) ORDER BY created_ms DESC, id");
+    Stmt s(cache_, std::string("SELECT ") + kCredentialColumns +
+                       " FROM credentials WHERE (?='' OR user=?) ORDER BY created_ms DESC, id");
     s.Bind(1, user).Bind(2, user);
     std::vector<CredentialRecord> out;
     while (true) {
@@ -132,7 +150,7 @@ class SqliteServerStore : public ServerStore {
   Result<StoreCounts> Counts(int64_t now_ms) override {
     std::lock_guard<std::mutex> lock(mu_);
     StoreCounts c;
-    Stmt s(db_.get(),
+    Stmt s(cache_,
            "SELECT status, COUNT(*), SUM(input_tokens), SUM(output_tokens) FROM sessions "
            "GROUP BY status");
     while (true) {
@@ -142,7 +160,7 @@ class SqliteServerStore : public ServerStore {
       c.input_tokens += s.Int(2);
       c.output_tokens += s.Int(3);
     }
-    Stmt a(db_.get(), "SELECT COUNT(*) FROM approvals WHERE state='pending' AND expires_ms>?");
+    Stmt a(cache_, "SELECT COUNT(*) FROM approvals WHERE state='pending' AND expires_ms>?");
     a.Bind(1, now_ms);
     WARD_ASSIGN_OR_RETURN(bool row, a.Step());
     if (row) c.approvals_pending = a.Int(0);
@@ -151,7 +169,8 @@ class SqliteServerStore : public ServerStore {
 
  private:
   std::mutex mu_;
-  SqliteDb db_;  // guarded by mu_
+  SqliteDb db_;      // guarded by mu_
+  StmtCache cache_;  // guarded by mu_; destroyed before db_
 };
 
 }  // namespace

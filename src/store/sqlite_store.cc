@@ -380,7 +380,15 @@ class SqliteStore : public Store {
     return ReadApproval(s);
   }
 
+  // Marks pending approvals past their expiry as expired. Looks first: an UPDATE
+  // takes the database's write lock even when it changes nothing, and readers of
+  // approvals would then queue behind every writer.
   Status ExpireLocked(int64_t now_ms) {
+    Stmt due(cache_, "SELECT 1 FROM approvals WHERE state='pending' AND expires_ms<=? LIMIT 1");
+    due.Bind(1, now_ms);
+    WARD_ASSIGN_OR_RETURN(bool any, due.Step());
+    if (!any) return Status::Ok();
+    WARD_RETURN_IF_ERROR(due.Reset());
     Stmt s(cache_,
            "UPDATE approvals SET state='expired', decided_ms=? "
            "WHERE state='pending' AND expires_ms<=?");

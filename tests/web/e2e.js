@@ -1,8 +1,10 @@
 // The web UI in a real browser at phone size (390×844): sign in, open the running
 // session, see its output, approve the pending FHIR write, see the session finish,
-// and save a screenshot. Started by e2e_test.cc, which sets up ward and checks the
-// store afterwards. Environment: WARD_URL, WARD_USER, WARD_PASSWORD, WARD_SESSION,
-// WARD_SCREENSHOT, WARD_CHROMIUM (default /usr/bin/chromium).
+// save a screenshot, then roll the write back (accepting the confirmation), see the
+// rollback's result and save a second screenshot. Started by e2e_test.cc, which sets
+// up ward and checks the store and the EHR afterwards. Environment: WARD_URL,
+// WARD_USER, WARD_PASSWORD, WARD_SESSION, WARD_SCREENSHOT (the rollback's goes
+// beside it, "-rollback.png"), WARD_CHROMIUM (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,7 +35,11 @@ const browser = await chromium.launchPersistentContext(profile, {
 let failed = false;
 const page = browser.pages()[0] ?? (await browser.newPage());
 page.setDefaultTimeout(30_000);
-page.on('dialog', (d) => d.accept());
+const dialogs = [];
+page.on('dialog', (d) => {
+  dialogs.push(d.message());
+  void d.accept();
+});
 const step = (s) => console.log('e2e: ' + s);
 try {
   await page.goto(url + '/');
@@ -69,6 +75,21 @@ try {
   await page.locator('.xterm-rows').filter({ hasText: 'succeeded' }).waitFor();
   await page.screenshot({ path: shot, fullPage: true });
   step('screenshot saved: ' + shot);
+
+  step('roll the session back, accepting the confirmation');
+  await page.locator('.session-head').getByRole('button', { name: 'Roll back' }).click();
+  const report = page.locator('section.rollback[data-complete="true"]');
+  await report.waitFor();
+  if (!dialogs.some((m) => /Roll back/.test(m))) throw new Error('no confirmation was asked: ' + dialogs);
+  const undone = report.locator('li[data-outcome="undone"]');
+  await undone.first().waitFor();
+  if ((await undone.count()) !== 1) throw new Error('expected one undone write, saw ' + (await undone.count()));
+  const line = await undone.first().textContent();
+  if (!/Patient\/\S+ create → delete/.test(line || '')) throw new Error('unexpected step: ' + line);
+  await report.locator('.rollback-summary').filter({ hasText: 'Rolled back: 1 of 1 writes undone' }).waitFor();
+  const rolledShot = shot.replace(/\.png$/, '-rollback.png');
+  await page.screenshot({ path: rolledShot, fullPage: true });
+  step('screenshot saved: ' + rolledShot);
 } catch (err) {
   failed = true;
   console.error('e2e failed:', err.message);

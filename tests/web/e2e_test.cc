@@ -1,7 +1,8 @@
 // End to end in a real browser: `ward run` (another process) works on the embedded
 // EHR; the phone-sized web UI of `ward serve` signs in, watches the session's
-// output, approves its pending FHIR write, and sees it finish (tests/web/e2e.js).
-// The write is asked about by the real gate (the default policy: writes ask).
+// output, approves its pending FHIR write, sees it finish, and rolls the write back
+// (tests/web/e2e.js). The write is asked about by the real gate (the default policy:
+// writes ask); that it was undone is checked on the EHR itself.
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "net/http_client.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/hash.h"
@@ -49,7 +51,7 @@ pid_t SpawnNode(const std::map<std::string, std::string>& vars) {
   return pid;
 }
 
-TEST(WebE2eTest, PhoneApprovesAPendingFhirWriteAndSeesTheSessionFinish) {
+TEST(WebE2eTest, PhoneApprovesAFhirWriteSeesTheSessionFinishAndRollsItBack) {
   ServedHome served("web_e2e");
   served.AddUser("ann", "approver", "ann-password-1");
   WardProcess ehr({"ehr", "serve", "--port", "0"}, served.Env());
@@ -81,7 +83,9 @@ TEST(WebE2eTest, PhoneApprovesAPendingFhirWriteAndSeesTheSessionFinish) {
   ASSERT_FALSE(a.id.empty()) << "the gate did not ask for approval";
 
   std::string shot = std::string(WARD_TEST_BUILD_DIR) + "/web-e2e-phone.png";
+  std::string rolled_shot = std::string(WARD_TEST_BUILD_DIR) + "/web-e2e-phone-rollback.png";
   std::filesystem::remove(shot);
+  std::filesystem::remove(rolled_shot);
   pid_t node = SpawnNode({{"WARD_URL", served.url()},
                           {"WARD_USER", "ann"},
                           {"WARD_PASSWORD", "ann-password-1"},
@@ -99,7 +103,29 @@ TEST(WebE2eTest, PhoneApprovesAPendingFhirWriteAndSeesTheSessionFinish) {
   EXPECT_EQ(decided->reason, "checked on my phone");
   EXPECT_EQ(store->GetSession(session)->status, "succeeded");
   EXPECT_TRUE(std::filesystem::exists(shot)) << shot;
-  bool login = false, decision = false;
+  EXPECT_TRUE(std::filesystem::exists(rolled_shot)) << rolled_shot;
+
+  // The write happened (version 1 is in the EHR's history) and is undone now.
+  auto writes = store->ListJournal(session, "live");
+  ASSERT_TRUE(writes.ok());
+  ASSERT_EQ(writes->size(), 1u);
+  const JournalEntry& created = (*writes)[0];
+  EXPECT_EQ(created.operation, "create");
+  EXPECT_EQ(created.state, "compensated");
+  std::string patient = fhir_url + "/Patient/" + created.resource_id;
+  auto http = NewHttpClient();
+  HttpRequest read;
+  read.url = patient + "/_history/1";
+  auto v1 = http->Send(read);
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(v1->status, 200) << v1->body;
+  EXPECT_NE(v1->body.find("Phone"), std::string::npos) << v1->body;
+  read.url = patient;
+  auto now = http->Send(read);
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->status, 410) << now->body;
+
+  bool login = false, decision = false, rollback = false;
   auto audit = store->ListAudit(0, 0);
   ASSERT_TRUE(audit.ok());
   for (const auto& e : *audit) {
@@ -107,9 +133,12 @@ TEST(WebE2eTest, PhoneApprovesAPendingFhirWriteAndSeesTheSessionFinish) {
     if (body["actor"] != "ann") continue;
     login |= e.kind == "api_login";
     decision |= e.kind == "api_approval_decision" && body["data"]["approval"] == a.id;
+    rollback |= e.kind == "api_session_rollback" && e.session == session &&
+                body["data"]["via"] == "web" && body["data"]["complete"] == "true";
   }
   EXPECT_TRUE(login);
   EXPECT_TRUE(decision);
+  EXPECT_TRUE(rollback);
   ehr.Signal(SIGTERM);
   ehr.Wait(10'000);
 }

@@ -58,14 +58,37 @@ export interface AuditStatus {
   problem?: string;
 }
 
+// What undoing one write did (or would do): see POST /sessions/{id}/rollback.
+export interface RollbackStep {
+  resource: string;
+  operation: string;
+  version_before: string;
+  version_left: string;
+  action: string;
+  outcome: string;
+  detail: string;
+}
+
+export interface RollbackReport {
+  session: string;
+  complete: boolean;
+  dry_run: boolean;
+  steps: RollbackStep[];
+}
+
 export class ApiError extends Error {
   constructor(
     public status: number,
     public code: string,
     message: string,
+    public body?: unknown,
   ) {
     super(message);
   }
+}
+
+function isRollbackReport(body: unknown): body is RollbackReport {
+  return typeof body === 'object' && body !== null && Array.isArray((body as RollbackReport).steps);
 }
 
 let csrfToken = '';
@@ -94,7 +117,12 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   }
   if (!res.ok) {
     const err = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new ApiError(res.status, err?.code ?? 'http_' + res.status, err?.message ?? res.statusText);
+    throw new ApiError(
+      res.status,
+      err?.code ?? 'http_' + res.status,
+      err?.message ?? res.statusText,
+      parsed,
+    );
   }
   return parsed as T;
 }
@@ -108,8 +136,15 @@ export const api = {
   start: (task: string, model: string) =>
     call<{ id: string }>('POST', '/sessions', model ? { task, model } : { task }),
   cancel: (id: string) => call<unknown>('POST', '/sessions/' + encodeURIComponent(id) + '/cancel'),
-  rollback: (id: string) =>
-    call<unknown>('POST', '/sessions/' + encodeURIComponent(id) + '/rollback'),
+  // A rollback that stopped at someone else's change answers 409 with its report.
+  rollback: async (id: string): Promise<RollbackReport> => {
+    try {
+      return await call<RollbackReport>('POST', '/sessions/' + encodeURIComponent(id) + '/rollback');
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409 && isRollbackReport(err.body)) return err.body;
+      throw err;
+    }
+  },
   approvals: (session?: string) =>
     call<Approval[]>(
       'GET',

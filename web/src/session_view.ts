@@ -6,6 +6,7 @@ import python from 'highlight.js/lib/languages/python';
 import { api, canAct, type Me, type WardEvent } from './api';
 import { approvalCard, replacePending } from './approval_card';
 import { clear, el, showError, statusPill, when } from './dom';
+import { rollbackReport } from './rollback_view';
 
 hljs.registerLanguage('python', python);
 
@@ -22,11 +23,12 @@ function terminalText(s: string): string {
 
 export function sessionView(root: HTMLElement, me: Me, id: string): () => void {
   const header = el('section', { class: 'card session-head' });
+  const undone = el('div', { class: 'rollback-result' });
   const approvals = el('section', { class: 'approvals', 'aria-label': 'Pending approvals' });
   const termBox = el('div', { class: 'terminal', 'aria-label': 'Output' });
   const timeline = el('section', { class: 'timeline' });
   const answer = el('section', { class: 'answer', hidden: true });
-  root.append(header, approvals, el('h2', {}, 'Output'), termBox, answer, el('h2', {}, 'Steps'), timeline);
+  root.append(header, undone, approvals, el('h2', {}, 'Output'), termBox, answer, el('h2', {}, 'Steps'), timeline);
 
   const term = new Terminal({
     convertEol: false,
@@ -63,12 +65,14 @@ export function sessionView(root: HTMLElement, me: Me, id: string): () => void {
       });
       rollback.addEventListener('click', async () => {
         if (!window.confirm("Roll back this session's writes?")) return;
+        rollback.disabled = true;
+        clear(undone);
         try {
-          await api.rollback(id);
-          void renderHeader();
+          undone.append(rollbackReport(await api.rollback(id)));
         } catch (err) {
-          showError(header, err);
+          showError(undone, err);
         }
+        rollback.disabled = false;
       });
       header.append(
         el('h1', {}, s.task),
