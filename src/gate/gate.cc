@@ -44,7 +44,8 @@ Gate::Gate(const BindingRegistry* registry, AuditLog* audit, EventSink* events, 
 }
 
 Gate::Verdict Gate::Decide(const BindingContext& context, const ActionDescriptor& action,
-                           const std::string& action_json, const std::string& summary) {
+                           const std::function<std::string()>& action_json,
+                           const std::string& summary) {
   Verdict v;
   const Policy& policy = options_.policy ? *options_.policy : default_policy_;
   v.policy = policy.Evaluate(action, counters_);
@@ -52,7 +53,7 @@ Gate::Verdict Gate::Decide(const BindingContext& context, const ActionDescriptor
   if (v.policy.decision == Decision::kDeny) {
     v.refusal = Denied("refused by policy (" + v.policy.rule + "): " + v.policy.reason);
   } else if (v.policy.decision == Decision::kAsk) {
-    v.refusal = AwaitApproval(context, v.policy, action_json, summary);
+    v.refusal = AwaitApproval(context, v.policy, action_json(), summary);
   }
   return v;
 }
@@ -136,15 +137,18 @@ GuestCallReply Gate::Dispatch(const BindingContext& context, const GuestCall& ca
     verdict.policy = {Decision::kDeny, "budget", exhausted_budget_, ""};
     verdict.refusal = Denied(exhausted_budget_);
   } else {
-    json action_json = json::object();
-    action_json["binding"] = call.name;
-    action_json["arguments"] = std::move(args);
-    if (binding->preview && write) {
-      WritePreview p = binding->preview(call.args_json);
-      action_json["before"] = ParseOrNull(p.before);
-      action_json["after"] = ParseOrNull(p.after);
-    }
-    verdict = Decide(context, action, Canonical(action_json), summary);
+    auto action_json = [&]() {
+      json a = json::object();
+      a["binding"] = call.name;
+      a["arguments"] = std::move(args);
+      if (binding->preview && write) {
+        WritePreview p = binding->preview(call.args_json);
+        a["before"] = ParseOrNull(p.before);
+        a["after"] = ParseOrNull(p.after);
+      }
+      return Canonical(a);
+    };
+    verdict = Decide(context, action, action_json, summary);
   }
   if (verdict.refusal.ok) {
     result = binding->handler(context, call.args_json);
@@ -183,8 +187,8 @@ GuestCallReply Gate::Dispatch(const BindingContext& context, const GuestCall& ca
 
 GuestCallReply Gate::CheckCode(const BindingContext& context, const std::string& code) {
   ActionDescriptor action{"code", "", "", "", "", "", code};
-  json action_json = {{"kind", "code"}, {"code", code}};
-  Verdict v = Decide(context, action, Canonical(action_json), "run a code action");
+  auto action_json = [&] { return Canonical({{"kind", "code"}, {"code", code}}); };
+  Verdict v = Decide(context, action, action_json, "run a code action");
   if (v.policy.rule != "default" || v.policy.decision != Decision::kAllow) {
     AuditData d;
     d.Set("step", context.step).Set("decision", DecisionName(v.policy.decision));

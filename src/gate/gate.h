@@ -15,6 +15,7 @@
 // One Gate per session, used by the session's thread.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "audit/audit_log.h"
@@ -58,8 +59,10 @@ class Gate {
     PolicyDecision policy;
     GuestCallReply refusal;  // ok when the action may run
   };
+  // `action_json` builds the canonical action (for a write, with its before/after
+  // preview); it is called only when a person must approve.
   Verdict Decide(const BindingContext& context, const ActionDescriptor& action,
-                 const std::string& action_json, const std::string& summary);
+                 const std::function<std::string()>& action_json, const std::string& summary);
   GuestCallReply AwaitApproval(const BindingContext& context, const PolicyDecision& decision,
                                const std::string& action_json, const std::string& summary);
 
