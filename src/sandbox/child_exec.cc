@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "sandbox/background_cpu.h"
 #include "sandbox/sched_group.h"
 
 namespace ward {
@@ -59,6 +60,7 @@ Result<pid_t> SpawnChildWithChannel(const ChildExec& plan, int channel) {
     return Unavailable("cannot start " + plan.argv_store[0] + " in " + plan.workdir + ": " +
                        strerror(err));
   if (plan.new_session) ShareNiceWithGroup(pid);
+  (void)BackgroundCpu::Shared().Join(pid);  // best effort: only its scheduling changes
   return pid;
 }
 

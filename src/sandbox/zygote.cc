@@ -14,6 +14,7 @@
 #include <cstring>
 #include <vector>
 
+#include "sandbox/background_cpu.h"
 #include "sandbox/sched_hint.h"
 
 namespace ward {
@@ -96,6 +97,7 @@ Result<std::unique_ptr<Zygote>> Zygote::Start(const ZygoteOptions& o) {
     return ResourceExhausted(std::string("clone: ") + strerror(clone_errno));
   }
   close(fds[1]);
+  (void)BackgroundCpu::Shared().Join(pid);  // its guests inherit the group; best effort
   std::unique_ptr<Zygote> z(new Zygote(pid, fds[0]));
   auto ready = z->Receive(o.start_timeout_ms);
   if (!ready.ok() || *ready != "ready")

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "net/http_client.h"
+#include "sandbox/background_cpu.h"
 #include "server/api.h"
 #include "server/http_server.h"
 #include "server/notifier.h"
@@ -36,6 +37,8 @@ class Running : public WardServer {
     events_ = std::make_unique<EventLog>(session_store_.get(), clock_);
     EventHub* hub = hub_.get();
     events_->Subscribe([hub](const Event& e) { hub->Nudge(e.session); });
+    // Many sessions' Python processes share one low CPU weight beside the API.
+    BackgroundCpu::EnableShared();
     pool_ = std::make_unique<SessionPool>(c, session_store_.get(), events_.get(), clock_,
                                           static_cast<size_t>(c.server.max_sessions));
     ApiContext ctx{c,
