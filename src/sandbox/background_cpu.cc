@@ -9,26 +9,9 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace ward {
 namespace {
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool WriteText(const std::string& path, const std::string& text, std::string* why) {
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  bool ok = fd >= 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  if (!ok) *why = path + ": " + strerror(errno);
-  if (fd >= 0) close(fd);
-  return ok;
-}
 
 std::string GroupName(const CgroupSources& sources) {
   return "/" + (sources.name.empty() ? "ward-" + std::to_string(getpid()) : sources.name) +
@@ -54,8 +37,8 @@ void SweepStale(const std::string& parent) {
 BackgroundCpu BackgroundCpu::Open(const CgroupSources& sources) {
   BackgroundCpu b;
   b.detail_ = "no cgroup hierarchy with the cpu controller is mounted";
-  std::string own_cgroups = Slurp(sources.cgroup);
-  for (const CgroupMount& m : ParseCgroupMounts(Slurp(sources.mountinfo))) {
+  std::string own_cgroups = ReadCgroupFile(sources.cgroup);
+  for (const CgroupMount& m : ParseCgroupMounts(ReadCgroupFile(sources.mountinfo))) {
     bool v2 = m.fstype == "cgroup2";
     if (!v2 && ("," + m.super_options + ",").find(",cpu,") == std::string::npos) continue;
     std::string own = OwnCgroupPath(own_cgroups, v2 ? "" : "cpu");
@@ -63,8 +46,8 @@ BackgroundCpu BackgroundCpu::Open(const CgroupSources& sources) {
     std::string parent = m.point + (own == "/" ? "" : own);
     std::string dir = parent + GroupName(sources), why;
     SweepStale(parent);
-    if (v2 && Slurp(parent + "/cgroup.subtree_control").find("cpu") == std::string::npos &&
-        !WriteText(parent + "/cgroup.subtree_control", "+cpu", &why)) {
+    if (v2 && ReadCgroupFile(parent + "/cgroup.subtree_control").find("cpu") == std::string::npos &&
+        !WriteCgroupFile(parent + "/cgroup.subtree_control", "+cpu", &why)) {
       b.detail_ = "cgroup v2 cpu controller not delegated to ward: " + why;
       continue;
     }
@@ -72,8 +55,9 @@ BackgroundCpu BackgroundCpu::Open(const CgroupSources& sources) {
       b.detail_ = "cannot create " + dir + ": " + strerror(errno);
       continue;
     }
-    bool weighted = v2 ? WriteText(dir + "/cpu.weight", std::to_string(kBackgroundCpuWeight), &why)
-                       : WriteText(dir + "/cpu.shares", std::to_string(kBackgroundCpuShares), &why);
+    bool weighted =
+        v2 ? WriteCgroupFile(dir + "/cpu.weight", std::to_string(kBackgroundCpuWeight), &why)
+           : WriteCgroupFile(dir + "/cpu.shares", std::to_string(kBackgroundCpuShares), &why);
     if (!weighted) {
       rmdir(dir.c_str());
       b.detail_ = "cannot set the CPU weight: " + why;
@@ -113,7 +97,7 @@ BackgroundCpu::~BackgroundCpu() {
 Status BackgroundCpu::Join(int pid) const {
   if (procs_.empty()) return Status::Ok();
   std::string why;
-  if (!WriteText(procs_, std::to_string(pid), &why))
+  if (!WriteCgroupFile(procs_, std::to_string(pid), &why))
     return Internal("joining the background CPU group: " + why);
   return Status::Ok();
 }

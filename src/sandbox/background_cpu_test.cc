@@ -9,39 +9,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "sandbox/cgroup_fake.h"
+
 namespace ward {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class BackgroundCpuTest : public ::testing::Test {
+class BackgroundCpuTest : public FakeCgroupHierarchy {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("ward-background-cpu-test-" + std::to_string(getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
-    sources_.mountinfo = (root_ / "mountinfo").string();
-    sources_.cgroup = (root_ / "cgroup").string();
-    sources_.name = "ward-test";
-  }
-  void TearDown() override { fs::remove_all(root_); }
-
-  // A fake mount of `type` at root_/dir with super options `opts`; the files a
-  // kernel would make in a new cgroup folder are made by MakeGroupFiles.
-  std::string Mount(const std::string& dir, const std::string& type, const std::string& opts) {
-    fs::create_directories(root_ / dir);
-    return "40 31 0:33 / " + (root_ / dir).string() + " rw - " + type + " " + type + " " + opts +
-           "\n";
-  }
   void Files(const std::string& mountinfo, const std::string& cgroup) {
     std::ofstream(sources_.mountinfo) << mountinfo;
     std::ofstream(sources_.cgroup) << cgroup;
@@ -51,9 +27,6 @@ class BackgroundCpuTest : public ::testing::Test {
     fs::create_directories(dir);
     for (const auto& f : files) std::ofstream(dir / f) << "";
   }
-
-  fs::path root_;
-  CgroupSources sources_;
 };
 
 TEST_F(BackgroundCpuTest, V1CpuHierarchyGetsLowSharesAndTakesProcesses) {
@@ -65,9 +38,9 @@ TEST_F(BackgroundCpuTest, V1CpuHierarchyGetsLowSharesAndTakesProcesses) {
     BackgroundCpu b = BackgroundCpu::Open(sources_);
     ASSERT_TRUE(b.active()) << b.detail();
     EXPECT_EQ(b.detail(), "cgroup v1 at " + group.string());
-    EXPECT_EQ(Slurp(group / "cpu.shares"), std::to_string(kBackgroundCpuShares));
+    EXPECT_EQ(SlurpFile(group / "cpu.shares"), std::to_string(kBackgroundCpuShares));
     ASSERT_TRUE(b.Join(4242).ok());
-    EXPECT_EQ(Slurp(group / "cgroup.procs"), "4242");
+    EXPECT_EQ(SlurpFile(group / "cgroup.procs"), "4242");
   }
 }
 
@@ -101,8 +74,8 @@ TEST_F(BackgroundCpuTest, V2NeedsTheCpuControllerDelegated) {
   PrepareGroup(group, {"cpu.weight", "cgroup.procs"});
   BackgroundCpu b = BackgroundCpu::Open(sources_);
   ASSERT_TRUE(b.active()) << b.detail();
-  EXPECT_EQ(Slurp(root_ / "unified/svc/cgroup.subtree_control"), "+cpu");
-  EXPECT_EQ(Slurp(group / "cpu.weight"), std::to_string(kBackgroundCpuWeight));
+  EXPECT_EQ(SlurpFile(root_ / "unified/svc/cgroup.subtree_control"), "+cpu");
+  EXPECT_EQ(SlurpFile(group / "cpu.weight"), std::to_string(kBackgroundCpuWeight));
 }
 
 TEST_F(BackgroundCpuTest, WithoutACpuControllerNothingChangesAndItSaysWhy) {

@@ -15,21 +15,6 @@
 namespace ward {
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool WriteText(const std::string& path, const std::string& text, std::string* why) {
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  bool ok = fd >= 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  if (!ok && why) *why = path + ": " + strerror(errno);
-  if (fd >= 0) close(fd);
-  return ok;
-}
-
 bool MakeDir(const std::string& path, std::string* why) {
   if (mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return true;
   *why = "cannot create " + path + ": " + strerror(errno);
@@ -59,6 +44,21 @@ void SweepStale(const std::string& dir) {
 }
 
 }  // namespace
+
+std::string ReadCgroupFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool WriteCgroupFile(const std::string& path, const std::string& text, std::string* why) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  bool ok = fd >= 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  if (!ok && why) *why = path + ": " + strerror(errno);
+  if (fd >= 0) close(fd);
+  return ok;
+}
 
 std::vector<CgroupMount> ParseCgroupMounts(const std::string& mountinfo) {
   std::vector<CgroupMount> out;
@@ -103,8 +103,8 @@ Cgroups::Cgroups(Cgroups&& o) noexcept
 Cgroups Cgroups::Detect(const CgroupSources& sources) {
   Cgroups c;
   c.memory_detail_ = c.pids_detail_ = "no cgroup hierarchy with this controller is mounted";
-  std::vector<CgroupMount> mounts = ParseCgroupMounts(Slurp(sources.mountinfo));
-  std::string own_cgroups = Slurp(sources.cgroup);
+  std::vector<CgroupMount> mounts = ParseCgroupMounts(ReadCgroupFile(sources.mountinfo));
+  std::string own_cgroups = ReadCgroupFile(sources.cgroup);
   for (const CgroupMount& m : mounts) {
     if (m.fstype != "cgroup2") continue;
     std::string path = OwnCgroupPath(own_cgroups, "");
@@ -116,8 +116,9 @@ Cgroups Cgroups::Detect(const CgroupSources& sources) {
       continue;
     std::string why, base = own + ParentName(sources);
     SweepStale(own);
-    if (WriteText(own + "/cgroup.subtree_control", "+memory +pids", &why) && MakeDir(base, &why) &&
-        WriteText(base + "/cgroup.subtree_control", "+memory +pids", &why)) {
+    if (WriteCgroupFile(own + "/cgroup.subtree_control", "+memory +pids", &why) &&
+        MakeDir(base, &why) &&
+        WriteCgroupFile(base + "/cgroup.subtree_control", "+memory +pids", &why)) {
       c.v2_ = true;
       c.memory_base_ = c.pids_base_ = base;
       c.memory_detail_ = c.pids_detail_ = "cgroup v2 at " + base;
@@ -165,10 +166,12 @@ Result<GuestCgroup> Cgroups::Create(uint64_t memory_bytes, uint64_t max_pids) {
     if (!MakeDir(dir, &why)) return fail(why);
     g.dirs.push_back(dir);
     if (memory_bytes) {
-      if (!WriteText(dir + "/memory.max", std::to_string(memory_bytes), &why)) return fail(why);
-      WriteText(dir + "/memory.swap.max", "0", nullptr);  // absent without swap accounting
+      if (!WriteCgroupFile(dir + "/memory.max", std::to_string(memory_bytes), &why))
+        return fail(why);
+      WriteCgroupFile(dir + "/memory.swap.max", "0", nullptr);  // absent without swap accounting
     }
-    if (max_pids && !WriteText(dir + "/pids.max", std::to_string(max_pids), &why)) return fail(why);
+    if (max_pids && !WriteCgroupFile(dir + "/pids.max", std::to_string(max_pids), &why))
+      return fail(why);
     g.procs.push_back(dir + "/cgroup.procs");
     return g;
   }
@@ -176,7 +179,7 @@ Result<GuestCgroup> Cgroups::Create(uint64_t memory_bytes, uint64_t max_pids) {
     std::string dir = memory_base_ + name;
     if (!MakeDir(dir, &why)) return fail(why);
     g.dirs.push_back(dir);
-    if (!WriteText(dir + "/memory.limit_in_bytes", std::to_string(memory_bytes), &why))
+    if (!WriteCgroupFile(dir + "/memory.limit_in_bytes", std::to_string(memory_bytes), &why))
       return fail(why);
     g.procs.push_back(dir + "/cgroup.procs");
   }
@@ -184,7 +187,7 @@ Result<GuestCgroup> Cgroups::Create(uint64_t memory_bytes, uint64_t max_pids) {
     std::string dir = pids_base_ + name;
     if (!MakeDir(dir, &why)) return fail(why);
     g.dirs.push_back(dir);
-    if (!WriteText(dir + "/pids.max", std::to_string(max_pids), &why)) return fail(why);
+    if (!WriteCgroupFile(dir + "/pids.max", std::to_string(max_pids), &why)) return fail(why);
     g.procs.push_back(dir + "/cgroup.procs");
   }
   return g;
@@ -193,7 +196,8 @@ Result<GuestCgroup> Cgroups::Create(uint64_t memory_bytes, uint64_t max_pids) {
 Status JoinCgroup(const GuestCgroup& g, int pid) {
   std::string why;
   for (const auto& procs : g.procs)
-    if (!WriteText(procs, std::to_string(pid), &why)) return Internal("joining a cgroup: " + why);
+    if (!WriteCgroupFile(procs, std::to_string(pid), &why))
+      return Internal("joining a cgroup: " + why);
   return Status::Ok();
 }
 

@@ -73,6 +73,12 @@ class Cgroups {
   std::atomic<uint64_t> next_{0};
 };
 
+// A cgroup (or proc) file's whole text; "" when it cannot be read.
+std::string ReadCgroupFile(const std::string& path);
+// Writes `text` to a cgroup control file in one write(); on failure sets *why (when
+// given) to the path and the error.
+bool WriteCgroupFile(const std::string& path, const std::string& text, std::string* why);
+
 // Moves process `pid` into every cgroup of `cgroup`. Internal naming the file.
 Status JoinCgroup(const GuestCgroup& cgroup, int pid);
 

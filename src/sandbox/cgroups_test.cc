@@ -9,22 +9,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "sandbox/cgroup_fake.h"
+
 namespace ward {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void Write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-}
 
 constexpr const char* kMountinfo =
     "23 1 0:21 / / rw,relatime - ext4 /dev/sda1 rw\n"
@@ -59,35 +49,13 @@ TEST(SandboxCgroupsTest, FindsOwnPathPerControllerAndForV2) {
   EXPECT_EQ(OwnCgroupPath("4:memorysw:/a\n", "memory"), "");  // whole names only
 }
 
-class SandboxCgroupsFake : public ::testing::Test {
- protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("ward-cgroups-test-" + std::to_string(getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
-    sources_.mountinfo = (root_ / "mountinfo").string();
-    sources_.cgroup = (root_ / "cgroup").string();
-    sources_.name = "ward-test";
-  }
-  void TearDown() override { fs::remove_all(root_); }
-
-  std::string Mount(const std::string& dir, const std::string& type, const std::string& opts) {
-    fs::create_directories(root_ / dir);
-    return "40 31 0:33 / " + (root_ / dir).string() + " rw - " + type + " " + type + " " + opts +
-           "\n";
-  }
-
-  fs::path root_;
-  CgroupSources sources_;
-};
+class SandboxCgroupsFake : public FakeCgroupHierarchy {};
 
 TEST_F(SandboxCgroupsFake, V1MemoryAndPidsUnderOwnCgroups) {
-  Write(sources_.mountinfo, Mount("memory", "cgroup", "rw,memory") +
-                                Mount("pids", "cgroup", "rw,pids") +
-                                Mount("cpu", "cgroup", "rw,cpu"));
-  Write(sources_.cgroup, "5:cpu:/\n4:memory:/svc/a\n2:pids:/\n0::/\n");
+  WriteFile(sources_.mountinfo, Mount("memory", "cgroup", "rw,memory") +
+                                    Mount("pids", "cgroup", "rw,pids") +
+                                    Mount("cpu", "cgroup", "rw,cpu"));
+  WriteFile(sources_.cgroup, "5:cpu:/\n4:memory:/svc/a\n2:pids:/\n0::/\n");
   fs::create_directories(root_ / "memory/svc/a");
   Cgroups c = Cgroups::Detect(sources_);
   EXPECT_FALSE(c.v2());
@@ -102,21 +70,21 @@ TEST_F(SandboxCgroupsFake, V1MemoryAndPidsUnderOwnCgroups) {
   for (const char* f :
        {"memory/svc/a/ward-test/g0/memory.limit_in_bytes", "memory/svc/a/ward-test/g0/cgroup.procs",
         "pids/ward-test/g0/pids.max", "pids/ward-test/g0/cgroup.procs"})
-    Write(root_ / f, "");
+    WriteFile(root_ / f, "");
   auto g = c.Create(512ull << 20, 64);
   ASSERT_TRUE(g.ok()) << g.status().ToString();
-  EXPECT_EQ(Slurp(root_ / "memory/svc/a/ward-test/g0/memory.limit_in_bytes"), "536870912");
-  EXPECT_EQ(Slurp(root_ / "pids/ward-test/g0/pids.max"), "64");
+  EXPECT_EQ(SlurpFile(root_ / "memory/svc/a/ward-test/g0/memory.limit_in_bytes"), "536870912");
+  EXPECT_EQ(SlurpFile(root_ / "pids/ward-test/g0/pids.max"), "64");
   ASSERT_EQ(g->procs.size(), 2u);
   EXPECT_EQ(g->dirs.size(), 2u);
   ASSERT_TRUE(JoinCgroup(*g, 4242).ok());
-  EXPECT_EQ(Slurp(g->procs[0]), "4242");
-  EXPECT_EQ(Slurp(g->procs[1]), "4242");
+  EXPECT_EQ(SlurpFile(g->procs[0]), "4242");
+  EXPECT_EQ(SlurpFile(g->procs[1]), "4242");
 }
 
 TEST_F(SandboxCgroupsFake, V1CreateFailsAndCleansUpWithoutControlFiles) {
-  Write(sources_.mountinfo, Mount("memory", "cgroup", "rw,memory"));
-  Write(sources_.cgroup, "4:memory:/\n");
+  WriteFile(sources_.mountinfo, Mount("memory", "cgroup", "rw,memory"));
+  WriteFile(sources_.cgroup, "4:memory:/\n");
   Cgroups c = Cgroups::Detect(sources_);
   ASSERT_TRUE(c.memory());
   EXPECT_FALSE(c.pids());
@@ -129,26 +97,26 @@ TEST_F(SandboxCgroupsFake, V1CreateFailsAndCleansUpWithoutControlFiles) {
 }
 
 TEST_F(SandboxCgroupsFake, V2DelegatedWinsOverV1) {
-  Write(sources_.mountinfo,
-        Mount("memory", "cgroup", "rw,memory") + Mount("unified", "cgroup2", "rw"));
-  Write(sources_.cgroup, "4:memory:/\n0::/user.slice/ward.service\n");
+  WriteFile(sources_.mountinfo,
+            Mount("memory", "cgroup", "rw,memory") + Mount("unified", "cgroup2", "rw"));
+  WriteFile(sources_.cgroup, "4:memory:/\n0::/user.slice/ward.service\n");
   fs::path own = root_ / "unified/user.slice/ward.service";
-  Write(own / "cgroup.controllers", "cpu io memory pids\n");
-  Write(own / "cgroup.subtree_control", "");
-  Write(own / "ward-test/cgroup.subtree_control", "");
+  WriteFile(own / "cgroup.controllers", "cpu io memory pids\n");
+  WriteFile(own / "cgroup.subtree_control", "");
+  WriteFile(own / "ward-test/cgroup.subtree_control", "");
   Cgroups c = Cgroups::Detect(sources_);
   EXPECT_TRUE(c.v2());
   EXPECT_EQ(c.memory_base(), (own / "ward-test").string());
   EXPECT_EQ(c.pids_base(), c.memory_base());
-  EXPECT_EQ(Slurp(own / "cgroup.subtree_control"), "+memory +pids");
-  EXPECT_EQ(Slurp(own / "ward-test/cgroup.subtree_control"), "+memory +pids");
+  EXPECT_EQ(SlurpFile(own / "cgroup.subtree_control"), "+memory +pids");
+  EXPECT_EQ(SlurpFile(own / "ward-test/cgroup.subtree_control"), "+memory +pids");
   EXPECT_FALSE(fs::exists(root_ / "memory/ward-test"));  // v1 not used
-  Write(own / "ward-test/g0/memory.max", "");
-  Write(own / "ward-test/g0/pids.max", "");
+  WriteFile(own / "ward-test/g0/memory.max", "");
+  WriteFile(own / "ward-test/g0/pids.max", "");
   auto g = c.Create(1 << 20, 8);
   ASSERT_TRUE(g.ok()) << g.status().ToString();
-  EXPECT_EQ(Slurp(own / "ward-test/g0/memory.max"), "1048576");
-  EXPECT_EQ(Slurp(own / "ward-test/g0/pids.max"), "8");
+  EXPECT_EQ(SlurpFile(own / "ward-test/g0/memory.max"), "1048576");
+  EXPECT_EQ(SlurpFile(own / "ward-test/g0/pids.max"), "8");
   ASSERT_EQ(g->procs.size(), 1u);
   EXPECT_EQ(g->procs[0], (own / "ward-test/g0/cgroup.procs").string());
   auto none = c.Create(0, 0);
@@ -157,9 +125,10 @@ TEST_F(SandboxCgroupsFake, V2DelegatedWinsOverV1) {
 }
 
 TEST_F(SandboxCgroupsFake, V2WithoutTheControllersFallsBackToV1) {
-  Write(sources_.mountinfo, Mount("unified", "cgroup2", "rw") + Mount("pids", "cgroup", "rw,pids"));
-  Write(sources_.cgroup, "2:pids:/\n0::/\n");
-  Write(root_ / "unified/cgroup.controllers", "cpu io\n");
+  WriteFile(sources_.mountinfo,
+            Mount("unified", "cgroup2", "rw") + Mount("pids", "cgroup", "rw,pids"));
+  WriteFile(sources_.cgroup, "2:pids:/\n0::/\n");
+  WriteFile(root_ / "unified/cgroup.controllers", "cpu io\n");
   Cgroups c = Cgroups::Detect(sources_);
   EXPECT_FALSE(c.v2());
   EXPECT_FALSE(c.memory());
@@ -167,9 +136,9 @@ TEST_F(SandboxCgroupsFake, V2WithoutTheControllersFallsBackToV1) {
 }
 
 TEST_F(SandboxCgroupsFake, V2NotDelegatedSaysWhy) {
-  Write(sources_.mountinfo, Mount("unified", "cgroup2", "rw"));
-  Write(sources_.cgroup, "0::/\n");
-  Write(root_ / "unified/cgroup.controllers", "memory pids\n");
+  WriteFile(sources_.mountinfo, Mount("unified", "cgroup2", "rw"));
+  WriteFile(sources_.cgroup, "0::/\n");
+  WriteFile(root_ / "unified/cgroup.controllers", "memory pids\n");
   fs::create_directories(root_ / "unified/cgroup.subtree_control");  // not writable as a file
   Cgroups c = Cgroups::Detect(sources_);
   EXPECT_FALSE(c.memory());
@@ -179,8 +148,8 @@ TEST_F(SandboxCgroupsFake, V2NotDelegatedSaysWhy) {
 }
 
 TEST_F(SandboxCgroupsFake, SweepsFoldersOfDeadWardProcessesOnly) {
-  Write(sources_.mountinfo, Mount("pids", "cgroup", "rw,pids"));
-  Write(sources_.cgroup, "2:pids:/\n");
+  WriteFile(sources_.mountinfo, Mount("pids", "cgroup", "rw,pids"));
+  WriteFile(sources_.cgroup, "2:pids:/\n");
   fs::path dead = root_ / "pids/ward-99999999-0", alive = root_ / "pids/ward-1-0";
   fs::create_directories(dead / "g3");
   fs::create_directories(alive / "g1");
