@@ -17,7 +17,8 @@ volatile sig_atomic_t g_interrupts = 0;
 // First Ctrl-C: cancel the session cleanly (it is recorded as cancelled).
 // Second: leave at once.
 void OnInterrupt(int) {
-  if (++g_interrupts > 1) _exit(ward::kExitInterrupted);
+  g_interrupts = g_interrupts + 1;
+  if (g_interrupts > 1) _exit(ward::kExitInterrupted);
   g_cancel.Cancel();
 }
 
