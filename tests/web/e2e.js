@@ -66,8 +66,10 @@ try {
   if (!/^[0-9a-f]{64}$/.test(shownHash || '')) throw new Error('approval card shows no hash: ' + shownHash);
   await card.locator('.json-diff li').first().waitFor();
   await card.getByLabel('Reason').fill('checked on my phone');
+  await page.locator('#pending-badge').filter({ hasText: '1' }).waitFor();
   await card.getByRole('button', { name: 'Approve' }).click();
   await page.locator('article.approval[data-state="approved"]').waitFor();
+  await page.locator('#pending-badge').waitFor({ state: 'hidden', timeout: 3_000 });
 
   step('see the session finish');
   await page.locator('.session-head [data-status="succeeded"]').waitFor({ timeout: 90_000 });

@@ -31,6 +31,7 @@ export function approvalCard(a: Approval, me: Me, onDecided: () => void): HTMLEl
       const done = await api.decide(a.id, decision, a.hash, reason.value);
       status.textContent = `${done.state} by ${done.decided_by ?? me.user}`;
       card.dataset.state = done.state;
+      window.dispatchEvent(new Event('ward:approvals-changed'));  // e.g. the nav badge
       onDecided();
     } catch (err) {
       showError(status, err);

@@ -82,6 +82,7 @@ async function start(): Promise<void> {
     me = null;
   }
   window.addEventListener('hashchange', route);
+  window.addEventListener('ward:approvals-changed', () => void refreshBadge());
   window.setInterval(() => void refreshBadge(), 5000);
   route();
 }
