@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "bench_util.h"
+#include "guest_bench_util.h"
 #include "sandbox/guest.h"
 #include "util/clock.h"
 
@@ -14,15 +15,7 @@ namespace ward::bench {
 namespace {
 
 GuestSpec Spec(const std::string& guest_dir) {
-  GuestSpec spec;
-  spec.guest_dir = guest_dir;
-  spec.workdir = std::filesystem::temp_directory_path().string();
-  spec.bindings = {{"finish", "finish(answer)", "End the task."}};
-  return spec;
-}
-
-GuestCallHandler NoCalls() {
-  return [](const GuestCall&) { return GuestCallReply{true, "null", "", ""}; };
+  return MinimalSpec(guest_dir, std::filesystem::temp_directory_path().string());
 }
 
 void WarmRoundTrip(GuestLauncher& launcher, const std::string& dir, int n) {
@@ -54,25 +47,6 @@ void StartToFirstAction(GuestLauncher& launcher, const std::string& dir, int n) 
          Summary(us).c_str());
 }
 
-void MemoryPerSession(GuestLauncher& launcher, const std::string& dir, int n) {
-  int64_t host_before = PssKib(getpid());
-  std::vector<std::unique_ptr<Guest>> guests;
-  for (int i = 0; i < n; ++i) {
-    auto g = launcher.Launch(Spec(dir));
-    if (!g.ok()) return (void)fprintf(stderr, "%s\n", g.status().ToString().c_str());
-    (void)(*g)->Execute("x = 1", 5000, NoCalls(), nullptr);
-    guests.push_back(std::move(g).value());
-  }
-  int64_t guest_total = 0;
-  for (const auto& g : guests) guest_total += PssKib(g->pid());
-  int64_t host_share = std::max<int64_t>(0, (PssKib(getpid()) - host_before) / n);
-  printf(
-      "memory per live idle session (%d live): guest PSS %.1f MiB + host share %.2f MiB = "
-      "%.1f MiB\n",
-      n, guest_total / 1024.0 / n, host_share / 1024.0,
-      (guest_total / static_cast<double>(n) + host_share) / 1024.0);
-}
-
 }  // namespace
 
 int RunGuestBench(int argc, char** argv) {
@@ -82,7 +56,7 @@ int RunGuestBench(int argc, char** argv) {
   int n = argc > 0 ? atoi(argv[0]) : 0;
   WarmRoundTrip(*launcher, *dir, n > 0 ? n : 2000);
   StartToFirstAction(*launcher, *dir, 50);
-  MemoryPerSession(*launcher, *dir, 20);
+  MeasureMemoryPerSession(*launcher, Spec(*dir), 20, "20 live");
   return 0;
 }
 

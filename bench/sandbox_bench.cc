@@ -11,23 +11,12 @@
 #include <thread>
 
 #include "bench_util.h"
+#include "guest_bench_util.h"
 #include "sandbox/sandbox.h"
 #include "util/clock.h"
 
 namespace ward::bench {
 namespace {
-
-GuestSpec Spec(const std::string& guest_dir, const std::string& workdir) {
-  GuestSpec spec;
-  spec.guest_dir = guest_dir;
-  spec.workdir = workdir;
-  spec.bindings = {{"finish", "finish(answer)", "End the task."}};
-  return spec;
-}
-
-GuestCallHandler NoCalls() {
-  return [](const GuestCall&) { return GuestCallReply{true, "null", "", ""}; };
-}
 
 std::unique_ptr<GuestLauncher> Make(const std::string& dir, bool zygote) {
   SandboxOptions o;
@@ -87,27 +76,6 @@ void WarmRoundTrip(GuestLauncher& launcher, const GuestSpec& spec, int n) {
   }
   printf("warm code action print(1) round trip (sandbox): %s\n", Summary(us).c_str());
   g->reset();
-  launcher.WaitForStopped();
-}
-
-void Memory(GuestLauncher& launcher, const GuestSpec& spec, int n) {
-  int64_t host_before = PssKib(getpid());
-  std::vector<std::unique_ptr<Guest>> guests;
-  for (int i = 0; i < n; ++i) {
-    auto g = launcher.Launch(spec);
-    if (!g.ok()) return (void)fprintf(stderr, "%s\n", g.status().ToString().c_str());
-    (void)(*g)->Execute("x = 1", 5000, NoCalls(), nullptr);
-    guests.push_back(std::move(g).value());
-  }
-  int64_t guest_total = 0;
-  for (const auto& g : guests) guest_total += PssKib(g->pid());
-  int64_t host_share = std::max<int64_t>(0, (PssKib(getpid()) - host_before) / n);
-  printf(
-      "memory per live idle session (%d live, zygote-forked): guest PSS %.2f MiB + host "
-      "share %.2f MiB = %.2f MiB\n",
-      n, guest_total / 1024.0 / n, host_share / 1024.0,
-      (guest_total / static_cast<double>(n) + host_share) / 1024.0);
-  guests.clear();
   launcher.WaitForStopped();
 }
 
@@ -177,7 +145,7 @@ int RunSandboxBench(int argc, char** argv) {
   std::string work =
       std::filesystem::temp_directory_path() / ("ward-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(work, ec);
-  GuestSpec spec = Spec(*dir, work);
+  GuestSpec spec = MinimalSpec(*dir, work);
   auto zygote = Make(*dir, true);
   auto plain = Make(*dir, false);
   if (!zygote || !plain) return 1;
@@ -187,7 +155,7 @@ int RunSandboxBench(int argc, char** argv) {
   ColdStart(*zygote, spec, 200, "zygote");
   ColdStart(*plain, spec, 50, "plain: python started inside the sandbox");
   WarmRoundTrip(*zygote, spec, 2000);
-  Memory(*zygote, spec, 100);
+  MeasureMemoryPerSession(*zygote, spec, 100, "100 live, zygote-forked");
   Thousand(*zygote, spec, sessions > 0 ? sessions : 1000, 8);
   std::filesystem::remove_all(work, ec);
   return 0;
