@@ -5,6 +5,7 @@
 
 #include "llm/provider.h"
 #include "llm/testing/fake_http_client.h"
+#include "llm/testing/provider_fixture.h"
 
 namespace ward {
 namespace {
@@ -14,31 +15,12 @@ using testing::CannedResponse;
 using testing::FakeHttpClient;
 using ::testing::HasSubstr;
 
-class AnthropicTest : public ::testing::Test {
+class AnthropicTest : public testing::ProviderFixture {
  protected:
   std::unique_ptr<LlmProvider> Make(const std::string& base_url = "") {
-    ProviderOptions options;
-    options.http = &http_;
-    options.clock = &clock_;
-    options.jitter_seed = 3;
-    options.getenv = [base_url](const std::string& name) -> std::optional<std::string> {
-      if (name == "ANTHROPIC_API_KEY") return "ant-key";
-      if (name == "ANTHROPIC_BASE_URL" && !base_url.empty()) return base_url;
-      return std::nullopt;
-    };
-    auto made = MakeProvider("anthropic:claude-test", options);
-    EXPECT_TRUE(made.ok()) << made.status().ToString();
-    return std::move(made).value();
+    return MakeWithEnv("anthropic:claude-test",
+                       {{"ANTHROPIC_API_KEY", "ant-key"}, {"ANTHROPIC_BASE_URL", base_url}}, 3);
   }
-  std::string Header(const HttpRequest& req, const std::string& name) {
-    for (const auto& [k, v] : req.headers) {
-      if (k == name) return v;
-    }
-    return "<absent>";
-  }
-
-  FakeHttpClient http_;
-  ManualClock clock_;
 };
 
 std::string Event(const std::string& name, const std::string& data) {

@@ -5,6 +5,7 @@
 
 #include "llm/provider.h"
 #include "llm/testing/fake_http_client.h"
+#include "llm/testing/provider_fixture.h"
 #include "util/hash.h"
 
 namespace ward {
@@ -15,31 +16,12 @@ using testing::CannedResponse;
 using testing::FakeHttpClient;
 using ::testing::HasSubstr;
 
-class OpenAiTest : public ::testing::Test {
+class OpenAiTest : public testing::ProviderFixture {
  protected:
   std::unique_ptr<LlmProvider> Make(const std::string& base_url = "") {
-    ProviderOptions options;
-    options.http = &http_;
-    options.clock = &clock_;
-    options.jitter_seed = 7;
-    options.getenv = [base_url](const std::string& name) -> std::optional<std::string> {
-      if (name == "OPENAI_API_KEY") return "sk-test";
-      if (name == "OPENAI_BASE_URL" && !base_url.empty()) return base_url;
-      return std::nullopt;
-    };
-    auto made = MakeProvider("openai:gpt-test", options);
-    EXPECT_TRUE(made.ok()) << made.status().ToString();
-    return std::move(made).value();
+    return MakeWithEnv("openai:gpt-test",
+                       {{"OPENAI_API_KEY", "sk-test"}, {"OPENAI_BASE_URL", base_url}}, 7);
   }
-  std::string Header(const HttpRequest& req, const std::string& name) {
-    for (const auto& [k, v] : req.headers) {
-      if (k == name) return v;
-    }
-    return "<absent>";
-  }
-
-  FakeHttpClient http_;
-  ManualClock clock_;
 };
 
 constexpr const char* kTextStream =
