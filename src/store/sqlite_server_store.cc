@@ -84,13 +84,7 @@ class SqliteServerStore : public ServerStore {
     std::lock_guard<std::mutex> lock(mu_);
     Stmt s(cache_,
            "SELECT name, role, password_hash, created_ms, updated_ms FROM users ORDER BY name");
-    std::vector<UserRecord> out;
-    while (true) {
-      WARD_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      out.push_back(ReadUser(s));
-    }
-    return out;
+    return ReadRows<UserRecord>(s, ReadUser);
   }
 
   Status CreateCredential(const CredentialRecord& c) override {
@@ -138,13 +132,7 @@ class SqliteServerStore : public ServerStore {
     Stmt s(cache_, std::string("SELECT ") + kCredentialColumns +
                        " FROM credentials WHERE (?='' OR user=?) ORDER BY created_ms DESC, id");
     s.Bind(1, user).Bind(2, user);
-    std::vector<CredentialRecord> out;
-    while (true) {
-      WARD_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      out.push_back(ReadCredential(s));
-    }
-    return out;
+    return ReadRows<CredentialRecord>(s, ReadCredential);
   }
 
   Result<StoreCounts> Counts(int64_t now_ms) override {

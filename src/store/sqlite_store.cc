@@ -162,13 +162,7 @@ class SqliteStore : public Store {
     Stmt s(cache_, std::string("SELECT ") + kSessionColumns +
                        " FROM sessions ORDER BY created_ms DESC, id LIMIT ?");
     s.Bind(1, static_cast<int64_t>(limit));
-    std::vector<SessionRecord> out;
-    while (true) {
-      WARD_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      out.push_back(ReadSession(s));
-    }
-    return out;
+    return ReadRows<SessionRecord>(s, ReadSession);
   }
 
   Status RequestCancel(const std::string& id) override {
@@ -216,13 +210,7 @@ class SqliteStore : public Store {
                        " FROM approvals WHERE (?='' OR state=?) ORDER BY created_ms DESC, id "
                        "LIMIT ?");
     s.Bind(1, state).Bind(2, state).Bind(3, static_cast<int64_t>(limit > 0 ? limit : -1));
-    std::vector<ApprovalRecord> out;
-    while (true) {
-      WARD_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      out.push_back(ReadApproval(s));
-    }
-    return out;
+    return ReadRows<ApprovalRecord>(s, ReadApproval);
   }
 
   Result<ApprovalRecord> DecideApproval(const std::string& id, const ApprovalDecision& d) override {
@@ -293,13 +281,7 @@ class SqliteStore : public Store {
     Stmt s(cache_, std::string("SELECT ") + kJournalColumns +
                        " FROM journal WHERE session=? AND mode=? ORDER BY seq");
     s.Bind(1, session).Bind(2, mode);
-    std::vector<JournalEntry> out;
-    while (true) {
-      WARD_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      out.push_back(ReadJournal(s));
-    }
-    return out;
+    return ReadRows<JournalEntry>(s, ReadJournal);
   }
 
   Result<int64_t> AppendEvent(const std::string& session, int64_t time_ms, const std::string& type,
@@ -326,13 +308,9 @@ class SqliteStore : public Store {
            "SELECT seq, time_ms, type, payload FROM events WHERE session=? AND seq>? "
            "ORDER BY seq LIMIT ?");
     s.Bind(1, session).Bind(2, after_seq).Bind(3, static_cast<int64_t>(limit > 0 ? limit : -1));
-    std::vector<StoredEvent> out;
-    while (true) {
-      WARD_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      out.push_back({session, s.Int(0), s.Int(1), s.Text(2), s.Text(3)});
-    }
-    return out;
+    return ReadRows<StoredEvent>(s, [&](Stmt& r) {
+      return StoredEvent{session, r.Int(0), r.Int(1), r.Text(2), r.Text(3)};
+    });
   }
 
   Result<StoredAuditEntry> AppendAudit(
@@ -362,13 +340,9 @@ class SqliteStore : public Store {
     Stmt s(cache_,
            "SELECT seq, session, kind, body, hash FROM audit WHERE seq>? ORDER BY seq LIMIT ?");
     s.Bind(1, after_seq).Bind(2, static_cast<int64_t>(limit > 0 ? limit : -1));
-    std::vector<StoredAuditEntry> out;
-    while (true) {
-      WARD_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      out.push_back({s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4)});
-    }
-    return out;
+    return ReadRows<StoredAuditEntry>(s, [](Stmt& r) {
+      return StoredAuditEntry{r.Int(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4)};
+    });
   }
 
  private:

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "util/status.h"
 
@@ -79,6 +80,17 @@ class Stmt {
   bool borrowed_ = false;
   Status prepare_status_;
 };
+
+// Steps `s` to its end, turning each row into a T with `read(s)`.
+template <typename T, typename Read>
+Result<std::vector<T>> ReadRows(Stmt& s, Read read) {
+  std::vector<T> out;
+  while (true) {
+    WARD_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(read(s));
+  }
+}
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back in the destructor unless committed.
 class Transaction {
