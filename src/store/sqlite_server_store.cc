@@ -165,7 +165,7 @@ class SqliteServerStore : public ServerStore {
 
 Result<std::unique_ptr<ServerStore>> OpenSqliteServerStore(const std::string& path) {
   WARD_ASSIGN_OR_RETURN(SqliteDb db, OpenSqliteDb(path));
-  Status s = ExecSql(db.get(), kSchema);
+  Status s = ExecSqlInTransaction(db.get(), kSchema);
   if (!s.ok()) return InvalidArgument(path + " is not a usable ward store: " + s.message());
   return std::unique_ptr<ServerStore>(new SqliteServerStore(std::move(db)));
 }

@@ -466,7 +466,7 @@ Status CheckSchemaVersion(sqlite3* db, const std::string& path) {
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   WARD_ASSIGN_OR_RETURN(SqliteDb db, OpenSqliteDb(path));
-  Status s = ExecSql(db.get(), kSchema);
+  Status s = ExecSqlInTransaction(db.get(), kSchema);
   if (!s.ok()) return InvalidArgument(path + " is not a usable ward store: " + s.message());
   WARD_RETURN_IF_ERROR(CheckSchemaVersion(db.get(), path));
   return std::unique_ptr<Store>(new SqliteStore(std::move(db)));

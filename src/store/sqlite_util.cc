@@ -1,6 +1,13 @@
 #include "store/sqlite_util.h"
 
+#include <chrono>
+#include <thread>
+
 namespace ward {
+
+namespace {
+constexpr int kBusyTimeoutMs = 10'000;
+}  // namespace
 
 Result<SqliteDb> OpenSqliteDb(const std::string& path) {
   sqlite3* raw = nullptr;
@@ -12,12 +19,26 @@ Result<SqliteDb> OpenSqliteDb(const std::string& path) {
     return InvalidArgument("cannot open store " + path + ": " +
                            (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
-  sqlite3_busy_timeout(db.get(), 10'000);
-  Status s = ExecSql(db.get(),
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                     "PRAGMA foreign_keys=ON;");
+  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+  // Turning a new file into WAL needs it to itself and SQLite reports a clash with
+  // another process opening it at the same moment at once, without the busy
+  // handler: retry for as long as the busy timeout.
+  Status s;
+  for (int waited_ms = 0;; waited_ms += 5) {
+    s = ExecSql(db.get(), "PRAGMA journal_mode=WAL");
+    if (s.code() != StatusCode::kUnavailable || waited_ms >= kBusyTimeoutMs) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (s.ok()) s = ExecSql(db.get(), "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
   if (!s.ok()) return InvalidArgument("cannot use store " + path + ": " + s.message());
   return db;
+}
+
+Status ExecSqlInTransaction(sqlite3* db, const std::string& sql) {
+  Transaction tx(db);
+  WARD_RETURN_IF_ERROR(tx.Begin());
+  WARD_RETURN_IF_ERROR(ExecSql(db, sql));
+  return tx.Commit();
 }
 
 Status ExecSql(sqlite3* db, const std::string& sql) {

@@ -25,6 +25,9 @@ Result<SqliteDb> OpenSqliteDb(const std::string& path);
 
 // Runs one or more statements that return no rows.
 Status ExecSql(sqlite3* db, const std::string& sql);
+// The same inside BEGIN IMMEDIATE ... COMMIT (rolled back on error): all or nothing,
+// and a second process doing the same waits its turn instead of failing busy.
+Status ExecSqlInTransaction(sqlite3* db, const std::string& sql);
 
 // Prepared statements kept for the life of a connection, keyed by their SQL, so a
 // hot path parses each statement once. Destroy it before the connection.

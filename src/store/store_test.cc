@@ -9,6 +9,7 @@
 
 #include "protocol/event_json.h"
 #include "store/event_log.h"
+#include "store/server_store.h"
 
 namespace ward {
 namespace {
@@ -171,6 +172,43 @@ TEST_F(StoreTest, ConcurrentProcessesNeverForkTheAuditChain) {
     EXPECT_EQ((*all)[i].body, std::to_string(i + 1) + "|" + prev);
     prev = (*all)[i].hash;
   }
+}
+
+// Several processes opening a store file that does not exist yet, all at once (a
+// session starting while another terminal lists approvals): each must get it.
+TEST(StoreOpenTest, ProcessesOpeningANewStoreTogetherAllSucceed) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("ward_store_race_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  constexpr int kProcs = 6, kRounds = 10;
+  for (int round = 0; round < kRounds; ++round) {
+    std::string path = (dir / ("ward-" + std::to_string(round) + ".db")).string();
+    int go[2];
+    ASSERT_EQ(pipe(go), 0);
+    for (int p = 0; p < kProcs; ++p) {
+      if (fork() == 0) {
+        char c;
+        close(go[1]);
+        if (read(go[0], &c, 1) < 0) _exit(3);  // start together
+        auto store = OpenSqliteStore(path);
+        if (!store.ok()) {
+          fprintf(stderr, "%s\n", store.status().ToString().c_str());
+          _exit(1);
+        }
+        auto server = OpenSqliteServerStore(path);
+        _exit(server.ok() ? 0 : 2);
+      }
+    }
+    close(go[0]);
+    close(go[1]);  // EOF releases every child at once
+    for (int p = 0; p < kProcs; ++p) {
+      int status = 0;
+      wait(&status);
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+          << "round " << round << ": a process could not open the new store";
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(StoreOpenTest, NonStoreFileIsRefusedWithItsPath) {

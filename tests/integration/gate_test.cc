@@ -71,7 +71,11 @@ TEST_F(GateTest, WriteNeedsApprovalAndIsApprovedFromASecondProcess) {
                    "create a patient"},
                   env_);
   json pending = WaitForPendingApproval();
-  ASSERT_TRUE(pending.is_object()) << "no approval was requested";
+  if (!pending.is_object()) {
+    run.Signal(SIGTERM);
+    auto r = run.Wait(10'000);
+    FAIL() << "no approval was requested; ward run said:\n" << r.err;
+  }
   EXPECT_EQ(pending["summary"], "fhir.create Patient");
   EXPECT_EQ(pending["action"]["after"]["name"][0]["family"], "Approved");
   auto ok =
