@@ -6,8 +6,9 @@
 // SESSIONS more scripted sessions are started at once through POST /sessions, and
 // a few clients keep calling the read API. Reports the API latency percentiles
 // (p50/p99/max), the start latency, events per viewer, and any viewer that missed
-// or repeated an event (it must be none). Exits 1 when a viewer lost an event or
-// the API p99 is 100 ms or more.
+// or repeated an event (it must be none), and sessions that did not succeed or
+// whose guest died. Exits 1 when a viewer lost an event, a session failed or lost
+// its guest, or the API p99 is 100 ms or more.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -213,10 +214,15 @@ int RunServerBench(int viewers, int sessions) {
     for (size_t i = 0; ok && i < v.size(); ++i) ok = v[i] == static_cast<int64_t>(i + 1);
     bad += ok ? 0 : 1;
   }
-  int succeeded = 0;
+  int succeeded = 0, guest_failures = 0;
   auto list = Call(http.get(), s, "GET", "/api/v1/sessions?limit=1000");
   if (list.ok())
     for (const auto& x : json::parse(list->body)) {
+      std::string id = x["id"];
+      auto ev = Call(http.get(), s, "GET", "/api/v1/sessions/" + id + "/events?limit=10000");
+      if (ev.ok())
+        for (const auto& e : json::parse(ev->body))
+          guest_failures += e["type"] == "observation" && e["kind"] == "guest_failed";
       if (x["status"] == "succeeded") {
         ++succeeded;
       } else {
@@ -227,7 +233,8 @@ int RunServerBench(int viewers, int sessions) {
   std::printf(
       "watched session: %zu events; viewers with every event exactly once, in order: %d/%d\n",
       expected, viewers - bad, viewers);
-  std::printf("sessions succeeded: %d/%d (all done in %.1f s)\n", succeeded, sessions + 1, wall_s);
+  std::printf("sessions succeeded: %d/%d (all done in %.1f s); guest processes that died: %d\n",
+              succeeded, sessions + 1, wall_s, guest_failures);
   std::printf("POST /sessions latency: %s\n", Summary(start_lat).c_str());
   std::vector<double> api_copy = api_us;
   double p99_ms = Percentile(api_copy, 99) / 1000.0;
@@ -238,7 +245,8 @@ int RunServerBench(int viewers, int sessions) {
   waitpid(s.pid, &st, 0);
   std::error_code ec;
   fs::remove_all(s.home, ec);
-  bool pass = bad == 0 && expected > 0 && p99_ms < 100.0;
+  bool pass = bad == 0 && expected > 0 && p99_ms < 100.0 && succeeded == sessions + 1 &&
+              guest_failures == 0;
   std::printf("%s\n", pass ? "PASS" : "FAIL");
   return pass ? 0 : 1;
 }

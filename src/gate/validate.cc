@@ -1,7 +1,10 @@
 // CodeValidator backed by the checker process (guest/ward_guest/checker.py).
 #include "gate/validate.h"
 
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "gate/checker_process.h"
 
@@ -72,6 +75,71 @@ class ProcessCodeValidator : public CodeValidator {
   std::string rules_json_;  // {"forbid_imports":[…],"forbid_calls":[…]  (no closing brace)
 };
 
+// Lends one of up to `max` ProcessCodeValidators to each call.
+class SharedCodeValidator : public CodeValidator {
+ public:
+  SharedCodeValidator(std::string python, std::string guest_dir, ValidationRules rules, size_t max,
+                      CodeValidatorOptions options)
+      : python_(std::move(python)),
+        guest_dir_(std::move(guest_dir)),
+        rules_(std::move(rules)),
+        max_(max > 0 ? max : 1),
+        options_(options) {}
+
+  Status StartFirst() {
+    WARD_ASSIGN_OR_RETURN(auto first, StartOne());
+    idle_.push_back(std::move(first));
+    started_ = 1;
+    return Status::Ok();
+  }
+
+  Result<ValidationResult> Validate(const std::string& code) override {
+    WARD_ASSIGN_OR_RETURN(auto checker, Borrow());
+    auto result = checker->Validate(code);
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_.push_back(std::move(checker));  // it restarts itself if it died
+    returned_.notify_one();
+    return result;
+  }
+
+ private:
+  Result<std::unique_ptr<ProcessCodeValidator>> StartOne() {
+    auto checker = std::make_unique<ProcessCodeValidator>(python_, guest_dir_, rules_, options_);
+    WARD_RETURN_IF_ERROR(checker->Start());
+    return checker;
+  }
+
+  // An idle checker, a newly started one while fewer than max_ exist, or the next
+  // one given back.
+  Result<std::unique_ptr<ProcessCodeValidator>> Borrow() {
+    std::unique_lock<std::mutex> lock(mu_);
+    returned_.wait(lock, [this] { return !idle_.empty() || started_ < max_; });
+    if (!idle_.empty()) {
+      auto checker = std::move(idle_.back());
+      idle_.pop_back();
+      return checker;
+    }
+    ++started_;
+    lock.unlock();
+    auto checker = StartOne();
+    if (!checker.ok()) {
+      lock.lock();
+      --started_;
+      returned_.notify_one();
+    }
+    return checker;
+  }
+
+  const std::string python_, guest_dir_;
+  const ValidationRules rules_;
+  const size_t max_;
+  const CodeValidatorOptions options_;
+  std::mutex mu_;
+  std::condition_variable returned_;
+  std::vector<std::unique_ptr<ProcessCodeValidator>> idle_;  // guarded by mu_
+  size_t started_ = 0;                                       // guarded by mu_
+};
+
 }  // namespace
 
 Result<std::unique_ptr<CodeValidator>> NewCodeValidator(const std::string& python,
@@ -87,6 +155,17 @@ Result<std::unique_ptr<CodeValidator>> NewCodeValidator(const std::string& pytho
                                                         const std::string& guest_dir,
                                                         const ValidationRules& rules) {
   return NewCodeValidator(python, guest_dir, rules, CodeValidatorOptions());
+}
+
+Result<std::unique_ptr<CodeValidator>> NewSharedCodeValidator(const std::string& python,
+                                                              const std::string& guest_dir,
+                                                              const ValidationRules& rules,
+                                                              size_t max_checkers,
+                                                              const CodeValidatorOptions& options) {
+  auto shared =
+      std::make_unique<SharedCodeValidator>(python, guest_dir, rules, max_checkers, options);
+  WARD_RETURN_IF_ERROR(shared->StartFirst());
+  return std::unique_ptr<CodeValidator>(std::move(shared));
 }
 
 }  // namespace ward

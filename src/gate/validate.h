@@ -3,7 +3,8 @@
 // subprocess, socket; forbidden calls such as os.system) — in a trusted checker
 // process that never runs model code. Defence in depth on top of the sandbox.
 // A validation failure is reported back to the model as the observation.
-// One validator per session; not thread-safe.
+// A validator from NewCodeValidator serves one session and is not thread-safe; one
+// from NewSharedCodeValidator is thread-safe and serves many (a server's sessions).
 #pragma once
 
 #include <cstdint>
@@ -52,5 +53,16 @@ Result<std::unique_ptr<CodeValidator>> NewCodeValidator(const std::string& pytho
 Result<std::unique_ptr<CodeValidator>> NewCodeValidator(const std::string& python,
                                                         const std::string& guest_dir,
                                                         const ValidationRules& rules);
+
+// A thread-safe validator for many sessions at once: each Validate borrows one of
+// at most `max_checkers` checker processes (started on demand; a call waits while
+// all are busy) and gives it back. One checker is started here, so an error
+// Status means no checker can run at all. Results are the same as from
+// NewCodeValidator.
+Result<std::unique_ptr<CodeValidator>> NewSharedCodeValidator(const std::string& python,
+                                                              const std::string& guest_dir,
+                                                              const ValidationRules& rules,
+                                                              size_t max_checkers,
+                                                              const CodeValidatorOptions& options);
 
 }  // namespace ward

@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace ward {
 namespace {
@@ -248,6 +250,32 @@ TEST_F(ValidateTest, ACheckerThatCannotStartIsAnError) {
   EXPECT_NE(missing.status().message().find("did not start"), std::string::npos);
   auto wrong_dir = NewCodeValidator("/usr/bin/python3", dir_.string(), {});
   EXPECT_FALSE(wrong_dir.ok());
+}
+
+TEST_F(ValidateTest, ASharedValidatorServesManyThreadsWithAtMostItsCheckers) {
+  auto shared = NewSharedCodeValidator(PidRecordingPython(), GuestDir(), {}, 2, {});
+  ASSERT_TRUE(shared.ok()) << shared.status().ToString();
+  EXPECT_EQ(Pids().size(), 1u);  // one checker is started up front
+  std::atomic<int> right{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        bool forbidden = (t + i) % 2 == 0;
+        auto r = (*shared)->Validate(forbidden ? "import socket" : "x = " + std::to_string(i));
+        if (r.ok() && r->ok == !forbidden) ++right;
+      }
+    });
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(right.load(), 60);
+  EXPECT_GE(Pids().size(), 1u);
+  EXPECT_LE(Pids().size(), 2u);
+}
+
+TEST_F(ValidateTest, ASharedValidatorThatCannotStartACheckerIsAnError) {
+  auto missing = NewSharedCodeValidator((dir_ / "no-python").string(), GuestDir(), {}, 2, {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kUnavailable);
 }
 
 TEST_F(ValidateTest, MedianLatencyOfATwentyLineAction) {

@@ -13,6 +13,8 @@
 namespace ward {
 namespace {
 
+constexpr const char* kCheckerPython = "/usr/bin/python3";
+
 std::optional<std::string> GetEnv(const std::string& name) {
   const char* v = getenv(name.c_str());
   if (!v) return std::nullopt;
@@ -40,6 +42,22 @@ Result<SandboxReport> ProbeSessionSandbox(const WardConfig& config) {
   return ProbeSandbox(options);
 }
 
+SharedSessionProcesses StartSharedSessionProcesses(const WardConfig& config,
+                                                   const SandboxReport& probe,
+                                                   size_t max_checkers) {
+  SharedSessionProcesses shared;
+  auto guest_dir = FindGuestDir();
+  if (!guest_dir.ok()) return shared;
+  SandboxOptions options = config.sandbox;
+  options.guest_dir = *guest_dir;
+  if (auto launcher = NewSandboxLauncher(options, probe); launcher.ok())
+    shared.launcher = std::move(launcher).value();
+  auto validator = NewSharedCodeValidator(kCheckerPython, *guest_dir, config.validation,
+                                          max_checkers, CodeValidatorOptions());
+  if (validator.ok()) shared.validator = std::move(validator).value();
+  return shared;
+}
+
 Result<Policy> LoadPolicy(const WardConfig& config, const std::string& policy_file) {
   if (!policy_file.empty()) return Policy::FromFile(policy_file);
   if (!config.config_file.empty()) return Policy::FromFile(config.config_file);
@@ -57,8 +75,13 @@ class Prepared : public PreparedSession {
     const std::string& fhir_url = request.fhir_url;
     WARD_ASSIGN_OR_RETURN(guest_dir_, FindGuestDir());
     WARD_ASSIGN_OR_RETURN(policy_, LoadPolicy(config, request.policy_file));
-    WARD_ASSIGN_OR_RETURN(validator_,
-                          NewCodeValidator("/usr/bin/python3", guest_dir_, config.validation));
+    if (request.shared_validator) {
+      validator_ = request.shared_validator;
+    } else {
+      WARD_ASSIGN_OR_RETURN(own_validator_,
+                            NewCodeValidator(kCheckerPython, guest_dir_, config.validation));
+      validator_ = own_validator_.get();
+    }
     approval_ttl_ms_ = config.approval_ttl_ms;
     distinct_approver_ = config.require_distinct_approver;
     if (auto p = config.prices.find(op_.model); p != config.prices.end()) prices_ = p->second;
@@ -79,8 +102,13 @@ class Prepared : public PreparedSession {
       bindings_ = MakeFhirBindings(fhir_.get(), &writes_);
     }
     audit_ = std::make_unique<AuditLog>(store_, clock_, op_.actor);
-    WARD_ASSIGN_OR_RETURN(launcher_,
-                          MakeLauncher(config, request.sandbox, request.sandbox_probe.get()));
+    if (request.shared_launcher && request.sandbox != "none") {
+      launcher_ = request.shared_launcher;
+    } else {
+      WARD_ASSIGN_OR_RETURN(own_launcher_,
+                            MakeLauncher(config, request.sandbox, request.sandbox_probe.get()));
+      launcher_ = own_launcher_.get();
+    }
     return Status::Ok();
   }
 
@@ -125,7 +153,7 @@ class Prepared : public PreparedSession {
     });
     SessionDeps deps;
     deps.provider = provider_.get();
-    deps.launcher = launcher_.get();
+    deps.launcher = launcher_;
     deps.guest_dir = guest_dir_;
     deps.store = store_;
     deps.events = events_;
@@ -134,7 +162,7 @@ class Prepared : public PreparedSession {
     deps.cancel = &merged;
     deps.extra_bindings = &bindings_;
     deps.policy = &policy_;
-    deps.validator = validator_.get();
+    deps.validator = validator_;
     deps.approval_ttl_ms = approval_ttl_ms_;
     deps.require_distinct_approver = distinct_approver_;
     deps.price_input_per_mtok = prices_.first;
@@ -157,12 +185,14 @@ class Prepared : public PreparedSession {
   std::unique_ptr<FhirClient> fhir_;
   FhirWriteContext writes_;
   Policy policy_;
-  std::unique_ptr<CodeValidator> validator_;
+  std::unique_ptr<CodeValidator> own_validator_;  // when not shared
+  CodeValidator* validator_ = nullptr;
   int64_t approval_ttl_ms_ = 0;
   bool distinct_approver_ = false;
   std::pair<double, double> prices_{0, 0};
   std::vector<Binding> bindings_;
-  std::unique_ptr<GuestLauncher> launcher_;
+  std::unique_ptr<GuestLauncher> own_launcher_;  // when not shared
+  GuestLauncher* launcher_ = nullptr;
   std::unique_ptr<AuditLog> audit_;
 };
 

@@ -17,8 +17,10 @@
 #include <vector>
 
 #include "core/session.h"
+#include "gate/validate.h"
 #include "protocol/event_sink.h"
 #include "runtime/config.h"
+#include "sandbox/guest.h"
 #include "sandbox/layers.h"
 #include "store/store.h"
 
@@ -33,7 +35,25 @@ struct SessionRequest {
   // What the host's sandbox provides (ProbeSessionSandbox), from a caller that
   // starts many sessions and probes once; null: this session probes for itself.
   std::shared_ptr<const SandboxReport> sandbox_probe;
+  // Processes shared by many sessions (SharedSessionProcesses), not owned; they
+  // must outlive the session. Null: the session starts its own.
+  GuestLauncher* shared_launcher = nullptr;  // used when sandbox is "on"
+  CodeValidator* shared_validator = nullptr;
 };
+
+// What the sessions of one process (a server) can share instead of each starting
+// its own: one sandboxing guest launcher (so one zygote) and a few code checkers.
+// Each session still gets its own guest. Create and destroy it on a thread that
+// outlives every session using it (the zygote dies with the thread that made it).
+struct SharedSessionProcesses {
+  std::unique_ptr<GuestLauncher> launcher;   // null when the sandbox refused
+  std::unique_ptr<CodeValidator> validator;  // null when no checker could start
+};
+
+// Starts them as PrepareSession would for a session with sandbox "on". What fails
+// to start stays null, and each session then starts (or reports) its own.
+SharedSessionProcesses StartSharedSessionProcesses(const WardConfig& config,
+                                                   const SandboxReport& probe, size_t max_checkers);
 
 // ProbeSandbox for the sandbox options sessions get from `config`; an error when
 // the guest package is not found.

@@ -7,8 +7,10 @@
 // See docs/sandbox.md for the layers and how to read `ward doctor`.
 //
 // Thread-safety: ProbeSandbox is thread-safe; the launcher is thread-safe (its
-// guests are not). Create the launcher on a thread that outlives it: guests and
-// the zygote die with that thread (PR_SET_PDEATHSIG).
+// guests are not), so many sessions may share one. The zygote is started on a
+// thread the launcher owns, and it and the guests cloned from it die with the
+// launcher; a guest started without the zygote dies with the thread that
+// launched it (PR_SET_PDEATHSIG).
 #pragma once
 
 #include <cstdint>

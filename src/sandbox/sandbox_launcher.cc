@@ -20,6 +20,7 @@
 #include "sandbox/seccomp_filter.h"
 #include "sandbox/zygote.h"
 #include "util/clock.h"
+#include "util/owner_thread.h"
 
 namespace ward {
 namespace {
@@ -111,7 +112,10 @@ class SandboxLauncher : public GuestLauncher {
     zo.start_timeout_ms = spec.start_timeout_ms;
     std::error_code ec;
     if (!std::filesystem::exists(zo.library, ec)) return nullptr;  // plain start
-    auto z = Zygote::Start(zo);
+    // On the launcher's own thread: the zygote dies with the thread that started
+    // it, and the launcher is shared by threads that come and go (a server's sessions).
+    Result<std::unique_ptr<Zygote>> z = Unavailable("not started");
+    zygote_thread_.RunOn([&] { z = Zygote::Start(zo); });
     if (!z.ok()) return nullptr;
     zygote_ = std::shared_ptr<Zygote>(std::move(z).value());
     zygote_key_ = key;
@@ -161,7 +165,8 @@ class SandboxLauncher : public GuestLauncher {
   uint32_t layers_;
   std::string bpf_;
   Cgroups cgroups_;
-  GuestJanitor janitor_;  // after cgroups_: it removes guest cgroups before the parents go
+  GuestJanitor janitor_;       // after cgroups_: it removes guest cgroups before the parents go
+  OwnerThread zygote_thread_;  // starts zygotes (guests from a zygote are its children too)
   std::mutex mu_;
   std::shared_ptr<Zygote> zygote_;  // guarded by mu_
   std::string zygote_key_;          // guarded by mu_

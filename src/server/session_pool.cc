@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <optional>
 #include <vector>
@@ -32,7 +33,18 @@ struct SessionPool::Handoff {
   }
 };
 
-SessionPool::~SessionPool() { Shutdown(); }
+SessionPool::SessionPool(WardConfig config, Store* store, EventSink* events, Clock* clock,
+                         size_t max_running)
+    : config_(std::move(config)),
+      store_(store),
+      events_(events),
+      clock_(clock),
+      max_running_(max_running) {}
+
+SessionPool::~SessionPool() {
+  Shutdown();
+  shared_.reset();  // after every session that used them; no Start() can run now
+}
 
 void SessionPool::ReapLocked() {
   for (auto it = running_.begin(); it != running_.end();) {
@@ -52,18 +64,31 @@ size_t SessionPool::running() const {
   return n;
 }
 
-std::shared_ptr<const SandboxReport> SessionPool::SandboxProbe() {
-  std::call_once(probe_once_, [this] {
+const SharedSessionProcesses* SessionPool::Shared() {
+  std::call_once(shared_once_, [this] {
     // On failure (no guest package) each session probes, and reports the problem.
     auto report = ProbeSessionSandbox(config_);
     if (report.ok()) probe_ = std::make_shared<const SandboxReport>(std::move(report).value());
+    if (!probe_) return;
+    // Started from a thread at the sessions' priority, which the launcher's own
+    // thread, the zygote, the guests and the checkers inherit.
+    size_t checkers = std::max(2u, std::thread::hardware_concurrency());
+    std::thread([this, checkers] {
+      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kSessionNice);
+      shared_ = std::make_unique<SharedSessionProcesses>(
+          StartSharedSessionProcesses(config_, *probe_, checkers));
+    }).join();
   });
-  return probe_;
+  return shared_.get();
 }
 
 Result<std::string> SessionPool::Start(const SessionRequest& request) {
   SessionRequest req = request;
-  if (req.sandbox != "none" && !req.sandbox_probe) req.sandbox_probe = SandboxProbe();
+  if (const SharedSessionProcesses* shared = Shared()) {
+    if (!req.shared_launcher) req.shared_launcher = shared->launcher.get();
+    if (!req.shared_validator) req.shared_validator = shared->validator.get();
+  }
+  if (req.sandbox != "none" && !req.sandbox_probe) req.sandbox_probe = probe_;
   auto handoff = std::make_shared<Handoff>();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -128,6 +153,7 @@ void SessionPool::Shutdown() {
     if (t->joinable()) t->join();
   std::lock_guard<std::mutex> lock(mu_);
   running_.clear();
+  std::call_once(shared_once_, [] {});  // no later Start() starts the shared processes
 }
 
 }  // namespace ward::server

@@ -3,14 +3,16 @@
 // session_runner.h). Cancellation goes through the store (Store::RequestCancel),
 // so it is the same for these sessions and for ones run by another process.
 //
-// A session is prepared (its code checker and guest launcher started) and run on
-// its own thread at nice 10, below the request threads, so the processes it starts
-// inherit that priority too: a burst of new sessions does not compete with the API
-// for the CPU. The host's sandbox is probed once, by the first Start(), and reused:
-// a probe clones the whole server process several times.
+// A session is prepared and run on its own thread at nice 10, below the request
+// threads: a burst of new sessions does not compete with the API for the CPU.
+// The first Start() probes the host's sandbox (a probe clones the whole server
+// process several times) and starts, at the same nice 10, what all the pool's
+// sessions share: one guest launcher with its zygote, and up to a checker per
+// core for code validation. A session then starts only its own guest, cloned
+// from the zygote.
 //
 // Thread-safe. Shutdown() cancels every running session and joins its thread;
-// the destructor calls it.
+// the destructor calls it, then stops the shared processes.
 #pragma once
 
 #include <cstdint>
@@ -28,12 +30,7 @@ namespace ward::server {
 
 class SessionPool {
  public:
-  SessionPool(WardConfig config, Store* store, EventSink* events, Clock* clock, size_t max_running)
-      : config_(std::move(config)),
-        store_(store),
-        events_(events),
-        clock_(clock),
-        max_running_(max_running) {}
+  SessionPool(WardConfig config, Store* store, EventSink* events, Clock* clock, size_t max_running);
   ~SessionPool();
 
   // Prepares the session (InvalidArgument on a configuration error, nothing
@@ -54,7 +51,10 @@ class SessionPool {
   void ReapLocked();
   void PrepareAndRun(SessionRequest request, std::shared_ptr<Handoff> handoff,
                      const CancelToken* cancel, uint64_t slot);
-  std::shared_ptr<const SandboxReport> SandboxProbe();
+  // The shared processes (started by the first call); null when the sandbox
+  // could not be probed, or when Shutdown() came first. Their launcher or validator may be
+  // null: sessions then start (or fail to start) their own, and say why.
+  const SharedSessionProcesses* Shared();
   Status WaitUntilRecorded(const std::string& id);
 
   const WardConfig config_;
@@ -66,8 +66,9 @@ class SessionPool {
   std::map<uint64_t, Running> running_;  // by slot; guarded by mu_
   uint64_t next_slot_ = 0;               // guarded by mu_
   bool shut_down_ = false;               // guarded by mu_
-  std::once_flag probe_once_;
-  std::shared_ptr<const SandboxReport> probe_;  // set once under probe_once_
+  std::once_flag shared_once_;
+  std::shared_ptr<const SandboxReport> probe_;      // set once under shared_once_
+  std::unique_ptr<SharedSessionProcesses> shared_;  // set under shared_once_
 };
 
 }  // namespace ward::server

@@ -396,6 +396,43 @@ TEST_F(ServerApiTest, StartAndCancelSessionsThroughTheApi) {
   EXPECT_EQ(Call("POST", "/api/v1/sessions", R"({"model":"openai:m"})", *admin_).status, 400);
 }
 
+// A server's sessions share one zygote. A guest cloned from it lives as long as its
+// own session, not as long as the session that happened to start the zygote.
+TEST(ServerSharedZygoteTest, OneSessionEndingLeavesAnotherSessionsGuestAlone) {
+  ServedHome served("server_zygote");
+  served.AddUser("ada", "admin", "admin-password-1");
+  std::string token = served.CreateToken("ada");
+  ASSERT_FALSE(served.Serve().empty());
+  auto start = [&](double seconds) {
+    std::string transcript = SlowTranscript(served.home(), seconds);
+    ApiReply r =
+        served.Call("POST", "/api/v1/sessions",
+                    json{{"task", "t"}, {"model", "scripted:" + transcript}}.dump(), token);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? json::parse(r.body)["id"].get<std::string>() : "";
+  };
+  auto final_status = [&](const std::string& id) {
+    for (int i = 0; i < 400; ++i) {
+      json s = json::parse(served.Call("GET", "/api/v1/sessions/" + id, "", token).body);
+      if (s["status"] != "running") return s["status"].get<std::string>();
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return std::string("running");
+  };
+  std::string first = start(0.5);   // the server's first session: its thread starts the zygote
+  std::string second = start(2.0);  // cloned from that zygote; outlives the first session
+  ASSERT_FALSE(first.empty() || second.empty());
+  EXPECT_EQ(final_status(first), "succeeded");
+  ASSERT_EQ(final_status(second), "succeeded");
+  json events =
+      json::parse(served.Call("GET", "/api/v1/sessions/" + second + "/events", "", token).body);
+  std::string step_one;
+  for (const auto& e : events)
+    if (e["type"] == "observation" && e["step"] == 1)
+      step_one = e["kind"].get<std::string>() + ": " + e["text"].get<std::string>();
+  EXPECT_EQ(step_one, "result: working\ndone\n");
+}
+
 TEST(ServerTlsTest, SelfSignedCertificateIsCreatedOnceAndServes) {
   ServedHome served("server_tls");
   served.AddUser("val", "viewer", "viewer-password-1");
