@@ -57,18 +57,21 @@ AuditData& AuditData::SetStrings(std::string key, const std::vector<std::string>
 
 Result<int64_t> AuditLog::Record(const std::string& session, const std::string& kind,
                                  const AuditData& data) {
-  json data_json = DataToJson(data);
-  std::string time = FormatIso8601(clock_->NowMillis());
+  // The canonical body is {"actor","data","kind","prev_hash","seq","session","time"}
+  // (keys in order, each value in canonical form): everything but prev_hash and seq
+  // is written once here, and the store fills those two in (maybe more than once).
+  std::string before_prev = "{\"actor\":" + Canonical(actor_) +
+                            ",\"data\":" + Canonical(DataToJson(data)) +
+                            ",\"kind\":" + Canonical(kind) + ",\"prev_hash\":";
+  std::string after_seq = ",\"session\":" + Canonical(session) +
+                          ",\"time\":" + Canonical(FormatIso8601(clock_->NowMillis())) + "}";
   auto entry = store_->AppendAudit(session, kind, [&](int64_t seq, const std::string& prev) {
-    json body = json::object();
-    body["seq"] = seq;
-    body["time"] = time;
-    body["actor"] = actor_;
-    body["session"] = session;
-    body["kind"] = kind;
-    body["data"] = data_json;  // a copy: the store may call this more than once
-    body["prev_hash"] = prev;
-    return Canonical(body);
+    std::string body = before_prev;
+    body += Canonical(prev);
+    body += ",\"seq\":";
+    body += std::to_string(seq);
+    body += after_seq;
+    return body;
   });
   if (!entry.ok()) return entry.status().WithContext("audit log");
   return entry->seq;

@@ -74,6 +74,29 @@ TEST_F(AuditTest, BodyIsCanonicalJson) {
   EXPECT_NE(body.find(R"("prev_hash":"")"), std::string::npos);
 }
 
+// Every field, with text that needs escaping (quotes, control characters, non-ASCII;
+// invalid UTF-8 where it is not an indexed column), still gives an entry in
+// canonical form that verifies.
+TEST_F(AuditTest, EntriesWithAwkwardTextAreCanonicalAndVerify) {
+  std::string awkward = "say \"hi\"\\ \x01\t\n é ✓ end";
+  AuditLog odd_actor(store_.get(), &clock_, awkward + " \xff\xfe");
+  AuditData d;
+  d.Set(awkward, awkward + " \xff")
+      .Set("n", int64_t{-7})
+      .SetJson("raw", R"({"z":"\u0001","a":[true,null]})");
+  d.SetJson("not_json", "{oops");
+  ASSERT_TRUE(odd_actor.Record("s_" + awkward, "kind " + awkward, d).ok());
+  auto v = VerifyAuditChain(store_.get());
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->problem;
+  EXPECT_EQ(v->entries, 6);
+  auto last = store_->ListAudit(5, 1);
+  ASSERT_TRUE(last.ok() && last->size() == 1u);
+  EXPECT_NE((*last)[0].body.find(R"("raw":{"a":[true,null],"z":"\u0001"})"), std::string::npos)
+      << (*last)[0].body;
+  EXPECT_NE((*last)[0].body.find(R"("not_json":"{oops")"), std::string::npos);
+}
+
 TEST_F(AuditTest, EditedContentIsDetectedAtThatEntry) {
   Tamper("UPDATE audit SET body = replace(body, 'print(2)', 'print(9)') WHERE seq = 3");
   auto v = VerifyAuditChain(store_.get());

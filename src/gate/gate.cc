@@ -1,6 +1,7 @@
 #include "gate/gate.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "util/hash.h"
 
@@ -45,7 +46,7 @@ Gate::Gate(const BindingRegistry* registry, AuditLog* audit, EventSink* events, 
 
 Gate::Verdict Gate::Decide(const BindingContext& context, const ActionDescriptor& action,
                            const std::function<std::string()>& action_json,
-                           const std::string& summary) {
+                           const std::function<std::string()>& summary) {
   Verdict v;
   const Policy& policy = options_.policy ? *options_.policy : default_policy_;
   v.policy = policy.Evaluate(action, counters_);
@@ -53,7 +54,7 @@ Gate::Verdict Gate::Decide(const BindingContext& context, const ActionDescriptor
   if (v.policy.decision == Decision::kDeny) {
     v.refusal = Denied("refused by policy (" + v.policy.rule + "): " + v.policy.reason);
   } else if (v.policy.decision == Decision::kAsk) {
-    v.refusal = AwaitApproval(context, v.policy, action_json(), summary);
+    v.refusal = AwaitApproval(context, v.policy, action_json(), summary());
   }
   return v;
 }
@@ -126,8 +127,12 @@ GuestCallReply Gate::Dispatch(const BindingContext& context, const GuestCall& ca
   ActionDescriptor action =
       binding->describe ? binding->describe(call.args_json)
                         : ActionDescriptor{"binding", binding->name, "", binding->operation};
-  json args = ParseOrNull(call.args_json);
-  std::string summary = Summarize(action, args);
+  std::optional<json> args;  // parsed only when a person must approve
+  auto parsed_args = [&]() -> const json& {
+    if (!args) args = ParseOrNull(call.args_json);
+    return *args;
+  };
+  auto summary = [&] { return Summarize(action, parsed_args()); };
   Verdict verdict;
   BindingOutcome result;
   bool write = IsWrite(binding->operation);
@@ -140,7 +145,7 @@ GuestCallReply Gate::Dispatch(const BindingContext& context, const GuestCall& ca
     auto action_json = [&]() {
       json a = json::object();
       a["binding"] = call.name;
-      a["arguments"] = std::move(args);
+      a["arguments"] = parsed_args();
       if (binding->preview && write) {
         WritePreview p = binding->preview(call.args_json);
         a["before"] = ParseOrNull(p.before);
@@ -188,7 +193,7 @@ GuestCallReply Gate::Dispatch(const BindingContext& context, const GuestCall& ca
 GuestCallReply Gate::CheckCode(const BindingContext& context, const std::string& code) {
   ActionDescriptor action{"code", "", "", "", "", "", code};
   auto action_json = [&] { return Canonical({{"kind", "code"}, {"code", code}}); };
-  Verdict v = Decide(context, action, action_json, "run a code action");
+  Verdict v = Decide(context, action, action_json, [] { return "run a code action"; });
   if (v.policy.rule != "default" || v.policy.decision != Decision::kAllow) {
     AuditData d;
     d.Set("step", context.step).Set("decision", DecisionName(v.policy.decision));

@@ -60,9 +60,11 @@ class Gate {
     GuestCallReply refusal;  // ok when the action may run
   };
   // `action_json` builds the canonical action (for a write, with its before/after
-  // preview); it is called only when a person must approve.
+  // preview) and `summary` the one-line description; both are called only when a
+  // person must approve.
   Verdict Decide(const BindingContext& context, const ActionDescriptor& action,
-                 const std::function<std::string()>& action_json, const std::string& summary);
+                 const std::function<std::string()>& action_json,
+                 const std::function<std::string()>& summary);
   GuestCallReply AwaitApproval(const BindingContext& context, const PolicyDecision& decision,
                                const std::string& action_json, const std::string& summary);
 

@@ -1,6 +1,7 @@
 #include "store/sqlite_util.h"
 
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 namespace ward {
@@ -10,6 +11,10 @@ constexpr int kBusyTimeoutMs = 10'000;
 }  // namespace
 
 Result<SqliteDb> OpenSqliteDb(const std::string& path) {
+  // ward does not read SQLite's memory statistics; keeping them costs a mutex per
+  // allocation. Only possible before SQLite initialises (else a harmless misuse code).
+  static std::once_flag configured;
+  std::call_once(configured, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* raw = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &raw,
