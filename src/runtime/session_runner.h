@@ -43,8 +43,8 @@ struct SessionRequest {
 
 // What the sessions of one process (a server) can share instead of each starting
 // its own: one sandboxing guest launcher (so one zygote) and a few code checkers.
-// Each session still gets its own guest. Create and destroy it on a thread that
-// outlives every session using it (the zygote dies with the thread that made it).
+// Each session still gets its own guest. Destroy it only after every session using
+// it has ended.
 struct SharedSessionProcesses {
   std::unique_ptr<GuestLauncher> launcher;   // null when the sandbox refused
   std::unique_ptr<CodeValidator> validator;  // null when no checker could start
