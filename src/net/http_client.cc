@@ -186,6 +186,10 @@ Result<HttpResponse> HttplibClient::Send(const HttpRequest& request) {
     if (ex.consumer_stopped) return Cancelled("response body consumer stopped reading");
     if (!sent) return TransportError(error, ex, url.origin);
     ex.response.status = res.status;
+    // httplib calls response_handler only for responses with a body: a 204's headers
+    // (a FHIR delete's ETag) come from `res`.
+    if (ex.response.headers.empty())
+      ex.response.headers.assign(res.headers.begin(), res.headers.end());
     return std::move(ex.response);
   } catch (const std::exception& e) {
     return Internal(std::string("HTTP client failed: ") + e.what());

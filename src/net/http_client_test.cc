@@ -41,6 +41,10 @@ class TestServer {
         return true;
       });
     });
+    server_.Delete("/gone", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 204;
+      res.set_header("ETag", "W/\"2\"");
+    });
     server_.Get("/error", [](const httplib::Request&, httplib::Response& res) {
       res.status = 503;
       res.set_content("{\"error\":\"overloaded\"}", "application/json");
@@ -113,6 +117,20 @@ TEST(HttpClientTest, GetReturnsStatusHeadersAndBody) {
   EXPECT_EQ(res->Header("x-test"), "yes");
   EXPECT_EQ(res->Header("X-TEST"), "yes");
   EXPECT_EQ(res->Header("absent"), "");
+}
+
+// A 204 has no body, but its headers (a FHIR delete's ETag) count all the same.
+TEST(HttpClientTest, NoContentResponseKeepsItsHeaders) {
+  TestServer server;
+  auto client = NewHttpClient();
+  HttpRequest req;
+  req.method = "DELETE";
+  req.url = server.Url("/gone");
+  auto res = client->Send(req);
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  EXPECT_EQ(res->status, 204);
+  EXPECT_EQ(res->body, "");
+  EXPECT_EQ(res->Header("ETag"), "W/\"2\"");
 }
 
 TEST(HttpClientTest, PostSendsBodyContentTypeAndHeaders) {
