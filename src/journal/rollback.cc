@@ -47,12 +47,20 @@ void Plan(const JournalEntry& e, const fhir_internal::Current& now, RollbackStep
     if (!exists || now.version != e.post_version) step.outcome = "conflict";
   } else {  // delete
     step.action = "restore";
-    if (exists) step.outcome = "conflict";
+    // Gone, but by a later deletion than the session's: it was re-created in between.
+    bool deleted_again = !e.post_version.empty() && !now.deleted_version.empty() &&
+                         now.deleted_version != e.post_version;
+    if (exists || deleted_again) step.outcome = "conflict";
   }
   if (step.outcome == "conflict") {
-    step.detail = Ref(e) + ": the session left version " +
-                  (e.post_version.empty() ? "(deleted)" : e.post_version) +
-                  " but the server now has " + (exists ? "version " + now.version : "none") +
+    std::string left = e.post_version.empty() ? "(deleted)" : e.post_version;
+    if (e.operation == "delete" && !e.post_version.empty()) left += " (deleted)";
+    std::string found = exists ? "version " + now.version
+                        : !now.deleted_version.empty()
+                            ? "version " + now.deleted_version + " (deleted)"
+                            : "none";
+    step.detail = Ref(e) + ": the session left version " + left + " but the server now has " +
+                  found +
                   "; someone else changed it, so rollback stops here and changes nothing more";
   }
 }

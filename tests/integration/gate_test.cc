@@ -230,6 +230,36 @@ TEST_F(GateTest, RollbackConflictChangesNothingMore) {
   EXPECT_EQ(undo.out.find("undone"), std::string::npos) << undo.out;
 }
 
+// Undoing a delete puts the pre-image back only when the session's deletion is still
+// the resource's latest version: here someone re-created it and deleted it again.
+TEST_F(GateTest, RollbackOfADeleteStopsWhenTheResourceWasRecreatedSince) {
+  std::string id = CreatePatientDirectly("Recreated");
+  std::string allow = (home_ / "allow.toml").string();
+  auto r = RunWard(
+      {"run", "--policy", allow, "--model",
+       "scripted:" + Transcript({"fhir.delete('Patient', '" + id + "')\nfinish('deleted')"}),
+       "delete"},
+      env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string session = json::parse(RunWard({"sessions", "list", "--json"}, env_).out)[0]["id"];
+  auto other =
+      RunWard({"run", "--home", (home_ / "other").string(), "--policy", allow, "--model",
+               "scripted:" + Transcript({"fhir.update({'resourceType': 'Patient', 'id': '" + id +
+                                         "', 'name': [{'family': 'Someone else'}]})\n"
+                                         "fhir.delete('Patient', '" +
+                                         id + "')\nfinish('again')"}),
+               "other"},
+              env_);
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  auto undo = RunWard({"rollback", session}, env_);
+  EXPECT_EQ(undo.exit_code, 1) << undo.out;
+  EXPECT_NE(undo.out.find("the session left version 2 (deleted) but the server now has "
+                          "version 4 (deleted)"),
+            std::string::npos)
+      << undo.out;
+  EXPECT_FALSE(PatientExists(id)) << "the rollback restored a resource someone else had removed";
+}
+
 TEST_F(GateTest, RollbackOnFailureUndoesAFailedSessionsWrites) {
   auto r = RunWard({"run", "--rollback-on-failure", "--max-steps", "1", "--policy",
                     (home_ / "allow.toml").string(), "--model",

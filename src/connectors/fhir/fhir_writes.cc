@@ -106,7 +106,8 @@ void FillResult(const FhirResponse& r, JournalEntry& j) {
 
 Result<Current> ReadCurrent(FhirClient* client, const std::string& type, const std::string& id) {
   WARD_ASSIGN_OR_RETURN(FhirResponse r, client->Read(type, id));
-  if (r.status == 404 || r.status == 410) return Current{};
+  if (r.status == 404) return Current{};
+  if (r.status == 410) return Current{"", "", VersionFromEtag(r.etag)};
   if (r.status >= 400)
     return Unavailable("reading " + type + "/" + id + " before writing it: HTTP " +
                        std::to_string(r.status) + ": " + OperationOutcomeText(r.body));

@@ -19,8 +19,9 @@ BindingOutcome Transaction(FhirClient* client, FhirWriteContext* ctx, const std:
 // The current version of a resource (for pre-images and approval diffs): its JSON
 // and version, or empty strings when it does not exist (404/410).
 struct Current {
-  std::string json;
-  std::string version;
+  std::string json;             // empty when the resource does not exist (now)
+  std::string version;          // of `json`
+  std::string deleted_version;  // when the server says it was deleted: that version, if given
 };
 Result<Current> ReadCurrent(FhirClient* client, const std::string& type, const std::string& id);
 
