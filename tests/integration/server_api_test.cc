@@ -23,12 +23,10 @@ class ServerApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     served_ = new ServedHome("server_api");
-    served_->AddUser("ada", "admin", "admin-password-1");
-    served_->AddUser("abe", "approver", "approver-password-1");
-    served_->AddUser("val", "viewer", "viewer-password-1");
-    admin_ = new std::string(served_->CreateToken("ada"));
-    approver_ = new std::string(served_->CreateToken("abe"));
-    viewer_ = new std::string(served_->CreateToken("val"));
+    RoleTokens tokens = served_->AddOneUserPerRole();
+    admin_ = new std::string(tokens.admin);
+    approver_ = new std::string(tokens.approver);
+    viewer_ = new std::string(tokens.viewer);
     ASSERT_FALSE(served_->Serve().empty());
   }
   static void TearDownTestSuite() {

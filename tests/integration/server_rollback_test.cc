@@ -24,12 +24,10 @@ class ServerRollbackTest : public ::testing::Test {
     // Writes are allowed outright: these tests are about undoing them.
     std::ofstream(served_->home() / "ward.toml") << "[[policy.rule]]\nname = \"allow-all\"\n"
                                                     "binding = \"*\"\ndecision = \"allow\"\n";
-    served_->AddUser("ada", "admin", "admin-password-1");
-    served_->AddUser("abe", "approver", "approver-password-1");
-    served_->AddUser("val", "viewer", "viewer-password-1");
-    admin_ = new std::string(served_->CreateToken("ada"));
-    approver_ = new std::string(served_->CreateToken("abe"));
-    viewer_ = new std::string(served_->CreateToken("val"));
+    RoleTokens tokens = served_->AddOneUserPerRole();
+    admin_ = new std::string(tokens.admin);
+    approver_ = new std::string(tokens.approver);
+    viewer_ = new std::string(tokens.viewer);
     ehr_ = new WardProcess(
         {"ehr", "serve", "--port", "0", "--db", (served_->home() / "ehr.db").string()},
         served_->Env());

@@ -47,6 +47,13 @@ std::string ServedHome::CreateToken(const std::string& user) {
   return token;
 }
 
+RoleTokens ServedHome::AddOneUserPerRole() {
+  AddUser("ada", "admin", "admin-password-1");
+  AddUser("abe", "approver", "approver-password-1");
+  AddUser("val", "viewer", "viewer-password-1");
+  return {CreateToken("ada"), CreateToken("abe"), CreateToken("val")};
+}
+
 std::string ServedHome::Serve(const std::vector<std::string>& extra) {
   std::vector<std::string> args = {"serve", "--port", "0", "--heartbeat", "1"};
   args.insert(args.end(), extra.begin(), extra.end());

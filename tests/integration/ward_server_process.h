@@ -21,6 +21,11 @@ struct ApiReply {
   std::string Header(const std::string& name) const;
 };
 
+// A token for each role, from ServedHome::AddOneUserPerRole().
+struct RoleTokens {
+  std::string admin, approver, viewer;
+};
+
 class ServedHome {
  public:
   // Creates a fresh home under the temp directory named after `name`.
@@ -33,6 +38,8 @@ class ServedHome {
   void AddUser(const std::string& name, const std::string& role, const std::string& password);
   // `ward token create --user NAME`: the secret (stdout).
   std::string CreateToken(const std::string& user);
+  // Adds ada (admin), abe (approver) and val (viewer); a token for each.
+  RoleTokens AddOneUserPerRole();
   // Starts `ward serve --port 0 --heartbeat 1 extra...`; returns its URL ("" on failure).
   std::string Serve(const std::vector<std::string>& extra = {});
   void StopServer();
