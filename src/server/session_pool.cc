@@ -72,7 +72,9 @@ const SharedSessionProcesses* SessionPool::Shared() {
     if (!probe_) return;
     // Started from a thread at the sessions' priority, which the launcher's own
     // thread, the zygote, the guests and the checkers inherit.
-    size_t checkers = std::max(2u, std::thread::hardware_concurrency());
+    // A check takes milliseconds; more checkers than cores would not run at once
+    // (and each is a Python process), so at most one per core, 2 to 8.
+    size_t checkers = std::clamp(std::thread::hardware_concurrency(), 2u, 8u);
     std::thread([this, checkers] {
       setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kSessionNice);
       shared_ = std::make_unique<SharedSessionProcesses>(

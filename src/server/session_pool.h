@@ -8,7 +8,7 @@
 // The first Start() probes the host's sandbox (a probe clones the whole server
 // process several times) and starts, at the same nice 10, what all the pool's
 // sessions share: one guest launcher with its zygote, and up to a checker per
-// core for code validation. A session then starts only its own guest, cloned
+// core (2 to 8) for code validation. A session then starts only its own guest, cloned
 // from the zygote.
 //
 // Thread-safe. Shutdown() cancels every running session and joins its thread;
