@@ -68,7 +68,11 @@ try {
   await card.getByLabel('Reason').fill('checked on my phone');
   await page.locator('#pending-badge').filter({ hasText: '1' }).waitFor();
   await card.getByRole('button', { name: 'Approve' }).click();
-  await page.locator('article.approval[data-state="approved"]').waitFor();
+  const approved = page.locator('article.approval[data-state="approved"]');
+  await approved.waitFor();
+  await approved.locator('.card-status').filter({ hasText: 'approved by' }).waitFor();
+  if ((await approved.getByRole('button').count()) !== 0) throw new Error('a decided card still offers buttons');
+  if ((await approved.locator('.expiry').count()) !== 0) throw new Error('a decided card still counts down');
   await page.locator('#pending-badge').waitFor({ state: 'hidden', timeout: 3_000 });
 
   step('see the session finish');
@@ -89,8 +93,15 @@ try {
   const line = await undone.first().textContent();
   if (!/Patient\/\S+ create → delete/.test(line || '')) throw new Error('unexpected step: ' + line);
   await report.locator('.rollback-summary').filter({ hasText: 'Rolled back: 1 of 1 writes undone' }).waitFor();
+  // The report pushed the output terminal below the fold, and Chromium's full-page
+  // capture leaves a scrolled layer that is off screen unpainted: for this shot the
+  // window is as tall as the page (still 390 wide), so all of it is on screen.
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: 390, height });
+  await page.locator('.xterm-rows').filter({ hasText: 'succeeded' }).waitFor();
   const rolledShot = shot.replace(/\.png$/, '-rollback.png');
   await page.screenshot({ path: rolledShot, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
   step('screenshot saved: ' + rolledShot);
 } catch (err) {
   failed = true;

@@ -1,5 +1,6 @@
 // An approval card: what the action is, its diff, the exact hash being approved,
-// a countdown to expiry, and Approve / Deny with a reason.
+// a countdown to expiry, and Approve / Deny with a reason; once decided here, who
+// decided instead of the buttons and the countdown.
 import { api, type Approval, type Me, canAct } from './api';
 import { countdown, el, showError } from './dom';
 import { actionView } from './diffview';
@@ -31,6 +32,10 @@ export function approvalCard(a: Approval, me: Me, onDecided: () => void): HTMLEl
       const done = await api.decide(a.id, decision, a.hash, reason.value);
       status.textContent = `${done.state} by ${done.decided_by ?? me.user}`;
       card.dataset.state = done.state;
+      // Decided: no more buttons, and no countdown to an expiry that no longer applies.
+      controls?.remove();
+      expiry.remove();
+      window.clearInterval(timer);
       window.dispatchEvent(new Event('ward:approvals-changed'));  // e.g. the nav badge
       onDecided();
     } catch (err) {
@@ -43,6 +48,7 @@ export function approvalCard(a: Approval, me: Me, onDecided: () => void): HTMLEl
   approve.addEventListener('click', () => void decide('approve'));
   deny.addEventListener('click', () => void decide('deny'));
   const buttons = el('div', { class: 'actions' }, approve, deny);
+  const controls = canAct(me) && a.state === 'pending' ? el('div', {}, reason, buttons) : null;
   const card = el(
     'article',
     { class: 'card approval', 'data-approval': a.id, 'data-state': a.state },
@@ -56,7 +62,7 @@ export function approvalCard(a: Approval, me: Me, onDecided: () => void): HTMLEl
     actionView(a.action),
     el('p', { class: 'hash' }, 'hash ', el('code', { title: a.hash }, a.hash)),
     expiry,
-    canAct(me) && a.state === 'pending' ? el('div', {}, reason, buttons) : null,
+    controls,
     status,
   );
   return card;
