@@ -26,18 +26,35 @@ Clock* SystemClock::Default() {
 }
 
 std::string FormatIso8601(int64_t millis) {
-  time_t secs = static_cast<time_t>(millis / 1000);
-  int ms = static_cast<int>(millis % 1000);
-  if (ms < 0) {
-    ms += 1000;
-    secs -= 1;
+  // The calendar from <chrono> (no gmtime_r: it takes the time-zone lock), and the
+  // digits written directly: this runs for every audit entry.
+  using namespace std::chrono;
+  sys_time<milliseconds> t{milliseconds(millis)};
+  sys_days day = floor<days>(t);
+  year_month_day ymd{day};
+  hh_mm_ss<milliseconds> hms{t - day};
+  int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {  // outside what four digits hold: the general path
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year,
+             static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+             static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+             static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
+    return buf;
   }
-  struct tm tm_utc;
-  gmtime_r(&secs, &tm_utc);
-  char buf[64];
-  snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm_utc.tm_year + 1900,
-           tm_utc.tm_mon + 1, tm_utc.tm_mday, tm_utc.tm_hour, tm_utc.tm_min, tm_utc.tm_sec, ms);
-  return buf;
+  char out[] = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](int at, int value, int digits) {
+    for (int i = digits - 1; i >= 0; --i, value /= 10)
+      out[at + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, year, 4);
+  put(5, static_cast<int>(static_cast<unsigned>(ymd.month())), 2);
+  put(8, static_cast<int>(static_cast<unsigned>(ymd.day())), 2);
+  put(11, static_cast<int>(hms.hours().count()), 2);
+  put(14, static_cast<int>(hms.minutes().count()), 2);
+  put(17, static_cast<int>(hms.seconds().count()), 2);
+  put(20, static_cast<int>(hms.subseconds().count()), 3);
+  return std::string(out, sizeof(out) - 1);
 }
 
 bool ParseIso8601(const std::string& text, int64_t* out) {
