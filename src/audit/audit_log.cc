@@ -1,5 +1,6 @@
 #include "audit/audit_log.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "util/hash.h"
@@ -13,6 +14,23 @@ namespace {
 std::string Canonical(const json& j) {
   // nlohmann's object is a std::map: keys come out sorted; dump(-1) adds no whitespace.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// A JSON string in canonical form. Printable ASCII without '"' or '\\' is written by
+// nlohmann as it is, so such text (ids, hashes, times, kinds) is quoted here
+// directly; anything else goes through nlohmann.
+std::string Quoted(const std::string& s) {
+  bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f && c != '"' && c != '\\';
+  });
+  if (!plain) return Canonical(json(s));
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  out += s;
+  out += '"';
+  return out;
 }
 
 json DataToJson(const AuditData& data) {
@@ -60,14 +78,14 @@ Result<int64_t> AuditLog::Record(const std::string& session, const std::string& 
   // The canonical body is {"actor","data","kind","prev_hash","seq","session","time"}
   // (keys in order, each value in canonical form): everything but prev_hash and seq
   // is written once here, and the store fills those two in (maybe more than once).
-  std::string before_prev = "{\"actor\":" + Canonical(actor_) +
+  std::string before_prev = "{\"actor\":" + Quoted(actor_) +
                             ",\"data\":" + Canonical(DataToJson(data)) +
-                            ",\"kind\":" + Canonical(kind) + ",\"prev_hash\":";
-  std::string after_seq = ",\"session\":" + Canonical(session) +
-                          ",\"time\":" + Canonical(FormatIso8601(clock_->NowMillis())) + "}";
+                            ",\"kind\":" + Quoted(kind) + ",\"prev_hash\":";
+  std::string after_seq = ",\"session\":" + Quoted(session) +
+                          ",\"time\":" + Quoted(FormatIso8601(clock_->NowMillis())) + "}";
   auto entry = store_->AppendAudit(session, kind, [&](int64_t seq, const std::string& prev) {
     std::string body = before_prev;
-    body += Canonical(prev);
+    body += Quoted(prev);
     body += ",\"seq\":";
     body += std::to_string(seq);
     body += after_seq;

@@ -97,6 +97,23 @@ TEST_F(AuditTest, EntriesWithAwkwardTextAreCanonicalAndVerify) {
   EXPECT_NE((*last)[0].body.find(R"("not_json":"{oops")"), std::string::npos);
 }
 
+// Every byte value in the text ward quotes itself (actor, session, kind), one entry
+// each: all in canonical form, so the chain verifies.
+TEST_F(AuditTest, EveryByteInQuotedFieldsGivesACanonicalEntry) {
+  for (int b = 1; b < 256; ++b) {
+    std::string text = std::string("a") + static_cast<char>(b) + "/b";
+    bool utf8 = b < 0x80;  // a lone byte above 0x7f is not UTF-8: only where not indexed
+    AuditLog log(store_.get(), &clock_, text);
+    AuditData d;
+    d.Set("byte", int64_t{b});
+    ASSERT_TRUE(log.Record(utf8 ? "s_" + text : "s_plain", utf8 ? "k " + text : "k", d).ok());
+  }
+  auto v = VerifyAuditChain(store_.get());
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << "entry " << v->first_bad_seq << ": " << v->problem;
+  EXPECT_EQ(v->entries, 5 + 255);
+}
+
 TEST_F(AuditTest, EditedContentIsDetectedAtThatEntry) {
   Tamper("UPDATE audit SET body = replace(body, 'print(2)', 'print(9)') WHERE seq = 3");
   auto v = VerifyAuditChain(store_.get());
