@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <numeric>
+#include <vector>
 
 #include "util/hash.h"
 
@@ -33,21 +35,33 @@ std::string Quoted(const std::string& s) {
   return out;
 }
 
-json DataToJson(const AuditData& data) {
-  json out = json::object();
-  for (const auto& [key, value] : data.fields()) {
-    if (const auto* raw = std::get_if<AuditData::RawJson>(&value)) {
-      json parsed = json::parse(raw->text, nullptr, /*allow_exceptions=*/false);
-      out[key] = parsed.is_discarded() ? json(raw->text) : parsed;
-    } else {
-      std::visit(
-          [&](const auto& v) {
-            if constexpr (!std::is_same_v<std::decay_t<decltype(v)>, AuditData::RawJson>)
-              out[key] = v;
-          },
-          value);
-    }
+std::string CanonicalValue(const AuditData::Value& value) {
+  if (const auto* text = std::get_if<std::string>(&value)) return Quoted(*text);
+  if (const auto* number = std::get_if<int64_t>(&value)) return std::to_string(*number);
+  if (const auto* flag = std::get_if<bool>(&value)) return *flag ? "true" : "false";
+  const std::string& raw = std::get<AuditData::RawJson>(value).text;
+  json parsed = json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_discarded() ? Quoted(raw) : Canonical(parsed);  // text that does not parse
+}
+
+// The data object in canonical form, as nlohmann would write the object built field
+// by field: keys in byte order, the last value of a repeated key, each value canonical.
+std::string CanonicalData(const AuditData& data) {
+  const auto& fields = data.fields();
+  std::vector<size_t> order(fields.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return fields[a].first < fields[b].first; });
+  std::string out = "{";
+  for (size_t i = 0; i < order.size(); ++i) {
+    const auto& [key, value] = fields[order[i]];
+    if (i + 1 < order.size() && fields[order[i + 1]].first == key) continue;  // set again later
+    if (out.size() > 1) out += ',';
+    out += Quoted(key);
+    out += ':';
+    out += CanonicalValue(value);
   }
+  out += '}';
   return out;
 }
 
@@ -78,8 +92,7 @@ Result<int64_t> AuditLog::Record(const std::string& session, const std::string& 
   // The canonical body is {"actor","data","kind","prev_hash","seq","session","time"}
   // (keys in order, each value in canonical form): everything but prev_hash and seq
   // is written once here, and the store fills those two in (maybe more than once).
-  std::string before_prev = "{\"actor\":" + Quoted(actor_) +
-                            ",\"data\":" + Canonical(DataToJson(data)) +
+  std::string before_prev = "{\"actor\":" + Quoted(actor_) + ",\"data\":" + CanonicalData(data) +
                             ",\"kind\":" + Quoted(kind) + ",\"prev_hash\":";
   std::string after_seq = ",\"session\":" + Quoted(session) +
                           ",\"time\":" + Quoted(FormatIso8601(clock_->NowMillis())) + "}";

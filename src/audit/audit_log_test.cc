@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "util/hash.h"
 
@@ -97,21 +98,49 @@ TEST_F(AuditTest, EntriesWithAwkwardTextAreCanonicalAndVerify) {
   EXPECT_NE((*last)[0].body.find(R"("not_json":"{oops")"), std::string::npos);
 }
 
-// Every byte value in the text ward quotes itself (actor, session, kind), one entry
-// each: all in canonical form, so the chain verifies.
+// Every byte value in the text ward quotes itself (actor, session, kind, the data's
+// keys and string values), one entry each: all in canonical form, so the chain verifies.
 TEST_F(AuditTest, EveryByteInQuotedFieldsGivesACanonicalEntry) {
   for (int b = 1; b < 256; ++b) {
     std::string text = std::string("a") + static_cast<char>(b) + "/b";
     bool utf8 = b < 0x80;  // a lone byte above 0x7f is not UTF-8: only where not indexed
     AuditLog log(store_.get(), &clock_, text);
     AuditData d;
-    d.Set("byte", int64_t{b});
+    d.Set("byte", int64_t{b}).Set(text, text).Set("key " + text, false);
     ASSERT_TRUE(log.Record(utf8 ? "s_" + text : "s_plain", utf8 ? "k " + text : "k", d).ok());
   }
   auto v = VerifyAuditChain(store_.get());
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok) << "entry " << v->first_bad_seq << ": " << v->problem;
   EXPECT_EQ(v->entries, 5 + 255);
+}
+
+// The data is written as nlohmann writes the object built field by field: keys in
+// byte order, a repeated key's last value, numbers, booleans, parsed raw JSON.
+TEST_F(AuditTest, DataIsTheCanonicalObjectOfItsFields) {
+  AuditData d;
+  d.Set("k", "first").Set("b", int64_t{-42}).Set("a", true).Set("k", "second");
+  d.SetJson("raw", R"([1, 2.5, {"y": null, "x": "\u00e9"}])").SetJson("bad", "{no");
+  d.Set("Z", "upper sorts first").Set("\xc3\xa9", "non-ASCII key");
+  ASSERT_TRUE(log_->Record("s_1", "data", d).ok());
+  auto last = store_->ListAudit(5, 1);
+  ASSERT_TRUE(last.ok() && last->size() == 1u);
+  const std::string& body = (*last)[0].body;
+  nlohmann::json fields = nlohmann::json::object();
+  fields["k"] = "first";
+  fields["b"] = -42;
+  fields["a"] = true;
+  fields["k"] = "second";
+  fields["raw"] = nlohmann::json::parse(R"([1, 2.5, {"y": null, "x": "\u00e9"}])");
+  fields["bad"] = "{no";
+  fields["Z"] = "upper sorts first";
+  fields["\xc3\xa9"] = "non-ASCII key";
+  std::string expected = fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  EXPECT_NE(body.find(",\"data\":" + expected + ","), std::string::npos) << body << "\n"
+                                                                         << expected;
+  auto v = VerifyAuditChain(store_.get());
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->problem;
 }
 
 TEST_F(AuditTest, EditedContentIsDetectedAtThatEntry) {
