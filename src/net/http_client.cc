@@ -160,8 +160,6 @@ Result<HttpResponse> HttplibClient::Send(const HttpRequest& request) {
     ex.last_activity_us = clock->MonotonicMicros();
     httplib::Request req = BuildRequest(request, url.target);
     req.response_handler = [&](const httplib::Response& res) {
-      ex.response.status = res.status;
-      for (const auto& [name, value] : res.headers) ex.response.headers.emplace_back(name, value);
       ex.streaming = request.on_body_chunk && res.status >= 200 && res.status < 300;
       ex.last_activity_us = clock->MonotonicMicros();
       return !cancelled();
@@ -185,11 +183,10 @@ Result<HttpResponse> HttplibClient::Send(const HttpRequest& request) {
     if (cancelled()) return Cancelled("request cancelled");
     if (ex.consumer_stopped) return Cancelled("response body consumer stopped reading");
     if (!sent) return TransportError(error, ex, url.origin);
+    // Status and headers from `res`: httplib calls response_handler only for responses
+    // with a body, and a 204's headers (a FHIR delete's ETag) count too.
     ex.response.status = res.status;
-    // httplib calls response_handler only for responses with a body: a 204's headers
-    // (a FHIR delete's ETag) come from `res`.
-    if (ex.response.headers.empty())
-      ex.response.headers.assign(res.headers.begin(), res.headers.end());
+    ex.response.headers.assign(res.headers.begin(), res.headers.end());
     return std::move(ex.response);
   } catch (const std::exception& e) {
     return Internal(std::string("HTTP client failed: ") + e.what());
