@@ -13,6 +13,7 @@
 #include "bench_util.h"
 #include "guest_bench_util.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/workspace.h"
 #include "util/clock.h"
 
 namespace ward::bench {
@@ -141,11 +142,11 @@ int RunSandboxBench(int argc, char** argv) {
   auto dir = FindGuestDir();
   if (!dir.ok()) return fprintf(stderr, "%s\n", dir.status().ToString().c_str()), 2;
   int sessions = argc > 0 ? atoi(argv[0]) : 1000;
-  std::error_code ec;
-  std::string work =
-      std::filesystem::temp_directory_path() / ("ward-bench-" + std::to_string(getpid()));
-  std::filesystem::create_directories(work, ec);
-  GuestSpec spec = MinimalSpec(*dir, work);
+  // The guests' workspace as a session's own: private to the guests' host user.
+  auto work = TempWorkspace::Create(std::filesystem::temp_directory_path().string(), "ward-bench-",
+                                    GuestHostOwner());
+  if (!work.ok()) return fprintf(stderr, "%s\n", work.status().ToString().c_str()), 1;
+  GuestSpec spec = MinimalSpec(*dir, (*work)->path());
   auto zygote = Make(*dir, true);
   auto plain = Make(*dir, false);
   if (!zygote || !plain) return 1;
@@ -157,7 +158,6 @@ int RunSandboxBench(int argc, char** argv) {
   WarmRoundTrip(*zygote, spec, 2000);
   MeasureMemoryPerSession(*zygote, spec, 100, "100 live, zygote-forked");
   Thousand(*zygote, spec, sessions > 0 ? sessions : 1000, 8);
-  std::filesystem::remove_all(work, ec);
   return 0;
 }
 

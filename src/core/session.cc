@@ -9,6 +9,7 @@
 #include "core/observation.h"
 #include "core/prompt.h"
 #include "gate/gate.h"
+#include "sandbox/workspace.h"
 #include "util/hash.h"
 
 namespace ward {
@@ -62,20 +63,20 @@ class TurnLoop {
   void Emit(EventBody body);
   void Audit(const std::string& kind, const AuditData& data);
   void FailOnStore(const Status& s);
-  std::string MakeWorkdir();
+  Result<std::string> MakeWorkdir();
 
   const StartTaskOp& op_;
   const SessionDeps& deps_;
   std::string id_;
   BindingRegistry registry_;
   std::unique_ptr<Gate> gate_;
+  std::unique_ptr<TempWorkspace> temp_workdir_;  // see MakeWorkdir; outlives guest_
   std::unique_ptr<Guest> guest_;
   std::string finish_answer_;
   std::vector<ChatMessage> messages_;
   SessionRecord record_;
   SessionOutcome outcome_;
   int64_t started_us_ = 0;
-  std::string temp_workdir_;  // removed at the end when we made it
   Status store_status_;
 };
 
@@ -95,13 +96,16 @@ void TurnLoop::Audit(const std::string& kind, const AuditData& data) {
   if (!r.ok()) FailOnStore(r.status());
 }
 
-std::string TurnLoop::MakeWorkdir() {
+// The given workspace, or the session's own: private to the guest's host user
+// (mode 0700) and removed when the session ends, however it ends.
+Result<std::string> TurnLoop::MakeWorkdir() {
   if (!op_.workspace.empty()) return op_.workspace;
   std::error_code ec;
-  auto dir = std::filesystem::temp_directory_path(ec) / ("ward-" + id_);
-  std::filesystem::create_directories(dir, ec);
-  temp_workdir_ = dir.string();
-  return temp_workdir_;
+  std::string parent = std::filesystem::temp_directory_path(ec).string();
+  if (ec) parent = "/tmp";
+  WARD_ASSIGN_OR_RETURN(temp_workdir_,
+                        TempWorkspace::Create(parent, "ward-" + id_ + "-", GuestHostOwner()));
+  return temp_workdir_->path();
 }
 
 Status TurnLoop::Begin() {
@@ -139,7 +143,12 @@ Status TurnLoop::Begin() {
   Audit("session_start", data);
   WARD_RETURN_IF_ERROR(store_status_);
 
-  GuestSpec spec{deps_.guest_dir, deps_.python, MakeWorkdir(), registry_.Infos()};
+  auto workdir = MakeWorkdir();
+  if (!workdir.ok()) {
+    End(kFailed, "could not make the session's workspace: " + workdir.status().message());
+    return Status::Ok();
+  }
+  GuestSpec spec{deps_.guest_dir, deps_.python, *workdir, registry_.Infos()};
   auto guest = deps_.launcher->Launch(spec);
   if (!guest.ok()) {
     End(kFailed, "could not start the Python guest: " + guest.status().message());
@@ -342,10 +351,7 @@ void TurnLoop::End(const std::string& status, const std::string& reason) {
   outcome_.reason = reason;
   outcome_.answer = status == kSucceeded ? finish_answer_ : "";
   guest_.reset();
-  if (!temp_workdir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(temp_workdir_, ec);
-  }
+  temp_workdir_.reset();
   Emit(FinishedEvent{status, outcome_.answer, reason, outcome_.steps, outcome_.usage.input_tokens,
                      outcome_.usage.output_tokens});
   AuditData data;

@@ -108,17 +108,6 @@ bool Child::Fail(Layer layer, const char* what, int err) {
 
 namespace {
 
-void MapUser(Child& c) {
-  if (!(c.layers & kLayerUser)) return;
-  const PreparedPlan& p = *c.p;
-  if (!WriteFile("/proc/self/setgroups", "deny", 4) && errno != ENOENT)
-    c.Fail(kLayerUser, "setgroups", errno);
-  else if (!WriteFile("/proc/self/uid_map", p.uid_map.data(), p.uid_map.size()))
-    c.Fail(kLayerUser, "uid_map", errno);
-  else if (!WriteFile("/proc/self/gid_map", p.gid_map.data(), p.gid_map.size()))
-    c.Fail(kLayerUser, "gid_map", errno);
-}
-
 void JoinCgroups(Child& c) {
   for (const auto& procs : c.p->plan.cgroup_procs) {
     Layer layer = procs.find("/pids") != std::string::npos ? kLayerCgroupPids : kLayerCgroupMemory;
@@ -162,23 +151,80 @@ void ArrangeFds(Child& c) {
   }
 }
 
-void DropCapabilities(Child& c) {
-  if (!(c.layers & kLayerCapabilities)) return;
-  unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-                       SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+// Locks the securebits (uid 0 gets no capabilities from exec; with `setuid_fixup`
+// a later change away from uid 0 still clears them), empties the bounding and
+// ambient sets. Needs CAP_SETPCAP.
+bool LockCapabilities(Child& c, bool setuid_fixup) {
+  unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
                        SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+  if (!setuid_fixup) bits |= SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED;
   if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0)
-    return (void)c.Fail(kLayerCapabilities, "securebits", errno);
+    return c.Fail(kLayerCapabilities, "securebits", errno);
   for (int cap = 0; cap < 64; ++cap) {
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-      return (void)c.Fail(kLayerCapabilities, "dropping the bounding set", errno);
+      return c.Fail(kLayerCapabilities, "dropping the bounding set", errno);
   }
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
-    return (void)c.Fail(kLayerCapabilities, "clearing ambient capabilities", errno);
+    return c.Fail(kLayerCapabilities, "clearing ambient capabilities", errno);
+  return true;
+}
+
+void DropCapabilities(Child& c) {
+  if (!(c.layers & kLayerCapabilities)) return;
+  if (!c.caps_locked && !LockCapabilities(c, false)) return;
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2] = {};
   if (syscall(SYS_capset, &hdr, data) != 0)
     return (void)c.Fail(kLayerCapabilities, "capset", errno);
+}
+
+// Writes the child's own uid and gid maps (after setgroups is denied).
+bool WriteMaps(Child& c, Layer layer) {
+  const PreparedPlan& p = *c.p;
+  if (!WriteFile("/proc/self/setgroups", "deny", 4) && errno != ENOENT)
+    return c.Fail(layer, "setgroups", errno);
+  if (!WriteFile("/proc/self/uid_map", p.uid_map.data(), p.uid_map.size()))
+    return c.Fail(layer, "uid_map", errno);
+  if (!WriteFile("/proc/self/gid_map", p.gid_map.data(), p.gid_map.size()))
+    return c.Fail(layer, "gid_map", errno);
+  return true;
+}
+
+// As root (the plan's drop_to_outer), once the root is built: becomes the plan's
+// unprivileged host ids and, with the user layer, enters a new user namespace in
+// which they are uid and gid 0 (mapping its own ids needs no privilege in the
+// parent). Raw system calls: glibc's set*id would signal threads the child does
+// not have. Without the user layer the capability sets are locked first, while
+// CAP_SETPCAP is still held; the uid change then clears them.
+void BecomeOuterIds(Child& c) {
+  const IsolationPlan& plan = c.p->plan;
+  if (!plan.drop_to_outer) return;
+  bool userns = c.layers & kLayerUser;
+  if (!userns && (c.layers & kLayerCapabilities)) c.caps_locked = LockCapabilities(c, true);
+  if (syscall(SYS_setgroups, 0, nullptr) != 0)
+    return (void)c.Fail(kLayerNonRoot, "setgroups", errno);
+  if (syscall(SYS_setresgid, plan.outer_gid, plan.outer_gid, plan.outer_gid) != 0)
+    return (void)c.Fail(kLayerNonRoot, "setresgid", errno);
+  if (syscall(SYS_setresuid, plan.outer_uid, plan.outer_uid, plan.outer_uid) != 0)
+    return (void)c.Fail(kLayerNonRoot, "setresuid", errno);
+  if (!userns) return;
+  prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);  // so that its /proc/self/*_map are its own
+  if (unshare(CLONE_NEWUSER) != 0)
+    c.Fail(kLayerUser, "unshare(CLONE_NEWUSER)", errno);
+  else
+    WriteMaps(c, kLayerUser);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // no ptrace by other processes of that uid
+}
+
+// The nonroot layer holds when the guest's host ids are not 0: ward's own (not
+// root) or those BecomeOuterIds switched to.
+void CheckNonRoot(Child& c) {
+  if (!(c.layers & kLayerNonRoot)) return;
+  const IsolationPlan& plan = c.p->plan;
+  if (plan.outer_uid == 0 || plan.outer_gid == 0)
+    return (void)c.Fail(kLayerNonRoot, "the plan maps the guest to the host's root", EPERM);
+  if (!plan.drop_to_outer && geteuid() == 0 && !(c.p->clone_flags & CLONE_NEWUSER))
+    c.Fail(kLayerNonRoot, "the guest would stay root", EPERM);
 }
 
 void RestrictSyscalls(Child& c) {
@@ -190,8 +236,14 @@ void RestrictSyscalls(Child& c) {
     c.Fail(kLayerSeccomp, "installing the filter", errno);
 }
 
+// The user namespace made by the clone (ward is not root): map it first.
+void MapUser(Child& c) {
+  if ((c.layers & kLayerUser) && (c.p->clone_flags & CLONE_NEWUSER)) WriteMaps(c, kLayerUser);
+}
+
 void Isolate(Child& c) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  CheckNonRoot(c);
   MapUser(c);
   JoinCgroups(c);
   if (c.opt.root_template)
@@ -203,6 +255,7 @@ void Isolate(Child& c) {
     c.Fail(kLayerUts, "sethostname", errno);
   setsid();
   if (chdir(c.p->plan.workdir.c_str()) != 0) c.Fail(kLayerMount, "chdir to the workdir", errno);
+  BecomeOuterIds(c);
   SetLimits(c);
   ArrangeFds(c);
   DropCapabilities(c);
@@ -306,7 +359,7 @@ Result<PreparedPlan> PreparePlan(IsolationPlan plan, const char* stage) {
     return InvalidArgument("seccomp program is not a whole number of instructions");
   const uint32_t l = plan.layers;
   unsigned long f = 0;
-  if (l & kLayerUser) f |= CLONE_NEWUSER;
+  if ((l & kLayerUser) && !plan.drop_to_outer) f |= CLONE_NEWUSER;
   if (l & kLayerMount) f |= CLONE_NEWNS;
   if (l & kLayerPid) f |= CLONE_NEWPID;
   if (l & kLayerNet) f |= CLONE_NEWNET;

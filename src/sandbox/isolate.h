@@ -4,11 +4,12 @@
 // then clones a child into the plan's namespaces, and the child isolates itself
 // using only system calls and the prepared data (it may be the child of a
 // multi-threaded process, so it must not allocate). Order in the child:
-//   user-namespace maps → join cgroups → cgroup ns → fresh root (tmpfs, read-only
-//   binds, private /tmp, minimal /dev and /etc, new /proc) → pivot_root → loopback
-//   up (unless the network namespace was made ahead, see SpawnOptions) → hostname → setsid, cwd →
-//   rlimits → descriptors (channel on 3, stdio on /dev/null, all else closed) → capabilities
-//   dropped → no_new_privs → seccomp.
+//   user-namespace maps (when the clone made one) → join cgroups → cgroup ns → fresh
+//   root (tmpfs, read-only binds, private /tmp, minimal /dev and /etc, new /proc) → pivot_root → loopback up (unless the
+//   network namespace was made ahead, see SpawnOptions) → hostname → setsid, cwd →
+//   as root: the plan's unprivileged host ids, then a new user namespace (see
+//   IsolationPlan::drop_to_outer) → rlimits → descriptors (channel on 3, stdio on
+//   /dev/null, all else closed) → capabilities dropped → no_new_privs → seccomp.
 //
 // Thread-safety: PreparePlan is thread-safe; Spawn forks the calling thread.
 #pragma once
@@ -55,7 +56,8 @@ struct SpawnOptions {
   bool clone_parent = false;  // the child becomes a sibling of the caller (CLONE_PARENT)
   // The caller is in a network namespace made for this guest alone, with loopback
   // up (see the zygote): the guest inherits it instead of creating one. Only valid
-  // for a plan without the user layer (the namespace is owned by the caller's).
+  // for a plan whose clone makes no user namespace (the namespace is owned by the
+  // caller's).
   bool network_ready = false;
   // The caller's mount namespace holds the template of this plan's TemplatePart
   // (BuildRootTemplate): the child's copy of it only gets the plan's writable

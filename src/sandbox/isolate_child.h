@@ -10,7 +10,8 @@ namespace ward::isolate_internal {
 struct Child {
   PreparedPlan* p;
   SpawnOptions opt;
-  uint32_t layers;  // still to hold; a probe clears the bits that failed
+  uint32_t layers;           // still to hold; a probe clears the bits that failed
+  bool caps_locked = false;  // securebits and bounding set done before the uid change
 
   bool probing() const { return opt.report_fd >= 0; }
   // Reports that `layer` failed at `what` with errno `err`. In probe mode the layer

@@ -70,7 +70,7 @@ class Reader {
   bool ok_ = true;
 };
 
-constexpr uint64_t kMagic = 0x314e414c50445257ull;  // "WRDPLAN1"
+constexpr uint64_t kMagic = 0x324e414c50445257ull;  // "WRDPLAN2"
 
 }  // namespace
 
@@ -80,6 +80,7 @@ std::string EncodePlan(const IsolationPlan& p) {
   w.U64(p.layers);
   w.U64(p.outer_uid);
   w.U64(p.outer_gid);
+  w.U64(p.drop_to_outer);
   w.Strs(p.dirs);
   w.U64(p.binds.size());
   for (const auto& b : p.binds) w.Str(b.source), w.Str(b.target), w.U64(b.writable);
@@ -103,6 +104,7 @@ Result<IsolationPlan> DecodePlan(const std::string& blob) {
   p.layers = static_cast<uint32_t>(r.U64());
   p.outer_uid = static_cast<uint32_t>(r.U64());
   p.outer_gid = static_cast<uint32_t>(r.U64());
+  p.drop_to_outer = r.U64() != 0;
   p.dirs = r.Strs();
   p.binds.resize(r.Count());
   for (auto& b : p.binds) b.source = r.Str(), b.target = r.Str(), b.writable = r.U64() != 0;

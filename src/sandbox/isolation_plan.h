@@ -26,9 +26,14 @@ struct PlanRlimit {
 
 struct IsolationPlan {
   uint32_t layers = 0;                    // the Layer bits to set up; a failure of any is fatal
-  uint32_t outer_uid = 0, outer_gid = 0;  // mapped to 0 inside a user namespace
-  std::vector<std::string> dirs;          // made in the new root, in order
-  std::vector<PlanBind> binds;            // bound in order (read-only unless writable)
+  uint32_t outer_uid = 0, outer_gid = 0;  // the guest's host ids; 0 inside a user namespace
+  // Set when ward runs as root: the child is cloned without a user namespace, isolates
+  // itself as root, then becomes outer_uid/gid and (with the user layer) enters a new
+  // user namespace whose uid/gid 0 they are. Unset: the user namespace (if any) is
+  // made by the clone, mapping 0 to outer_uid/gid (ward's own ids).
+  bool drop_to_outer = false;
+  std::vector<std::string> dirs;  // made in the new root, in order
+  std::vector<PlanBind> binds;    // bound in order (read-only unless writable)
   std::vector<std::pair<std::string, std::string>> symlinks;  // (link target, path)
   std::vector<std::pair<std::string, std::string>> files;     // (path, content), read-only
   std::vector<std::string> devices;  // e.g. "null": bound from the host's /dev

@@ -5,9 +5,12 @@
 #include <linux/filter.h>
 #include <sched.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "sandbox/isolate.h"
 #include "sandbox/layers.h"
+#include "sandbox/sandbox_plan.h"
+#include "sandbox/workspace.h"
 
 namespace ward {
 namespace {
@@ -33,11 +36,13 @@ IsolationPlan Sample() {
 
 TEST(SandboxPlanTest, RoundTripsEveryField) {
   IsolationPlan in = Sample();
+  in.drop_to_outer = true;
   auto out = DecodePlan(EncodePlan(in));
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->layers, in.layers);
   EXPECT_EQ(out->outer_uid, 1000u);
   EXPECT_EQ(out->outer_gid, 1001u);
+  EXPECT_TRUE(out->drop_to_outer);
   EXPECT_EQ(out->dirs, in.dirs);
   ASSERT_EQ(out->binds.size(), 2u);
   EXPECT_EQ(out->binds[1].source, "/home/u/ws");
@@ -82,10 +87,10 @@ TEST(SandboxPlanTest, RejectsWrongMagicAndAbsurdCounts) {
   auto r = DecodePlan(bad);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  // The dirs count sits after magic, layers, uid and gid: claim 2^40 entries.
+  // The dirs count sits after magic, layers, uid, gid and drop: claim 2^40 entries.
   std::string huge = blob;
   uint64_t count = 1ull << 40;
-  huge.replace(4 * sizeof(uint64_t), sizeof count, reinterpret_cast<const char*>(&count),
+  huge.replace(5 * sizeof(uint64_t), sizeof count, reinterpret_cast<const char*>(&count),
                sizeof count);
   EXPECT_FALSE(DecodePlan(huge).ok());
 }
@@ -111,6 +116,30 @@ TEST(SandboxPlanTest, PrepareMapsLayersToCloneFlagsAndStagesPaths) {
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(q->clone_flags, static_cast<unsigned long>(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
                                                        CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS));
+
+  // As root the user namespace is entered by the child after it isolated itself.
+  all.drop_to_outer = true;
+  auto r = PreparePlan(all);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->clone_flags & CLONE_NEWUSER, 0u);
+  EXPECT_EQ(r->uid_map, "0 1000 1\n");
+}
+
+TEST(SandboxPlanTest, TheGuestIsNeverTheHostsRoot) {
+  SandboxOptions o;
+  IsolationPlan plan = BuildPlan(o, kLayerUser | kLayerMount, "", "", nullptr, "");
+  EXPECT_NE(plan.outer_uid, 0u);
+  EXPECT_NE(plan.outer_gid, 0u);
+  EXPECT_EQ(plan.drop_to_outer, geteuid() == 0);
+  if (geteuid() == 0) {
+    EXPECT_EQ(plan.outer_uid, kGuestHostId);
+    EXPECT_EQ(plan.outer_gid, kGuestHostId);
+  } else {
+    EXPECT_EQ(plan.outer_uid, getuid());
+  }
+  GuestOwner owner = GuestHostOwner();
+  EXPECT_EQ(owner.uid, plan.outer_uid);
+  EXPECT_EQ(owner.gid, plan.outer_gid);
 }
 
 TEST(SandboxPlanTest, TemplatePartKeepsWhatEveryGuestShares) {

@@ -4,9 +4,9 @@ namespace ward {
 
 const std::vector<Layer>& AllLayers() {
   static const std::vector<Layer> kAll = {
-      kLayerUser,    kLayerMount,        kLayerPid,       kLayerNet,        kLayerIpc,
-      kLayerUts,     kLayerCgroupNs,     kLayerSeccomp,   kLayerNoNewPrivs, kLayerCapabilities,
-      kLayerRlimits, kLayerCgroupMemory, kLayerCgroupPids};
+      kLayerUser,    kLayerMount,        kLayerPid,        kLayerNet,        kLayerIpc,
+      kLayerUts,     kLayerCgroupNs,     kLayerSeccomp,    kLayerNoNewPrivs, kLayerCapabilities,
+      kLayerRlimits, kLayerCgroupMemory, kLayerCgroupPids, kLayerNonRoot};
   return kAll;
 }
 
@@ -38,6 +38,8 @@ const char* LayerName(Layer layer) {
       return "cgroup_memory";
     case kLayerCgroupPids:
       return "cgroup_pids";
+    case kLayerNonRoot:
+      return "nonroot";
   }
   return "?";
 }
@@ -59,7 +61,7 @@ std::vector<std::string> LayerNames(uint32_t mask) {
 }
 
 uint32_t DefaultRequiredLayers() {
-  return kLayerMount | kLayerPid | kLayerNet | kLayerSeccomp | kLayerNoNewPrivs;
+  return kLayerMount | kLayerPid | kLayerNet | kLayerSeccomp | kLayerNoNewPrivs | kLayerNonRoot;
 }
 
 uint32_t SandboxReport::active_mask() const {

@@ -13,7 +13,7 @@ namespace ward {
 // One bit per layer. The names (LayerName) are what `ward doctor`, ward.toml's
 // [sandbox] require and the session_started event use.
 enum Layer : uint32_t {
-  kLayerUser = 1u << 0,           // user namespace (unprivileged hosts)
+  kLayerUser = 1u << 0,           // user namespace: the guest's uid 0 is an unprivileged host id
   kLayerMount = 1u << 1,          // mount namespace + a fresh read-only root
   kLayerPid = 1u << 2,            // pid namespace + its own /proc
   kLayerNet = 1u << 3,            // network namespace with loopback only
@@ -26,6 +26,7 @@ enum Layer : uint32_t {
   kLayerRlimits = 1u << 10,       // address space, CPU, file size, open files, no core
   kLayerCgroupMemory = 1u << 11,  // memory limit through a cgroup
   kLayerCgroupPids = 1u << 12,    // process-count limit through a cgroup
+  kLayerNonRoot = 1u << 13,       // the guest's host uid and gid are not 0 (never the host's root)
 };
 
 // Every layer, in report order.
@@ -36,7 +37,8 @@ Result<Layer> ParseLayerName(const std::string& name);
 // Names of the layers set in `mask`, in report order.
 std::vector<std::string> LayerNames(uint32_t mask);
 
-// The layers required when ward.toml does not say: mount, pid, net, seccomp, no_new_privs.
+// The layers required when ward.toml does not say: mount, pid, net, seccomp,
+// no_new_privs, nonroot.
 uint32_t DefaultRequiredLayers();
 
 struct LayerStatus {

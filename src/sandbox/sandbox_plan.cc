@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "sandbox/layers.h"
+#include "sandbox/workspace.h"
 
 namespace ward {
 namespace {
@@ -71,8 +72,10 @@ IsolationPlan BuildPlan(const SandboxOptions& o, uint32_t layers, const std::str
                         const std::string& bpf) {
   IsolationPlan plan;
   plan.layers = layers;
-  plan.outer_uid = getuid();
-  plan.outer_gid = getgid();
+  GuestOwner owner = GuestHostOwner();
+  plan.outer_uid = owner.uid;
+  plan.outer_gid = owner.gid;
+  plan.drop_to_outer = geteuid() == 0;
   plan.dirs = {"dev", "etc", "proc", "tmp", "ward"};
   AddSystemDirs(plan);
   AddPythonPrefix(plan, o.python);
@@ -91,7 +94,9 @@ IsolationPlan BuildPlan(const SandboxOptions& o, uint32_t layers, const std::str
                   {RLIMIT_CORE, 0}};
   // Inside a user namespace the process count of the guest's uid is the guest's
   // own, so RLIMIT_NPROC bounds it even where cgroups are not delegated. (Without
-  // one it would count every process of ward's uid on the host.)
+  // one it would count every process of the guest's host uid: ward's, or every
+  // guest's.) The namespace is made before the limits are set, so the count is
+  // not also capped for the host uid as a whole.
   if (layers & kLayerUser) plan.rlimits.push_back({RLIMIT_NPROC, o.max_pids});
   if (cgroup) plan.cgroup_procs = cgroup->procs;
   plan.seccomp_bpf = bpf;

@@ -18,6 +18,7 @@
 #include "sandbox/sandbox.h"
 #include "sandbox/sandbox_plan.h"
 #include "sandbox/seccomp_filter.h"
+#include "sandbox/workspace.h"
 
 namespace ward {
 namespace {
@@ -37,16 +38,19 @@ int TryClone(unsigned long flags) {
   return 0;
 }
 
-// Drops the namespaces this host refuses outright, saying why.
+// Drops the namespaces this host refuses outright, saying why. As root the other
+// namespaces are made without a user namespace (the guest enters one last).
 void CheckNamespaces(uint32_t& layers, std::map<Layer, std::string>& why) {
   unsigned long user = (layers & kLayerUser) ? CLONE_NEWUSER : 0;
   if (user) {
     if (int err = TryClone(CLONE_NEWUSER)) {
       layers &= ~kLayerUser;
-      why[kLayerUser] = std::string("clone(CLONE_NEWUSER): ") + strerror(err);
+      why[kLayerUser] = std::string("clone(CLONE_NEWUSER): ") + strerror(err) +
+                        (geteuid() == 0 ? " (the guest drops to an unprivileged uid instead)" : "");
       user = 0;
     }
   }
+  if (geteuid() == 0) user = 0;
   for (auto [layer, flag] : kNamespaces) {
     if (int err = TryClone(flag | user)) {
       layers &= ~layer;
@@ -96,16 +100,27 @@ void RunProbe(PreparedPlan& prepared, uint32_t& layers, std::map<Layer, std::str
   layers = held;
 }
 
+// What an active layer means on this host, where it depends on who ward is.
+std::string ActiveDetail(Layer l, GuestOwner ids, bool userns) {
+  std::string host = "host uid " + std::to_string(ids.uid) + ", gid " + std::to_string(ids.gid);
+  bool root = geteuid() == 0;
+  if (l == kLayerUser)
+    return "the guest's uid and gid 0 are " + host +
+           (root ? " (entered after the guest is isolated: ward runs as root)"
+                 : " (ward's own user)");
+  if (l == kLayerNonRoot)
+    return "the guest runs as " + host +
+           (userns ? " through its user namespace"
+                   : " (uid and gid dropped after setup: no user namespace)");
+  return "";
+}
+
 }  // namespace
 
 SandboxReport ProbeSandbox(const SandboxOptions& options) {
   std::map<Layer, std::string> why;
   uint32_t layers = 0;
   for (Layer l : AllLayers()) layers |= l;
-  if (geteuid() == 0) {
-    layers &= ~kLayerUser;
-    why[kLayerUser] = "not needed: ward runs as root; the guest's capabilities are dropped instead";
-  }
   Cgroups cgroups = Cgroups::Detect();
   if (!cgroups.memory())
     layers &= ~kLayerCgroupMemory, why[kLayerCgroupMemory] = cgroups.memory_detail();
@@ -122,6 +137,7 @@ SandboxReport ProbeSandbox(const SandboxOptions& options) {
   }
   IsolationPlan plan = BuildPlan(options, layers, options.guest_dir, "", cg.ok() ? &*cg : nullptr,
                                  bpf.ok() ? *bpf : "");
+  GuestOwner plan_ids{plan.outer_uid, plan.outer_gid};
   auto prepared = PreparePlan(std::move(plan));
   if (prepared.ok())
     RunProbe(*prepared, layers, why);
@@ -138,6 +154,8 @@ SandboxReport ProbeSandbox(const SandboxOptions& options) {
       s.detail = cgroups.memory_detail();
     else if (l == kLayerCgroupPids)
       s.detail = cgroups.pids_detail();
+    else
+      s.detail = ActiveDetail(l, plan_ids, (layers & kLayerUser) != 0);
     report.layers.push_back(s);
   }
   return report;

@@ -20,15 +20,16 @@ bool g_in_guest_net = false;  // the zygote sits in the namespace it gave a gues
 // holds at kTemplateStageDir; empty when there is none.
 std::string g_template_key;
 
-// Whether plans with these layers may use what the zygote prepares: its network
-// namespace and mount template belong to the zygote's user namespace.
-bool MayShare(uint32_t layers, uint32_t layer) {
-  return (layers & layer) && !(layers & ward::kLayerUser);
+// Whether a plan may use what the zygote prepares: its network namespace and
+// mount template belong to the zygote's user namespace, so not when the guest's
+// clone makes a user namespace (a root ward's guests enter theirs afterwards).
+bool MayShare(const ward::IsolationPlan& plan, uint32_t layer) {
+  return (plan.layers & layer) && (!(plan.layers & ward::kLayerUser) || plan.drop_to_outer);
 }
 
 // Builds the root template for plans like this one, unless the zygote has it.
 void PrepareRoot(const ward::IsolationPlan& plan) {
-  if (!MayShare(plan.layers, ward::kLayerMount)) return;
+  if (!MayShare(plan, ward::kLayerMount)) return;
   static std::string failed;  // not retried: its guests build their whole root
   std::string key = ward::EncodePlan(ward::TemplatePart(plan));
   if (key == g_template_key || key == failed) return;
@@ -85,9 +86,8 @@ __attribute__((visibility("default"))) int ward_zygote_spawn(const char* blob, s
   ward::SpawnOptions opt;
   opt.channel_fd = channel_fd;
   opt.clone_parent = true;
-  uint32_t layers = plan->layers;
-  opt.network_ready = g_net_ready && MayShare(layers, ward::kLayerNet);
-  opt.root_template = !g_template_key.empty() && MayShare(layers, ward::kLayerMount) &&
+  opt.network_ready = g_net_ready && MayShare(*plan, ward::kLayerNet);
+  opt.root_template = !g_template_key.empty() && MayShare(*plan, ward::kLayerMount) &&
                       ward::EncodePlan(ward::TemplatePart(*plan)) == g_template_key;
   auto prepared = ward::PreparePlan(std::move(plan).value(),
                                     opt.root_template ? ward::kTemplateStageDir : ward::kStageDir);

@@ -138,6 +138,18 @@ std::vector<Attack> Build() {
        "'fd','stdin','stdout','stderr']), os.listdir('/dev'))\n"
        "expect_fail('sys', lambda: os.listdir('/sys/fs'))\n"
        "expect_fail('mknod', lambda: os.mknod('/tmp/sda', 0o600 | 0o60000, os.makedev(8, 0)))"},
+      {"UidMapIsNotTheHostsRoot",
+       "def host_id(path, inner):\n"
+       "    for line in open(path).read().splitlines():\n"
+       "        a, b, n = (int(x) for x in line.split())\n"
+       "        if a <= inner < a + n: return b + inner - a\n"
+       "    return None\n"
+       "maps = open('/proc/self/uid_map').read().split()\n"
+       "expect_true('uid-map-not-identity', maps != ['0', '0', '4294967295'], maps)\n"
+       "uid = host_id('/proc/self/uid_map', os.getuid())\n"
+       "gid = host_id('/proc/self/gid_map', os.getgid())\n"
+       "expect_true('host-uid', uid not in (None, 0), uid)\n"
+       "expect_true('host-gid', gid not in (None, 0), gid)"},
       {"CloseRpcChannel", "os.close(3)\nimport time\ntime.sleep(0.2)", Expect::kFailure},
       {"OversizedRpcMessage", "os.write(3, b'x' * (9 << 20))\nimport time\ntime.sleep(5)",
        Expect::kFailure},

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "attacks.h"
 #include "audit/audit_log.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/workspace.h"
 #include "store/store.h"
 #include "util/clock.h"
 
@@ -66,7 +68,6 @@ class EscapeTest : public ::testing::TestWithParam<Attack> {
   void SetUp() override {
     root_ = fs::temp_directory_path() / ("ward_escape_" + std::to_string(getpid()));
     fs::remove_all(root_);
-    fs::create_directories(root_ / "workspace");
     fs::create_directories(root_ / "other");
     std::ofstream(root_ / "secret.txt") << "CANARY-SECRET";
     std::ofstream(root_ / "other" / "notes.txt") << "CANARY-OTHER";
@@ -93,6 +94,9 @@ class EscapeTest : public ::testing::TestWithParam<Attack> {
     auto launcher = NewSandboxLauncher(options);
     ASSERT_TRUE(launcher.ok()) << launcher.status().ToString();
     launcher_ = std::move(launcher).value();
+    auto workspace = TempWorkspace::Create(root_.string(), "workspace-", GuestHostOwner());
+    ASSERT_TRUE(workspace.ok()) << workspace.status().ToString();
+    workspace_ = std::move(workspace).value();
     marker_ = "ward-escape-marker-" + std::to_string(getpid());
   }
 
@@ -105,13 +109,14 @@ class EscapeTest : public ::testing::TestWithParam<Attack> {
     if (udp_ >= 0) close(udp_);
     launcher_.reset();
     store_.reset();
+    workspace_.reset();
     fs::remove_all(root_);
   }
 
   GuestSpec Spec() {
     GuestSpec spec;
     spec.guest_dir = guest_dir_;
-    spec.workdir = (root_ / "workspace").string();
+    spec.workdir = workspace_->path();
     spec.bindings = {{"finish", "finish(answer)", "End."}};
     return spec;
   }
@@ -165,6 +170,7 @@ class EscapeTest : public ::testing::TestWithParam<Attack> {
   std::unique_ptr<Store> store_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<GuestLauncher> launcher_;
+  std::unique_ptr<TempWorkspace> workspace_;  // the session's own, as ward makes it
   int tcp_ = -1, udp_ = -1, tcp_port_ = 0, udp_port_ = 0;
   pid_t victim_ = -1;
 };
@@ -196,7 +202,36 @@ TEST_P(EscapeTest, IsContained) {
 INSTANTIATE_TEST_SUITE_P(Attacks, EscapeTest, ::testing::ValuesIn(Attacks()),
                          [](const auto& info) { return info.param.name; });
 
-TEST(EscapeSuite, HasEnoughAttacks) { EXPECT_GE(Attacks().size(), 30u); }
+// Seen from the host: the guest's processes and files belong to an unprivileged
+// host user, and its user namespace does not map the host's root.
+TEST_F(EscapeTest, GuestIsAnUnprivilegedHostUser) {
+  auto guest = launcher_->Launch(Spec());
+  ASSERT_TRUE(guest.ok()) << guest.status().ToString();
+  auto out = (*guest)->Execute("open('/workspace/made', 'w').write('x')\nprint('ok')", 5000,
+                               nullptr, nullptr);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->stdout_text, "ok\n") << out->error;
+  std::string proc = "/proc/" + std::to_string((*guest)->pid());
+  std::istringstream status(Slurp(proc + "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("Uid:", 0) != 0 && line.rfind("Gid:", 0) != 0) continue;
+    std::istringstream ids(line.substr(4));
+    for (long id; ids >> id;) EXPECT_NE(id, 0) << line;
+  }
+  EXPECT_NE(Slurp(proc + "/uid_map").find(' '), std::string::npos);
+  std::istringstream map(Slurp(proc + "/uid_map"));
+  long inside = -1, outside = -1, count = -1;
+  map >> inside >> outside >> count;
+  EXPECT_NE(outside, 0) << "the guest's uid " << inside << " is the host's root";
+  EXPECT_NE(count, 4294967295L) << "the guest's uid map is the identity";
+  struct stat st;
+  ASSERT_EQ(stat((workspace_->path() + "/made").c_str(), &st), 0);
+  EXPECT_NE(st.st_uid, 0u) << "a file the guest made belongs to the host's root";
+  EXPECT_NE(st.st_gid, 0u);
+  EXPECT_EQ(st.st_uid, GuestHostOwner().uid);
+}
+
+TEST(EscapeSuite, HasEnoughAttacks) { EXPECT_GE(Attacks().size(), 31u); }
 
 }  // namespace
 }  // namespace ward::testing
