@@ -29,7 +29,7 @@
 //   output = 10.0
 //   [[policy.rule]] ...                        # see src/gate/policy/policy.h
 //   [sandbox]
-//   require = ["mount", "pid", "net", "seccomp", "no_new_privs", "nonroot"]   # the default
+//   require = ["mount", "pid", "net", "seccomp", "no_new_privs", "nonroot", "proc"]   # the default
 //   memory_mb = 512            # cgroup memory limit per guest
 //   max_pids = 64              # cgroup process limit per guest
 //   tmp_mb = 64                # size of the guest's private /tmp

@@ -250,6 +250,8 @@ void Isolate(Child& c) {
     BuildRootFromTemplate(c);
   else
     BuildRoot(c);
+  if ((c.layers & kLayerProc) && !(c.layers & kLayerMount))
+    c.Fail(kLayerProc, "the host's /proc stays visible without the mount layer", ENOTSUP);
   LoopbackUp(c);
   if ((c.layers & kLayerUts) && sethostname(c.p->plan.hostname.data(), c.p->plan.hostname.size()))
     c.Fail(kLayerUts, "sethostname", errno);

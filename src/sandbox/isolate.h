@@ -5,7 +5,8 @@
 // using only system calls and the prepared data (it may be the child of a
 // multi-threaded process, so it must not allocate). Order in the child:
 //   user-namespace maps (when the clone made one) → join cgroups → cgroup ns → fresh
-//   root (tmpfs, read-only binds, private /tmp, minimal /dev and /etc, new /proc) → pivot_root → loopback up (unless the
+//   root (tmpfs, read-only binds, private /tmp, minimal /dev and /etc, new /proc with
+//   its sensitive parts read-only or masked) → pivot_root → loopback up (unless the
 //   network namespace was made ahead, see SpawnOptions) → hostname → setsid, cwd →
 //   as root: the plan's unprivileged host ids, then a new user namespace (see
 //   IsolationPlan::drop_to_outer) → rlimits → descriptors (channel on 3, stdio on

@@ -6,7 +6,7 @@ const std::vector<Layer>& AllLayers() {
   static const std::vector<Layer> kAll = {
       kLayerUser,    kLayerMount,        kLayerPid,        kLayerNet,        kLayerIpc,
       kLayerUts,     kLayerCgroupNs,     kLayerSeccomp,    kLayerNoNewPrivs, kLayerCapabilities,
-      kLayerRlimits, kLayerCgroupMemory, kLayerCgroupPids, kLayerNonRoot};
+      kLayerRlimits, kLayerCgroupMemory, kLayerCgroupPids, kLayerNonRoot,    kLayerProc};
   return kAll;
 }
 
@@ -40,6 +40,8 @@ const char* LayerName(Layer layer) {
       return "cgroup_pids";
     case kLayerNonRoot:
       return "nonroot";
+    case kLayerProc:
+      return "proc";
   }
   return "?";
 }
@@ -61,7 +63,8 @@ std::vector<std::string> LayerNames(uint32_t mask) {
 }
 
 uint32_t DefaultRequiredLayers() {
-  return kLayerMount | kLayerPid | kLayerNet | kLayerSeccomp | kLayerNoNewPrivs | kLayerNonRoot;
+  return kLayerMount | kLayerPid | kLayerNet | kLayerSeccomp | kLayerNoNewPrivs | kLayerNonRoot |
+         kLayerProc;
 }
 
 uint32_t SandboxReport::active_mask() const {

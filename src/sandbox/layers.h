@@ -27,6 +27,7 @@ enum Layer : uint32_t {
   kLayerCgroupMemory = 1u << 11,  // memory limit through a cgroup
   kLayerCgroupPids = 1u << 12,    // process-count limit through a cgroup
   kLayerNonRoot = 1u << 13,       // the guest's host uid and gid are not 0 (never the host's root)
+  kLayerProc = 1u << 14,          // /proc's sensitive parts read-only or masked, no /sys
 };
 
 // Every layer, in report order.
@@ -38,7 +39,7 @@ Result<Layer> ParseLayerName(const std::string& name);
 std::vector<std::string> LayerNames(uint32_t mask);
 
 // The layers required when ward.toml does not say: mount, pid, net, seccomp,
-// no_new_privs, nonroot.
+// no_new_privs, nonroot, proc.
 uint32_t DefaultRequiredLayers();
 
 struct LayerStatus {

@@ -1,6 +1,7 @@
 // The mount layer: a fresh tmpfs root with read-only binds of what Python needs,
 // a private size-capped /tmp, a minimal /dev and /etc, a new /proc, and the
 // workspace read-write when given; then pivot_root into it. See isolate.h.
+// Every mount the guest can write (the workspace, /tmp) is nosuid and nodev.
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -134,12 +135,60 @@ bool MountTmp(Child& c) {
   return true;
 }
 
-// A new /proc for the new pid namespace; without one, the mount layer fails.
+// What of /proc a guest may not change or see, as container runtimes do it.
+constexpr const char* kProcReadOnly[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
+constexpr const char* kProcMaskedFiles[] = {"kcore",         "keys",        "key-users",
+                                            "timer_list",    "timer_stats", "sched_debug",
+                                            "latency_stats", "kallsyms",    "kmsg"};
+constexpr const char* kProcMaskedDirs[] = {"acpi", "scsi", "asound"};
+
+// `proc` joined with `name`, in `out` (no allocation).
+const char* ProcPath(char (&out)[96], const char* proc, const char* name) {
+  out[0] = '\0';
+  Append(out, sizeof out, proc);
+  Append(out, sizeof out, "/");
+  Append(out, sizeof out, name);
+  return out;
+}
+
+bool Exists(const char* path) {
+  struct stat st;
+  return lstat(path, &st) == 0;
+}
+
+// /proc/sys and the like read-only; /proc/kcore and the like /dev/null; whole
+// directories of hardware detail an empty read-only tmpfs.
+bool MaskProc(Child& c, const char* proc) {
+  char path[96];
+  for (const char* name : kProcReadOnly) {
+    if (!Exists(ProcPath(path, proc, name))) continue;
+    if (mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) != 0 || !Restrict(path, false))
+      return c.Fail(kLayerProc, path, errno);
+  }
+  for (const char* name : kProcMaskedFiles) {
+    if (!Exists(ProcPath(path, proc, name))) continue;
+    if (mount("/dev/null", path, nullptr, MS_BIND, nullptr) != 0)
+      return c.Fail(kLayerProc, path, errno);
+  }
+  for (const char* name : kProcMaskedDirs) {
+    if (!Exists(ProcPath(path, proc, name))) continue;
+    if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "size=4k,nr_inodes=1,mode=0555") != 0)
+      return c.Fail(kLayerProc, path, errno);
+  }
+  return true;
+}
+
+// A new /proc for the new pid namespace, its sensitive parts masked; without
+// one, the mount layer fails.
 void MountProc(Child& c) {
   char proc[64] = "";
   Append(proc, sizeof proc, c.p->stage.c_str());
   Append(proc, sizeof proc, "/proc");
-  if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0) return;
+  if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0) {
+    if (c.layers & kLayerProc) MaskProc(c, proc);
+    return;
+  }
   int err = errno;
   c.Fail(kLayerPid, "mounting /proc", err);
   c.Fail(kLayerMount, "mounting /proc", err);

@@ -112,6 +112,9 @@ std::string ActiveDetail(Layer l, GuestOwner ids, bool userns) {
     return "the guest runs as " + host +
            (userns ? " through its user namespace"
                    : " (uid and gid dropped after setup: no user namespace)");
+  if (l == kLayerProc)
+    return "/proc/sys, sysrq-trigger, irq, bus, fs read-only; kcore, keys, timer_list, "
+           "sched_debug and the like masked; no /sys";
   return "";
 }
 

@@ -150,6 +150,32 @@ std::vector<Attack> Build() {
        "gid = host_id('/proc/self/gid_map', os.getgid())\n"
        "expect_true('host-uid', uid not in (None, 0), uid)\n"
        "expect_true('host-gid', gid not in (None, 0), gid)"},
+      {"WriteProcSys",
+       "def rewrite(p):\n"
+       "    v = open(p).read()\n"
+       "    with open(p, 'w') as f: f.write(v)\n"
+       "for p in ['/proc/sys/vm/swappiness', '/proc/sys/kernel/core_pattern',"
+       " '/proc/sys/kernel/hostname']:\n"
+       "    expect_fail(p, lambda: rewrite(p))\n"
+       "def open_for_write(p):\n"
+       "    os.close(os.open(p, os.O_WRONLY))\n"
+       "expect_fail('sysrq', lambda: open_for_write('/proc/sysrq-trigger'))\n"
+       "for p in ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus']:\n"
+       "    if os.path.exists(p):\n"
+       "        expect_true(p + '-ro', os.statvfs(p).f_flag & os.ST_RDONLY, p)\n"
+       "expect_true('no-sys', not os.path.exists('/sys') or"
+       " os.statvfs('/sys').f_flag & os.ST_RDONLY)"},
+      {"ReadMaskedProc",
+       "import stat\n"
+       "null = os.stat('/dev/null').st_rdev\n"
+       "for p in ['/proc/kcore', '/proc/keys', '/proc/key-users', '/proc/timer_list',"
+       " '/proc/sched_debug', '/proc/latency_stats', '/proc/kallsyms', '/proc/kmsg']:\n"
+       "    if not os.path.exists(p): continue\n"
+       "    st = os.stat(p)\n"
+       "    expect_true(p, stat.S_ISCHR(st.st_mode) and st.st_rdev == null, oct(st.st_mode))\n"
+       "    expect_true(p + '-empty', open(p, 'rb').read(4096) == b'')\n"
+       "for p in ['/proc/acpi', '/proc/scsi', '/proc/asound']:\n"
+       "    if os.path.exists(p): expect_true(p, os.listdir(p) == [], os.listdir(p)[:5])"},
       {"CloseRpcChannel", "os.close(3)\nimport time\ntime.sleep(0.2)", Expect::kFailure},
       {"OversizedRpcMessage", "os.write(3, b'x' * (9 << 20))\nimport time\ntime.sleep(5)",
        Expect::kFailure},

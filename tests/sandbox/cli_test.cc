@@ -155,7 +155,7 @@ TEST_F(SandboxCliTest, DoctorJsonListsEveryLayer) {
   auto r = RunWard({"doctor", "--json"}, env_);
   json report = json::parse(r.out, nullptr, false);
   ASSERT_FALSE(report.is_discarded()) << r.out << r.err;
-  ASSERT_EQ(report["layers"].size(), 14u);
+  ASSERT_EQ(report["layers"].size(), 15u);
   for (const auto& layer : report["layers"]) {
     EXPECT_TRUE(layer["active"].is_boolean());
     if (!layer["active"].get<bool>()) {
