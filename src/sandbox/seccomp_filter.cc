@@ -6,9 +6,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <utility>
 
 namespace ward {
 namespace {
@@ -74,6 +76,35 @@ Status Check(int rc, const std::string& what) {
   return Internal("seccomp: " + what + ": " + strerror(-rc));
 }
 
+// Syscalls that take a file mode, and which argument holds it: none of them may
+// set the setuid or setgid bit.
+constexpr std::pair<const char*, unsigned> kModeArgs[] = {
+    {"chmod", 1},  {"fchmod", 1}, {"fchmodat", 2}, {"open", 2},
+    {"openat", 3}, {"creat", 1},  {"mknod", 1},    {"mknodat", 2}};
+
+// Syscalls whose mode sits where a filter cannot see it (fchmodat2's flags,
+// openat2's struct): ENOSYS, so libc falls back to the ones above. By number:
+// libseccomp may not know them, the kernel does.
+constexpr std::pair<const char*, int> kHiddenMode[] = {{"openat2", 437}, {"fchmodat2", 452}};
+
+Status DenySetIdModes(scmp_filter_ctx ctx) {
+  const uint32_t deny = SCMP_ACT_ERRNO(EPERM);
+  for (auto [name, arg] : kModeArgs) {
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR) continue;  // not on this arch (open, creat, ... on arm64)
+    for (uint64_t bit : {uint64_t{S_ISUID}, uint64_t{S_ISGID}}) {
+      struct scmp_arg_cmp cmp = {arg, SCMP_CMP_MASKED_EQ, bit, bit};
+      WARD_RETURN_IF_ERROR(Check(seccomp_rule_add_array(ctx, deny, nr, 1, &cmp), name));
+    }
+  }
+  for (auto [name, number] : kHiddenMode) {
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR) nr = number;
+    WARD_RETURN_IF_ERROR(Check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0), name));
+  }
+  return Status::Ok();
+}
+
 Status AddRules(scmp_filter_ctx ctx) {
   const uint32_t deny = SCMP_ACT_ERRNO(EPERM);
   for (const char* name : kDenied) {
@@ -96,7 +127,7 @@ Status AddRules(scmp_filter_ctx ctx) {
   WARD_RETURN_IF_ERROR(Check(seccomp_rule_add(ctx, deny, SCMP_SYS(ioctl), 1,
                                               SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI)),
                              "ioctl"));
-  return Status::Ok();
+  return DenySetIdModes(ctx);
 }
 
 Result<std::string> Export(scmp_filter_ctx ctx) {

@@ -8,8 +8,10 @@
 //   bpf, perf_event_open; keyctl, add_key, request_key; io_uring_*; userfaultfd;
 //   kexec_*, init/finit/delete_module; open_by_handle_at, name_to_handle_at; reboot,
 //   swapon/off, acct, quotactl, syslog, iopl/ioperm, clock and time setting,
-//   vhangup; TIOCSTI. clone3 fails with ENOSYS (its flags cannot be inspected) so
-//   libc falls back to clone(). Syscalls of a foreign ABI (i386, x32) kill the guest.
+//   vhangup; TIOCSTI; chmod, fchmod, fchmodat, open, openat, creat, mknod and mknodat
+//   with a mode holding S_ISUID or S_ISGID. clone3, openat2 and fchmodat2 fail with
+//   ENOSYS (their flags or mode cannot be inspected) so libc falls back to clone(),
+//   openat() and fchmodat(). Syscalls of a foreign ABI (i386, x32) kill the guest.
 // Thread-safe.
 #pragma once
 

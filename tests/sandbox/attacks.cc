@@ -176,6 +176,27 @@ std::vector<Attack> Build() {
        "    expect_true(p + '-empty', open(p, 'rb').read(4096) == b'')\n"
        "for p in ['/proc/acpi', '/proc/scsi', '/proc/asound']:\n"
        "    if os.path.exists(p): expect_true(p, os.listdir(p) == [], os.listdir(p)[:5])"},
+      {"SetuidCopyInWorkspace",
+       "import shutil, stat\n"
+       "shutil.copy(os.path.realpath(sys.executable), '/workspace/py')\n"
+       "expect_fail('chmod-4755', lambda: os.chmod('/workspace/py', 0o4755))\n"
+       "expect_fail('chmod-2755', lambda: os.chmod('/workspace/py', 0o2755))\n"
+       "fd = os.open('/workspace/py', os.O_RDONLY)\n"
+       "expect_fail('fchmod', lambda: os.fchmod(fd, 0o6755))\n"
+       "expect_fail('fchmodat', lambda: libc.fchmodat(-100, b'/workspace/py', 0o4755, 0))\n"
+       "expect_fail('fchmodat2', lambda: libc.syscall(452, -100, b'/workspace/py', 0o4755, 0))\n"
+       "def made_with(fn, path):\n"
+       "    try: fn()\n"
+       "    except OSError: return -1\n"
+       "    return 0 if os.stat(path).st_mode & 0o6000 == 0 else 1\n"
+       "expect_true('open-creat', made_with(lambda: os.close(os.open('/workspace/o',"
+       " os.O_CREAT | os.O_WRONLY, 0o4755)), '/workspace/o') != 1)\n"
+       "expect_true('mknod', made_with(lambda: os.mknod('/workspace/n', 0o104755),"
+       " '/workspace/n') != 1)\n"
+       "expect_true('py-mode', os.stat('/workspace/py').st_mode & 0o6000 == 0)\n"
+       "for p in ['/workspace', '/tmp']:\n"
+       "    f = os.statvfs(p).f_flag\n"
+       "    expect_true(p + '-nosuid-nodev', f & os.ST_NOSUID and f & os.ST_NODEV, f)"},
       {"CloseRpcChannel", "os.close(3)\nimport time\ntime.sleep(0.2)", Expect::kFailure},
       {"OversizedRpcMessage", "os.write(3, b'x' * (9 << 20))\nimport time\ntime.sleep(5)",
        Expect::kFailure},
