@@ -5,7 +5,8 @@
 // parts are read-only or masked, with no capabilities, no_new_privs, a seccomp
 // filter, rlimits and (where the host allows) cgroup memory and process limits.
 // Guests are forked from a pre-initialised zygote when it can be had (fast
-// start), else Python is started inside the sandbox (plain start). See docs/sandbox.md for the layers and how to read `ward doctor`.
+// start), else Python is started inside the sandbox (plain start). See
+// docs/sandbox.md for the layers and how to read `ward doctor`.
 //
 // Thread-safety: ProbeSandbox is thread-safe; the launcher is thread-safe (its
 // guests are not), so many sessions may share one. The zygote is started on a
