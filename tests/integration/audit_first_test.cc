@@ -118,5 +118,47 @@ TEST_F(AuditFirstTest, AWriteWhileAnotherProcessHoldsTheStoreIsRefusedAndNeverSe
   EXPECT_EQ(RunWard({"audit", "verify"}, env_).exit_code, 0);
 }
 
+// The write reaches the EHR but neither its audit outcome nor its journal result can
+// be stored (as when another process takes the store's lock at that moment): the code
+// is told it happened, the session fails, `audit verify` shows the unfinished effect
+// and rollback finds the write on the server and undoes it.
+TEST_F(AuditFirstTest, AnEffectWhoseOutcomeIsLostIsReportedSeenAndRolledBack) {
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db().c_str(), &raw), SQLITE_OK);
+  Exec(raw,
+       "CREATE TRIGGER no_outcomes BEFORE INSERT ON audit WHEN NEW.kind='binding_call' "
+       "BEGIN SELECT RAISE(ABORT, 'disk full'); END;"
+       "CREATE TRIGGER no_results BEFORE UPDATE ON journal "
+       "BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+  // Basic: a type the Synthea data has none of, so the create is easy to find again.
+  std::string code = "AuditFirstLost" + std::to_string(getpid());
+  auto r = RunWard({"run", "--model",
+                    "scripted:" + Transcript({"try:\n    fhir.create({'resourceType': 'Basic', "
+                                              "'code': {'text': '" +
+                                                  code +
+                                                  "'}})\nexcept Exception as e:\n"
+                                                  "    print('told:', e)",
+                                              "finish('went on')"}),
+                    "create"},
+                   env_);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("told: fhir.create ran and its effect happened"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.out.find("went on"), std::string::npos) << r.out;
+  Exec(raw, "DROP TRIGGER no_outcomes; DROP TRIGGER no_results;");
+  sqlite3_close(raw);
+
+  auto verify = RunWard({"audit", "verify"}, env_);
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_NE(verify.out.find("unfinished effect"), std::string::npos) << verify.out;
+  auto sessions = json::parse(RunWard({"sessions", "list", "--json"}, env_).out);
+  std::string session = sessions[0]["id"];
+  EXPECT_EQ(sessions[0]["status"], "failed");
+  auto undo = RunWard({"rollback", session}, env_);
+  EXPECT_EQ(undo.exit_code, 0) << undo.err << undo.out;
+  EXPECT_NE(undo.out.find("undone"), std::string::npos) << undo.out;
+  EXPECT_NE(undo.out.find("delete Basic/"), std::string::npos) << undo.out;
+}
+
 }  // namespace
 }  // namespace ward::testing
