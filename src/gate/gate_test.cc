@@ -118,7 +118,10 @@ class GateTest : public ::testing::Test {
 TEST_F(GateTest, AnEffectIsAuditedBeforeItRunsAndItsOutcomeNamesTheIntent) {
   auto gate = MakeGate(kAllowAll);
   std::string last_kind_when_run;
-  on_run_ = [&] { last_kind_when_run = store_->ListAudit(0, 0).value().back().kind; };
+  on_run_ = [&] {
+    std::vector<StoredAuditEntry> all = store_->ListAudit(0, 0).value();
+    last_kind_when_run = all.empty() ? "(none)" : all.back().kind;
+  };
   GuestCallReply reply = gate->Dispatch(context_, {"t.write", R"({"x":1})"});
   ASSERT_TRUE(reply.ok) << reply.error_message;
   EXPECT_EQ(last_kind_when_run, "binding_intent");
