@@ -19,10 +19,19 @@ int Verify(const std::string& home, bool as_json) {
       out["first_bad_seq"] = v->first_bad_seq;
       out["problem"] = v->problem;
     }
+    out["unfinished_intents"] = nlohmann::json::array();
+    for (const auto& e : v->unfinished_intents)
+      out["unfinished_intents"].push_back({{"seq", e.seq}, {"session", e.session}});
     printf("%s\n", out.dump().c_str());
   } else if (v->ok) {
     printf("audit log verified: %lld entries, head %s\n", static_cast<long long>(v->entries),
            v->head_hash.empty() ? "(empty)" : v->head_hash.c_str());
+    for (const auto& e : v->unfinished_intents)
+      printf(
+          "unfinished effect: entry #%lld of session %s was audited before it ran, but no "
+          "outcome was recorded (the session stopped in between, or is still running); "
+          "`ward rollback %s` settles it\n",
+          static_cast<long long>(e.seq), e.session.c_str(), e.session.c_str());
   } else {
     printf("audit log FAILED verification at entry #%lld: %s (%lld entries before it verify)\n",
            static_cast<long long>(v->first_bad_seq), v->problem.c_str(),

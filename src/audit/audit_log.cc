@@ -1,6 +1,7 @@
 #include "audit/audit_log.h"
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <vector>
@@ -89,6 +90,12 @@ AuditData& AuditData::SetStrings(std::string key, const std::vector<std::string>
 
 Result<int64_t> AuditLog::Record(const std::string& session, const std::string& kind,
                                  const AuditData& data) {
+  WARD_ASSIGN_OR_RETURN(StoredAuditEntry entry, Append(session, kind, data));
+  return entry.seq;
+}
+
+Result<StoredAuditEntry> AuditLog::Append(const std::string& session, const std::string& kind,
+                                          const AuditData& data) {
   // The canonical body is {"actor","data","kind","prev_hash","seq","session","time"}
   // (keys in order, each value in canonical form): everything but prev_hash and seq
   // is written once here, and the store fills those two in (maybe more than once).
@@ -105,7 +112,7 @@ Result<int64_t> AuditLog::Record(const std::string& session, const std::string& 
     return body;
   });
   if (!entry.ok()) return entry.status().WithContext("audit log");
-  return entry->seq;
+  return entry;
 }
 
 namespace {
@@ -127,10 +134,24 @@ std::string CheckEntry(const StoredAuditEntry& e, int64_t expected_seq, const st
   return "";
 }
 
+// Keeps binding_intent entries until the binding_call naming them (intent_seq) comes.
+void TrackIntent(const StoredAuditEntry& e, std::map<int64_t, StoredAuditEntry>& intents) {
+  if (e.kind == "binding_intent") {
+    intents.emplace(e.seq, e);
+  } else if (e.kind == "binding_call" && !intents.empty() &&
+             e.body.find("\"intent_seq\":") != std::string::npos) {
+    json body = json::parse(e.body, nullptr, /*allow_exceptions=*/false);
+    const json& data = body.is_object() ? body.value("data", json()) : json();
+    if (data.is_object() && data.contains("intent_seq") && data["intent_seq"].is_number_integer())
+      intents.erase(data["intent_seq"].get<int64_t>());
+  }
+}
+
 }  // namespace
 
 Result<AuditVerification> VerifyAuditChain(Store* store) {
   AuditVerification v;
+  std::map<int64_t, StoredAuditEntry> intents;  // not yet named by an outcome
   std::string prev;
   int64_t after = 0;
   constexpr int kPage = 2000;
@@ -147,10 +168,12 @@ Result<AuditVerification> VerifyAuditChain(Store* store) {
       prev = e.hash;
       ++v.entries;
       after = e.seq;
+      TrackIntent(e, intents);
     }
     if (static_cast<int>(page.size()) < kPage) break;
   }
   v.head_hash = prev;
+  for (auto& [seq, entry] : intents) v.unfinished_intents.push_back(std::move(entry));
   return v;
 }
 

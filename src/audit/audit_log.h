@@ -55,6 +55,10 @@ class AuditLog {
   // Appends one entry and returns its sequence number.
   Result<int64_t> Record(const std::string& session, const std::string& kind,
                          const AuditData& data);
+  // The same, returning the committed entry (its seq and hash), for a later entry
+  // that refers to it.
+  Result<StoredAuditEntry> Append(const std::string& session, const std::string& kind,
+                                  const AuditData& data);
   const std::string& actor() const { return actor_; }
 
  private:
@@ -69,6 +73,10 @@ struct AuditVerification {
   std::string head_hash;      // hash of the last entry ("" when empty)
   int64_t first_bad_seq = 0;  // when !ok
   std::string problem;        // when !ok: what did not verify
+  // binding_intent entries that no binding_call names as its intent: effects that
+  // were started (maybe done) and whose outcome was never recorded — the session
+  // stopped in between, or is still running. They do not make the chain fail.
+  std::vector<StoredAuditEntry> unfinished_intents;
 };
 
 // Walks the whole chain. Returns an error only when the store cannot be read;

@@ -168,5 +168,22 @@ TEST_F(AuditTest, DeletedEntryIsAGap) {
   EXPECT_EQ(v->first_bad_seq, 2);
 }
 
+TEST_F(AuditTest, AnIntentWithoutItsOutcomeIsReportedAsUnfinished) {
+  AuditData intent;
+  intent.Set("binding", "fhir.create");
+  auto finished = log_->Append("s_1", "binding_intent", intent);
+  auto unfinished = log_->Append("s_2", "binding_intent", intent);
+  ASSERT_TRUE(finished.ok() && unfinished.ok());
+  AuditData outcome;
+  outcome.Set("binding", "fhir.create").Set("intent_seq", finished->seq);
+  ASSERT_TRUE(log_->Record("s_1", "binding_call", outcome).ok());
+  auto v = VerifyAuditChain(store_.get());
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok);  // the chain itself is intact
+  ASSERT_EQ(v->unfinished_intents.size(), 1u);
+  EXPECT_EQ(v->unfinished_intents[0].seq, unfinished->seq);
+  EXPECT_EQ(v->unfinished_intents[0].session, "s_2");
+}
+
 }  // namespace
 }  // namespace ward

@@ -337,6 +337,8 @@ std::string TurnLoop::RunAction(int step, const std::string& code, const std::st
     if (!restarted.ok())
       End(kFailed, "the Python guest could not be restarted: " + restarted.message());
   }
+  // An effect the audit log could not record: the session fails closed.
+  if (!Ended() && !gate_->failure().ok()) End(kFailed, gate_->failure().message());
   if (!Ended() && !gate_->exhausted_budget().empty()) End(kFailed, gate_->exhausted_budget());
   return obs.text;
 }

@@ -3,6 +3,7 @@
 #include "core/session.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <deque>
@@ -186,6 +187,45 @@ TEST_F(SessionTest, ToolsModeRunsPythonAndFinishes) {
   EXPECT_EQ(out->status, "succeeded");
   EXPECT_EQ(out->answer, "four");
   EXPECT_EQ(model_.requests[0].tools.size(), 2u);
+}
+
+TEST_F(SessionTest, AnEffectWhoseOutcomeCannotBeAuditedFailsTheSession) {
+  int runs = 0;
+  Binding write;
+  write.name = "t.write";
+  write.signature = "write()";
+  write.operation = "write";
+  write.handler = [&](const BindingContext&, const std::string&) {
+    ++runs;
+    return BindingValue("1");
+  };
+  std::vector<Binding> bindings = {write};
+  deps_.extra_bindings = &bindings;
+  Policy allow = std::move(Policy::FromToml("[[policy.rule]]\nname = \"allow\"\nbinding = \"*\"\n"
+                                            "decision = \"allow\"\n",
+                                            "test"))
+                     .value();
+  deps_.policy = &allow;
+  // From now on the audit log refuses binding_call entries (as a full disk would).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "ward.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER no_outcomes BEFORE INSERT ON audit WHEN "
+                         "NEW.kind='binding_call' BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  Script(
+      {"```python\ntry:\n    t.write()\nexcept Exception as e:\n    print(e)\n"
+       "t.write()\n```",
+       "```python\nfinish('went on')\n```"});
+  auto out = RunSession(op_, deps_);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->status, "failed");
+  EXPECT_NE(out->reason.find("t.write ran and its effect happened"), std::string::npos)
+      << out->reason;
+  EXPECT_EQ(runs, 1);                     // the second call was refused
+  EXPECT_EQ(model_.requests.size(), 1u);  // and the model was not asked again
 }
 
 }  // namespace

@@ -27,6 +27,9 @@ struct BindingContext {
 struct BindingOutcome {
   GuestCallReply reply;
   AuditData audit;
+  // Not ok when the call had an effect that the binding could not record (e.g. its
+  // journal entry stayed at "intent"): the gate then fails the session closed.
+  Status unrecorded;
 };
 
 // What a binding does with a call: gets the bound arguments as a JSON object text.

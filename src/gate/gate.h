@@ -1,7 +1,8 @@
 // Gate: the single point through which every binding call from guest code — and
 // every code action — passes (DESIGN.md, "the flow of one action"):
 //
-//   describe ─▶ budget ─▶ policy (allow | ask | deny) ─▶ [approval] ─▶ run ─▶ audit + event
+//   describe ─▶ budget ─▶ policy (allow | ask | deny) ─▶ [approval] ─▶ [intent] ─▶ run
+//     ─▶ audit + event
 //
 // A call the policy denies raises PermissionDenied in the guest with the rule's
 // reason. A call it asks about is turned into an approval bound to the SHA-256 of
@@ -11,6 +12,19 @@
 // audited with the rule that made it; a call that cannot be audited is refused
 // (fail closed). Writes past the session's write budget are refused, and the gate
 // remembers that the budget is exhausted so the session can end.
+//
+// Nothing happens that the audit log does not already hold:
+// - A call with an effect (any operation but "read" and "control") first commits a
+//   `binding_intent` entry (binding, step, arguments, the action's SHA-256, decision,
+//   rule); if that commit fails the handler is not called and the guest gets a
+//   refusal. Its `binding_call` outcome entry names the intent (intent_seq,
+//   intent_hash). Reads and control calls get the one `binding_call` entry, after.
+// - If the outcome of a call whose effect happened cannot be recorded (audit, or
+//   the connector's journal), the guest is told the effect happened, failure() turns
+//   non-ok and every later call and code action is refused: the session must end.
+// - approval_requested is audited in the same transaction that creates the approval
+//   (no audit entry, no approval, the call is refused); a decision that cannot be
+//   audited is not acted on; a code-policy entry that cannot be audited stops the code.
 //
 // One Gate per session, used by the session's thread.
 #pragma once
@@ -53,6 +67,9 @@ class Gate {
   // Non-empty once a budget kept by the gate (writes) is exhausted.
   const std::string& exhausted_budget() const { return exhausted_budget_; }
   int64_t writes() const { return writes_; }
+  // Not ok once an effect happened that the audit log (or journal) could not record;
+  // the session must then end (failed) with this reason.
+  const Status& failure() const { return failure_; }
 
  private:
   struct Verdict {
@@ -67,6 +84,24 @@ class Gate {
                  const std::function<std::string()>& summary);
   GuestCallReply AwaitApproval(const BindingContext& context, const PolicyDecision& decision,
                                const std::string& action_json, const std::string& summary);
+  // Audits, stores and publishes a new approval request, all or nothing.
+  Status RequestApproval(const BindingContext& context, const PolicyDecision& decision,
+                         const ApprovalRecord& approval);
+  // Polls the store until the approval is decided, expires or the session is cancelled.
+  ApprovalDecidedEvent WaitForDecision(const ApprovalRecord& approval, int step);
+  // Audits and publishes the decision, all or nothing.
+  Status RecordDecision(const BindingContext& context, const ApprovalRecord& approval,
+                        const ApprovalDecidedEvent& decided);
+  // Commits the binding_intent entry of a call with an effect, before it runs.
+  Result<StoredAuditEntry> RecordIntent(const BindingContext& context, const GuestCall& call,
+                                        const PolicyDecision& policy);
+  // The binding_call entry and event of a finished (or refused) call, all or nothing.
+  Status RecordOutcome(const BindingContext& context, const GuestCall& call,
+                       const PolicyDecision& policy, const BindingOutcome& result,
+                       const StoredAuditEntry* intent);
+  // Makes failure() non-ok (once): `binding` ran (`succeeded` or not) and `why` kept
+  // its outcome from being recorded.
+  void FailClosed(const std::string& binding, bool succeeded, const Status& why);
 
   const BindingRegistry* registry_;
   AuditLog* audit_;
@@ -76,6 +111,7 @@ class Gate {
   RuleCounters counters_;
   int64_t writes_ = 0;
   std::string exhausted_budget_;
+  Status failure_;
 };
 
 }  // namespace ward

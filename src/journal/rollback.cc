@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "connectors/fhir/fhir_client.h"
 #include "connectors/fhir/fhir_writes.h"
+#include "journal/settle.h"
 
 namespace ward {
 namespace {
@@ -87,6 +89,20 @@ void Apply(FhirClient& client, const JournalEntry& e, RollbackStep& step) {
   }
 }
 
+// Settles an entry left at "intent" (see settle.h): stored unless a dry run. Returns
+// the step to report when there is nothing more to do for it (it did not happen, or
+// cannot be known), or nullopt with `e` now "done" when it happened.
+Result<std::optional<RollbackStep>> SettleStep(Store* store, FhirClient& client, JournalEntry& e,
+                                               bool dry_run) {
+  Settlement s = SettleIntent(client, e);
+  if (s.outcome == Settlement::Outcome::kUnknown)
+    return std::optional<RollbackStep>(RollbackStep{e, "none", "unknown", s.detail});
+  if (!dry_run) WARD_RETURN_IF_ERROR(store->UpdateJournal(s.entry));
+  e = s.entry;
+  if (s.outcome == Settlement::Outcome::kHappened) return std::optional<RollbackStep>();
+  return std::optional<RollbackStep>(RollbackStep{e, "none", "not applied", s.detail});
+}
+
 }  // namespace
 
 Result<RollbackReport> RollbackSession(Store* store, AuditLog* audit, HttpClient* http,
@@ -96,21 +112,28 @@ Result<RollbackReport> RollbackSession(Store* store, AuditLog* audit, HttpClient
   std::reverse(entries.begin(), entries.end());
   RollbackReport report;
   for (auto& e : entries) {
-    if (e.state != "done") continue;  // intents that never completed, failures, compensated
-    RollbackStep step{e, "", options.dry_run ? "planned" : "", ""};
+    if (e.state != "done" && e.state != "intent") continue;  // failures, compensated
     FhirConnectorConfig config;
     config.base_url = e.base_url;
     config.bearer_token = options.bearer_token;
     FhirClient client(config, http);
-    auto now = fhir_internal::ReadCurrent(&client, e.resource_type, e.resource_id);
-    if (!now.ok()) {
-      step.outcome = "failed";
-      step.detail = now.status().message();
-    } else {
-      Plan(e, *now, step);
-      if (step.outcome.empty()) Apply(client, e, step);
+    std::optional<RollbackStep> settled;
+    if (e.state == "intent") {
+      WARD_ASSIGN_OR_RETURN(settled, SettleStep(store, client, e, options.dry_run));
     }
-    bool stop = step.outcome == "conflict" || step.outcome == "failed";
+    RollbackStep step =
+        settled ? *settled : RollbackStep{e, "", options.dry_run ? "planned" : "", ""};
+    if (!settled) {
+      auto now = fhir_internal::ReadCurrent(&client, e.resource_type, e.resource_id);
+      if (!now.ok()) {
+        step.outcome = "failed";
+        step.detail = now.status().message();
+      } else {
+        Plan(e, *now, step);
+        if (step.outcome.empty()) Apply(client, e, step);
+      }
+    }
+    bool stop = step.outcome == "conflict" || step.outcome == "failed" || step.outcome == "unknown";
     if (!options.dry_run && (step.outcome == "undone" || step.outcome == "already undone")) {
       e.state = "compensated";
       e.detail = step.detail;

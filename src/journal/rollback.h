@@ -4,6 +4,12 @@
 // stops at that entry, reports both versions and changes nothing more: it never
 // overwrites another's work. Undone entries are marked "compensated", so an
 // interrupted rollback resumes where it stopped. Every step is audited.
+//
+// An entry left at "intent" (the session stopped between journaling a write and
+// recording its result) is first settled by asking the server (settle.h): a write
+// that happened is recorded as "done" and undone like any other; one that did not is
+// recorded as "failed" (step outcome "not applied"); when the server's history cannot
+// tell, rollback stops there (outcome "unknown") and changes nothing more.
 // Not thread-safe; one rollback of a session at a time.
 #pragma once
 
@@ -19,7 +25,8 @@ namespace ward {
 struct RollbackStep {
   JournalEntry entry;
   std::string action;   // "delete", "restore", "none"
-  std::string outcome;  // "undone", "planned", "already undone", "conflict", "failed"
+  std::string outcome;  // "undone", "planned", "already undone", "conflict", "failed",
+                        // "not applied", "unknown"
   std::string detail;
 };
 

@@ -84,6 +84,9 @@ Result<ApiResponse> Api::VerifyAudit(ApiRequest&, const Principal&) {
     out["first_bad_seq"] = v.first_bad_seq;
     out["problem"] = v.problem;
   }
+  out["unfinished_intents"] = json::array();
+  for (const auto& e : v.unfinished_intents)
+    out["unfinished_intents"].push_back({{"seq", e.seq}, {"session", e.session}});
   return JsonResponse(200, Dump(out));
 }
 

@@ -1,13 +1,26 @@
 #include "store/sqlite_util.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
 namespace ward {
 
 namespace {
-constexpr int kBusyTimeoutMs = 10'000;
+
+constexpr int kDefaultBusyTimeoutMs = 10'000;
+
+// How long a store call waits for another connection's write lock: 10 s, or
+// $WARD_STORE_BUSY_TIMEOUT_MS (a positive number of milliseconds; tests shorten it).
+int BusyTimeoutMs() {
+  const char* env = std::getenv("WARD_STORE_BUSY_TIMEOUT_MS");
+  if (!env || !*env) return kDefaultBusyTimeoutMs;
+  char* end = nullptr;
+  long ms = std::strtol(env, &end, 10);
+  return *end == '\0' && ms > 0 && ms <= 3'600'000 ? static_cast<int>(ms) : kDefaultBusyTimeoutMs;
+}
+
 }  // namespace
 
 Result<SqliteDb> OpenSqliteDb(const std::string& path) {
@@ -24,14 +37,15 @@ Result<SqliteDb> OpenSqliteDb(const std::string& path) {
     return InvalidArgument("cannot open store " + path + ": " +
                            (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
-  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+  const int busy_timeout_ms = BusyTimeoutMs();
+  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
   // Turning a new file into WAL needs it to itself and SQLite reports a clash with
   // another process opening it at the same moment at once, without the busy
   // handler: retry for as long as the busy timeout.
   Status s;
   for (int waited_ms = 0;; waited_ms += 5) {
     s = ExecSql(db.get(), "PRAGMA journal_mode=WAL");
-    if (s.code() != StatusCode::kUnavailable || waited_ms >= kBusyTimeoutMs) break;
+    if (s.code() != StatusCode::kUnavailable || waited_ms >= busy_timeout_ms) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (s.ok()) s = ExecSql(db.get(), "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");

@@ -20,7 +20,8 @@ struct SqliteCloser {
 using SqliteDb = std::unique_ptr<sqlite3, SqliteCloser>;
 
 // Opens `path` read-write (creating it), WAL journal, foreign keys on, 10 s busy
-// timeout. InvalidArgument naming the path when it cannot be opened.
+// timeout ($WARD_STORE_BUSY_TIMEOUT_MS overrides it). InvalidArgument naming the
+// path when it cannot be opened.
 Result<SqliteDb> OpenSqliteDb(const std::string& path);
 
 // Runs one or more statements that return no rows.

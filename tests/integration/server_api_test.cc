@@ -300,6 +300,7 @@ TEST_F(ServerApiTest, MetricsAndAuditStatus) {
   ASSERT_EQ(v.status, 200);
   EXPECT_EQ(json::parse(v.body)["ok"], true);
   EXPECT_GT(json::parse(v.body)["entries"].get<int>(), 0);
+  EXPECT_TRUE(json::parse(v.body)["unfinished_intents"].is_array()) << v.body;
 }
 
 TEST_F(ServerApiTest, ChangesetAndRollbackOfASessionWithoutWrites) {

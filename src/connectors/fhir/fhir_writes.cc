@@ -52,15 +52,20 @@ Result<JournalEntry> Intent(FhirClient* client, FhirWriteContext* ctx, const std
   return j;
 }
 
-// Updates the journal after the write; a failure to record is reported to the guest.
+// Updates the journal after the write. A failure to record it is reported to the
+// guest and to the gate (which fails the session closed); the entry stays at
+// "intent" for rollback to settle.
 void Record(FhirWriteContext* ctx, JournalEntry& j, const std::string& state,
             const std::string& detail, BindingOutcome& out) {
   j.state = state;
   j.detail = detail;
   Status s = ctx->store->UpdateJournal(j);
-  if (!s.ok())
+  if (!s.ok()) {
     out.reply.warnings.push_back("the journal could not record this write: " + s.message());
-  out.audit.Set("journal_id", j.id).Set("journal_state", state);
+    if (out.unrecorded.ok())
+      out.unrecorded = s.WithContext("journal entry " + std::to_string(j.id));
+  }
+  out.audit.Set("journal_id", j.id).Set("journal_state", s.ok() ? state : "intent");
 }
 
 // A dry run's answer: the resource as the server would store it.
@@ -269,6 +274,7 @@ BindingOutcome Transaction(FhirClient* client, FhirWriteContext* ctx,
   BindingOutcome done = BindingValue(body.is_object() ? r->body : "null");
   done.audit = CallAudit(*r, ids);
   done.reply.warnings = out.reply.warnings;
+  done.unrecorded = out.unrecorded;
   return done;
 }
 
