@@ -1,9 +1,15 @@
 // Gate: the single point through which every binding call from guest code — and
 // every code action — passes (DESIGN.md, "the flow of one action"):
 //
-//   describe ─▶ budget ─▶ policy (allow | ask | deny) ─▶ [approval] ─▶ run ─▶ audit + event
+//   prepare ─▶ budget ─▶ policy (allow | ask | deny) ─▶ [approval] ─▶ run ─▶ audit + event
 //
-// A call the policy denies raises PermissionDenied in the guest with the rule's
+// `prepare` (the binding's) refuses arguments of a shape the binding does not take
+// before any policy runs, and lists what the call will do: the policy decides on
+// each action (a transaction's every entry) and the strictest decision covers the
+// call. The handler then executes exactly the prepared call: a write carries
+// If-Match on the version the approver saw, and when the resource moved on nothing
+// is written, the guest gets a ConflictError and the approval is audited as stale
+// (`approval_stale`). A call the policy denies raises PermissionDenied in the guest with the rule's
 // reason. A call it asks about is turned into an approval bound to the SHA-256 of
 // the canonical action (binding, arguments, and for writes the before/after); the
 // guest blocks until a person decides (from any process on the same store), the
@@ -17,6 +23,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "gate/binding.h"
@@ -58,15 +65,19 @@ class Gate {
   struct Verdict {
     PolicyDecision policy;
     GuestCallReply refusal;  // ok when the action may run
+    std::string approval;    // the approval that let it run, if one did
   };
-  // `action_json` builds the canonical action (for a write, with its before/after
-  // preview) and `summary` the one-line description; both are called only when a
+  // The strictest decision over `actions`. `action_json` builds the canonical
+  // action and `summary` the one-line description; both are called only when a
   // person must approve.
-  Verdict Decide(const BindingContext& context, const ActionDescriptor& action,
+  Verdict Decide(const BindingContext& context, const std::vector<ActionDescriptor>& actions,
                  const std::function<std::string()>& action_json,
                  const std::function<std::string()>& summary);
   GuestCallReply AwaitApproval(const BindingContext& context, const PolicyDecision& decision,
-                               const std::string& action_json, const std::string& summary);
+                               const std::string& action_json, const std::string& summary,
+                               std::string* approval_id);
+  // Audits that an approved call found its target changed (`approval_stale`).
+  Status RecordStaleApproval(const BindingContext& context, const std::string& approval);
 
   const BindingRegistry* registry_;
   AuditLog* audit_;
