@@ -618,12 +618,19 @@ TEST_F(GateTest, APatientScopedDenyHoldsForEveryWayOfNamingThePatient) {
                              id + "'}})\nfinish(o['id'])");
   ASSERT_EQ(made.exit_code, 0) << made.err;
   std::string observation = made.out.substr(0, made.out.size() - 1);
+  auto theirs = RunAllowed("setup-other-obs",
+                           "o = fhir.create({'resourceType': 'Observation', 'status': 'final', "
+                           "'code': {'text': 'note'}, 'subject': {'reference': 'Patient/" +
+                               other + "'}})\nfinish(o['id'])");
+  ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
+  std::string other_observation = theirs.out.substr(0, theirs.out.size() - 1);
   WriteToml(
       "[[policy.rule]]\nname = \"all\"\nbinding = \"*\"\ndecision = \"allow\"\n\n"
       "[[policy.rule]]\nname = \"protected\"\npatient = \"" +
       id + "\"\ndecision = \"deny\"\nreason = \"protected patient\"\n");
   std::string P = "'" + id + "'", O = "'" + other + "'";
   std::vector<std::string> attempts = {
+      "fhir.read('Observation', '" + observation + "')",
       "fhir.search('Observation', patient=[" + P + "])",
       "fhir.search('Observation', **{'subject:Patient': " + P + "})",
       "fhir.search('Observation', patient=" + P + " + ',' + " + O + ")",
@@ -649,7 +656,9 @@ TEST_F(GateTest, APatientScopedDenyHoldsForEveryWayOfNamingThePatient) {
             "\n    results.append('allowed')\nexcept PermissionDenied:\n"
             "    results.append('denied')\nexcept Exception as e:\n"
             "    results.append('error ' + type(e).__name__ + ': ' + str(e)[:80])\n";
-  code += "fhir.search('Observation', patient=" + O + ")\nfinish(json.dumps(results))";
+  // Another patient's data stays readable: the rule is not a blanket refusal.
+  code += "fhir.search('Observation', patient=" + O + ")\nfhir.read('Observation', '" +
+          other_observation + "')\nfinish(json.dumps(results))";
   auto r = RunWard({"run", "--model", "scripted:" + Transcript({code}), "x"}, env_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json results = json::parse(r.out, nullptr, false);

@@ -1,8 +1,11 @@
 #include "connectors/fhir/fhir_bindings.h"
 
+#include <algorithm>
+
 #include "connectors/fhir/fhir_common.h"
 #include "connectors/fhir/fhir_prepare.h"
 #include "connectors/fhir/fhir_writes.h"
+#include "connectors/fhir/patient_compartment.h"
 #include "util/hash.h"
 
 namespace ward {
@@ -97,7 +100,21 @@ BindingOutcome SearchBundle(FhirClient* client, const std::string& args_json) {
   return out;
 }
 
-BindingOutcome Read(FhirClient* client, const std::string& args_json) {
+// Whether `body` touches only patients the prepared read was decided on.
+bool WithinPrepared(const PreparedCall* prepared, const std::string& body) {
+  if (!prepared || prepared->actions.empty()) return true;
+  const ActionDescriptor& decided = prepared->actions[0].descriptor;
+  if (decided.patient_unknown) return true;
+  PatientSet now = PatientsOfResource(json::parse(body, nullptr, false));
+  if (now.unknown) return false;
+  for (const auto& id : now.ids)
+    if (std::find(decided.patients.begin(), decided.patients.end(), id) == decided.patients.end())
+      return false;
+  return true;
+}
+
+BindingOutcome Read(FhirClient* client, const std::string& args_json,
+                    const PreparedCall* prepared) {
   BindingOutcome failure;
   auto args = Args(args_json, "fhir.read", &failure);
   if (!args) return failure;
@@ -107,6 +124,10 @@ BindingOutcome Read(FhirClient* client, const std::string& args_json) {
   auto r = client->Read(type, id);
   if (!r.ok()) return TransportFailure(r.status());
   if (r->status >= 400) return HttpFailure(*r);
+  if (type != "Patient" && !WithinPrepared(prepared, r->body))
+    return BindingFailure("ConflictError", type + "/" + id +
+                                               " changed while it was being read and now names "
+                                               "other patients; nothing is returned");
   BindingOutcome out = BindingValue(r->body);
   out.audit = CallAudit(*r, {type + "/" + id});
   return out;
@@ -148,7 +169,7 @@ std::vector<Binding> MakeFhirBindings(FhirClient* c, FhirWriteContext* w) {
       Make(c, "fhir.read", "read(resource_type, id)", "read",
            "Read one resource by type and id, e.g. fhir.read('Patient', '123'). Returns a dict. "
            "Raises FhirError (with the server's OperationOutcome) if it does not exist.",
-           [c](const std::string& a, const PreparedCall*) { return Read(c, a); }),
+           [c](const std::string& a, const PreparedCall* p) { return Read(c, a, p); }),
       Make(c, "fhir.search", "search(resource_type, **params)", "read",
            "Search with FHIR R4 search parameters; returns a list of resource dicts, following "
            "the server's next links (up to a limit; a note on stderr says when it stopped "

@@ -106,11 +106,20 @@ PreparedCall PrepareSearch(const json& args, const std::string& binding) {
   return Single(Action(binding, type, "", PatientsOfSearch(type, *params)));
 }
 
-PreparedCall PrepareRead(const json& args) {
+// A read of a compartment type other than Patient: whose it is shows only in the
+// resource, so it is read here (the handler checks that it still names no one else).
+PreparedCall PrepareRead(FhirClient* client, const json& args) {
   if (std::string e = CheckTypeAndId(args, "fhir.read", true); !e.empty())
     return Refuse("ValueError", e);
   std::string type = args["resource_type"], id = args["id"];
-  return Single(Action("fhir.read", type, id, PatientsOfRead(type, id)));
+  PatientSet patients = PatientsOfRead(type, id);
+  if (patients.unknown && IsInPatientCompartment(type)) {
+    auto stored = ReadCurrent(client, type, id);
+    json body = stored.ok() ? json::parse(stored->json, nullptr, false) : json();
+    if (body.is_object() && body.value("resourceType", "") == type && body.value("id", "") == id)
+      patients = PatientsOfResource(body);
+  }
+  return Single(Action("fhir.read", type, id, patients));
 }
 
 PreparedCall PrepareCreate(const json& args) {
@@ -310,7 +319,7 @@ PreparedCall Prepare(FhirClient* client, const std::string& binding, const std::
   BindingOutcome failure;
   auto args = Args(args_json, binding.c_str(), &failure);
   if (!args) return Refuse(failure.reply.error_type, failure.reply.error_message);
-  if (binding == "fhir.read") return PrepareRead(*args);
+  if (binding == "fhir.read") return PrepareRead(client, *args);
   if (binding == "fhir.search" || binding == "fhir.search_bundle")
     return PrepareSearch(*args, binding);
   if (binding == "fhir.create") return PrepareCreate(*args);

@@ -62,6 +62,8 @@ PatientSet PatientsOfResource(const nlohmann::json& resource, const LocalReferen
 // `params` as they will be sent (name, value) — one pair per repetition.
 PatientSet PatientsOfSearch(const std::string& type,
                             const std::vector<std::pair<std::string, std::string>>& params);
+// Unknown for a type in the compartment other than Patient (fhir.read then reads
+// the resource before the policy runs and uses PatientsOfResource).
 PatientSet PatientsOfRead(const std::string& type, const std::string& id);
 
 // Model text for people: printable ASCII only, at most `max` characters, quoted
