@@ -22,6 +22,11 @@ class FhirError(BindingError):
     """A FHIR server answered with an error; the message carries its OperationOutcome."""
 
 
+class ConflictError(FhirError):
+    """The resource changed since ward read it (and since any approver saw it); nothing was
+    written. Read it again and decide whether the change still applies."""
+
+
 class Finished(BaseException):
     """Raised by finish() to end the current action; not catchable by `except Exception`."""
 
@@ -29,6 +34,7 @@ class Finished(BaseException):
 ERROR_TYPES = {
     "PermissionDenied": PermissionDenied,
     "FhirError": FhirError,
+    "ConflictError": ConflictError,
     "ValueError": ValueError,
     "TypeError": TypeError,
     "KeyError": KeyError,
@@ -104,6 +110,7 @@ def install(namespace, bindings, call):
     namespace["PermissionDenied"] = PermissionDenied
     namespace["BindingError"] = BindingError
     namespace["FhirError"] = FhirError
+    namespace["ConflictError"] = ConflictError
 
 
 def _finishing(function):

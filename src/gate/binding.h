@@ -16,9 +16,15 @@
 
 namespace ward {
 
+struct PreparedCall;
+
 struct BindingContext {
   std::string session;
   int step = 0;
+  // What the gate prepared, decided on and (when asked) had approved: a handler
+  // that has a `prepare` executes exactly this (e.g. writes If-Match on the
+  // versions it holds). Null when the binding has no `prepare`.
+  const PreparedCall* prepared = nullptr;
 };
 
 // What a binding call produced: the reply for the guest (a value as JSON text, or
@@ -30,6 +36,9 @@ struct BindingOutcome {
   // Not ok when the call had an effect that the binding could not record (e.g. its
   // journal entry stayed at "intent"): the gate then fails the session closed.
   Status unrecorded;
+  // The target moved on since the call was prepared (a failed If-Match): nothing
+  // was written, and an approval of the call is stale.
+  bool stale = false;
 };
 
 // What a binding does with a call: gets the bound arguments as a JSON object text.
@@ -40,10 +49,24 @@ using BindingHandler =
 BindingOutcome BindingValue(std::string value_json);
 BindingOutcome BindingFailure(std::string error_type, std::string message);
 
-// Before and after of a write, as JSON texts ("null" when absent), for approval diffs.
-struct WritePreview {
-  std::string before = "null";
+// One read or effect a call will have, worked out before the policy runs: what the
+// policy decides on, and what a person asked to approve it is shown.
+struct PreparedAction {
+  ActionDescriptor descriptor;
+  std::string summary;          // built from validated parts only (see QuoteModelText)
+  std::string resource;         // "Patient/123", or "Patient" for a create; "" for none
+  std::string version;          // the version `before` is: a write must still find it
+  std::string before = "null";  // JSON texts
   std::string after = "null";
+};
+
+// A call made ready for the policy: every action it will take (a transaction has
+// one per entry, after one for the whole), or a refusal of its arguments' shape
+// before any policy runs. The strictest decision over all actions covers the call.
+struct PreparedCall {
+  GuestCallReply refusal;  // not ok: refused as it is, never evaluated
+  std::vector<PreparedAction> actions;
+  std::string summary;  // one line for approvers, from validated parts only
 };
 
 struct Binding {
@@ -52,11 +75,10 @@ struct Binding {
   std::string doc;        // docstring, shown to the model
   std::string operation;  // "control", "read", "write", "delete"
   BindingHandler handler;
-  // Optional: what the call touches (resource type, patient) for the policy; when
-  // absent the gate knows only the binding's name and operation.
-  std::function<ActionDescriptor(const std::string& args_json)> describe;
-  // Optional, for writes: the before/after a person is shown when asked to approve.
-  std::function<WritePreview(const std::string& args_json)> preview;
+  // Optional: validates the arguments' shape and works out what the call will do
+  // (resource types, patients, the current versions a write's before/after are
+  // taken from). When absent the gate knows only the binding's name and operation.
+  std::function<PreparedCall(const std::string& args_json)> prepare;
 };
 
 class BindingRegistry {

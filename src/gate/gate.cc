@@ -1,5 +1,6 @@
 #include "gate/gate.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -23,16 +24,59 @@ GuestCallReply Denied(std::string message) {
   return GuestCallReply{false, "", "PermissionDenied", std::move(message)};
 }
 
-std::string Summarize(const ActionDescriptor& a, const json& args) {
-  std::string s = a.binding;
-  std::string id = args.is_object() && args.contains("id") && args["id"].is_string()
-                       ? args["id"].get<std::string>()
-                       : "";
-  if (id.empty() && args.is_object() && args.contains("resource") && args["resource"].is_object())
-    id = args["resource"].value("id", "");
-  if (!a.resource_type.empty()) s += " " + a.resource_type + (id.empty() ? "" : "/" + id);
-  if (!a.patient.empty() && a.resource_type != "Patient") s += " (patient " + a.patient + ")";
-  return s;
+// The strictest of the policy's decisions on each action; every counted rule once.
+PolicyDecision Strictest(const Policy& policy, const std::vector<ActionDescriptor>& actions,
+                         const RuleCounters& counters) {
+  std::optional<PolicyDecision> best;
+  std::vector<std::string> counted;
+  for (const auto& action : actions) {
+    PolicyDecision d = policy.Evaluate(action, counters);
+    for (auto& rule : d.counted)
+      if (std::find(counted.begin(), counted.end(), rule) == counted.end()) counted.push_back(rule);
+    if (!best || static_cast<int>(d.decision) > static_cast<int>(best->decision))
+      best = std::move(d);
+  }
+  PolicyDecision out = best ? std::move(*best) : PolicyDecision{};
+  out.counted = std::move(counted);
+  return out;
+}
+
+// A binding without `prepare`: one action, known by its name and operation only.
+PreparedCall Unprepared(const Binding& binding) {
+  PreparedCall p;
+  PreparedAction a;
+  a.descriptor = ActionDescriptor{"binding", binding.name, "", binding.operation};
+  a.summary = binding.name;
+  p.actions.push_back(a);
+  p.summary = binding.name;
+  return p;
+}
+
+// The canonical action a person approves: the call, and every action it will take
+// with its target's version, before and after. A single write's before/after are
+// also given at the top, for diff views.
+std::string CanonicalAction(const GuestCall& call, const PreparedCall& prepared, bool write) {
+  json a = json::object();
+  a["binding"] = call.name;
+  a["arguments"] = ParseOrNull(call.args_json);
+  json actions = json::array();
+  for (const auto& p : prepared.actions) {
+    json one = {{"binding", p.descriptor.binding},
+                {"operation", p.descriptor.operation},
+                {"resource", p.resource},
+                {"version", p.version},
+                {"before", ParseOrNull(p.before)},
+                {"after", ParseOrNull(p.after)},
+                {"patients", p.descriptor.patients},
+                {"patient_unknown", p.descriptor.patient_unknown}};
+    actions.push_back(std::move(one));
+  }
+  if (write && prepared.actions.size() == 1) {
+    a["before"] = actions[0]["before"];
+    a["after"] = actions[0]["after"];
+  }
+  a["actions"] = std::move(actions);
+  return Canonical(a);
 }
 
 bool IsWrite(const std::string& operation) { return operation == "write" || operation == "delete"; }
@@ -50,23 +94,25 @@ Gate::Gate(const BindingRegistry* registry, AuditLog* audit, EventSink* events, 
   if (!options_.clock) options_.clock = SystemClock::Default();
 }
 
-Gate::Verdict Gate::Decide(const BindingContext& context, const ActionDescriptor& action,
+Gate::Verdict Gate::Decide(const BindingContext& context,
+                           const std::vector<ActionDescriptor>& actions,
                            const std::function<std::string()>& action_json,
                            const std::function<std::string()>& summary) {
   Verdict v;
   const Policy& policy = options_.policy ? *options_.policy : default_policy_;
-  v.policy = policy.Evaluate(action, counters_);
+  v.policy = Strictest(policy, actions, counters_);
   for (const auto& rule : v.policy.counted) ++counters_[rule];
   if (v.policy.decision == Decision::kDeny) {
     v.refusal = Denied("refused by policy (" + v.policy.rule + "): " + v.policy.reason);
   } else if (v.policy.decision == Decision::kAsk) {
-    v.refusal = AwaitApproval(context, v.policy, action_json(), summary());
+    v.refusal = AwaitApproval(context, v.policy, action_json(), summary(), &v.approval);
   }
   return v;
 }
 
 GuestCallReply Gate::AwaitApproval(const BindingContext& context, const PolicyDecision& decision,
-                                   const std::string& action_json, const std::string& summary) {
+                                   const std::string& action_json, const std::string& summary,
+                                   std::string* approval_id) {
   if (!options_.store) return Denied("approval needed (" + decision.reason + ") but no store");
   ApprovalRecord a;
   a.id = NewId("a");
@@ -88,7 +134,10 @@ GuestCallReply Gate::AwaitApproval(const BindingContext& context, const PolicyDe
   if (Status s = RecordDecision(context, a, decided); !s.ok())
     return Denied(summary + " was not run: its approval's outcome (" + decided.decision +
                   ") could not be audited: " + s.message());
-  if (decided.decision == "approved") return GuestCallReply{};
+  if (decided.decision == "approved") {
+    *approval_id = a.id;
+    return GuestCallReply{};
+  }
   std::string why =
       decided.decision == "denied"
           ? "denied by " + decided.by + (decided.reason.empty() ? "" : ": " + decided.reason)
@@ -158,20 +207,19 @@ Status Gate::RecordDecision(const BindingContext& context, const ApprovalRecord&
 }
 
 Result<StoredAuditEntry> Gate::RecordIntent(const BindingContext& context, const GuestCall& call,
+                                            const std::string& action_sha256,
                                             const PolicyDecision& policy) {
-  json action = json::object();
-  action["binding"] = call.name;
-  action["arguments"] = ParseOrNull(call.args_json);
   AuditData data;
   data.Set("binding", call.name).Set("step", context.step).SetJson("arguments", call.args_json);
-  data.Set("action_sha256", Sha256Hex(Canonical(action)));
+  data.Set("action_sha256", action_sha256);
   data.Set("decision", DecisionName(policy.decision)).Set("rule", policy.rule);
   return audit_->Append(context.session, "binding_intent", data);
 }
 
 Status Gate::RecordOutcome(const BindingContext& context, const GuestCall& call,
-                           const PolicyDecision& policy, const BindingOutcome& result,
+                           const Verdict& verdict, const BindingOutcome& result,
                            const StoredAuditEntry* intent) {
+  const PolicyDecision& policy = verdict.policy;
   const GuestCallReply& reply = result.reply;
   std::string outcome = reply.ok ? "ok" : reply.error_type + ": " + reply.error_message;
   std::string decision = DecisionName(policy.decision);
@@ -181,6 +229,8 @@ Status Gate::RecordOutcome(const BindingContext& context, const GuestCall& call,
   data.Set("ok", reply.ok).Set("outcome", outcome);
   if (intent) data.Set("intent_seq", intent->seq).Set("intent_hash", intent->hash);
   if (reply.ok) data.Set("result_sha256", Sha256Hex(reply.value_json));
+  if (!verdict.approval.empty()) data.Set("approval", verdict.approval);
+  if (result.stale) data.Set("stale", true);
   for (const auto& field : result.audit.fields()) data.Append(field);
   BindingCallEvent event{context.step, call.name, call.args_json, reply.ok,
                          outcome,      decision,  policy.rule};
@@ -203,40 +253,30 @@ GuestCallReply Gate::Dispatch(const BindingContext& context, const GuestCall& ca
   const Binding* binding = registry_->Find(call.name);
   if (!binding)
     return GuestCallReply{false, "", "BindingError", "there is no binding named " + call.name};
-  ActionDescriptor action =
-      binding->describe ? binding->describe(call.args_json)
-                        : ActionDescriptor{"binding", binding->name, "", binding->operation};
-  std::optional<json> args;  // parsed only when a person must approve
-  auto parsed_args = [&]() -> const json& {
-    if (!args) args = ParseOrNull(call.args_json);
-    return *args;
-  };
-  auto summary = [&] { return Summarize(action, parsed_args()); };
+  PreparedCall prepared =
+      binding->prepare ? binding->prepare(call.args_json) : Unprepared(*binding);
+  BindingContext run_context = context;
+  run_context.prepared = binding->prepare ? &prepared : nullptr;
+  std::vector<ActionDescriptor> actions;
+  for (const auto& a : prepared.actions) actions.push_back(a.descriptor);
   Verdict verdict;
   BindingOutcome result;
   bool write = IsWrite(binding->operation);
-  if (write && options_.max_writes > 0 && writes_ >= options_.max_writes) {
+  auto action_json = [&] { return CanonicalAction(call, prepared, write); };
+  if (!prepared.refusal.ok) {
+    verdict.policy = {Decision::kDeny, "arguments", prepared.refusal.error_message, ""};
+    verdict.refusal = prepared.refusal;
+  } else if (write && options_.max_writes > 0 && writes_ >= options_.max_writes) {
     exhausted_budget_ =
         "write budget exhausted: " + std::to_string(options_.max_writes) + " writes";
     verdict.policy = {Decision::kDeny, "budget", exhausted_budget_, ""};
     verdict.refusal = Denied(exhausted_budget_);
   } else {
-    auto action_json = [&]() {
-      json a = json::object();
-      a["binding"] = call.name;
-      a["arguments"] = parsed_args();
-      if (binding->preview && write) {
-        WritePreview p = binding->preview(call.args_json);
-        a["before"] = ParseOrNull(p.before);
-        a["after"] = ParseOrNull(p.after);
-      }
-      return Canonical(a);
-    };
-    verdict = Decide(context, action, action_json, summary);
+    verdict = Decide(context, actions, action_json, [&] { return prepared.summary; });
   }
   std::optional<StoredAuditEntry> intent;
   if (verdict.refusal.ok && HasEffect(binding->operation)) {
-    auto committed = RecordIntent(context, call, verdict.policy);
+    auto committed = RecordIntent(context, call, Sha256Hex(action_json()), verdict.policy);
     if (!committed.ok())
       return GuestCallReply{false, "", "BindingError",
                             "refused: " + call.name +
@@ -246,15 +286,18 @@ GuestCallReply Gate::Dispatch(const BindingContext& context, const GuestCall& ca
     intent = *committed;
   }
   if (verdict.refusal.ok) {
-    result = binding->handler(context, call.args_json);
+    result = binding->handler(run_context, call.args_json);
     if (write && ++writes_ >= options_.max_writes && options_.max_writes > 0)
       exhausted_budget_ =
           "write budget exhausted: " + std::to_string(options_.max_writes) + " writes";
+    if (result.stale && !verdict.approval.empty()) {
+      Status stale = RecordStaleApproval(context, verdict.approval);
+      if (!stale.ok()) result.reply.error_message += " (" + stale.message() + ")";
+    }
   } else {
     result.reply = verdict.refusal;
   }
-  Status recorded =
-      RecordOutcome(context, call, verdict.policy, result, intent ? &*intent : nullptr);
+  Status recorded = RecordOutcome(context, call, verdict, result, intent ? &*intent : nullptr);
   if (!result.unrecorded.ok()) FailClosed(call.name, result.reply.ok, result.unrecorded);
   if (!recorded.ok() && intent) {
     FailClosed(call.name, result.reply.ok, recorded);
@@ -273,11 +316,21 @@ void Gate::FailClosed(const std::string& binding, bool succeeded, const Status& 
                       "); the session stops");
 }
 
+Status Gate::RecordStaleApproval(const BindingContext& context, const std::string& approval) {
+  AuditData d;
+  d.Set("approval", approval).Set("state", "stale");
+  d.Set("reason", "the resource changed after the approver saw it; nothing was written");
+  auto recorded = audit_->Record(context.session, "approval_stale", d);
+  if (!recorded.ok())
+    return recorded.status().WithContext("the audit log could not record the stale approval");
+  return Status::Ok();
+}
+
 GuestCallReply Gate::CheckCode(const BindingContext& context, const std::string& code) {
   if (!failure_.ok()) return Denied("this session can run no more code: " + failure_.message());
-  ActionDescriptor action{"code", "", "", "", "", "", code};
+  ActionDescriptor action{"code", "", "", "", "", code};
   auto action_json = [&] { return Canonical({{"kind", "code"}, {"code", code}}); };
-  Verdict v = Decide(context, action, action_json, [] { return "run a code action"; });
+  Verdict v = Decide(context, {action}, action_json, [] { return "run a code action"; });
   if (v.policy.rule != "default" || v.policy.decision != Decision::kAllow) {
     AuditData d;
     d.Set("step", context.step).Set("decision", DecisionName(v.policy.decision));

@@ -1,10 +1,16 @@
 // Gate: the single point through which every binding call from guest code — and
 // every code action — passes (DESIGN.md, "the flow of one action"):
 //
-//   describe ─▶ budget ─▶ policy (allow | ask | deny) ─▶ [approval] ─▶ [intent] ─▶ run
+//   prepare ─▶ budget ─▶ policy (allow | ask | deny) ─▶ [approval] ─▶ [intent] ─▶ run
 //     ─▶ audit + event
 //
-// A call the policy denies raises PermissionDenied in the guest with the rule's
+// `prepare` (the binding's) refuses arguments of a shape the binding does not take
+// before any policy runs, and lists what the call will do: the policy decides on
+// each action (a transaction's every entry) and the strictest decision covers the
+// call. The handler then executes exactly the prepared call: a write carries
+// If-Match on the version the approver saw, and when the resource moved on nothing
+// is written, the guest gets a ConflictError and the approval is audited as stale
+// (`approval_stale`). A call the policy denies raises PermissionDenied in the guest with the rule's
 // reason. A call it asks about is turned into an approval bound to the SHA-256 of
 // the canonical action (binding, arguments, and for writes the before/after); the
 // guest blocks until a person decides (from any process on the same store), the
@@ -31,6 +37,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "gate/binding.h"
@@ -75,15 +82,17 @@ class Gate {
   struct Verdict {
     PolicyDecision policy;
     GuestCallReply refusal;  // ok when the action may run
+    std::string approval;    // the approval that let it run, if one did
   };
-  // `action_json` builds the canonical action (for a write, with its before/after
-  // preview) and `summary` the one-line description; both are called only when a
+  // The strictest decision over `actions`. `action_json` builds the canonical
+  // action and `summary` the one-line description; both are called only when a
   // person must approve.
-  Verdict Decide(const BindingContext& context, const ActionDescriptor& action,
+  Verdict Decide(const BindingContext& context, const std::vector<ActionDescriptor>& actions,
                  const std::function<std::string()>& action_json,
                  const std::function<std::string()>& summary);
   GuestCallReply AwaitApproval(const BindingContext& context, const PolicyDecision& decision,
-                               const std::string& action_json, const std::string& summary);
+                               const std::string& action_json, const std::string& summary,
+                               std::string* approval_id);
   // Audits, stores and publishes a new approval request, all or nothing.
   Status RequestApproval(const BindingContext& context, const PolicyDecision& decision,
                          const ApprovalRecord& approval);
@@ -93,15 +102,18 @@ class Gate {
   Status RecordDecision(const BindingContext& context, const ApprovalRecord& approval,
                         const ApprovalDecidedEvent& decided);
   // Commits the binding_intent entry of a call with an effect, before it runs.
+  // `action_sha256` is the canonical action's (the hash an approval of it carries).
   Result<StoredAuditEntry> RecordIntent(const BindingContext& context, const GuestCall& call,
+                                        const std::string& action_sha256,
                                         const PolicyDecision& policy);
   // The binding_call entry and event of a finished (or refused) call, all or nothing.
-  Status RecordOutcome(const BindingContext& context, const GuestCall& call,
-                       const PolicyDecision& policy, const BindingOutcome& result,
-                       const StoredAuditEntry* intent);
+  Status RecordOutcome(const BindingContext& context, const GuestCall& call, const Verdict& verdict,
+                       const BindingOutcome& result, const StoredAuditEntry* intent);
   // Makes failure() non-ok (once): `binding` ran (`succeeded` or not) and `why` kept
   // its outcome from being recorded.
   void FailClosed(const std::string& binding, bool succeeded, const Status& why);
+  // Audits that an approved call found its target changed (`approval_stale`).
+  Status RecordStaleApproval(const BindingContext& context, const std::string& approval);
 
   const BindingRegistry* registry_;
   AuditLog* audit_;

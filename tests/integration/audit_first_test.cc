@@ -84,6 +84,8 @@ TEST_F(AuditFirstTest, AWriteTheAuditLogCannotRecordFirstNeverReachesTheEhr) {
 TEST_F(AuditFirstTest, AWriteWhileAnotherProcessHoldsTheStoreIsRefusedAndNeverSent) {
   std::filesystem::path ws = home_ / "ws";
   std::filesystem::create_directories(ws);
+  // Under a root ward the guest is an unprivileged host id: the workspace must let it write.
+  std::filesystem::permissions(ws, std::filesystem::perms::all);
   std::string family = Family("Locked");
   // The guest waits for the lock to be taken, tries the create, then waits for the
   // lock to be let go before its step ends (so the rest of the session can be stored).

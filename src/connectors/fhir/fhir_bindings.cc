@@ -1,7 +1,11 @@
 #include "connectors/fhir/fhir_bindings.h"
 
+#include <algorithm>
+
 #include "connectors/fhir/fhir_common.h"
+#include "connectors/fhir/fhir_prepare.h"
 #include "connectors/fhir/fhir_writes.h"
+#include "connectors/fhir/patient_compartment.h"
 #include "util/hash.h"
 
 namespace ward {
@@ -9,33 +13,6 @@ namespace ward {
 using namespace fhir_internal;
 
 namespace {
-
-// Search parameters from the guest's **params: str/int/float/bool values, lists for AND.
-Result<FhirSearchParams> SearchParams(const json& params) {
-  FhirSearchParams out;
-  if (params.is_null()) return out;
-  for (const auto& [name, value] : params.items()) {
-    auto add = [&](const json& v) -> Status {
-      if (v.is_string()) {
-        out.push_back({name, v.get<std::string>()});
-      } else if (v.is_number() || v.is_boolean()) {
-        out.push_back({name, Dump(v)});
-      } else {
-        return InvalidArgument("search parameter " + name +
-                               " must be a string or number (a list repeats it, meaning AND; "
-                               "commas inside one value mean OR), got " +
-                               Dump(v));
-      }
-      return Status::Ok();
-    };
-    if (value.is_array()) {
-      for (const auto& v : value) WARD_RETURN_IF_ERROR(add(v));
-    } else {
-      WARD_RETURN_IF_ERROR(add(value));
-    }
-  }
-  return out;
-}
 
 std::string NextLink(const json& bundle) {
   if (!bundle.contains("link") || !bundle["link"].is_array()) return "";
@@ -123,7 +100,21 @@ BindingOutcome SearchBundle(FhirClient* client, const std::string& args_json) {
   return out;
 }
 
-BindingOutcome Read(FhirClient* client, const std::string& args_json) {
+// Whether `body` touches only patients the prepared read was decided on.
+bool WithinPrepared(const PreparedCall* prepared, const std::string& body) {
+  if (!prepared || prepared->actions.empty()) return true;
+  const ActionDescriptor& decided = prepared->actions[0].descriptor;
+  if (decided.patient_unknown) return true;
+  PatientSet now = PatientsOfResource(json::parse(body, nullptr, false));
+  if (now.unknown) return false;
+  for (const auto& id : now.ids)
+    if (std::find(decided.patients.begin(), decided.patients.end(), id) == decided.patients.end())
+      return false;
+  return true;
+}
+
+BindingOutcome Read(FhirClient* client, const std::string& args_json,
+                    const PreparedCall* prepared) {
   BindingOutcome failure;
   auto args = Args(args_json, "fhir.read", &failure);
   if (!args) return failure;
@@ -133,24 +124,23 @@ BindingOutcome Read(FhirClient* client, const std::string& args_json) {
   auto r = client->Read(type, id);
   if (!r.ok()) return TransportFailure(r.status());
   if (r->status >= 400) return HttpFailure(*r);
+  if (type != "Patient" && !WithinPrepared(prepared, r->body))
+    return BindingFailure("ConflictError", type + "/" + id +
+                                               " changed while it was being read and now names "
+                                               "other patients; nothing is returned");
   BindingOutcome out = BindingValue(r->body);
   out.audit = CallAudit(*r, {type + "/" + id});
   return out;
 }
 
 Binding Make(FhirClient* client, const char* name, const char* signature, const char* op,
-             const char* doc, std::function<BindingOutcome(const std::string&)> fn) {
-  Binding b{name, signature, doc, op,
-            [fn](const BindingContext&, const std::string& args) { return fn(args); }};
-  std::string binding = name, operation = op;
-  b.describe = [binding, operation](const std::string& args) {
-    return Describe(binding, operation, args);
-  };
-  if (operation == "write" || operation == "delete") {
-    b.preview = [client, binding](const std::string& args) {
-      return Preview(client, binding, args);
-    };
-  }
+             const char* doc,
+             std::function<BindingOutcome(const std::string&, const PreparedCall*)> fn) {
+  Binding b{name, signature, doc, op, [fn](const BindingContext& context, const std::string& args) {
+              return fn(args, context.prepared);
+            }};
+  std::string binding = name;
+  b.prepare = [client, binding](const std::string& args) { return Prepare(client, binding, args); };
   return b;
 }
 
@@ -179,7 +169,7 @@ std::vector<Binding> MakeFhirBindings(FhirClient* c, FhirWriteContext* w) {
       Make(c, "fhir.read", "read(resource_type, id)", "read",
            "Read one resource by type and id, e.g. fhir.read('Patient', '123'). Returns a dict. "
            "Raises FhirError (with the server's OperationOutcome) if it does not exist.",
-           [c](const std::string& a) { return Read(c, a); }),
+           [c](const std::string& a, const PreparedCall* p) { return Read(c, a, p); }),
       Make(c, "fhir.search", "search(resource_type, **params)", "read",
            "Search with FHIR R4 search parameters; returns a list of resource dicts, following "
            "the server's next links (up to a limit; a note on stderr says when it stopped "
@@ -187,28 +177,32 @@ std::vector<Binding> MakeFhirBindings(FhirClient* c, FhirWriteContext* w) {
            "fhir.search('Observation', patient='123', code='http://loinc.org|4548-4', "
            "_sort='-date', _count=1). A list value repeats the parameter (AND); commas inside "
            "one value mean OR.",
-           [c](const std::string& a) { return Search(c, a); }),
+           [c](const std::string& a, const PreparedCall*) { return Search(c, a); }),
       Make(c, "fhir.search_bundle", "search_bundle(resource_type, **params)", "read",
            "Like fhir.search but returns the first page as the raw searchset Bundle dict "
            "(with total and links), for paging yourself or _summary=count.",
-           [c](const std::string& a) { return SearchBundle(c, a); }),
+           [c](const std::string& a, const PreparedCall*) { return SearchBundle(c, a); }),
       Make(c, "fhir.create", "create(resource)", "write",
            "Create a resource (a dict with resourceType); the server assigns the id. Returns the "
            "stored resource with its id and meta.versionId.",
-           [c, w](const std::string& a) { return Create(c, w, a); }),
+           [c, w](const std::string& a, const PreparedCall*) { return Create(c, w, a); }),
       Make(c, "fhir.update", "update(resource)", "write",
            "Replace a resource (a dict with resourceType and id) with this content. Returns the "
            "stored resource with its new meta.versionId.",
-           [c, w](const std::string& a) { return Update(c, w, a); }),
+           [c, w](const std::string& a, const PreparedCall* p) { return Update(c, w, a, p); }),
       Make(c, "fhir.delete", "delete(resource_type, id)", "delete",
            "Delete a resource by type and id. Returns None.",
-           [c, w](const std::string& a) { return fhir_internal::Delete(c, w, a); }),
+           [c, w](const std::string& a, const PreparedCall* p) {
+             return fhir_internal::Delete(c, w, a, p);
+           }),
       Make(c, "fhir.transaction", "transaction(entries)", "write",
            "Submit a transaction: a list of Bundle entries, each {'resource': {...}, "
            "'request': {'method': 'POST'|'PUT'|'DELETE', 'url': 'Patient' or 'Patient/1'}} "
            "(fullUrl 'urn:uuid:...' may be used for references between entries). All or "
            "nothing. Returns the transaction-response Bundle.",
-           [c, w](const std::string& a) { return fhir_internal::Transaction(c, w, a); }),
+           [c, w](const std::string& a, const PreparedCall* p) {
+             return fhir_internal::Transaction(c, w, a, p);
+           }),
   };
 }
 

@@ -81,4 +81,32 @@ std::string CheckResource(const json& args, const char* binding, bool need_id) {
   return "";
 }
 
+// Search parameters from the guest's **params: str/int/float/bool values, lists for AND.
+Result<FhirSearchParams> SearchParams(const json& params) {
+  FhirSearchParams out;
+  if (params.is_null()) return out;
+  if (!params.is_object()) return InvalidArgument("search parameters must be keyword arguments");
+  for (const auto& [name, value] : params.items()) {
+    auto add = [&](const json& v) -> Status {
+      if (v.is_string()) {
+        out.push_back({name, v.get<std::string>()});
+      } else if (v.is_number() || v.is_boolean()) {
+        out.push_back({name, Dump(v)});
+      } else {
+        return InvalidArgument("search parameter " + name +
+                               " must be a string or number (a list repeats it, meaning AND; "
+                               "commas inside one value mean OR), got " +
+                               Dump(v));
+      }
+      return Status::Ok();
+    };
+    if (value.is_array()) {
+      for (const auto& v : value) WARD_RETURN_IF_ERROR(add(v));
+    } else {
+      WARD_RETURN_IF_ERROR(add(value));
+    }
+  }
+  return out;
+}
+
 }  // namespace ward::fhir_internal

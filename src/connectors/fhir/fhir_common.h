@@ -27,4 +27,9 @@ std::string CheckTypeAndId(const json& args, const char* binding, bool with_id);
 // The resource argument of create/update; empty string when fine.
 std::string CheckResource(const json& args, const char* binding, bool need_id);
 
+// Search parameters from the guest's **params: str/int/float/bool values, lists for
+// AND; InvalidArgument for any other shape. The one reading of them that both the
+// policy's patient set and the request use.
+Result<FhirSearchParams> SearchParams(const json& params);
+
 }  // namespace ward::fhir_internal

@@ -1,32 +1,10 @@
 #include "connectors/fhir/fhir_writes.h"
 
 #include "connectors/fhir/fhir_common.h"
+#include "connectors/fhir/fhir_prepare.h"
 
 namespace ward::fhir_internal {
 namespace {
-
-std::string PatientOfReference(const json& ref) {
-  if (!ref.is_object() || !ref.contains("reference") || !ref["reference"].is_string()) return "";
-  std::string r = ref["reference"];
-  size_t at = r.find("Patient/");
-  return at == std::string::npos ? "" : r.substr(at + 8);
-}
-
-std::string PatientOfResource(const json& res) {
-  if (!res.is_object()) return "";
-  if (res.value("resourceType", "") == "Patient") return res.value("id", "");
-  for (const char* key : {"subject", "patient", "beneficiary"})
-    if (res.contains(key)) {
-      std::string p = PatientOfReference(res[key]);
-      if (!p.empty()) return p;
-    }
-  return "";
-}
-
-std::string StripPatientPrefix(const std::string& v) {
-  size_t at = v.rfind("Patient/");
-  return at == std::string::npos ? v : v.substr(at + 8);
-}
 
 int64_t Now(FhirWriteContext* ctx) { return ctx->clock ? ctx->clock->NowMillis() : 0; }
 
@@ -83,12 +61,26 @@ std::string NextVersion(const std::string& v) {
   }
 }
 
+// A write whose If-Match failed: the resource is no longer the version that was
+// read (and shown to an approver). Nothing was written.
+BindingOutcome Conflict(const FhirResponse& r) {
+  BindingOutcome out = BindingFailure(
+      "ConflictError",
+      "nothing was written: the resource changed after ward read it (and after any approver saw "
+      "it) — read it again and decide whether the change still applies. The server said: " +
+          OperationOutcomeText(r.body));
+  out.audit = CallAudit(r, {});
+  out.stale = true;
+  return out;
+}
+
 // The outcome of a write the server or the network refused, recorded as failed in
 // the journal; nullopt when the write went through.
 std::optional<BindingOutcome> FailedWrite(FhirWriteContext* ctx, JournalEntry& j,
                                           const Result<FhirResponse>& r) {
   if (r.ok() && r->status < 400) return std::nullopt;
   BindingOutcome out = r.ok() ? HttpFailure(*r) : TransportFailure(r.status());
+  if (r.ok() && r->status == 412) out = Conflict(*r);
   Record(ctx, j, "failed", r.ok() ? "HTTP " + std::to_string(r->status) : r.status().message(),
          out);
   return out;
@@ -105,6 +97,19 @@ void FillResult(const FhirResponse& r, JournalEntry& j) {
     if (body.contains("meta")) j.post_version = body["meta"].value("versionId", "");
   }
   if (j.post_version.empty()) j.post_version = VersionFromEtag(r.etag);
+}
+
+// The prepared call the gate decided on, or — called without one — prepared here.
+const PreparedCall* Prepared(FhirClient* client, const char* binding, const std::string& args_json,
+                             const PreparedCall* given, PreparedCall* own) {
+  if (given) return given;
+  *own = Prepare(client, binding, args_json);
+  return own;
+}
+
+// The stored version an action was prepared on.
+Current PreparedPre(const PreparedAction& a) {
+  return Current{a.before == "null" ? "" : a.before, a.version};
 }
 
 }  // namespace
@@ -150,16 +155,14 @@ BindingOutcome Create(FhirClient* client, FhirWriteContext* ctx, const std::stri
   return out;
 }
 
-BindingOutcome Update(FhirClient* client, FhirWriteContext* ctx, const std::string& args_json) {
-  BindingOutcome failure;
-  auto args = Args(args_json, "fhir.update", &failure);
-  if (!args) return failure;
-  if (std::string e = CheckResource(*args, "fhir.update", true); !e.empty())
-    return BindingFailure("ValueError", e);
-  json res = (*args)["resource"];
+BindingOutcome Update(FhirClient* client, FhirWriteContext* ctx, const std::string& args_json,
+                      const PreparedCall* prepared) {
+  PreparedCall own;
+  const PreparedCall* p = Prepared(client, "fhir.update", args_json, prepared, &own);
+  if (!p->refusal.ok) return BindingOutcome{p->refusal, {}};
+  json res = json::parse(args_json)["resource"];
   std::string type = res["resourceType"], id = res["id"];
-  auto pre = ReadCurrent(client, type, id);
-  if (!pre.ok()) return TransportFailure(pre.status());
+  std::optional<Current> pre = PreparedPre(p->actions.at(0));
   auto j = Intent(client, ctx, "update", type, id, *pre, Dump(res));
   if (!j.ok()) return Refused(j.status());
   if (ctx->dry_run) {
@@ -179,15 +182,14 @@ BindingOutcome Update(FhirClient* client, FhirWriteContext* ctx, const std::stri
   return out;
 }
 
-BindingOutcome Delete(FhirClient* client, FhirWriteContext* ctx, const std::string& args_json) {
-  BindingOutcome failure;
-  auto args = Args(args_json, "fhir.delete", &failure);
-  if (!args) return failure;
-  if (std::string e = CheckTypeAndId(*args, "fhir.delete", true); !e.empty())
-    return BindingFailure("ValueError", e);
-  std::string type = (*args)["resource_type"], id = (*args)["id"];
-  auto pre = ReadCurrent(client, type, id);
-  if (!pre.ok()) return TransportFailure(pre.status());
+BindingOutcome Delete(FhirClient* client, FhirWriteContext* ctx, const std::string& args_json,
+                      const PreparedCall* prepared) {
+  PreparedCall own;
+  const PreparedCall* p = Prepared(client, "fhir.delete", args_json, prepared, &own);
+  if (!p->refusal.ok) return BindingOutcome{p->refusal, {}};
+  json args = json::parse(args_json);
+  std::string type = args["resource_type"], id = args["id"];
+  std::optional<Current> pre = PreparedPre(p->actions.at(0));
   if (pre->json.empty())
     return BindingFailure("FhirError", type + "/" + id + " does not exist (or is already deleted)");
   auto j = Intent(client, ctx, "delete", type, id, *pre, "");
@@ -207,68 +209,64 @@ BindingOutcome Delete(FhirClient* client, FhirWriteContext* ctx, const std::stri
   return out;
 }
 
-BindingOutcome Transaction(FhirClient* client, FhirWriteContext* ctx,
-                           const std::string& args_json) {
-  BindingOutcome failure;
-  auto args = Args(args_json, "fhir.transaction", &failure);
-  if (!args) return failure;
+BindingOutcome Transaction(FhirClient* client, FhirWriteContext* ctx, const std::string& args_json,
+                           const PreparedCall* prepared) {
+  PreparedCall own;
+  const PreparedCall* p = Prepared(client, "fhir.transaction", args_json, prepared, &own);
+  if (!p->refusal.ok) return BindingOutcome{p->refusal, {}};
   if (ctx && ctx->dry_run)
     return BindingFailure("FhirError",
                           "fhir.transaction is not available in a dry run; use fhir.create, "
                           "fhir.update and fhir.delete so each write can be recorded");
-  const json& entries = args->contains("entries") ? (*args)["entries"] : json();
-  json bundle;
-  if (entries.is_object() && entries.value("resourceType", "") == "Bundle") {
-    bundle = entries;
-  } else if (entries.is_array()) {
-    bundle = {{"resourceType", "Bundle"}, {"type", "transaction"}, {"entry", entries}};
-  } else {
-    return BindingFailure(
-        "ValueError",
-        "fhir.transaction(): entries must be a list of Bundle entries "
-        "({'resource': ..., 'request': {'method': ..., 'url': ...}}) or a Bundle");
-  }
-  // Journal each entry with its pre-image (creates have none), then submit all at once.
+  json bundle = TransactionBundle(json::parse(args_json), *p);
+  // Journal each entry with the pre-image it was prepared (and approved) on, then
+  // submit all at once; each update and delete carries If-Match on that version.
   std::vector<JournalEntry> journal;
-  for (const auto& e : bundle.value("entry", json::array())) {
-    const json& req = e.value("request", json::object());
-    std::string method = req.value("method", ""), url = req.value("url", "");
-    std::string type = url.substr(0, url.find('/')), id;
-    if (url.find('/') != std::string::npos) id = url.substr(url.find('/') + 1);
-    Current pre;
-    if ((method == "PUT" || method == "DELETE") && !id.empty()) {
-      auto cur = ReadCurrent(client, type, id);
-      if (!cur.ok()) return TransportFailure(cur.status());
-      pre = *cur;
-    }
-    std::string op = method == "POST" ? "create" : method == "DELETE" ? "delete" : "update";
-    auto j =
-        Intent(client, ctx, op, type, id, pre, e.contains("resource") ? Dump(e["resource"]) : "");
+  std::vector<size_t> entry_of;  // journal[k] is bundle entry entry_of[k]
+  const json entries = bundle.value("entry", json::array());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const PreparedAction& a = p->actions.at(i + 1);
+    if (a.descriptor.operation == "read") continue;
+    std::string op = a.descriptor.binding == "fhir.create"   ? "create"
+                     : a.descriptor.binding == "fhir.delete" ? "delete"
+                                                             : "update";
+    std::string type = a.descriptor.resource_type;
+    std::string id = a.resource.find('/') == std::string::npos
+                         ? ""
+                         : a.resource.substr(a.resource.find('/') + 1);
+    const json& e = entries[i];
+    auto j = Intent(client, ctx, op, type, id, PreparedPre(a),
+                    e.contains("resource") ? Dump(e["resource"]) : "");
     if (!j.ok()) return Refused(j.status());
     journal.push_back(*j);
+    entry_of.push_back(i);
   }
   auto r = client->Transaction(Dump(bundle));
   BindingOutcome out;
   bool ok = r.ok() && r->status < 400;
-  out = !r.ok() ? TransportFailure(r.status()) : r->status >= 400 ? HttpFailure(*r) : out;
+  out = !r.ok()            ? TransportFailure(r.status())
+        : r->status == 412 ? Conflict(*r)
+        : r->status >= 400 ? HttpFailure(*r)
+                           : out;
   json body = ok ? json::parse(r->body, nullptr, false) : json();
   std::vector<std::string> ids;
   const json resp_entries = body.is_object() ? body.value("entry", json::array()) : json::array();
-  for (size_t i = 0; i < journal.size(); ++i) {
+  for (size_t k = 0; k < journal.size(); ++k) {
+    size_t i = entry_of[k];
     if (ok && i < resp_entries.size()) {
       const json& resp = resp_entries[i].value("response", json::object());
       std::string loc = resp.value("location", "");  // Type/id/_history/v
       size_t h = loc.find("/_history/");
       std::string ref = h == std::string::npos ? loc : loc.substr(0, h);
       if (ref.find('/') != std::string::npos)
-        journal[i].resource_id = ref.substr(ref.find('/') + 1);
-      journal[i].post_version =
+        journal[k].resource_id = ref.substr(ref.find('/') + 1);
+      journal[k].post_version =
           h == std::string::npos ? VersionFromEtag(resp.value("etag", "")) : loc.substr(h + 10);
       if (resp_entries[i].contains("resource"))
-        journal[i].post_image = Dump(resp_entries[i]["resource"]);
+        journal[k].post_image = Dump(resp_entries[i]["resource"]);
       ids.push_back(ref);
     }
-    Record(ctx, journal[i], ok ? "done" : "failed", ok ? "" : "transaction refused", out);
+    Record(ctx, journal[k], ok ? "done" : "failed", ok ? "" : "transaction refused", out);
   }
   if (!ok) return out;
   BindingOutcome done = BindingValue(body.is_object() ? r->body : "null");
@@ -276,58 +274,6 @@ BindingOutcome Transaction(FhirClient* client, FhirWriteContext* ctx,
   done.reply.warnings = out.reply.warnings;
   done.unrecorded = out.unrecorded;
   return done;
-}
-
-ActionDescriptor Describe(const std::string& binding, const std::string& operation,
-                          const std::string& args_json) {
-  ActionDescriptor d;
-  d.kind = "binding";
-  d.binding = binding;
-  d.connector = "fhir";
-  d.operation = operation;
-  json args = json::parse(args_json, nullptr, false);
-  if (!args.is_object()) return d;
-  if (args.contains("resource") && args["resource"].is_object()) {
-    d.resource_type = args["resource"].value("resourceType", "");
-    d.patient = PatientOfResource(args["resource"]);
-  } else if (args.contains("resource_type") && args["resource_type"].is_string()) {
-    d.resource_type = args["resource_type"];
-    if (d.resource_type == "Patient" && args.contains("id") && args["id"].is_string())
-      d.patient = args["id"];
-  } else if (binding == "fhir.transaction") {
-    d.resource_type = "Bundle";
-  }
-  const json& params = args.contains("params") ? args["params"] : json();
-  if (params.is_object()) {
-    for (const char* key : {"patient", "subject", "_id"}) {
-      if (std::string(key) == "_id" && d.resource_type != "Patient") continue;
-      if (params.contains(key) && params[key].is_string())
-        d.patient = StripPatientPrefix(params[key]);
-    }
-  }
-  return d;
-}
-
-WritePreview Preview(FhirClient* client, const std::string& binding, const std::string& args_json) {
-  WritePreview p;
-  json args = json::parse(args_json, nullptr, false);
-  if (!args.is_object()) return p;
-  std::string type, id;
-  if (args.contains("resource") && args["resource"].is_object()) {
-    p.after = Dump(args["resource"]);
-    type = args["resource"].value("resourceType", "");
-    id = args["resource"].value("id", "");
-  } else if (args.contains("entries")) {
-    p.after = Dump(args["entries"]);
-  } else {
-    type = args.value("resource_type", "");
-    id = args.value("id", "");
-  }
-  if (binding != "fhir.create" && IsResourceTypeName(type) && IsFhirId(id)) {
-    auto cur = ReadCurrent(client, type, id);
-    if (cur.ok() && !cur->json.empty()) p.before = cur->json;
-  }
-  return p;
 }
 
 }  // namespace ward::fhir_internal

@@ -69,7 +69,8 @@ std::string Describe(const ActionDescriptor& a) {
   if (!a.connector.empty()) out += " connector=" + a.connector;
   if (!a.operation.empty()) out += " operation=" + a.operation;
   if (!a.resource_type.empty()) out += " resource_type=" + a.resource_type;
-  if (!a.patient.empty()) out += " patient=" + a.patient;
+  for (const auto& p : a.patients) out += " patient=" + p;
+  if (a.patient_unknown) out += " patient=(unknown)";
   return out;
 }
 

@@ -13,7 +13,10 @@
 //
 // Matching: every field a rule gives must match (an absent field matches anything);
 // a list matches when any entry does. `binding` is a glob ('*' any run of characters,
-// '?' one character); the other fields compare exactly. `code` is an ECMAScript regular
+// '?' one character); the other fields compare exactly. `patient` fails closed: a
+// deny or ask rule matches when the call touches any listed patient or an unknown
+// one; an allow rule matches only when every patient the call touches is listed,
+// none is unknown, and there is at least one. `code` is an ECMAScript regular
 // expression searched anywhere in the code (^ and $ match at line ends; no
 // back-references; the search is linear in the code's length). A rule with `code` matches only code
 // actions; a rule with binding, connector, operation, resource_type or patient
@@ -52,8 +55,11 @@ struct ActionDescriptor {
   std::string connector;      // "fhir", "" for built-ins
   std::string operation;      // "read", "write", "delete", "control" ("" for code)
   std::string resource_type;  // "Patient", "" when none
-  std::string patient;        // the patient compartment the call touches, "" when unknown
   std::string code;           // kind "code": the code
+  // The patients whose compartment the call touches (ids), and whether it may touch
+  // others that cannot be named (an unfiltered search, an unresolvable reference).
+  std::vector<std::string> patients;
+  bool patient_unknown = false;
 };
 
 enum class Decision { kAllow, kAsk, kDeny };

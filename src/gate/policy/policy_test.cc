@@ -16,7 +16,7 @@ ActionDescriptor Call(std::string binding, std::string operation, std::string re
   a.connector = binding.substr(0, binding.find('.'));
   a.operation = std::move(operation);
   a.resource_type = std::move(resource_type);
-  a.patient = std::move(patient);
+  if (!patient.empty()) a.patients = {std::move(patient)};
   return a;
 }
 
@@ -91,6 +91,39 @@ reason = "no"
   auto other_connector = Call("fhir.delete", "delete", "Patient", "123");
   other_connector.connector = "fhir2";
   EXPECT_EQ(policy.Evaluate(other_connector, {}).rule, "default");
+}
+
+// A patient-scoped deny cannot be passed by touching the patient among others, or
+// a patient that cannot be named; an allow for one patient covers no one else.
+TEST(PolicyMatch, PatientRulesFailClosed) {
+  Policy policy = Load(R"(
+[[policy.rule]]
+name = "not-123"
+patient = "123"
+decision = "deny"
+reason = "protected"
+
+[[policy.rule]]
+name = "only-456"
+patient = "456"
+operation = "write"
+decision = "allow"
+)");
+  auto both = Call("fhir.search", "read", "Observation", "456");
+  both.patients.push_back("123");
+  EXPECT_EQ(policy.Evaluate(both, {}).rule, "not-123");
+  auto unknown = Call("fhir.search", "read", "Observation");
+  unknown.patient_unknown = true;
+  EXPECT_EQ(policy.Evaluate(unknown, {}).rule, "not-123");
+  EXPECT_EQ(policy.Evaluate(Call("fhir.read", "read", "Patient", "456"), {}).rule, "default");
+  EXPECT_EQ(policy.Evaluate(Call("fhir.update", "write", "Patient", "456"), {}).rule, "only-456");
+  auto other_too = Call("fhir.update", "write", "Observation", "456");
+  other_too.patients.push_back("789");
+  EXPECT_EQ(policy.Evaluate(other_too, {}).rule, "default");
+  auto unknown_write = Call("fhir.update", "write", "Observation", "456");
+  unknown_write.patient_unknown = true;
+  EXPECT_EQ(policy.Evaluate(unknown_write, {}).decision, Decision::kDeny);
+  EXPECT_EQ(policy.Evaluate(Call("fhir.update", "write", "Observation"), {}).rule, "default");
 }
 
 TEST(PolicyMatch, BindingGlobs) {

@@ -115,11 +115,12 @@ Result<bool> ReadExampleField(const Where& w, const std::string& key, const toml
                        : key == "connector"     ? &ex.action.connector
                        : key == "operation"     ? &ex.action.operation
                        : key == "resource_type" ? &ex.action.resource_type
-                       : key == "patient"       ? &ex.action.patient
                        : key == "code"          ? &ex.action.code
                                                 : nullptr;
   if (field) {
     WARD_ASSIGN_OR_RETURN(*field, ReadString(w, key, node));
+  } else if (key == "patient") {
+    WARD_ASSIGN_OR_RETURN(ex.action.patients, ReadStrings(w, key, node));
   } else if (key == "decision") {
     WARD_ASSIGN_OR_RETURN(ex.decision, ReadDecision(w, key, node));
   } else if (key != "match") {

@@ -10,6 +10,20 @@ bool AnyEquals(const std::vector<std::string>& allowed, const std::string& value
   return allowed.empty() || std::find(allowed.begin(), allowed.end(), value) != allowed.end();
 }
 
+// See policy.h: restrictive rules match any listed or unknown patient, allow rules
+// only a fully known set inside their list.
+bool PatientsMatch(const RuleSpec& rule, const ActionDescriptor& action) {
+  if (rule.patients.empty()) return true;
+  auto listed = [&](const std::string& p) {
+    return std::find(rule.patients.begin(), rule.patients.end(), p) != rule.patients.end();
+  };
+  if (rule.decision == Decision::kAllow)
+    return !action.patient_unknown && !action.patients.empty() &&
+           std::all_of(action.patients.begin(), action.patients.end(), listed);
+  return action.patient_unknown ||
+         std::any_of(action.patients.begin(), action.patients.end(), listed);
+}
+
 bool AnyGlob(const std::vector<std::string>& globs, const std::string& value) {
   if (globs.empty()) return true;
   return std::any_of(globs.begin(), globs.end(),
@@ -64,8 +78,7 @@ bool RuleMatches(const RuleSpec& rule, const ActionDescriptor& action) {
   return action.kind == "binding" && AnyGlob(rule.bindings, action.binding) &&
          AnyEquals(rule.connectors, action.connector) &&
          AnyEquals(rule.operations, action.operation) &&
-         AnyEquals(rule.resource_types, action.resource_type) &&
-         AnyEquals(rule.patients, action.patient);
+         AnyEquals(rule.resource_types, action.resource_type) && PatientsMatch(rule, action);
 }
 
 std::string RuleLabel(const RuleSpec& rule) {
