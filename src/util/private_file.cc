@@ -11,25 +11,31 @@ namespace ward {
 
 namespace {
 
-// Opens (with `create`, creating at 0600) and tightens; ENOENT without `create` is Ok.
+// Creates `path` (with `create`) at 0600, or tightens an existing file this user
+// owns. Never opens an existing file: closing a descriptor of a database that
+// SQLite has open in this process would drop that connection's POSIX locks.
+// ENOENT without `create` is Ok.
 Status Tighten(const std::string& path, bool create) {
-  int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0);
-  int fd = ::open(path.c_str(), flags, 0600);
-  if (fd < 0) {
-    if (errno == ENOENT && !create) return Status::Ok();
+  if (create) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) {
+      ::close(fd);  // new: no connection can hold locks on it yet
+      return Status::Ok();
+    }
     if (errno == EACCES || errno == EROFS) return Status::Ok();  // SQLite reports the rest
-    return InvalidArgument("cannot create " + path + ": " + std::strerror(errno));
+    if (errno != EEXIST)
+      return InvalidArgument("cannot create " + path + ": " + std::strerror(errno));
   }
   struct stat st {};
-  Status result;
-  if (fstat(fd, &st) != 0) {
-    result = InvalidArgument("cannot inspect " + path + ": " + std::strerror(errno));
-  } else if ((st.st_mode & 077) != 0 && st.st_uid == geteuid() && fchmod(fd, 0600) != 0) {
-    result =
-        InvalidArgument("cannot make " + path + " private (mode 0600): " + std::strerror(errno));
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::Ok();
+    return InvalidArgument("cannot inspect " + path + ": " + std::strerror(errno));
   }
-  ::close(fd);
-  return result;
+  if (!S_ISREG(st.st_mode) || (st.st_mode & 077) == 0 || st.st_uid != geteuid())
+    return Status::Ok();
+  if (::chmod(path.c_str(), 0600) != 0)
+    return InvalidArgument("cannot make " + path + " private (mode 0600): " + std::strerror(errno));
+  return Status::Ok();
 }
 
 }  // namespace
