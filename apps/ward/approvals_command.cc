@@ -5,6 +5,8 @@
 #include "audit/audit_log.h"
 #include "commands.h"
 #include "runtime/config.h"
+#include "runtime/session_reaper.h"
+#include "server/auth.h"
 #include "util/clock.h"
 
 namespace ward {
@@ -15,6 +17,8 @@ using nlohmann::json;
 int List(const std::string& home, bool as_json, bool all) {
   auto store = OpenHomeStore(home);
   if (!store.ok()) return PrintError(store.status().message()), kExitUsage;
+  auto reaped = InterruptDeadSessions(store->get(), SystemClock::Default(), CurrentUserName());
+  if (!reaped.ok()) return PrintError(reaped.status().message()), kExitFailed;
   auto list =
       (*store)->ListApprovals(all ? "" : "pending", 100, SystemClock::Default()->NowMillis());
   if (!list.ok()) return PrintError(list.status().message()), kExitFailed;
@@ -48,24 +52,48 @@ int List(const std::string& home, bool as_json, bool all) {
   return kExitOk;
 }
 
-int Decide(const std::string& home, const std::string& id, bool approve, std::string by,
+// Who decides: the OS user running this command (from the kernel), or with --as
+// the ward user whose password is given (prompted, or one line of stdin), who must
+// hold a role that may decide approvals. Never a name taken on trust.
+Result<std::string> VerifiedApprover(const std::string& home, const std::string& as) {
+  if (as.empty()) return CurrentUserName();
+  WARD_ASSIGN_OR_RETURN(auto users, OpenUsers(home));
+  std::string password = ReadPassword("password for " + as + ": ");
+  WARD_ASSIGN_OR_RETURN(server::Principal who, server::CheckPassword(users.get(), as, password));
+  if (who.role < server::Role::kApprover)
+    return PermissionDenied(as + " is a " + server::RoleName(who.role) +
+                            " and may not decide approvals");
+  return who.user;
+}
+
+int Decide(const std::string& home, const std::string& id, bool approve, const std::string& as,
            const std::string& hash, const std::string& reason) {
   auto store = OpenHomeStore(home);
   if (!store.ok()) return PrintError(store.status().message()), kExitUsage;
   auto pending = (*store)->GetApproval(id);
   if (!pending.ok()) return PrintError(pending.status().message()), kExitFailed;
-  if (by.empty()) by = CurrentUserName();
+  auto by = VerifiedApprover(home, as);
+  if (!by.ok()) return PrintError(by.status().message()), kExitFailed;
   Clock* clock = SystemClock::Default();
+  // A session whose process has gone is interrupted first: its approvals close.
+  auto session = GetLiveSession(store->get(), clock, *by, pending->session);
+  if (!session.ok() && session.status().code() != StatusCode::kNotFound)
+    return PrintError(session.status().message()), kExitFailed;
   // Without --hash the person decides on the action as shown by `ward approvals list`.
-  ApprovalDecision d{approve, by, reason, hash.empty() ? pending->action_hash : hash,
+  ApprovalDecision d{approve, *by, reason, hash.empty() ? pending->action_hash : hash,
                      clock->NowMillis()};
   auto decided = (*store)->DecideApproval(id, d);
-  AuditLog audit(store->get(), clock, by);
+  AuditLog audit(store->get(), clock, *by);
   AuditData data;
   data.Set("approval", id).Set("decision", approve ? "approve" : "deny").Set("hash", d.hash);
+  data.Set("os_user", CurrentUserName());
   data.Set("ok", decided.ok()).Set("error", decided.ok() ? "" : decided.status().message());
-  (void)audit.Record(pending->session, "approval_decision", data);
+  auto recorded = audit.Record(pending->session, "approval_decision", data);
   if (!decided.ok()) return PrintError(decided.status().message()), kExitFailed;
+  if (!recorded.ok())
+    return PrintError("the decision was stored but not written to the audit log: " +
+                      recorded.status().message()),
+           kExitFailed;
   printf("%s %s: %s\n", approve ? "approved" : "denied", id.c_str(), decided->summary.c_str());
   return kExitOk;
 }
@@ -85,24 +113,26 @@ void AddApprovalCommands(CLI::App& app, int* exit_code) {
   list->callback([=] { *exit_code = List(*home, *as_json, *all); });
 
   auto id = std::make_shared<std::string>();
-  auto by = std::make_shared<std::string>();
+  auto as = std::make_shared<std::string>();
   auto hash = std::make_shared<std::string>();
   auto reason = std::make_shared<std::string>();
   auto* approve = app.add_subcommand("approve", "Approve a pending action");
   approve->add_option("id", *id, "Approval id")->required();
-  approve->add_option("--as", *by, "Who approves (default: OS user)");
+  approve->add_option("--as", *as,
+                      "Approve as this `ward user` (asks for their password; default: the OS "
+                      "user running this command)");
   approve->add_option("--hash", *hash,
                       "The action hash you reviewed; the approval applies only if it matches");
   approve->add_option("--reason", *reason, "Why");
   approve->add_option("--home", *home, "ward's home directory");
-  approve->callback([=] { *exit_code = Decide(*home, *id, true, *by, *hash, *reason); });
+  approve->callback([=] { *exit_code = Decide(*home, *id, true, *as, *hash, *reason); });
   auto* deny = app.add_subcommand("deny", "Deny a pending action");
   deny->add_option("id", *id, "Approval id")->required();
-  deny->add_option("--as", *by, "Who denies (default: OS user)");
+  deny->add_option("--as", *as, "Deny as this `ward user` (asks for their password)");
   deny->add_option("--hash", *hash, "The action hash you reviewed");
   deny->add_option("--reason", *reason, "Why (the model reads it)");
   deny->add_option("--home", *home, "ward's home directory");
-  deny->callback([=] { *exit_code = Decide(*home, *id, false, *by, *hash, *reason); });
+  deny->callback([=] { *exit_code = Decide(*home, *id, false, *as, *hash, *reason); });
 }
 
 }  // namespace ward

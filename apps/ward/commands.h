@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "store/server_store.h"
 #include "util/cancel.h"
 
 namespace ward {
@@ -33,6 +34,11 @@ void AddPolicyCommand(CLI::App& app, int* exit_code);
 void AddServeCommand(CLI::App& app, int* exit_code);
 // `ward user add|list`, `ward token create|revoke|list`.
 void AddUserCommands(CLI::App& app, int* exit_code);
+
+// The users and credentials of `ward serve` in <home>/ward.db.
+Result<std::unique_ptr<ServerStore>> OpenUsers(const std::string& home);
+// Reads a password: prompted without echo on a terminal, else one line of stdin.
+std::string ReadPassword(const std::string& prompt);
 
 // One-line error to stderr: "ward: <message>".
 void PrintError(const std::string& message);

@@ -51,7 +51,9 @@ void AddRunOptions(CLI::App* cmd, RunFlags& f) {
   cmd->add_option("--workspace", f.workspace,
                   "Directory the code works in (default: a private "
                   "temporary directory)");
-  cmd->add_option("--actor", f.actor, "Who is acting, for the audit log (default: OS user)");
+  cmd->add_option("--actor", f.actor,
+                  "Who says they are acting: recorded as a claim beside the OS user, who is "
+                  "the session's actor for the audit log and the two-person rule");
   cmd->add_option("--policy", f.policy,
                   "Policy file with [[policy.rule]] tables (default: "
                   "ward.toml's; without rules reads run, writes ask)");
@@ -103,7 +105,8 @@ std::string BuildOp(const RunFlags& f, const WardConfig& c, StartTaskOp* op) {
       return "--workspace " + f.workspace + " is not a directory";
     op->workspace = abs.string();
   }
-  op->actor = f.actor.empty() ? CurrentUserName() : f.actor;
+  op->actor = CurrentUserName();
+  op->claimed_actor = f.actor;
   return "";
 }
 

@@ -7,6 +7,7 @@
 #include "printer.h"
 #include "protocol/event_json.h"
 #include "runtime/config.h"
+#include "runtime/session_reaper.h"
 #include "server/api_json.h"
 #include "util/clock.h"
 
@@ -27,6 +28,9 @@ std::string Shorten(std::string text, size_t max) {
 int List(const std::string& home, bool as_json, int limit) {
   auto store = OpenHomeStore(home);
   if (!store.ok()) return PrintError(store.status().message()), kExitUsage;
+  Clock* clock = SystemClock::Default();
+  auto reaped = InterruptDeadSessions(store->get(), clock, CurrentUserName());
+  if (!reaped.ok()) return PrintError(reaped.status().message()), kExitFailed;
   auto sessions = (*store)->ListSessions(limit);
   if (!sessions.ok()) return PrintError(sessions.status().message()), kExitFailed;
   if (as_json) {
@@ -52,7 +56,7 @@ int List(const std::string& home, bool as_json, int limit) {
 int Show(const std::string& home, const std::string& id, bool as_json) {
   auto store = OpenHomeStore(home);
   if (!store.ok()) return PrintError(store.status().message()), kExitUsage;
-  auto session = (*store)->GetSession(id);
+  auto session = GetLiveSession(store->get(), SystemClock::Default(), CurrentUserName(), id);
   if (!session.ok()) return PrintError(session.status().message()), kExitFailed;
   auto events = (*store)->ListEvents(id, 0, 0);
   if (!events.ok()) return PrintError(events.status().message()), kExitFailed;
@@ -68,6 +72,7 @@ int Show(const std::string& home, const std::string& id, bool as_json) {
     }
   }
   if (!as_json && session->status == "succeeded") printf("answer: %s\n", session->answer.c_str());
+  if (!as_json && session->status == "interrupted") printf("%s\n", session->reason.c_str());
   if (!as_json && session->status == "running")
     printf("(still running in process %lld)\n", static_cast<long long>(session->pid));
   return kExitOk;

@@ -13,7 +13,6 @@
 #include "util/clock.h"
 
 namespace ward {
-namespace {
 
 Result<std::unique_ptr<ServerStore>> OpenUsers(const std::string& home) {
   WARD_ASSIGN_OR_RETURN(WardConfig config, LoadConfig(home));
@@ -22,7 +21,6 @@ Result<std::unique_ptr<ServerStore>> OpenUsers(const std::string& home) {
   return OpenSqliteServerStore(db);
 }
 
-// Reads the password: prompted without echo on a terminal, else one line of stdin.
 std::string ReadPassword(const std::string& prompt) {
   bool tty = isatty(STDIN_FILENO);
   termios saved{};
@@ -42,6 +40,8 @@ std::string ReadPassword(const std::string& prompt) {
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
 }
+
+namespace {
 
 int AddUser(const std::string& home, const std::string& name, const std::string& role_name,
             bool replace) {

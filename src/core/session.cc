@@ -10,6 +10,7 @@
 #include "core/prompt.h"
 #include "gate/gate.h"
 #include "sandbox/workspace.h"
+#include "store/session_owner.h"
 #include "util/hash.h"
 
 namespace ward {
@@ -119,7 +120,8 @@ Status TurnLoop::Begin() {
              "running",
              deps_.clock->NowMillis(),
              deps_.clock->NowMillis()};
-  record_.pid = getpid();
+  record_.claimed_actor = op_.claimed_actor;
+  SetSessionOwner(CurrentProcessOwner(), &record_);
   WARD_RETURN_IF_ERROR(deps_.store->CreateSession(record_));
   outcome_.session = id_;
 
@@ -140,6 +142,7 @@ Status TurnLoop::Begin() {
   data.Set("task", op_.task).Set("model", model).Set("scripted", deps_.provider->scripted());
   data.Set("mode", AgentModeName(op_.mode)).Set("launcher", deps_.launcher->name());
   data.SetStrings("isolation", deps_.launcher->isolation_layers());
+  if (!op_.claimed_actor.empty()) data.Set("claimed_actor", op_.claimed_actor);
   Audit("session_start", data);
   WARD_RETURN_IF_ERROR(store_status_);
 

@@ -1,6 +1,7 @@
 // EhrService interactions: create, read, vread, update, delete, history,
 // conditional create, If-Match, Prefer, bundles and errors.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "ehr/ehr_test_util.h"
 
@@ -336,6 +337,31 @@ TEST(BundleTest, TransactionOrderDeleteBeforeCreate) {
   // GET runs last, after the DELETE: the read fails, so the whole transaction does.
   EXPECT_EQ(ehr.Call("POST", "", bundle.dump()).status, 410);
   EXPECT_EQ(ehr.Call("GET", "/Patient/x1").status, 200);
+}
+
+}  // namespace
+}  // namespace ward::ehr
+
+namespace ward::ehr {
+namespace {
+
+TEST(EhrStoreFilesTest, TheDatabaseAndItsSidecarsAreOwnerOnly) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("ward_ehr_files_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "ehr.db").string();
+  mode_t saved = umask(0);
+  auto store = Store::Open({path});
+  umask(saved);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE(std::filesystem::exists(path));
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    struct stat st {};
+    if (stat((path + suffix).c_str(), &st) != 0) continue;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << "ehr.db" << suffix;
+  }
+  store->reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -23,6 +23,8 @@ struct ServeFlags {
   std::string db;
   std::vector<std::string> load;
   std::string schema;
+  size_t max_body_mb = 64;
+  HttpServerOptions http;
 };
 
 struct LoadFlags {
@@ -83,7 +85,9 @@ int RunServe(const ServeFlags& f) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   auto ehr = OpenEhr(f.schema, f.db);
   if (!ehr.ok()) return Fail(ehr.status());
-  EhrHttpServer server(ehr->service.get());
+  HttpServerOptions http = f.http;
+  http.max_body_bytes = f.max_body_mb << 20;
+  EhrHttpServer server(ehr->service.get(), http);
   auto port = server.Bind(f.host, f.port);
   if (!port.ok()) return Fail(port.status());
   std::string base = "http://" + f.host + ":" + std::to_string(*port) + "/fhir";
@@ -142,6 +146,15 @@ void AddEhrCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::ExistingPath);
   s->add_option("--schema", serve->schema, "FHIR R4 JSON schema (default: the installed one)")
       ->check(CLI::ExistingFile);
+  s->add_option("--max-body-mb", serve->max_body_mb,
+                "Largest request body accepted, in MiB (default 64); larger ones get 413")
+      ->check(CLI::Range(1, 4096));
+  s->add_option("--read-timeout", serve->http.request_timeout_seconds,
+                "Seconds a request's head and body may take to arrive (default 30)")
+      ->check(CLI::Range(1, 3600));
+  s->add_option("--max-connections", serve->http.threads,
+                "Connections served at once (default 64); past it the longest-idle one is closed")
+      ->check(CLI::Range(4, 4096));
   s->callback([serve, exit_code] { *exit_code = Guarded([&] { return RunServe(*serve); }); });
 
   auto load = std::make_shared<LoadFlags>();

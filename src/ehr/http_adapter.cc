@@ -4,6 +4,8 @@
 
 #include <cctype>
 
+#include "net/guarded_http_server.h"
+
 namespace ward::ehr {
 
 namespace {
@@ -36,10 +38,20 @@ bool UnderBase(const std::string& path) {
 
 }  // namespace
 
+HttpGuardOptions GuardOptions(const HttpServerOptions& o) {
+  HttpGuardOptions g;
+  g.max_connections = o.threads;
+  g.request_timeout_ms = int64_t{o.request_timeout_seconds} * 1000;
+  g.keep_alive_timeout_seconds = o.keep_alive_timeout_seconds;
+  g.keep_alive_max_requests = o.keep_alive_max_requests;
+  return g;
+}
+
 struct EhrHttpServer::Impl {
-  EhrService* service;
+  explicit Impl(const HttpServerOptions& o) : options(o), server(GuardOptions(o)) {}
+  EhrService* service = nullptr;
   HttpServerOptions options;
-  httplib::Server server;
+  GuardedHttpServer server;
 
   void Handle(const httplib::Request& req, httplib::Response& res) {
     EhrResponse r;
@@ -57,15 +69,11 @@ struct EhrHttpServer::Impl {
 };
 
 EhrHttpServer::EhrHttpServer(EhrService* service, HttpServerOptions options)
-    : impl_(std::make_unique<Impl>()) {
+    : impl_(std::make_unique<Impl>(options)) {
   impl_->service = service;
-  impl_->options = options;
   Impl* impl = impl_.get();
-  size_t threads = options.threads;
-  impl->server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  impl->server.set_keep_alive_max_count(options.keep_alive_max_requests);
-  impl->server.set_keep_alive_timeout(options.keep_alive_timeout_seconds);
   impl->server.set_tcp_nodelay(true);
+  impl->server.set_payload_max_length(options.max_body_bytes);
   auto handler = [impl](const httplib::Request& req, httplib::Response& res) {
     impl->Handle(req, res);
   };
@@ -75,6 +83,15 @@ EhrHttpServer::EhrHttpServer(EhrService* service, HttpServerOptions options)
   impl->server.Delete(".*", handler);
   impl->server.Patch(".*", handler);
   impl->server.Options(".*", handler);
+  // httplib answers an oversized body with a bare 413; give it an OperationOutcome.
+  size_t max_body = options.max_body_bytes;
+  impl->server.set_error_handler([max_body](const httplib::Request&, httplib::Response& res) {
+    if (res.status != 413 || !res.body.empty()) return;
+    EhrResponse r = OutcomeResponse(413, "too-costly",
+                                    "the request body is larger than the server accepts (" +
+                                        std::to_string(max_body) + " bytes)");
+    res.set_content(r.body, kContentType);
+  });
   impl->server.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
         EhrResponse r = OutcomeResponse(500, "exception", "internal error");
@@ -91,8 +108,10 @@ Result<int> EhrHttpServer::Bind(const std::string& host, int port) {
     bound = impl_->server.bind_to_any_port(host);
     if (bound <= 0) return Unavailable("cannot bind " + host + ":0");
   } else if (!impl_->server.bind_to_port(host, port)) {
-    return Unavailable("cannot bind " + host + ":" + std::to_string(port));
+    return Unavailable("cannot bind " + host + ":" + std::to_string(port) +
+                       " (is another server using it?)");
   }
+  impl_->server.WidenBacklog();
   return bound;
 }
 

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "util/hash.h"
+#include "util/private_file.h"
 
 namespace ward::ehr {
 
@@ -175,6 +176,7 @@ Store::~Store() {
 
 Result<std::unique_ptr<Store::Conn>> Store::Connect() {
   auto conn = std::make_unique<Conn>();
+  WARD_RETURN_IF_ERROR(MakePrivateDatabase(path_));  // the records are the owner's only
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path_.c_str(), &conn->db, flags, nullptr) != SQLITE_OK) {
     return conn->Error("cannot open " + path_);

@@ -24,9 +24,10 @@ struct StartTaskOp {
   int64_t action_timeout_ms = 30'000;
   size_t observation_cap_bytes = 16 * 1024;
   int64_t context_budget_tokens = 100'000;
-  std::string now;        // ISO 8601 "current time" given to the model; empty = wall clock
-  std::string workspace;  // directory the guest works in; empty = a private temp dir
-  std::string actor;      // who started it
+  std::string now;            // ISO 8601 "current time" given to the model; empty = wall clock
+  std::string workspace;      // directory the guest works in; empty = a private temp dir
+  std::string actor;          // who started it, verified (OS user, or the logged-in user)
+  std::string claimed_actor;  // who the starter says acts (`ward run --actor`): recorded only
 };
 
 struct CancelOp {

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "runtime/config_keys.h"
+
 namespace ward {
 namespace {
 
@@ -54,11 +56,16 @@ Status ApplyServerToml(const std::string& file, const toml::table& t, ServerConf
   Read(t, "server", "tls_self_signed", &s.tls_self_signed);
   Read(t, "server", "threads", &s.threads);
   Read(t, "server", "max_sessions", &s.max_sessions);
+  Read(t, "server", "read_timeout_seconds", &s.read_timeout_seconds);
+  if (s.read_timeout_seconds < 1 || s.read_timeout_seconds > 3600)
+    return InvalidArgument(file + ": [server] read_timeout_seconds must be 1-3600");
   if (s.threads < 8 || s.threads > 4096)
     return InvalidArgument(file + ": [server] threads must be 8-4096");
   if (s.max_sessions < 1) return InvalidArgument(file + ": [server] max_sessions must be >= 1");
   if (auto v = t["server"]["notify"]["webhook"].value<std::string>()) s.notify_webhook = *v;
   if (auto v = t["server"]["notify"]["topic"].value<std::string>()) s.notify_topic = *v;
+  if (auto v = t["server"]["notify"]["include_summary"].value<bool>())
+    s.notify_include_summary = *v;
   return Status::Ok();
 }
 
@@ -70,6 +77,7 @@ Status ApplyToml(const std::string& file, WardConfig& c) {
     return InvalidArgument(file + ":" + std::to_string(e.source().begin.line) + ": " +
                            std::string(e.description()));
   }
+  WARD_RETURN_IF_ERROR(CheckKnownKeys(t, file));
   Read(t, "model", "default", &c.default_model);
   std::string mode = AgentModeName(c.run_defaults.mode);
   Read(t, "run", "mode", &mode);

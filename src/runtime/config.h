@@ -42,9 +42,15 @@
 //   tls_self_signed = false    # create and reuse <home>/tls/{cert,key}.pem
 //   threads = 128              # connections served at once (each SSE viewer holds one)
 //   max_sessions = 32          # sessions the server runs at once
+//   read_timeout_seconds = 10  # a request must arrive whole within this (slow clients)
 //   [server.notify]
 //   webhook = ""               # POSTed on every approval_requested (Slack, ntfy, …)
 //   topic = ""                 # ntfy topic, when webhook is ntfy's root URL
+//   include_summary = false    # add the approval's one-line summary (it may name
+//                              # patients); by default only ids, binding, rule, link
+//
+// A key not listed here (outside [[policy.rule]], which the policy checks) is an
+// error naming the key and its line: a typo never leaves a setting at its default.
 #pragma once
 
 #include <map>
@@ -67,8 +73,10 @@ struct ServerConfig {
   bool tls_self_signed = false;
   int64_t threads = 128;
   int64_t max_sessions = 32;
+  int64_t read_timeout_seconds = 10;  // a request's head and body must arrive within this
   std::string notify_webhook;
   std::string notify_topic;
+  bool notify_include_summary = false;  // the approval's summary in webhook bodies
 };
 
 struct WardConfig {

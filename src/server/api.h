@@ -130,6 +130,14 @@ class Api {
   std::vector<Route> routes_;
   std::mutex rollback_mu_;
   std::set<std::string> rolling_back_;  // sessions being rolled back; guarded by rollback_mu_
+  // Which approvals each user has been shown in a list ("user\napproval id"), so a
+  // list that polls is audited when it shows someone an approval for the first
+  // time, not on every poll. Bounded; guarded by shown_mu_.
+  std::mutex shown_mu_;
+  std::set<std::string> shown_;
+  // The ids of `approvals` not yet shown to `user`, which are from now on.
+  std::vector<std::string> FirstShown(const std::string& user,
+                                      const std::vector<std::string>& approvals);
 };
 
 // Helpers shared by the handler files.

@@ -12,6 +12,7 @@ json SessionJson(const SessionRecord& r) {
           {"model", r.model},
           {"mode", r.mode},
           {"actor", r.actor},
+          {"claimed_actor", r.claimed_actor},
           {"status", r.status},
           {"created", FormatIso8601(r.created_ms)},
           {"updated", FormatIso8601(r.updated_ms)},

@@ -1,6 +1,7 @@
 // Sessions: list, start, inspect, cancel, and their events (JSON and SSE).
 #include <nlohmann/json.hpp>
 
+#include "runtime/session_reaper.h"
 #include "server/api.h"
 #include "server/api_json.h"
 
@@ -61,8 +62,9 @@ Result<SessionRequest> ParseStart(const json& body, const WardConfig& config, co
 
 }  // namespace
 
-Result<ApiResponse> Api::ListSessions(ApiRequest& r, const Principal&) {
+Result<ApiResponse> Api::ListSessions(ApiRequest& r, const Principal& p) {
   WARD_ASSIGN_OR_RETURN(int64_t limit, QueryInt(r, "limit", 50, 1, 1000));
+  WARD_RETURN_IF_ERROR(InterruptDeadSessions(ctx_.store, ctx_.clock, p.user).status());
   WARD_ASSIGN_OR_RETURN(auto sessions, ctx_.store->ListSessions(static_cast<int>(limit)));
   json out = json::array();
   for (const auto& s : sessions) out.push_back(SessionJson(s));
@@ -80,13 +82,15 @@ Result<ApiResponse> Api::StartSession(ApiRequest& r, const Principal& p) {
   return res;
 }
 
-Result<ApiResponse> Api::GetSession(ApiRequest& r, const Principal&) {
-  WARD_ASSIGN_OR_RETURN(SessionRecord s, ctx_.store->GetSession(r.params[0]));
+Result<ApiResponse> Api::GetSession(ApiRequest& r, const Principal& p) {
+  WARD_ASSIGN_OR_RETURN(SessionRecord s,
+                        GetLiveSession(ctx_.store, ctx_.clock, p.user, r.params[0]));
   return JsonResponse(200, Dump(SessionJson(s)));
 }
 
 Result<ApiResponse> Api::CancelSession(ApiRequest& r, const Principal& p) {
-  WARD_ASSIGN_OR_RETURN(SessionRecord s, ctx_.store->GetSession(r.params[0]));
+  WARD_ASSIGN_OR_RETURN(SessionRecord s,
+                        GetLiveSession(ctx_.store, ctx_.clock, p.user, r.params[0]));
   if (s.status != "running")
     return FailedPrecondition("session " + s.id + " is " + s.status + ", not running");
   WARD_RETURN_IF_ERROR(ctx_.store->RequestCancel(s.id));
@@ -113,7 +117,7 @@ Result<ApiResponse> Api::ListEvents(ApiRequest& r, const Principal& p) {
 
 Result<ApiResponse> Api::StreamEvents(ApiRequest& r, const Principal& p) {
   const std::string& id = r.params[0];
-  WARD_RETURN_IF_ERROR(ctx_.store->GetSession(id).status());
+  WARD_RETURN_IF_ERROR(GetLiveSession(ctx_.store, ctx_.clock, p.user, id).status());
   WARD_ASSIGN_OR_RETURN(int64_t after, QueryInt(r, "after", 0, 0, INT64_MAX));
   if (!r.last_event_id.empty()) {
     // A reconnecting browser: resume right after the last event it received.
@@ -127,6 +131,7 @@ Result<ApiResponse> Api::StreamEvents(ApiRequest& r, const Principal& p) {
   res.headers.emplace_back("Cache-Control", "no-cache");
   res.headers.emplace_back("X-Accel-Buffering", "no");
   res.stream = std::make_shared<EventStream>(ctx_.hub, ctx_.store, id, after, ctx_.heartbeat_ms);
+  res.stream->CheckOwnerAs(ctx_.clock, p.user);
   return res;
 }
 

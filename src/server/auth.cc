@@ -63,6 +63,20 @@ Result<IssuedCredential> CreateApiToken(ServerStore* store, Clock* clock, const 
   return c;
 }
 
+Result<Principal> CheckPassword(ServerStore* store, const std::string& user,
+                                const std::string& password) {
+  auto record = store->GetUser(user);
+  if (!record.ok() && record.status().code() != StatusCode::kNotFound) return record.status();
+  bool ok = record.ok() ? VerifyPassword(password, record->password_hash)
+                        : (VerifyPassword(password, DummyHash()) && false);
+  if (!ok) return Unauthenticated("wrong user name or password");
+  WARD_ASSIGN_OR_RETURN(Role role, ParseRole(record->role));
+  Principal p;
+  p.user = record->name;
+  p.role = role;
+  return p;
+}
+
 Status LoginLimiter::Check(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(key);
@@ -135,19 +149,21 @@ Result<Principal> Authenticator::Lookup(const std::string& hash, bool bearer, in
 Result<std::pair<Principal, std::string>> Authenticator::Login(const std::string& user,
                                                                const std::string& password,
                                                                const std::string& client) {
-  const std::string client_key = "addr:" + client, user_key = "user:" + user;
+  // Failures count against the address they come from (and the user there), never
+  // against the user alone: an attacker's wrong guesses must not lock the user out
+  // of their own address.
+  const std::string client_key = "addr:" + client, user_key = "user:" + user + "@" + client;
   WARD_RETURN_IF_ERROR(limiter_.Check(client_key));
   WARD_RETURN_IF_ERROR(limiter_.Check(user_key));
-  auto record = store_->GetUser(user);
-  bool ok = record.ok() ? VerifyPassword(password, record->password_hash)
-                        : (VerifyPassword(password, DummyHash()) && false);
-  if (!ok) {
+  auto checked = CheckPassword(store_, user, password);
+  if (!checked.ok()) {
+    if (checked.status().code() != StatusCode::kUnauthenticated) return checked.status();
     limiter_.RecordFailure(client_key);
     limiter_.RecordFailure(user_key);
-    return Unauthenticated("wrong user name or password");
+    return checked.status();
   }
   limiter_.RecordSuccess(user_key);
-  WARD_ASSIGN_OR_RETURN(Role role, ParseRole(record->role));
+  Role role = checked->role;
   int64_t now = clock_->NowMillis();
   IssuedCredential c = NewCredential("w", "web", user, now);
   c.record.csrf = RandomHex(24);

@@ -51,8 +51,14 @@ struct IssuedCredential {
 Result<IssuedCredential> CreateApiToken(ServerStore* store, Clock* clock, const std::string& user,
                                         const std::string& label);
 
-// Counts failed logins per client address and per user name within a window and
-// refuses further attempts past the limit until the window has passed.
+// The user whose password this is: Unauthenticated ("wrong user name or password",
+// the same for both, after the same work) otherwise. Creates no credential; used by
+// Login and by the CLI when a person acts as a ward user (`ward approve --as`).
+Result<Principal> CheckPassword(ServerStore* store, const std::string& user,
+                                const std::string& password);
+
+// Counts failed logins per key (a client address, or a user at an address) within
+// a window and refuses further attempts past the limit until the window has passed.
 class LoginLimiter {
  public:
   LoginLimiter(Clock* clock, int max_failures = 5, int64_t window_ms = 15 * 60 * 1000)
@@ -85,8 +91,9 @@ class Authenticator {
   Result<Principal> Authenticate(const std::string& bearer, const std::string& cookie);
 
   // Checks the password and creates a browser session. Unauthenticated on a wrong
-  // user or password (the same message for both); ResourceExhausted while
-  // `client` or `user` has failed too often recently.
+  // user or password (the same message for both); ResourceExhausted while the
+  // address `client` has failed too often recently. Failures never lock `user` out
+  // of other addresses.
   Result<std::pair<Principal, std::string>> Login(const std::string& user,
                                                   const std::string& password,
                                                   const std::string& client);

@@ -122,10 +122,30 @@ TEST_F(AuthTest, FailedLoginsAreRateLimited) {
     EXPECT_EQ(auth.Login("ann", "wrong", "c").status().code(), StatusCode::kUnauthenticated);
   // Locked out now, even with the right password.
   EXPECT_EQ(auth.Login("ann", "s3cret-pass", "c").status().code(), StatusCode::kResourceExhausted);
-  // Another address is still locked out for this user name.
-  EXPECT_EQ(auth.Login("ann", "s3cret-pass", "d").status().code(), StatusCode::kResourceExhausted);
+  // So is any other user from that address.
+  EXPECT_EQ(auth.Login("bob", "x", "c").status().code(), StatusCode::kResourceExhausted);
   clock_.Advance(15 * 60 * 1000);
   EXPECT_TRUE(auth.Login("ann", "s3cret-pass", "c").ok());
+}
+
+TEST_F(AuthTest, AnAttackersFailuresDoNotLockTheUserOutOfAnotherAddress) {
+  Authenticator auth(users_.get(), &clock_);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(auth.Login("ann", "wrong", "10.6.6.6").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(auth.Login("ann", "s3cret-pass", "10.6.6.6").status().code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_TRUE(auth.Login("ann", "s3cret-pass", "10.0.0.1").ok());
+}
+
+TEST_F(AuthTest, CheckPasswordNamesTheUserWithoutACredential) {
+  auto ok = CheckPassword(users_.get(), "ann", "s3cret-pass");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->user, "ann");
+  EXPECT_TRUE(ok->credential_id.empty());
+  EXPECT_EQ(CheckPassword(users_.get(), "ann", "wrong").status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(CheckPassword(users_.get(), "nobody", "x").status().code(),
+            StatusCode::kUnauthenticated);
 }
 
 TEST_F(AuthTest, UnknownUsersFailLikeWrongPasswords) {

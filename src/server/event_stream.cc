@@ -1,5 +1,7 @@
 #include "server/event_stream.h"
 
+#include "runtime/session_reaper.h"
+
 namespace ward::server {
 
 Result<std::string> EventStream::Next(bool* done) {
@@ -18,7 +20,8 @@ Result<std::string> EventStream::Next(bool* done) {
   }
   if (!events.empty() || !out.empty()) return out;
   // Nothing new for a whole heartbeat: is there anything left to wait for?
-  WARD_ASSIGN_OR_RETURN(SessionRecord s, store_->GetSession(session_));
+  WARD_ASSIGN_OR_RETURN(SessionRecord s, clock_ ? GetLiveSession(store_, clock_, actor_, session_)
+                                                : store_->GetSession(session_));
   if (s.status != "running") {
     WARD_ASSIGN_OR_RETURN(auto rest, store_->ListEvents(session_, after_, 1));
     if (rest.empty()) {

@@ -7,6 +7,8 @@
 
 #include <cctype>
 
+#include "net/guarded_http_server.h"
+
 namespace ward::server {
 namespace {
 
@@ -130,15 +132,22 @@ Result<int> HttpServer::Bind(const std::string& host, int port) {
       if (!ssl->is_valid())
         return Unavailable("cannot load the TLS certificate " + o.tls_cert + " and key " +
                            o.tls_key);
+      size_t threads = o.threads;
+      ssl->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+      ssl->set_socket_options(ExclusiveListenSocketOptions);
+      ssl->set_read_timeout(o.request_timeout_seconds, 0);
+      ssl->set_keep_alive_timeout(o.keep_alive_timeout_seconds);
+      ssl->set_keep_alive_max_count(10000);
       impl->server = std::move(ssl);
     } else {
-      impl->server = std::make_unique<httplib::Server>();
+      HttpGuardOptions guard;
+      guard.max_connections = o.threads;
+      guard.request_timeout_ms = int64_t{o.request_timeout_seconds} * 1000;
+      guard.keep_alive_timeout_seconds = o.keep_alive_timeout_seconds;
+      guard.keep_alive_max_requests = 10000;
+      impl->server = std::make_unique<GuardedHttpServer>(guard);
     }
     httplib::Server& s = *impl->server;
-    size_t threads = o.threads;
-    s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    s.set_keep_alive_timeout(o.keep_alive_timeout_seconds);
-    s.set_keep_alive_max_count(10000);
     s.set_payload_max_length(o.max_body_bytes);
     s.set_write_timeout(10, 0);
     s.set_tcp_nodelay(true);

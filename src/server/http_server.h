@@ -11,6 +11,11 @@
 //
 // Bind, then Serve (blocks) on one thread; Stop may be called from any thread.
 // Each open connection (an SSE viewer included) holds one of `threads` workers.
+// Over plain HTTP the server is a GuardedHttpServer (net/guarded_http_server.h): a
+// request must arrive whole within `request_timeout_seconds`, and past `threads`
+// connections a new one evicts the connection idle on its client the longest.
+// Over TLS each read waits at most `request_timeout_seconds`. Either way the port
+// is not shared: binding a port in use fails.
 #pragma once
 
 #include <memory>
@@ -27,6 +32,7 @@ struct HttpServerOptions {
   std::string web_dir;  // built web UI (index.html…); empty = API only
   size_t threads = 128;
   int keep_alive_timeout_seconds = 5;
+  int request_timeout_seconds = 10;
   size_t max_body_bytes = 1 << 20;
 };
 

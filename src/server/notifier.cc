@@ -1,5 +1,6 @@
 #include "server/notifier.h"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 namespace ward::server {
@@ -74,23 +75,57 @@ void ApprovalNotifier::SendLoop() {
   }
 }
 
-bool ApprovalNotifier::SendOnce(const ApprovalRecord& a) {
-  std::string link = options_.public_url + "/#/sessions/" + a.session;
+namespace {
+
+// `text` when it is a plain name (letters, digits, '.', '_', '-', at most 64),
+// else `fallback`: what reaches a webhook must be something ward vouches for.
+std::string PlainName(const std::string& text, const std::string& fallback) {
+  if (text.empty() || text.size() > 64) return fallback;
+  for (char c : text)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+      return fallback;
+  return text;
+}
+
+// The binding named by the approval's action ("fhir.create"), or "action".
+std::string BindingOf(const ApprovalRecord& a) {
+  auto action = nlohmann::json::parse(a.action_json, nullptr, false);
+  if (!action.is_object() || !action.contains("binding") || !action["binding"].is_string())
+    return "action";
+  return PlainName(action["binding"].get<std::string>(), "action");
+}
+
+}  // namespace
+
+std::string ApprovalNotifier::Body(const ApprovalRecord& a) const {
+  std::string link = options_.public_url + "/#/sessions/" + PlainName(a.session, "");
+  std::string binding = BindingOf(a);
+  std::string rule = PlainName(a.rule, "");
   std::string title = "ward: approval needed";
-  std::string message = a.summary.empty() ? "An action waits for your decision" : a.summary;
-  nlohmann::json body = {{"text", title + " — " + message + " " + link},
-                         {"title", title},
-                         {"message", message},
-                         {"click", link},
-                         {"session", a.session},
-                         {"approval", a.id},
-                         {"summary", a.summary},
+  std::string message =
+      binding + " waits for a decision" + (rule.empty() ? "" : " (rule " + rule + ")");
+  nlohmann::json body = {{"session", PlainName(a.session, "")},
+                         {"approval", PlainName(a.id, "")},
+                         {"binding", binding},
+                         {"rule", rule},
                          {"link", link}};
+  if (options_.include_summary && !a.summary.empty()) {
+    message = a.summary;
+    body["summary"] = a.summary;
+  }
+  body["text"] = title + " — " + message + " " + link;
+  body["title"] = title;
+  body["message"] = message;
+  body["click"] = link;
   if (!options_.topic.empty()) body["topic"] = options_.topic;
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool ApprovalNotifier::SendOnce(const ApprovalRecord& a) {
   HttpRequest req;
   req.method = "POST";
   req.url = options_.webhook;
-  req.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  req.body = Body(a);
   req.connect_timeout_ms = 5000;
   req.read_timeout_ms = 10000;
   req.cancel = &cancel_;

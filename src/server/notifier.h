@@ -4,10 +4,14 @@
 // this server's sessions or a `ward run` elsewhere) and POSTs a small JSON to the
 // configured webhook for each one, once:
 //   {"text", "title", "message", "click", "topic"?, "session", "approval",
-//    "summary", "link"}
+//    "binding", "rule", "link", "summary"?}
 // — `text` is what Slack-style incoming webhooks show; `title`/`message`/`click`
 // (and `topic`, when configured, for ntfy's JSON publishing at the server root)
-// are ntfy's fields. Failures are retried with backoff on the notifier's own
+// are ntfy's fields. A webhook leaves ward's control, so by default it carries no
+// patient data and nothing the model wrote: only ids ward made, the binding's name
+// and the policy rule's; what the action does stays behind the login at `link`.
+// With `include_summary` the approval's one-line summary is added (to `summary`,
+// `message` and `text`). Failures are retried with backoff on the notifier's own
 // thread; nothing here ever blocks a session or a request.
 //
 // Thread-safe; Stop() (or the destructor) ends both threads promptly.
@@ -29,9 +33,10 @@
 namespace ward::server {
 
 struct NotifierOptions {
-  std::string webhook;     // URL; empty disables the notifier
-  std::string topic;       // optional ntfy topic
-  std::string public_url;  // base of the links, e.g. "https://ward.lan:7070"
+  std::string webhook;           // URL; empty disables the notifier
+  std::string topic;             // optional ntfy topic
+  std::string public_url;        // base of the links, e.g. "https://ward.lan:7070"
+  bool include_summary = false;  // [server.notify] include_summary
   int64_t poll_ms = 1000;
   int max_attempts = 5;
   int64_t first_backoff_ms = 1000;  // doubles per attempt
@@ -50,6 +55,8 @@ class ApprovalNotifier {
   void WatchLoop();
   void SendLoop();
   bool SendOnce(const ApprovalRecord& a);
+  // The webhook's JSON body for `a` (see the file comment).
+  std::string Body(const ApprovalRecord& a) const;
   bool WaitFor(int64_t ms);  // false when stopping
 
   NotifierOptions options_;

@@ -61,6 +61,8 @@ TEST(NotifierTest, PostsEachNewPendingApprovalOnceAndRetries) {
   a.session = "s_9";
   a.action_hash = "h";
   a.summary = "fhir.create MedicationRequest";
+  a.action_json = R"({"binding":"fhir.create","arguments":{}})";
+  a.rule = "writes-ask";
   a.state = "pending";
   a.created_ms = clock->NowMillis();
   a.expires_ms = a.created_ms + 600'000;
@@ -87,8 +89,9 @@ TEST(NotifierTest, PostsEachNewPendingApprovalOnceAndRetries) {
   EXPECT_EQ(body["session"], "s_9");
   EXPECT_EQ(body["topic"], "ward");
   EXPECT_EQ(body["link"], "https://ward.lan:7070/#/sessions/s_9");
-  EXPECT_NE(body["text"].get<std::string>().find("fhir.create MedicationRequest"),
-            std::string::npos);
+  EXPECT_EQ(body["binding"], "fhir.create");
+  EXPECT_EQ(body["rule"], "writes-ask");
+  EXPECT_NE(body["text"].get<std::string>().find("fhir.create waits"), std::string::npos);
   EXPECT_EQ(hook.url(), o.webhook);
   usleep(100'000);  // several more polls: still one notification
   notifier.Stop();
@@ -96,6 +99,70 @@ TEST(NotifierTest, PostsEachNewPendingApprovalOnceAndRetries) {
   EXPECT_EQ(results, 1);
   EXPECT_TRUE(last_ok);
   std::filesystem::remove_all(dir);
+}
+
+// What goes to a webhook leaves ward's control: by default no patient data and
+// nothing the model wrote, only ids, the binding and the rule.
+class NotifierBodyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ward_notify_body_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    store_ = std::move(OpenSqliteStore((dir_ / "ward.db").string())).value();
+    a_.id = "a_2";
+    a_.session = "s_7";
+    a_.action_hash = "h";
+    a_.summary = "fhir.update Patient/Jane Doe, DOB 1970-01-01, MRN 12345, HIV+";
+    a_.action_json =
+        R"({"binding":"fhir.update","arguments":{"resource":{"resourceType":"Patient",)"
+        R"("id":"Jane Doe, DOB 1970-01-01, MRN 12345, HIV+"}}})";
+    a_.rule = "writes-ask";
+    a_.state = "pending";
+    a_.created_ms = SystemClock::Default()->NowMillis();
+    a_.expires_ms = a_.created_ms + 600'000;
+    ASSERT_TRUE(store_->CreateApproval(a_).ok());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string SentBody(bool include_summary) {
+    FlakyWebhook hook(0);
+    NotifierOptions o;
+    o.webhook = "http://127.0.0.1:9/hook";
+    o.public_url = "https://ward.lan";
+    o.poll_ms = 10;
+    o.include_summary = include_summary;
+    ApprovalNotifier notifier(o, store_.get(), &hook, SystemClock::Default());
+    notifier.Start();
+    auto bodies = hook.WaitForBodies(1);
+    notifier.Stop();
+    return bodies.empty() ? "" : bodies[0];
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+  ApprovalRecord a_;
+};
+
+TEST_F(NotifierBodyTest, CarriesNoPatientDataByDefault) {
+  std::string sent = SentBody(false);
+  ASSERT_FALSE(sent.empty());
+  for (const char* secret : {"Jane", "1970", "12345", "HIV"})
+    EXPECT_EQ(sent.find(secret), std::string::npos) << secret << " in " << sent;
+  auto body = nlohmann::json::parse(sent);
+  EXPECT_EQ(body["approval"], "a_2");
+  EXPECT_EQ(body["session"], "s_7");
+  EXPECT_EQ(body["binding"], "fhir.update");
+  EXPECT_EQ(body["rule"], "writes-ask");
+  EXPECT_EQ(body["link"], "https://ward.lan/#/sessions/s_7");
+  EXPECT_FALSE(body.contains("summary"));
+}
+
+TEST_F(NotifierBodyTest, TheSummaryIsIncludedOnlyWhenConfigured) {
+  auto body = nlohmann::json::parse(SentBody(true));
+  EXPECT_EQ(body["summary"], a_.summary);
+  EXPECT_NE(body["text"].get<std::string>().find(a_.summary), std::string::npos);
 }
 
 }  // namespace

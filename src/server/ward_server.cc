@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "net/http_client.h"
+#include "runtime/session_reaper.h"
 #include "sandbox/background_cpu.h"
 #include "server/api.h"
 #include "server/http_server.h"
@@ -31,6 +32,9 @@ class Running : public WardServer {
     WARD_ASSIGN_OR_RETURN(session_store_, OpenSqliteStore(db));
     WARD_ASSIGN_OR_RETURN(hub_store_, OpenSqliteStore(db));
     WARD_ASSIGN_OR_RETURN(server_store_, OpenSqliteServerStore(db));
+    // Sessions left "running" by a process that has ended (a crashed server, a
+    // killed `ward run`) are interrupted before anyone sees them.
+    WARD_RETURN_IF_ERROR(InterruptDeadSessions(store_.get(), clock_, "ward serve").status());
     WARD_RETURN_IF_ERROR(SetUpTls());
     auth_ = std::make_unique<Authenticator>(server_store_.get(), clock_);
     hub_ = std::make_unique<EventHub>(hub_store_.get());
@@ -59,6 +63,7 @@ class Running : public WardServer {
     ho.tls_key = key_;
     ho.web_dir = web_dir_;
     ho.threads = static_cast<size_t>(c.server.threads);
+    ho.request_timeout_seconds = static_cast<int>(c.server.read_timeout_seconds);
     http_ = std::make_unique<HttpServer>(api_.get(), &metrics_, ho);
     WARD_ASSIGN_OR_RETURN(int port, http_->Bind(c.server.host, c.server.port));
     std::string host =
@@ -120,6 +125,7 @@ class Running : public WardServer {
     NotifierOptions no;
     no.webhook = s.notify_webhook;
     no.topic = s.notify_topic;
+    no.include_summary = s.notify_include_summary;
     no.public_url = s.public_url.empty() ? url_ : s.public_url;
     Metrics* m = &metrics_;
     notifier_ = std::make_unique<ApprovalNotifier>(no, store_.get(), http_client_.get(), clock_,

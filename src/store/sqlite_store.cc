@@ -3,6 +3,7 @@
 
 #include <mutex>
 
+#include "store/session_owner.h"
 #include "store/sqlite_util.h"
 #include "store/store.h"
 #include "util/hash.h"
@@ -19,7 +20,9 @@ CREATE TABLE IF NOT EXISTS sessions (
   actor TEXT NOT NULL, status TEXT NOT NULL, created_ms INTEGER NOT NULL,
   updated_ms INTEGER NOT NULL, answer TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',
   steps INTEGER NOT NULL DEFAULT 0, input_tokens INTEGER NOT NULL DEFAULT 0,
-  output_tokens INTEGER NOT NULL DEFAULT 0, pid INTEGER NOT NULL DEFAULT 0);
+  output_tokens INTEGER NOT NULL DEFAULT 0, pid INTEGER NOT NULL DEFAULT 0,
+  claimed_actor TEXT NOT NULL DEFAULT '', owner_start INTEGER NOT NULL DEFAULT 0,
+  owner_host TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS sessions_by_created ON sessions(created_ms);
 CREATE TABLE IF NOT EXISTS events (
   session TEXT NOT NULL, seq INTEGER NOT NULL, time_ms INTEGER NOT NULL, type TEXT NOT NULL,
@@ -64,6 +67,9 @@ SessionRecord ReadSession(Stmt& s) {
   r.input_tokens = s.Int(11);
   r.output_tokens = s.Int(12);
   r.pid = s.Int(13);
+  r.claimed_actor = s.Text(14);
+  r.owner_start = s.Int(15);
+  r.owner_host = s.Text(16);
   return r;
 }
 
@@ -118,7 +124,7 @@ JournalEntry ReadJournal(Stmt& s) {
 
 constexpr const char* kSessionColumns =
     "id, task, model, mode, actor, status, created_ms, updated_ms, answer, reason, steps, "
-    "input_tokens, output_tokens, pid";
+    "input_tokens, output_tokens, pid, claimed_actor, owner_start, owner_host";
 
 class SqliteStore : public Store {
  public:
@@ -127,11 +133,11 @@ class SqliteStore : public Store {
   Status CreateSession(const SessionRecord& r) override {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     Stmt s(cache_, std::string("INSERT INTO sessions (") + kSessionColumns +
-                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     s.Bind(1, r.id).Bind(2, r.task).Bind(3, r.model).Bind(4, r.mode).Bind(5, r.actor);
     s.Bind(6, r.status).Bind(7, r.created_ms).Bind(8, r.updated_ms).Bind(9, r.answer);
     s.Bind(10, r.reason).Bind(11, r.steps).Bind(12, r.input_tokens).Bind(13, r.output_tokens);
-    s.Bind(14, r.pid);
+    s.Bind(14, r.pid).Bind(15, r.claimed_actor).Bind(16, r.owner_start).Bind(17, r.owner_host);
     return s.Run();
   }
 
@@ -139,10 +145,10 @@ class SqliteStore : public Store {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     Stmt s(cache_,
            "UPDATE sessions SET status=?, answer=?, reason=?, steps=?, input_tokens=?, "
-           "output_tokens=?, updated_ms=?, pid=? WHERE id=?");
+           "output_tokens=?, updated_ms=?, pid=?, owner_start=?, owner_host=? WHERE id=?");
     s.Bind(1, r.status).Bind(2, r.answer).Bind(3, r.reason).Bind(4, r.steps);
     s.Bind(5, r.input_tokens).Bind(6, r.output_tokens).Bind(7, r.updated_ms).Bind(8, r.pid);
-    s.Bind(9, r.id);
+    s.Bind(9, r.owner_start).Bind(10, r.owner_host).Bind(11, r.id);
     WARD_RETURN_IF_ERROR(s.Run());
     if (sqlite3_changes(db_.get()) == 0) return NotFound("no session '" + r.id + "'");
     return Status::Ok();
@@ -162,6 +168,13 @@ class SqliteStore : public Store {
     Stmt s(cache_, std::string("SELECT ") + kSessionColumns +
                        " FROM sessions ORDER BY created_ms DESC, id LIMIT ?");
     s.Bind(1, static_cast<int64_t>(limit));
+    return ReadRows<SessionRecord>(s, ReadSession);
+  }
+
+  Result<std::vector<SessionRecord>> ListRunningSessions() override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_, std::string("SELECT ") + kSessionColumns +
+                       " FROM sessions WHERE status='running' ORDER BY created_ms, id");
     return ReadRows<SessionRecord>(s, ReadSession);
   }
 
@@ -230,6 +243,7 @@ class SqliteStore : public Store {
     if (a.distinct_approver && d.by == a.requested_by)
       return PermissionDenied("approval " + id + " needs a second person: " + d.by +
                               " started the session and may not approve its actions");
+    WARD_RETURN_IF_ERROR(CheckSessionWaits(a));
     Stmt s(cache_,
            "UPDATE approvals SET state=?, decided_by=?, reason=?, decided_ms=? "
            "WHERE id=? AND state='pending'");
@@ -238,6 +252,17 @@ class SqliteStore : public Store {
     WARD_RETURN_IF_ERROR(s.Run());
     WARD_RETURN_IF_ERROR(tx.Commit());
     return GetApprovalLocked(id);
+  }
+
+  Result<int> CloseApprovals(const std::string& session, int64_t now_ms,
+                             const std::string& reason) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_,
+           "UPDATE approvals SET state='closed', reason=?, decided_ms=? "
+           "WHERE session=? AND state='pending'");
+    s.Bind(1, reason).Bind(2, now_ms).Bind(3, session);
+    WARD_RETURN_IF_ERROR(s.Run());
+    return sqlite3_changes(db_.get());
   }
 
   Result<int64_t> AppendJournal(const JournalEntry& j) override {
@@ -354,6 +379,24 @@ class SqliteStore : public Store {
     return ReadApproval(s);
   }
 
+  // Ok when the approval's session still waits for it: running, by a process that
+  // is alive (or cannot be checked from here). Unknown sessions are not judged.
+  Status CheckSessionWaits(const ApprovalRecord& a) {
+    Stmt s(cache_, std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id=?");
+    s.Bind(1, a.session);
+    WARD_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::Ok();
+    SessionRecord session = ReadSession(s);
+    if (session.status != "running")
+      return FailedPrecondition("approval " + a.id + ": session " + a.session + " is " +
+                                session.status + "; no one waits for this decision");
+    if (CheckSessionOwner(session) == OwnerLiveness::kGone)
+      return FailedPrecondition("approval " + a.id + ": the process running session " + a.session +
+                                " (pid " + std::to_string(session.pid) +
+                                ") has ended; no one waits for this decision");
+    return Status::Ok();
+  }
+
   // Marks pending approvals past their expiry as expired. Looks first: an UPDATE
   // takes the database's write lock even when it changes nothing, and readers of
   // approvals would then queue behind every writer.
@@ -447,6 +490,24 @@ class SqliteStore : public Store {
   std::vector<std::function<void()>> on_commit_;  // guarded by mu_
 };
 
+// Columns added to `sessions` after schema version 1 was released; a store made by
+// an older ward gets them (with their defaults) when it is opened.
+Status AddNewSessionColumns(sqlite3* db) {
+  constexpr std::pair<const char*, const char*> kAdded[] = {
+      {"claimed_actor", "TEXT NOT NULL DEFAULT ''"},
+      {"owner_start", "INTEGER NOT NULL DEFAULT 0"},
+      {"owner_host", "TEXT NOT NULL DEFAULT ''"}};
+  for (const auto& [name, type] : kAdded) {
+    Stmt has(db, "SELECT 1 FROM pragma_table_info('sessions') WHERE name=?");
+    has.Bind(1, name);
+    WARD_ASSIGN_OR_RETURN(bool present, has.Step());
+    if (present) continue;
+    Status s = ExecSql(db, std::string("ALTER TABLE sessions ADD COLUMN ") + name + " " + type);
+    if (!s.ok() && s.message().find("duplicate column") == std::string::npos) return s;
+  }
+  return Status::Ok();
+}
+
 Status CheckSchemaVersion(sqlite3* db, const std::string& path) {
   Stmt get(db, "SELECT value FROM meta WHERE key='schema_version'");
   WARD_ASSIGN_OR_RETURN(bool row, get.Step());
@@ -469,6 +530,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   Status s = ExecSqlInTransaction(db.get(), kSchema);
   if (!s.ok()) return InvalidArgument(path + " is not a usable ward store: " + s.message());
   WARD_RETURN_IF_ERROR(CheckSchemaVersion(db.get(), path));
+  WARD_RETURN_IF_ERROR(AddNewSessionColumns(db.get()));
   return std::unique_ptr<Store>(new SqliteStore(std::move(db)));
 }
 

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include "util/private_file.h"
+
 namespace ward {
 
 namespace {
@@ -28,6 +30,8 @@ Result<SqliteDb> OpenSqliteDb(const std::string& path) {
   // allocation. Only possible before SQLite initialises (else a harmless misuse code).
   static std::once_flag configured;
   std::call_once(configured, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  // ward's data is the owner's only: the file (and so its -wal and -shm) is 0600.
+  WARD_RETURN_IF_ERROR(MakePrivateDatabase(path));
   sqlite3* raw = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &raw,

@@ -23,8 +23,8 @@ struct SessionRecord {
   std::string task;
   std::string model;
   std::string mode;
-  std::string actor;
-  std::string status;  // "running", "succeeded", "failed", "cancelled"
+  std::string actor;   // who started it, verified; the two-person rule compares this
+  std::string status;  // "running", "succeeded", "failed", "cancelled", "interrupted"
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
   std::string answer;
@@ -32,7 +32,13 @@ struct SessionRecord {
   int steps = 0;
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
-  int64_t pid = 0;  // process that runs it, while running
+  // The process that runs it, while running: its pid, its start time (clock ticks
+  // after boot, /proc/PID/stat field 22) and the host, so that a reader can tell
+  // whether that process is still alive (see session_owner.h).
+  int64_t pid = 0;
+  int64_t owner_start = 0;
+  std::string owner_host;
+  std::string claimed_actor;  // who the starter said acts (`--actor`): a claim, never compared
 };
 
 // An action waiting for a person's decision. `action_json` is the canonical JSON
@@ -46,11 +52,11 @@ struct ApprovalRecord {
   std::string summary;             // one line for people
   std::string rule;                // the policy rule that asked
   std::string approvers;           // role allowed to decide ("" = any approver)
-  std::string requested_by;        // the actor of the session
+  std::string requested_by;        // the session's verified actor
   bool distinct_approver = false;  // two-person rule: requested_by may not decide
   int64_t created_ms = 0;
   int64_t expires_ms = 0;
-  std::string state;  // "pending", "approved", "denied", "expired"
+  std::string state;  // "pending", "approved", "denied", "expired", "closed"
   std::string decided_by;
   std::string reason;
   int64_t decided_ms = 0;
@@ -113,6 +119,8 @@ class Store {
   virtual Result<SessionRecord> GetSession(const std::string& id) = 0;  // NotFound if absent
   // Newest first; at most `limit`.
   virtual Result<std::vector<SessionRecord>> ListSessions(int limit) = 0;
+  // Every session whose status is "running", oldest first.
+  virtual Result<std::vector<SessionRecord>> ListRunningSessions() = 0;
   // Asks whichever process runs the session to cancel it (it polls CancelRequested).
   virtual Status RequestCancel(const std::string& id) = 0;
   virtual Result<bool> CancelRequested(const std::string& id) = 0;
@@ -126,9 +134,15 @@ class Store {
   // Decides a pending approval atomically (compare-and-set). FailedPrecondition when
   // it is no longer pending (already decided, or expired — then it is marked so);
   // InvalidArgument when decision.hash differs from the action's hash;
-  // PermissionDenied under the two-person rule when decision.by is the requester.
+  // PermissionDenied under the two-person rule when decision.by is the requester;
+  // FailedPrecondition when its session is no longer running, or runs in a process
+  // on this host that has ended (session_owner.h): no one waits for the decision.
   virtual Result<ApprovalRecord> DecideApproval(const std::string& id,
                                                 const ApprovalDecision& decision) = 0;
+  // Closes the session's pending approvals (state "closed", with `reason`): its
+  // process has gone and no one waits for them. Returns how many it closed.
+  virtual Result<int> CloseApprovals(const std::string& session, int64_t now_ms,
+                                     const std::string& reason) = 0;
 
   // Journal: appends an entry (id and seq assigned) and returns its id.
   virtual Result<int64_t> AppendJournal(const JournalEntry& entry) = 0;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -282,6 +283,65 @@ TEST_F(StoreTest, CancelRequestsAreSeenByOtherConnections) {
   ASSERT_TRUE((*other)->RequestCancel("s_9").ok());
   EXPECT_TRUE(*store_->CancelRequested("s_9"));
   EXPECT_EQ((*other)->RequestCancel("s_nope").code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace ward
+
+namespace ward {
+namespace {
+
+TEST_F(StoreTest, StoreFilesAreOwnerOnlyWhateverTheUmask) {
+  store_.reset();
+  std::filesystem::remove_all(dir_);
+  std::filesystem::create_directories(dir_);
+  mode_t saved = umask(0);
+  auto store = OpenSqliteStore(path_);
+  umask(saved);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  SessionRecord r{"s_1", "task", "scripted:x", "code", "alice", "running", 10, 10};
+  ASSERT_TRUE((*store)->CreateSession(r).ok());  // the -wal and -shm exist now
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    struct stat st {};
+    ASSERT_EQ(stat((path_ + suffix).c_str(), &st), 0) << suffix;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << "ward.db" << suffix;
+  }
+}
+
+// A store made before the claimed actor and the owner were recorded gets them.
+TEST_F(StoreTest, OlderStoresGainTheNewSessionColumns) {
+  store_.reset();
+  std::filesystem::remove(path_);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE sessions (id TEXT PRIMARY KEY, task TEXT NOT NULL, model "
+                         "TEXT NOT NULL, mode TEXT NOT NULL, actor TEXT NOT NULL, status TEXT NOT "
+                         "NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, answer "
+                         "TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', steps INTEGER "
+                         "NOT NULL DEFAULT 0, input_tokens INTEGER NOT NULL DEFAULT 0, "
+                         "output_tokens INTEGER NOT NULL DEFAULT 0, pid INTEGER NOT NULL DEFAULT "
+                         "0); INSERT INTO sessions (id, task, model, mode, actor, status, "
+                         "created_ms, updated_ms) VALUES ('s_old','t','m','code','ann','running',"
+                         "1,1);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto store = OpenSqliteStore(path_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto old = (*store)->GetSession("s_old");
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->actor, "ann");
+  EXPECT_EQ(old->claimed_actor, "");
+  SessionRecord r{"s_new", "task", "scripted:x", "code", "ann", "running", 10, 10};
+  r.claimed_actor = "alice";
+  r.owner_start = 42;
+  r.owner_host = "h";
+  ASSERT_TRUE((*store)->CreateSession(r).ok());
+  auto back = (*store)->GetSession("s_new");
+  EXPECT_EQ(back->claimed_actor, "alice");
+  EXPECT_EQ(back->owner_start, 42);
+  EXPECT_EQ(back->owner_host, "h");
 }
 
 }  // namespace

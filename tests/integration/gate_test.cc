@@ -2,6 +2,9 @@
 // rule, expiry, rollback, dry-run changesets and write budgets — the real ward
 // binary, a scripted model and the real embedded EHR.
 #include <gtest/gtest.h>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "ehr_fixture.h"
 
@@ -24,6 +27,21 @@ class GateTest : public EhrFixture {
   }
 
   void WriteToml(const std::string& text) { std::ofstream(home_ / "ward.toml") << text; }
+
+  // Adds a `ward user` with `role`; returns a file holding the password (for stdin).
+  std::string AddWardUser(const std::string& name, const std::string& role) {
+    std::string password = (home_ / (name + ".password")).string();
+    std::ofstream(password) << name << "-password-1\n";
+    auto r = RunWard({"user", "add", name, "--role", role}, env_, 60'000, password);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return password;
+  }
+
+  // The OS user running the tests, as the kernel names it.
+  static std::string OsUser() {
+    struct passwd* pw = getpwuid(geteuid());
+    return pw && pw->pw_name ? pw->pw_name : "uid " + std::to_string(geteuid());
+  }
 
   // A patient made through the EHR's own API (not through ward), returning its id.
   std::string CreatePatientDirectly(const std::string& family) {
@@ -128,8 +146,9 @@ TEST_F(GateTest, WriteNeedsApprovalAndIsApprovedFromASecondProcess) {
   }
   EXPECT_EQ(pending["summary"], "fhir.create Patient");
   EXPECT_EQ(pending["action"]["after"]["name"][0]["family"], "Approved");
-  auto ok =
-      RunWard({"approve", pending["id"], "--as", "dr-approver", "--hash", pending["hash"]}, env_);
+  std::string password = AddWardUser("dr-approver", "approver");
+  auto ok = RunWard({"approve", pending["id"], "--as", "dr-approver", "--hash", pending["hash"]},
+                    env_, 60'000, password);
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   auto r = run.Wait(30'000);
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -189,7 +208,84 @@ TEST_F(GateTest, TwoPersonRuleRefusesTheRequesterAndExpiryDenies) {
   json all = json::parse(list.out);
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0]["state"], "expired");
-  EXPECT_EQ(all[0]["requested_by"], "alice");
+  EXPECT_EQ(all[0]["requested_by"], OsUser());
+}
+
+// `--actor` is a claim: the two-person rule compares the OS user who started the
+// session with the one approving, and `--as` needs that ward user's password.
+TEST_F(GateTest, TwoPersonRuleComparesVerifiedIdentitiesNotClaims) {
+  WriteToml("[gate]\nrequire_distinct_approver = true\n");
+  WardProcess run({"run", "--actor", "alice", "--model",
+                   "scripted:" + Transcript({"try:\n    fhir.create({'resourceType': 'Patient'})\n"
+                                             "    print('created')\n"
+                                             "except PermissionDenied as e:\n    print('no:', e)",
+                                             "finish('x')"}),
+                   "create"},
+                  env_);
+  json pending = WaitForPendingApproval();
+  ASSERT_TRUE(pending.is_object());
+  EXPECT_EQ(pending["requested_by"], OsUser());
+  // The same OS user, whatever the session claimed, is not a second person.
+  auto same = RunWard({"approve", pending["id"]}, env_);
+  EXPECT_EQ(same.exit_code, 1);
+  EXPECT_NE(same.err.find("needs a second person"), std::string::npos) << same.err;
+  // Naming someone else without their password approves nothing.
+  std::string wrong = (home_ / "wrong.password").string();
+  std::ofstream(wrong) << "not-bobs-password\n";
+  AddWardUser("bob", "approver");
+  auto forged = RunWard({"approve", pending["id"], "--as", "bob"}, env_, 60'000, wrong);
+  EXPECT_EQ(forged.exit_code, 1);
+  EXPECT_NE(forged.err.find("wrong user name or password"), std::string::npos) << forged.err;
+  auto nobody = RunWard({"approve", pending["id"], "--as", "carol"}, env_, 60'000, wrong);
+  EXPECT_EQ(nobody.exit_code, 1);
+  // A viewer, even with the right password, may not decide.
+  std::string viewer = AddWardUser("vic", "viewer");
+  EXPECT_EQ(RunWard({"approve", pending["id"], "--as", "vic"}, env_, 60'000, viewer).exit_code, 1);
+  // The second person, verified, does.
+  std::string bob = (home_ / "bob.password").string();
+  auto ok = RunWard({"approve", pending["id"], "--as", "bob"}, env_, 60'000, bob);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  auto r = run.Wait(30'000);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("created"), std::string::npos) << r.err;
+  auto sessions = json::parse(RunWard({"sessions", "list", "--json"}, env_).out);
+  ASSERT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(sessions[0]["actor"], OsUser());
+  EXPECT_EQ(sessions[0]["claimed_actor"], "alice");
+  auto decided = AuditEntries("approval_decided");
+  ASSERT_EQ(decided.size(), 1u);
+  EXPECT_EQ(decided[0]["data"]["by"], "bob");
+}
+
+// `kill -9` of `ward run` while an approval waits: the session is interrupted
+// wherever it is listed, its approval closes and cannot be approved, and the audit
+// log records it.
+TEST_F(GateTest, AKilledRunIsInterruptedAndItsApprovalCloses) {
+  WardProcess run(
+      {"run", "--model",
+       "scripted:" + Transcript({"fhir.create({'resourceType': 'Patient'})", "finish('x')"}),
+       "create"},
+      env_);
+  json pending = WaitForPendingApproval();
+  ASSERT_TRUE(pending.is_object());
+  run.Signal(SIGKILL);
+  EXPECT_EQ(run.Wait(10'000).exit_code, 128 + SIGKILL);
+
+  auto list = RunWard({"sessions", "list", "--json"}, env_);
+  json sessions = json::parse(list.out);
+  ASSERT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(sessions[0]["status"], "interrupted");
+  EXPECT_NE(sessions[0]["reason"].get<std::string>().find("ended"), std::string::npos);
+  auto open = json::parse(RunWard({"approvals", "list", "--json"}, env_).out);
+  EXPECT_TRUE(open.empty()) << open.dump();
+  auto approve = RunWard({"approve", pending["id"]}, env_);
+  EXPECT_EQ(approve.exit_code, 1);
+  EXPECT_NE(approve.err.find("closed"), std::string::npos) << approve.err;
+  auto all = json::parse(RunWard({"approvals", "list", "--all", "--json"}, env_).out);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0]["state"], "closed");
+  EXPECT_EQ(AuditEntries("session_interrupted").size(), 1u);
+  EXPECT_EQ(RunWard({"audit", "verify"}, env_).exit_code, 0);
 }
 
 TEST_F(GateTest, PolicyDenyAndRulesNamedInTheAudit) {

@@ -2,6 +2,8 @@
 // approvals bound to hashes, sessions started elsewhere, and SSE resumption.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -10,6 +12,7 @@
 
 #include "net/sse_parser.h"
 #include "protocol/event_json.h"
+#include "store/session_owner.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "ward_server_process.h"
@@ -203,6 +206,101 @@ TEST_F(ServerApiTest, RevokedTokensStopWorking) {
   EXPECT_NE(list.out.find(id + " "), std::string::npos);
   EXPECT_NE(list.out.find("revoked"), std::string::npos);
   EXPECT_EQ(list.out.find(token), std::string::npos);  // secrets are never shown again
+}
+
+// The owner record of a process that ran on this host and has exited.
+ProcessOwner DeadProcessOwner() {
+  int ready[2];
+  EXPECT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    char byte;
+    close(ready[1]);
+    (void)!read(ready[0], &byte, 1);
+    _exit(0);
+  }
+  close(ready[0]);
+  ProcessOwner owner = CurrentProcessOwner();
+  owner.pid = child;
+  owner.start = ProcessStartTime(child);
+  close(ready[1]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  return owner;
+}
+
+// How many audit entries of `kind` by `actor` name `approval` (in data.ids or data.what).
+int ApprovalReadsAudited(Store* store, const std::string& actor, const std::string& approval) {
+  int n = 0;
+  auto audit = store->ListAudit(0, 0);
+  EXPECT_TRUE(audit.ok());
+  for (const auto& e : *audit) {
+    if (e.kind != "api_approval_read") continue;
+    json body = json::parse(e.body);
+    std::string ids = body["data"].value("ids", "") + "," + body["data"].value("what", "");
+    if (body["actor"] == actor && ids.find(approval) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+// A session left "running" by a process that has ended (a killed `ward run`, a
+// crashed server): the server shows it interrupted, ends its stream, closes its
+// approvals and refuses to cancel it.
+TEST_F(ServerApiTest, ASessionWhoseProcessEndedIsInterrupted) {
+  auto store = OpenStore();
+  std::string id = MakeSession(store.get(), 2);
+  SessionRecord r = *store->GetSession(id);
+  SetSessionOwner(DeadProcessOwner(), &r);
+  ASSERT_TRUE(store->UpdateSession(r).ok());
+  ApprovalRecord a = MakeApproval(store.get(), id);
+
+  ApiReply cancel = Call("POST", "/api/v1/sessions/" + id + "/cancel", "", *approver_);
+  EXPECT_EQ(cancel.status, 409) << cancel.body;
+  ApiReply got = Call("GET", "/api/v1/sessions/" + id, "", *viewer_);
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(json::parse(got.body)["status"], "interrupted");
+  // The stream replays what there was, then the end, and stops.
+  std::vector<int64_t> seqs = ReadStream(id, *viewer_, "", 0);
+  EXPECT_EQ(seqs.size(), 3u);
+  std::string decide = json{{"decision", "approve"}, {"hash", a.action_hash}}.dump();
+  EXPECT_EQ(Call("POST", "/api/v1/approvals/" + a.id, decide, *approver_).status, 409);
+  EXPECT_EQ(store->GetApproval(a.id)->state, "closed");
+  int audited = 0;
+  auto audit = store->ListAudit(0, 0);
+  ASSERT_TRUE(audit.ok());
+  for (const auto& e : *audit)
+    if (e.kind == "session_interrupted" && e.session == id) ++audited;
+  EXPECT_EQ(audited, 1);
+}
+
+// Its stream, opened while the process still seems to run, ends when it is found gone.
+TEST_F(ServerApiTest, AStreamEndsWhenTheSessionsProcessIsFoundGone) {
+  auto store = OpenStore();
+  std::string id = MakeSession(store.get(), 1);
+  std::thread kill_owner([&] {
+    auto other = OpenStore();
+    SessionRecord r = *other->GetSession(id);
+    SetSessionOwner(DeadProcessOwner(), &r);
+    EXPECT_TRUE(other->UpdateSession(r).ok());
+  });
+  std::vector<int64_t> seqs = ReadStream(id, *viewer_, "", 0);
+  kill_owner.join();
+  EXPECT_EQ(seqs.size(), 2u);  // the observation and the `finished` that ended it
+  EXPECT_EQ(store->GetSession(id)->status, "interrupted");
+}
+
+// Approvals carry before/after resources: a viewer reading them is audited.
+TEST_F(ServerApiTest, ViewerReadsOfApprovalsAreAudited) {
+  auto store = OpenStore();
+  std::string session = MakeSession(store.get(), 1);
+  ApprovalRecord a = MakeApproval(store.get(), session);
+  ASSERT_EQ(Call("GET", "/api/v1/approvals/" + a.id, "", *viewer_).status, 200);
+  EXPECT_EQ(ApprovalReadsAudited(store.get(), "val", a.id), 1);
+  ASSERT_EQ(Call("GET", "/api/v1/approvals?session=" + session, "", *viewer_).status, 200);
+  EXPECT_EQ(ApprovalReadsAudited(store.get(), "val", a.id), 2);
+  // A list that polls is audited when it first shows the approval, not every time.
+  ASSERT_EQ(Call("GET", "/api/v1/approvals?session=" + session, "", *viewer_).status, 200);
+  EXPECT_EQ(ApprovalReadsAudited(store.get(), "val", a.id), 2);
 }
 
 TEST_F(ServerApiTest, ApprovalNeedsTheActionsHash) {

@@ -1,0 +1,87 @@
+// ward.toml: every key is one ward reads, or the file is refused naming it.
+#include "runtime/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace ward {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home_ = std::filesystem::temp_directory_path() /
+            ("ward_config_test_" + std::to_string(getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(home_);
+  }
+  void TearDown() override { std::filesystem::remove_all(home_); }
+
+  Result<WardConfig> Load(const std::string& toml) {
+    std::ofstream(home_ / "ward.toml") << toml;
+    return LoadConfig(home_.string());
+  }
+
+  std::filesystem::path home_;
+};
+
+TEST_F(ConfigTest, AMisspeltKeyIsAnErrorNamingItAndItsLine) {
+  auto c = Load("[run]\nmax_steps = 4\nmax_stpes = 3\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("ward.toml:3: unknown key 'run.max_stpes'"),
+            std::string::npos)
+      << c.status().message();
+  EXPECT_NE(c.status().message().find("max_steps"), std::string::npos);
+}
+
+// The typo that would switch the two-person rule off without a word.
+TEST_F(ConfigTest, AMisspeltTwoPersonRuleIsRefused) {
+  auto c = Load("[gate]\nrequire_distinct_aprover = true\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find(":2: unknown key 'gate.require_distinct_aprover'"),
+            std::string::npos)
+      << c.status().message();
+}
+
+TEST_F(ConfigTest, UnknownTablesAndMisplacedKeysAreRefused) {
+  EXPECT_NE(Load("[serve]\nport = 1\n").status().message().find("unknown key 'serve'"),
+            std::string::npos);
+  EXPECT_NE(Load("[server.notify]\nwebhok = \"x\"\n")
+                .status()
+                .message()
+                .find(":2: unknown key 'server.notify.webhok'"),
+            std::string::npos);
+  // A known name at the wrong level (a table where a value belongs, and the reverse).
+  EXPECT_FALSE(Load("[run.mode]\nx = 1\n").ok());
+  EXPECT_FALSE(Load("connectors = 1\n").ok());
+  EXPECT_FALSE(Load("[prices.\"openai:gpt-4o\"]\ninput = 1.0\noutptu = 2.0\n").ok());
+}
+
+TEST_F(ConfigTest, EveryDocumentedKeyIsAccepted) {
+  auto c = Load(
+      "[model]\ndefault = \"scripted:x\"\n"
+      "[run]\nmode = \"code\"\nmax_steps = 5\nmax_tokens = 0\nmax_seconds = 0\n"
+      "action_timeout_seconds = 30\nobservation_cap_bytes = 16384\ncontext_tokens = 1000\n"
+      "[llm]\nmax_attempts = 2\ntimeout_seconds = 10\n"
+      "[connectors.fhir]\nbase_url = \"http://127.0.0.1:1/fhir\"\nauth = \"none\"\n"
+      "token_env = \"T\"\n"
+      "[gate]\napproval_ttl_minutes = 5\nrequire_distinct_approver = true\n"
+      "forbid_imports = [\"ctypes\"]\nforbid_calls = [\"os.system\"]\n"
+      "[prices.\"openai:gpt-4o\"]\ninput = 2.5\noutput = 10.0\n"
+      "[sandbox]\nrequire = [\"mount\"]\nmemory_mb = 256\ntmp_mb = 32\nmax_pids = 32\n"
+      "[server]\nhost = \"127.0.0.1\"\nport = 7070\npublic_url = \"\"\ntls_cert = \"\"\n"
+      "tls_key = \"\"\ntls_self_signed = false\nthreads = 64\nmax_sessions = 4\n"
+      "read_timeout_seconds = 5\n"
+      "[server.notify]\nwebhook = \"\"\ntopic = \"\"\ninclude_summary = false\n"
+      "[[policy.rule]]\nname = \"r\"\nbinding = \"*\"\ndecision = \"allow\"\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->require_distinct_approver);
+  EXPECT_EQ(c->run_defaults.max_steps, 5);
+}
+
+}  // namespace
+}  // namespace ward
