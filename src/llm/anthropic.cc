@@ -4,6 +4,7 @@
 
 #include "llm/providers.h"
 #include "llm/stream_call.h"
+#include "util/json_limits.h"
 
 namespace ward::llm_internal {
 namespace {
@@ -11,8 +12,7 @@ namespace {
 using nlohmann::json;
 
 json ToolUseInput(const ToolCall& call) {
-  json input =
-      json::parse(call.arguments_json.empty() ? "{}" : call.arguments_json, nullptr, false);
+  json input = ParseJsonOrDiscarded(call.arguments_json.empty() ? "{}" : call.arguments_json);
   if (input.is_discarded() || !input.is_object()) return json::object();
   return input;
 }
@@ -68,7 +68,7 @@ Result<std::string> BuildBody(const std::string& model, const ChatRequest& reque
     for (const ToolSpec& tool : request.tools) {
       json schema = tool.parameters_schema_json.empty()
                         ? json{{"type", "object"}, {"properties", json::object()}}
-                        : json::parse(tool.parameters_schema_json, nullptr, false);
+                        : ParseJsonOrDiscarded(tool.parameters_schema_json);
       if (schema.is_discarded() || !schema.is_object()) {
         return InvalidArgument("tool '" + tool.name +
                                "' has a parameters schema that is not a JSON object");
@@ -93,7 +93,7 @@ class AnthropicDecoder : public StreamDecoder {
  public:
   Status OnEvent(const SseEvent& event) override {
     if (!IsValidUtf8(event.data)) return InvalidArgument("model reply is not valid UTF-8");
-    json data = json::parse(event.data, nullptr, false);
+    json data = ParseJsonOrDiscarded(event.data);
     if (data.is_discarded() || !data.is_object()) {
       return InvalidArgument("stream event is not a JSON object: " + Excerpt(event.data));
     }

@@ -3,6 +3,7 @@
 #include "connectors/fhir/fhir_common.h"
 #include "connectors/fhir/fhir_writes.h"
 #include "util/hash.h"
+#include "util/json_limits.h"
 
 namespace ward {
 
@@ -157,7 +158,7 @@ Binding Make(FhirClient* client, const char* name, const char* signature, const 
 }  // namespace
 
 std::string OperationOutcomeText(const std::string& body) {
-  json oo = json::parse(body, nullptr, false);
+  json oo = ParseJsonOrDiscarded(body);
   if (oo.is_discarded() || !oo.is_object() || oo.value("resourceType", "") != "OperationOutcome")
     return body.substr(0, 300);
   std::string out;

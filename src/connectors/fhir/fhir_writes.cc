@@ -1,6 +1,7 @@
 #include "connectors/fhir/fhir_writes.h"
 
 #include "connectors/fhir/fhir_common.h"
+#include "util/json_limits.h"
 
 namespace ward::fhir_internal {
 namespace {
@@ -93,7 +94,7 @@ BindingOutcome Refused(const Status& s) { return BindingFailure("PermissionDenie
 
 // After a live write: the stored resource's id and version from the response.
 void FillResult(const FhirResponse& r, JournalEntry& j) {
-  json body = json::parse(r.body, nullptr, false);
+  json body = ParseJsonOrDiscarded(r.body);
   if (body.is_object() && body.value("resourceType", "") != "OperationOutcome") {
     j.post_image = r.body;
     if (body.contains("id")) j.resource_id = body.value("id", j.resource_id);
@@ -111,7 +112,7 @@ Result<Current> ReadCurrent(FhirClient* client, const std::string& type, const s
   if (r.status >= 400)
     return Unavailable("reading " + type + "/" + id + " before writing it: HTTP " +
                        std::to_string(r.status) + ": " + OperationOutcomeText(r.body));
-  json body = json::parse(r.body, nullptr, false);
+  json body = ParseJsonOrDiscarded(r.body);
   std::string version = VersionFromEtag(r.etag);
   if (body.is_object() && body.contains("meta")) version = body["meta"].value("versionId", version);
   return Current{r.body, version};
@@ -138,7 +139,7 @@ BindingOutcome Create(FhirClient* client, FhirWriteContext* ctx, const std::stri
   auto r = client->Create(type, Dump(res));
   if (auto failed = FailedWrite(ctx, *j, r)) return *failed;
   FillResult(*r, *j);
-  json body = json::parse(r->body, nullptr, false);
+  json body = ParseJsonOrDiscarded(r->body);
   BindingOutcome out = BindingValue(body.is_object() ? r->body : "null");
   out.audit = CallAudit(*r, {type + "/" + j->resource_id});
   Record(ctx, *j, "done", "", out);
@@ -246,7 +247,7 @@ BindingOutcome Transaction(FhirClient* client, FhirWriteContext* ctx,
   BindingOutcome out;
   bool ok = r.ok() && r->status < 400;
   out = !r.ok() ? TransportFailure(r.status()) : r->status >= 400 ? HttpFailure(*r) : out;
-  json body = ok ? json::parse(r->body, nullptr, false) : json();
+  json body = ok ? ParseJsonOrDiscarded(r->body) : json();
   std::vector<std::string> ids;
   const json resp_entries = body.is_object() ? body.value("entry", json::array()) : json::array();
   for (size_t i = 0; i < journal.size(); ++i) {
@@ -279,7 +280,7 @@ ActionDescriptor Describe(const std::string& binding, const std::string& operati
   d.binding = binding;
   d.connector = "fhir";
   d.operation = operation;
-  json args = json::parse(args_json, nullptr, false);
+  json args = ParseJsonOrDiscarded(args_json);
   if (!args.is_object()) return d;
   if (args.contains("resource") && args["resource"].is_object()) {
     d.resource_type = args["resource"].value("resourceType", "");
@@ -304,7 +305,7 @@ ActionDescriptor Describe(const std::string& binding, const std::string& operati
 
 WritePreview Preview(FhirClient* client, const std::string& binding, const std::string& args_json) {
   WritePreview p;
-  json args = json::parse(args_json, nullptr, false);
+  json args = ParseJsonOrDiscarded(args_json);
   if (!args.is_object()) return p;
   std::string type, id;
   if (args.contains("resource") && args["resource"].is_object()) {
