@@ -117,12 +117,14 @@ class AnthropicDecoder : public StreamDecoder {
   }
 
  private:
+  // Reads members with at(): a missing one throws (caught by OnEvent), where a
+  // const operator[] would read out of bounds.
   Status Apply(const std::string& type, const json& data) {
     if (type == "message_start") {
-      ReadUsage(data["message"].value("usage", json::object()));
+      ReadUsage(data.at("message").value("usage", json::object()));
     } else if (type == "content_block_start") {
-      Block& block = blocks_[data["index"].get<int>()];
-      const json& start = data["content_block"];
+      Block& block = blocks_[data.at("index").get<int>()];
+      const json& start = data.at("content_block");
       block.type = start.value("type", "");
       block.text = start.value("text", "");
       block.call.id = start.value("id", "");
@@ -130,8 +132,8 @@ class AnthropicDecoder : public StreamDecoder {
       json input = start.value("input", json::object());
       if (input.is_object() && !input.empty()) block.start_input = input.dump();
     } else if (type == "content_block_delta") {
-      Block& block = blocks_[data["index"].get<int>()];
-      const json& delta = data["delta"];
+      Block& block = blocks_[data.at("index").get<int>()];
+      const json& delta = data.at("delta");
       std::string kind = delta.value("type", "");
       if (kind == "text_delta") block.text += delta.value("text", "");
       if (kind == "input_json_delta") block.call.arguments_json += delta.value("partial_json", "");
