@@ -97,8 +97,9 @@ class AnthropicDecoder : public StreamDecoder {
     if (data.is_discarded() || !data.is_object()) {
       return InvalidArgument("stream event is not a JSON object: " + Excerpt(event.data));
     }
-    std::string type = data.value("type", event.event);
+    std::string type = event.event;
     try {
+      type = data.value("type", event.event);  // throws when "type" is not a string
       return Apply(type, data);
     } catch (const json::exception& e) {
       return InvalidArgument("unexpected '" + type + "' event shape: " + e.what());
