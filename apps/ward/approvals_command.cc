@@ -8,6 +8,7 @@
 #include "runtime/session_reaper.h"
 #include "server/auth.h"
 #include "util/clock.h"
+#include "util/json_limits.h"
 
 namespace ward {
 namespace {
@@ -36,7 +37,7 @@ int List(const std::string& home, bool as_json, bool all) {
                      {"expires", FormatIso8601(a.expires_ms)},
                      {"decided_by", a.decided_by},
                      {"reason", a.reason},
-                     {"action", json::parse(a.action_json, nullptr, false)}});
+                     {"action", ParseJsonOrDiscarded(a.action_json)}});
     printf("%s\n", out.dump(2, ' ', false, json::error_handler_t::replace).c_str());
     return kExitOk;
   }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "util/hash.h"
+#include "util/json_limits.h"
 
 namespace ward {
 
@@ -41,7 +42,7 @@ std::string CanonicalValue(const AuditData::Value& value) {
   if (const auto* number = std::get_if<int64_t>(&value)) return std::to_string(*number);
   if (const auto* flag = std::get_if<bool>(&value)) return *flag ? "true" : "false";
   const std::string& raw = std::get<AuditData::RawJson>(value).text;
-  json parsed = json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  json parsed = ParseJsonOrDiscarded(raw);
   return parsed.is_discarded() ? Quoted(raw) : Canonical(parsed);  // text that does not parse
 }
 
@@ -121,7 +122,7 @@ namespace {
 std::string CheckEntry(const StoredAuditEntry& e, int64_t expected_seq, const std::string& prev) {
   if (e.seq != expected_seq) return "sequence gap: expected " + std::to_string(expected_seq);
   if (Sha256Hex(e.body) != e.hash) return "hash does not match the entry's content";
-  json body = json::parse(e.body, nullptr, /*allow_exceptions=*/false);
+  json body = ParseJsonOrDiscarded(e.body);
   if (body.is_discarded() || !body.is_object()) return "entry is not valid JSON";
   if (Canonical(body) != e.body) return "entry is not in canonical form";
   if (!body.contains("seq") || body["seq"] != e.seq)
@@ -140,7 +141,7 @@ void TrackIntent(const StoredAuditEntry& e, std::map<int64_t, StoredAuditEntry>&
     intents.emplace(e.seq, e);
   } else if (e.kind == "binding_call" && !intents.empty() &&
              e.body.find("\"intent_seq\":") != std::string::npos) {
-    json body = json::parse(e.body, nullptr, /*allow_exceptions=*/false);
+    json body = ParseJsonOrDiscarded(e.body);
     const json& data = body.is_object() ? body.value("data", json()) : json();
     if (data.is_object() && data.contains("intent_seq") && data["intent_seq"].is_number_integer())
       intents.erase(data["intent_seq"].get<int64_t>());

@@ -11,6 +11,7 @@
 #include "ehr/ehr_service.h"
 #include "ehr/service_internal.h"
 #include "util/clock.h"
+#include "util/json_limits.h"
 
 namespace ward::ehr {
 
@@ -84,7 +85,7 @@ json EntryFromResponse(const EhrResponse& r) {
     entry["fullUrl"] = location.substr(0, h);
   }
   if (!r.body.empty()) {
-    json body = json::parse(r.body, nullptr, false);
+    json body = ParseJsonOrDiscarded(r.body);
     bool outcome = body.is_object() && body.value("resourceType", "") == "OperationOutcome";
     if (outcome && r.status >= 400) {
       response["outcome"] = body;
@@ -99,7 +100,7 @@ json EntryFromResponse(const EhrResponse& r) {
 // Prefixes the issues of a failed entry's OperationOutcome with the entry.
 EhrResponse EntryFailure(const EhrResponse& r, size_t i) {
   std::string where = "Bundle.entry[" + std::to_string(i) + "]";
-  json body = json::parse(r.body, nullptr, false);
+  json body = ParseJsonOrDiscarded(r.body);
   if (!body.is_object() || !body.contains("issue")) {
     return OutcomeResponse(r.status, "processing", where + " failed");
   }

@@ -6,6 +6,7 @@
 #include "ehr/service_internal.h"
 #include "util/clock.h"
 #include "util/hash.h"
+#include "util/json_limits.h"
 
 namespace ward::ehr {
 
@@ -43,11 +44,12 @@ bool TakeResource(const EhrService::Interaction& in, const std::string& type, js
   if (in.resource) {
     *out = *in.resource;
   } else {
-    *out = json::parse(in.body, nullptr, false);
-    if (out->is_discarded()) {
-      *err = OutcomeResponse(400, "structure", "body is not valid JSON");
+    auto parsed = ParseJson(in.body);
+    if (!parsed.ok()) {
+      *err = OutcomeResponse(400, "structure", "body: " + parsed.status().message());
       return false;
     }
+    *out = std::move(*parsed);
   }
   if (!out->is_object() || out->value("resourceType", "") != type) {
     *err = OutcomeResponse(400, "invalid", "body must be a " + type + " resource",

@@ -7,6 +7,7 @@
 #include "ehr/url_util.h"
 #include "util/clock.h"
 #include "util/hash.h"
+#include "util/json_limits.h"
 
 namespace ward::ehr {
 
@@ -111,9 +112,10 @@ EhrResponse EhrService::HandleUnsafe(const EhrRequest& req) {
     return EhrResponse{200, {}, capability_};
   }
   if (in.segments.empty() && in.method == "POST") {
-    json bundle = json::parse(req.body, nullptr, false);
-    if (bundle.is_discarded()) return OutcomeResponse(400, "structure", "body is not valid JSON");
-    return ProcessBundle(bundle, in.base);
+    auto bundle = ParseJson(req.body);
+    if (!bundle.ok())
+      return OutcomeResponse(400, "structure", "body: " + bundle.status().message());
+    return ProcessBundle(*bundle, in.base);
   }
   return RunInSession(in, IsWrite(in));
 }

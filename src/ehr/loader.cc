@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "util/json_limits.h"
+
 namespace ward::ehr {
 
 namespace fs = std::filesystem;
@@ -28,7 +30,7 @@ Result<std::string> ReadFile(const std::string& path) {
 
 // The first issue's diagnostics (and expression) of an OperationOutcome body.
 std::string Reason(const EhrResponse& r) {
-  json body = json::parse(r.body, nullptr, false);
+  json body = ParseJsonOrDiscarded(r.body);
   if (!body.is_object() || !body.contains("issue") || body["issue"].empty()) {
     return "HTTP " + std::to_string(r.status);
   }
@@ -40,7 +42,7 @@ std::string Reason(const EhrResponse& r) {
 
 Result<size_t> LoadOne(EhrService* service, const std::string& path, const std::string& base) {
   WARD_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  json doc = json::parse(text, nullptr, false);
+  json doc = ParseJsonOrDiscarded(text);
   if (doc.is_discarded() || !doc.is_object()) return InvalidArgument(path + ": not a JSON object");
   std::string type = doc.value("resourceType", "");
   std::string bundle_type = type == "Bundle" ? doc.value("type", "") : "";
@@ -61,7 +63,7 @@ Result<size_t> LoadOne(EhrService* service, const std::string& path, const std::
   }
   if (r.status >= 400) return InvalidArgument(path + ": " + Reason(r));
   if (bundle_type == "batch") {
-    json resp = json::parse(r.body, nullptr, false);
+    json resp = ParseJsonOrDiscarded(r.body);
     for (const auto& e : resp.value("entry", json::array())) {
       std::string status = e["response"].value("status", "");
       if (!status.empty() && status[0] >= '4')

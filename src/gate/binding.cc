@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/json_limits.h"
+
 namespace ward {
 
 Status BindingRegistry::Add(Binding binding) {
@@ -50,7 +52,7 @@ Binding MakeFinishBinding(std::string* answer_out) {
       "Code after finish() in the same action does not run.";
   b.operation = "control";
   b.handler = [answer_out](const BindingContext&, const std::string& args_json) {
-    auto args = nlohmann::json::parse(args_json, nullptr, false);
+    auto args = ParseJsonOrDiscarded(args_json);
     if (args.is_discarded() || !args.is_object() || !args.contains("answer"))
       return BindingFailure("TypeError", "finish() needs an answer");
     const auto& answer = args["answer"];

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "util/hash.h"
+#include "util/json_limits.h"
 
 namespace ward {
 namespace {
@@ -16,7 +17,7 @@ std::string Canonical(const json& j) {
 }
 
 json ParseOrNull(const std::string& text) {
-  json j = json::parse(text, nullptr, false);
+  json j = ParseJsonOrDiscarded(text);
   return j.is_discarded() ? json() : j;
 }
 

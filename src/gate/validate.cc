@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gate/checker_process.h"
+#include "util/json_limits.h"
 
 namespace ward {
 namespace {
@@ -18,7 +19,7 @@ constexpr size_t kMaxMessageBytes = 8 << 10;  // what the model is shown of a fa
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 Result<ValidationResult> DecodeReply(const std::string& line) {
-  json reply = json::parse(line, nullptr, false);
+  json reply = ParseJsonOrDiscarded(line);
   if (!reply.is_object() || !reply.contains("ok") || !reply["ok"].is_boolean())
     return Internal("the code checker sent a malformed reply");
   ValidationResult out;

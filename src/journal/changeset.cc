@@ -6,6 +6,7 @@
 #include "connectors/fhir/fhir_bindings.h"
 #include "connectors/fhir/fhir_writes.h"
 #include "journal/json_diff.h"
+#include "util/json_limits.h"
 
 namespace ward {
 namespace {
@@ -33,7 +34,7 @@ void RewriteReferences(json& j, const std::map<std::string, std::string>& ids) {
 GuestCall Replay(const JournalEntry& e, const std::map<std::string, std::string>& ids) {
   if (e.operation == "delete")
     return {"fhir.delete", Dump({{"resource_type", e.resource_type}, {"id", e.resource_id}})};
-  json res = json::parse(e.post_image, nullptr, false);
+  json res = ParseJsonOrDiscarded(e.post_image);
   if (res.is_object()) {
     res.erase("meta");
     if (e.operation == "create") res.erase("id");
@@ -47,7 +48,7 @@ GuestCall Replay(const JournalEntry& e, const std::map<std::string, std::string>
 std::string ChangesetJson(const std::vector<ChangesetItem>& items) {
   auto parsed_or_null = [](const std::string& text) {
     if (text.empty()) return json();
-    json j = json::parse(text, nullptr, false);
+    json j = ParseJsonOrDiscarded(text);
     return j.is_discarded() ? json(text) : j;
   };
   json out = json::array();
@@ -120,7 +121,7 @@ Result<ApplyReport> ApplyChangeset(Store* store, AuditLog* audit, EventSink* eve
           call.name + " " + e.resource_type + "/" + e.resource_id + ": " + reply.error_message;
       break;
     }
-    json stored = json::parse(reply.value_json, nullptr, false);
+    json stored = ParseJsonOrDiscarded(reply.value_json);
     std::string real_id = stored.is_object() ? stored.value("id", e.resource_id) : e.resource_id;
     if (e.operation == "create")
       ids[e.resource_type + "/" + e.resource_id] = e.resource_type + "/" + real_id;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/json_limits.h"
+
 namespace ward {
 namespace {
 
@@ -52,7 +54,7 @@ void Walk(const std::string& path, const json& a, const json& b, std::vector<std
 
 json Parse(const std::string& text) {
   if (text.empty()) return json();
-  json j = json::parse(text, nullptr, false);
+  json j = ParseJsonOrDiscarded(text);
   return j.is_discarded() ? json(text) : j;
 }
 

@@ -7,6 +7,7 @@
 #include "connectors/fhir/fhir_client.h"
 #include "connectors/fhir/fhir_writes.h"
 #include "journal/settle.h"
+#include "util/json_limits.h"
 
 namespace ward {
 namespace {
@@ -17,7 +18,7 @@ using nlohmann::json;
 // PUT back. The rest of meta — security labels, tags, profiles — is part of what
 // was there before and is restored with it.
 std::string Restorable(const std::string& pre_image) {
-  json j = json::parse(pre_image, nullptr, false);
+  json j = ParseJsonOrDiscarded(pre_image);
   if (j.is_object() && j.contains("meta")) {
     json& meta = j["meta"];
     if (meta.is_object()) {

@@ -6,6 +6,7 @@
 
 #include "connectors/fhir/fhir_bindings.h"
 #include "util/clock.h"
+#include "util/json_limits.h"
 
 namespace ward {
 namespace {
@@ -70,7 +71,7 @@ Result<std::vector<Version>> History(FhirClient& client, const std::string& path
     if (r.status >= 400)
       return Unavailable("GET " + r.url + ": HTTP " + std::to_string(r.status) + ": " +
                          OperationOutcomeText(r.body));
-    json bundle = json::parse(r.body, nullptr, false);
+    json bundle = ParseJsonOrDiscarded(r.body);
     if (!bundle.is_object() || bundle.value("resourceType", "") != "Bundle")
       return Unavailable("GET " + r.url + " did not answer with a Bundle");
     const json entries = bundle.value("entry", json::array());
@@ -118,7 +119,7 @@ Settlement SettleVersioned(FhirClient& client, const JournalEntry& e) {
   std::string ref = e.resource_type + "/" + e.resource_id;
   auto versions = History(client, ref + "/_history?_count=1000");
   if (!versions.ok()) return Unknown(e, "its history: " + versions.status().message());
-  json post = Content(json::parse(e.post_image, nullptr, false));
+  json post = Content(ParseJsonOrDiscarded(e.post_image));
   if (e.pre_version.empty()) {  // update-as-create: no If-Match, so any version may be it
     std::optional<Version> first;
     for (const auto& v : *versions) {
@@ -164,7 +165,7 @@ Settlement SettleCreate(FhirClient& client, const JournalEntry& e) {
       History(client, e.resource_type + "/_history?_since=" + UrlEncode(since) + "&_count=1000");
   if (!versions.ok())
     return Unknown(e, "the history of " + e.resource_type + ": " + versions.status().message());
-  json post = Content(json::parse(e.post_image, nullptr, false));
+  json post = Content(ParseJsonOrDiscarded(e.post_image));
   std::vector<Version> created, matching;
   for (const auto& v : *versions) {
     if (!v.created) continue;

@@ -4,6 +4,7 @@
 
 #include "llm/providers.h"
 #include "llm/stream_call.h"
+#include "util/json_limits.h"
 
 namespace ward::llm_internal {
 namespace {
@@ -11,8 +12,7 @@ namespace {
 using nlohmann::json;
 
 json ToolUseInput(const ToolCall& call) {
-  json input =
-      json::parse(call.arguments_json.empty() ? "{}" : call.arguments_json, nullptr, false);
+  json input = ParseJsonOrDiscarded(call.arguments_json.empty() ? "{}" : call.arguments_json);
   if (input.is_discarded() || !input.is_object()) return json::object();
   return input;
 }
@@ -68,7 +68,7 @@ Result<std::string> BuildBody(const std::string& model, const ChatRequest& reque
     for (const ToolSpec& tool : request.tools) {
       json schema = tool.parameters_schema_json.empty()
                         ? json{{"type", "object"}, {"properties", json::object()}}
-                        : json::parse(tool.parameters_schema_json, nullptr, false);
+                        : ParseJsonOrDiscarded(tool.parameters_schema_json);
       if (schema.is_discarded() || !schema.is_object()) {
         return InvalidArgument("tool '" + tool.name +
                                "' has a parameters schema that is not a JSON object");
@@ -93,12 +93,13 @@ class AnthropicDecoder : public StreamDecoder {
  public:
   Status OnEvent(const SseEvent& event) override {
     if (!IsValidUtf8(event.data)) return InvalidArgument("model reply is not valid UTF-8");
-    json data = json::parse(event.data, nullptr, false);
+    json data = ParseJsonOrDiscarded(event.data);
     if (data.is_discarded() || !data.is_object()) {
       return InvalidArgument("stream event is not a JSON object: " + Excerpt(event.data));
     }
-    std::string type = data.value("type", event.event);
+    std::string type = event.event;
     try {
+      type = data.value("type", event.event);  // throws when "type" is not a string
       return Apply(type, data);
     } catch (const json::exception& e) {
       return InvalidArgument("unexpected '" + type + "' event shape: " + e.what());
@@ -117,12 +118,14 @@ class AnthropicDecoder : public StreamDecoder {
   }
 
  private:
+  // Reads members with at(): a missing one throws (caught by OnEvent), where a
+  // const operator[] would read out of bounds.
   Status Apply(const std::string& type, const json& data) {
     if (type == "message_start") {
-      ReadUsage(data["message"].value("usage", json::object()));
+      ReadUsage(data.at("message").value("usage", json::object()));
     } else if (type == "content_block_start") {
-      Block& block = blocks_[data["index"].get<int>()];
-      const json& start = data["content_block"];
+      Block& block = blocks_[data.at("index").get<int>()];
+      const json& start = data.at("content_block");
       block.type = start.value("type", "");
       block.text = start.value("text", "");
       block.call.id = start.value("id", "");
@@ -130,8 +133,8 @@ class AnthropicDecoder : public StreamDecoder {
       json input = start.value("input", json::object());
       if (input.is_object() && !input.empty()) block.start_input = input.dump();
     } else if (type == "content_block_delta") {
-      Block& block = blocks_[data["index"].get<int>()];
-      const json& delta = data["delta"];
+      Block& block = blocks_[data.at("index").get<int>()];
+      const json& delta = data.at("delta");
       std::string kind = delta.value("type", "");
       if (kind == "text_delta") block.text += delta.value("text", "");
       if (kind == "input_json_delta") block.call.arguments_json += delta.value("partial_json", "");

@@ -5,6 +5,7 @@
 
 #include "llm/providers.h"
 #include "llm/stream_call.h"
+#include "util/json_limits.h"
 
 namespace ward::llm_internal {
 namespace {
@@ -53,7 +54,7 @@ json MessageJson(const ChatMessage& message) {
 Result<json> SchemaJson(const ToolSpec& tool) {
   if (tool.parameters_schema_json.empty())
     return json{{"type", "object"}, {"properties", json::object()}};
-  json schema = json::parse(tool.parameters_schema_json, nullptr, false);
+  json schema = ParseJsonOrDiscarded(tool.parameters_schema_json);
   if (schema.is_discarded() || !schema.is_object()) {
     return InvalidArgument("tool '" + tool.name +
                            "' has a parameters schema that is not a JSON object");
@@ -90,7 +91,7 @@ class OpenAiDecoder : public StreamDecoder {
       return Status::Ok();
     }
     if (!IsValidUtf8(event.data)) return InvalidArgument("model reply is not valid UTF-8");
-    json chunk = json::parse(event.data, nullptr, false);
+    json chunk = ParseJsonOrDiscarded(event.data);
     if (chunk.is_discarded() || !chunk.is_object()) {
       return InvalidArgument("stream event is not a JSON object: " + Excerpt(event.data));
     }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llm/providers.h"
+#include "util/json_limits.h"
 
 namespace ward {
 namespace {
@@ -40,7 +41,7 @@ Result<Endpoint> ReadEndpoint(const ProviderOptions& options, const std::string&
 }
 
 Result<json> ParseArguments(const ToolCall& call, const std::string& key) {
-  json args = json::parse(call.arguments_json.empty() ? "{}" : call.arguments_json, nullptr, false);
+  json args = ParseJsonOrDiscarded(call.arguments_json.empty() ? "{}" : call.arguments_json);
   if (args.is_discarded() || !args.is_object()) {
     return InvalidArgument("arguments of tool call '" + call.name + "' are not a JSON object");
   }

@@ -5,6 +5,7 @@
 #include "llm/providers.h"
 #include "llm/stream_call.h"
 #include "util/hash.h"
+#include "util/json_limits.h"
 
 namespace ward::llm_internal {
 namespace {
@@ -38,7 +39,7 @@ Result<ToolCall> ParseToolCall(const json& item) {
 }
 
 Result<ScriptedReply> ParseLine(const std::string& line) {
-  json value = json::parse(line, nullptr, false);
+  json value = ParseJsonOrDiscarded(line);
   if (value.is_discarded()) return InvalidArgument("not valid JSON");
   if (!value.is_object()) return InvalidArgument("a reply must be a JSON object");
   ScriptedReply reply;

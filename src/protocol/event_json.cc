@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/clock.h"
+#include "util/json_limits.h"
 
 namespace ward {
 
@@ -53,8 +54,12 @@ std::string PayloadJson(const EventBody& body) {
 Result<Event> EventFromStored(const std::string& session, int64_t seq, int64_t time_ms,
                               std::string_view type, std::string_view payload_json) {
   try {
-    json payload = json::parse(payload_json);
-    WARD_ASSIGN_OR_RETURN(EventBody body, DecodeBody(type, payload));
+    auto payload = ParseJson(payload_json);
+    if (!payload.ok()) {
+      return InvalidArgument("event " + session + "#" + std::to_string(seq) +
+                             " has a malformed payload: " + payload.status().message());
+    }
+    WARD_ASSIGN_OR_RETURN(EventBody body, DecodeBody(type, *payload));
     return Event{session, seq, time_ms, std::move(body)};
   } catch (const json::exception& e) {
     return InvalidArgument("event " + session + "#" + std::to_string(seq) +

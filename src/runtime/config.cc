@@ -7,6 +7,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "util/toml_limits.h"
 
 #include "runtime/config_keys.h"
 
@@ -70,9 +74,13 @@ Status ApplyServerToml(const std::string& file, const toml::table& t, ServerConf
 }
 
 Status ApplyToml(const std::string& file, WardConfig& c) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return InvalidArgument(file + ": cannot be read");
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  WARD_RETURN_IF_ERROR(CheckTomlLimits(text, file));
   toml::table t;
   try {
-    t = toml::parse_file(file);
+    t = toml::parse(text, file);
   } catch (const toml::parse_error& e) {
     return InvalidArgument(file + ":" + std::to_string(e.source().begin.line) + ": " +
                            std::string(e.description()));

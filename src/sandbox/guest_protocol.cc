@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/clock.h"
+#include "util/json_limits.h"
 
 namespace ward {
 
@@ -34,19 +35,33 @@ GuestFailure FailureOf(const Status& s) {
 }
 
 // Answers one binding call from the guest. Returns false when the reply could not be sent.
-bool AnswerCall(GuestChannel& channel, const json& msg, const GuestCallHandler& on_call) {
+// Sets *finish_accepted when the call was a finish() the host accepted.
+bool AnswerCall(GuestChannel& channel, const json& msg, const GuestCallHandler& on_call,
+                bool* finish_accepted) {
   GuestCall call{StringField(msg, "name"), Dump(msg.value("args", json::object()))};
   GuestCallReply reply =
       on_call ? on_call(call) : GuestCallReply{false, "null", "BindingError", "no bindings"};
+  if (call.name == "finish" && reply.ok) *finish_accepted = true;
   json out = {{"t", "reply"}, {"id", msg.value("id", json())}, {"ok", reply.ok}};
   if (!reply.warnings.empty()) out["warnings"] = reply.warnings;
   if (reply.ok) {
-    json value = json::parse(reply.value_json, nullptr, false);
+    json value = ParseJsonOrDiscarded(reply.value_json);
     out["value"] = value.is_discarded() ? json() : value;
   } else {
     out["error"] = {{"type", reply.error_type}, {"message", reply.error_message}};
   }
   return channel.Send(Dump(out)).ok();
+}
+
+// Why a `done` message breaks the protocol, or "" when it does not: `finished`
+// must be a boolean, and true only after the host accepted a finish() call in
+// this action (a guest cannot end the session on its own say-so).
+std::string DoneViolation(const json& msg, bool finish_accepted) {
+  auto finished = msg.find("finished");
+  if (finished == msg.end() || finished->is_null()) return "";
+  if (!finished->is_boolean()) return "its 'done' message has a non-boolean 'finished'";
+  if (finished->get<bool>() && !finish_accepted) return "it reported finish() without calling it";
+  return "";
 }
 
 void FillDone(const json& msg, ActionOutcome& outcome) {
@@ -56,7 +71,8 @@ void FillDone(const json& msg, ActionOutcome& outcome) {
   auto value = msg.find("value");
   outcome.has_value = value != msg.end() && value->is_string();
   if (outcome.has_value) outcome.value_repr = value->get<std::string>();
-  outcome.finished = msg.value("finished", false);
+  auto finished = msg.find("finished");
+  outcome.finished = finished != msg.end() && finished->is_boolean() && finished->get<bool>();
 }
 
 }  // namespace
@@ -71,7 +87,7 @@ Status SendHello(GuestChannel& channel, const GuestSpec& spec) {
 Status AwaitReady(GuestChannel& channel, const GuestSpec& spec) {
   int64_t deadline = SystemClock::Default()->MonotonicMicros() + spec.start_timeout_ms * 1000;
   WARD_ASSIGN_OR_RETURN(std::string line, channel.Receive(deadline, nullptr));
-  json msg = json::parse(line, nullptr, false);
+  json msg = ParseJsonOrDiscarded(line);
   if (!msg.is_discarded() && msg.is_object() && StringField(msg, "t") == "fatal")
     return Unavailable(StringField(msg, "message"));
   if (msg.is_discarded() || !msg.is_object() || StringField(msg, "t") != "ready")
@@ -97,20 +113,28 @@ ActionOutcome RunAction(GuestChannel& channel, int64_t action_id, const std::str
     outcome.elapsed_us = clock->MonotonicMicros() - start;
     return outcome;
   };
+  bool finish_accepted = false;
   json exec = {{"t", "exec"}, {"id", action_id}, {"code", code}};
   if (!channel.Send(Dump(exec)).ok()) return fail(GuestFailure::kDied, "the guest is gone");
   while (true) {
     auto line = channel.Receive(deadline, cancel);
     if (!line.ok()) return fail(FailureOf(line.status()), line.status().message());
-    json msg = json::parse(*line, nullptr, false);
-    if (msg.is_discarded() || !msg.is_object())
+    auto parsed = ParseJson(*line);
+    if (!parsed.ok())
+      return fail(GuestFailure::kProtocol,
+                  "the guest sent a malformed message: " + parsed.status().message());
+    json msg = std::move(*parsed);
+    if (!msg.is_object())
       return fail(GuestFailure::kProtocol, "the guest sent a malformed message");
     std::string type = StringField(msg, "t");
     if (type == "call") {
       int64_t before = clock->MonotonicMicros();
-      if (!AnswerCall(channel, msg, on_call)) return fail(GuestFailure::kDied, "the guest is gone");
+      if (!AnswerCall(channel, msg, on_call, &finish_accepted))
+        return fail(GuestFailure::kDied, "the guest is gone");
       deadline += clock->MonotonicMicros() - before;  // waiting on the host is not guest time
     } else if (type == "done" && msg.value("id", json()) == action_id) {
+      if (std::string why = DoneViolation(msg, finish_accepted); !why.empty())
+        return fail(GuestFailure::kProtocol, "the guest broke the protocol: " + why);
       FillDone(msg, outcome);
       outcome.elapsed_us = clock->MonotonicMicros() - start;
       return outcome;

@@ -22,7 +22,10 @@ Status AwaitReady(GuestChannel& channel, const GuestSpec& spec);
 // Runs one action to completion: forwards the guest's binding calls to `on_call`
 // (time spent there does not count against `timeout_ms`) and decodes the result.
 // Never returns an error; failures are in ActionOutcome::failure (the caller then
-// kills the guest).
+// kills the guest). kProtocol covers a message that is not a JSON object, is nested
+// deeper than JsonLimits allows, or is unexpected, and a `done` whose `finished` is
+// not a boolean or is true although `on_call` accepted no finish() call in this
+// action: the guest alone cannot end the session.
 ActionOutcome RunAction(GuestChannel& channel, int64_t action_id, const std::string& code,
                         int64_t timeout_ms, const GuestCallHandler& on_call,
                         const CancelToken* cancel);

@@ -1,6 +1,7 @@
 #include "server/api_json.h"
 
 #include "util/clock.h"
+#include "util/json_limits.h"
 
 namespace ward::server {
 
@@ -24,7 +25,7 @@ json SessionJson(const SessionRecord& r) {
 }
 
 json ApprovalJson(const ApprovalRecord& a) {
-  json action = json::parse(a.action_json, nullptr, false);
+  json action = ParseJsonOrDiscarded(a.action_json);
   if (action.is_discarded()) action = a.action_json;
   json out = {{"id", a.id},
               {"session", a.session},
@@ -48,8 +49,9 @@ json ApprovalJson(const ApprovalRecord& a) {
 }
 
 Result<json> ParseJsonObject(const std::string& body) {
-  json v = json::parse(body, nullptr, false);
-  if (v.is_discarded() || !v.is_object()) return InvalidArgument("the body must be a JSON object");
+  auto v = ParseJson(body);
+  if (!v.ok()) return InvalidArgument("the body must be a JSON object: " + v.status().message());
+  if (!v->is_object()) return InvalidArgument("the body must be a JSON object");
   return v;
 }
 

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "util/json_limits.h"
+
 namespace ward::server {
 
 ApprovalNotifier::ApprovalNotifier(NotifierOptions options, Store* store, HttpClient* http,
@@ -89,7 +91,7 @@ std::string PlainName(const std::string& text, const std::string& fallback) {
 
 // The binding named by the approval's action ("fhir.create"), or "action".
 std::string BindingOf(const ApprovalRecord& a) {
-  auto action = nlohmann::json::parse(a.action_json, nullptr, false);
+  auto action = ParseJsonOrDiscarded(a.action_json);
   if (!action.is_object() || !action.contains("binding") || !action["binding"].is_string())
     return "action";
   return PlainName(action["binding"].get<std::string>(), "action");

@@ -7,6 +7,7 @@
 #include "connectors/fhir/fhir_writes.h"
 #include "connectors/fhir/patient_compartment.h"
 #include "util/hash.h"
+#include "util/json_limits.h"
 
 namespace ward {
 
@@ -105,7 +106,7 @@ bool WithinPrepared(const PreparedCall* prepared, const std::string& body) {
   if (!prepared || prepared->actions.empty()) return true;
   const ActionDescriptor& decided = prepared->actions[0].descriptor;
   if (decided.patient_unknown) return true;
-  PatientSet now = PatientsOfResource(json::parse(body, nullptr, false));
+  PatientSet now = PatientsOfResource(ParseJsonOrDiscarded(body));
   if (now.unknown) return false;
   for (const auto& id : now.ids)
     if (std::find(decided.patients.begin(), decided.patients.end(), id) == decided.patients.end())
@@ -147,7 +148,7 @@ Binding Make(FhirClient* client, const char* name, const char* signature, const 
 }  // namespace
 
 std::string OperationOutcomeText(const std::string& body) {
-  json oo = json::parse(body, nullptr, false);
+  json oo = ParseJsonOrDiscarded(body);
   if (oo.is_discarded() || !oo.is_object() || oo.value("resourceType", "") != "OperationOutcome")
     return body.substr(0, 300);
   std::string out;

@@ -1,6 +1,7 @@
 #include "connectors/fhir/fhir_common.h"
 
 #include "util/hash.h"
+#include "util/json_limits.h"
 
 namespace ward::fhir_internal {
 
@@ -21,7 +22,7 @@ std::string ResourceRef(const json& resource) {
 
 // Parses a JSON response body; an error outcome for the guest when it is not JSON.
 Result<json> ParseBody(const FhirResponse& r) {
-  json body = json::parse(r.body, nullptr, false);
+  json body = ParseJsonOrDiscarded(r.body);
   if (body.is_discarded())
     return InvalidArgument("the FHIR server answered " + r.method + " " + r.url +
                            " with a body that is not JSON");
@@ -43,7 +44,7 @@ BindingOutcome TransportFailure(const Status& s) {
 
 std::optional<json> Args(const std::string& args_json, const char* binding,
                          BindingOutcome* failure) {
-  json args = json::parse(args_json, nullptr, false);
+  json args = ParseJsonOrDiscarded(args_json);
   if (args.is_discarded() || !args.is_object()) {
     *failure = BindingFailure("TypeError", std::string(binding) + "(): malformed arguments");
     return std::nullopt;

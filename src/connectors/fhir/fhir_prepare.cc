@@ -5,6 +5,7 @@
 #include "connectors/fhir/fhir_common.h"
 #include "connectors/fhir/fhir_writes.h"
 #include "connectors/fhir/patient_compartment.h"
+#include "util/json_limits.h"
 
 namespace ward::fhir_internal {
 namespace {
@@ -78,7 +79,7 @@ Result<Current> Stored(FhirClient* client, const std::string& type, const std::s
 
 PatientSet PatientsOf(const std::string& json_text) {
   if (json_text.empty()) return {};
-  return PatientsOfResource(json::parse(json_text, nullptr, false));
+  return PatientsOfResource(ParseJsonOrDiscarded(json_text));
 }
 
 // An update or delete of type/id: its stored version (whose patients count too).
@@ -115,7 +116,7 @@ PreparedCall PrepareRead(FhirClient* client, const json& args) {
   PatientSet patients = PatientsOfRead(type, id);
   if (patients.unknown && IsInPatientCompartment(type)) {
     auto stored = ReadCurrent(client, type, id);
-    json body = stored.ok() ? json::parse(stored->json, nullptr, false) : json();
+    json body = stored.ok() ? ParseJsonOrDiscarded(stored->json) : json();
     if (body.is_object() && body.value("resourceType", "") == type && body.value("id", "") == id)
       patients = PatientsOfResource(body);
   }

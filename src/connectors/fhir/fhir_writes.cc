@@ -2,6 +2,7 @@
 
 #include "connectors/fhir/fhir_common.h"
 #include "connectors/fhir/fhir_prepare.h"
+#include "util/json_limits.h"
 
 namespace ward::fhir_internal {
 namespace {
@@ -90,7 +91,7 @@ BindingOutcome Refused(const Status& s) { return BindingFailure("PermissionDenie
 
 // After a live write: the stored resource's id and version from the response.
 void FillResult(const FhirResponse& r, JournalEntry& j) {
-  json body = json::parse(r.body, nullptr, false);
+  json body = ParseJsonOrDiscarded(r.body);
   if (body.is_object() && body.value("resourceType", "") != "OperationOutcome") {
     j.post_image = r.body;
     if (body.contains("id")) j.resource_id = body.value("id", j.resource_id);
@@ -121,7 +122,7 @@ Result<Current> ReadCurrent(FhirClient* client, const std::string& type, const s
   if (r.status >= 400)
     return Unavailable("reading " + type + "/" + id + " before writing it: HTTP " +
                        std::to_string(r.status) + ": " + OperationOutcomeText(r.body));
-  json body = json::parse(r.body, nullptr, false);
+  json body = ParseJsonOrDiscarded(r.body);
   std::string version = VersionFromEtag(r.etag);
   if (body.is_object() && body.contains("meta")) version = body["meta"].value("versionId", version);
   return Current{r.body, version};
@@ -148,7 +149,7 @@ BindingOutcome Create(FhirClient* client, FhirWriteContext* ctx, const std::stri
   auto r = client->Create(type, Dump(res));
   if (auto failed = FailedWrite(ctx, *j, r)) return *failed;
   FillResult(*r, *j);
-  json body = json::parse(r->body, nullptr, false);
+  json body = ParseJsonOrDiscarded(r->body);
   BindingOutcome out = BindingValue(body.is_object() ? r->body : "null");
   out.audit = CallAudit(*r, {type + "/" + j->resource_id});
   Record(ctx, *j, "done", "", out);
@@ -160,7 +161,7 @@ BindingOutcome Update(FhirClient* client, FhirWriteContext* ctx, const std::stri
   PreparedCall own;
   const PreparedCall* p = Prepared(client, "fhir.update", args_json, prepared, &own);
   if (!p->refusal.ok) return BindingOutcome{p->refusal, {}};
-  json res = json::parse(args_json)["resource"];
+  json res = ParseJsonOrDiscarded(args_json)["resource"];
   std::string type = res["resourceType"], id = res["id"];
   std::optional<Current> pre = PreparedPre(p->actions.at(0));
   auto j = Intent(client, ctx, "update", type, id, *pre, Dump(res));
@@ -187,7 +188,7 @@ BindingOutcome Delete(FhirClient* client, FhirWriteContext* ctx, const std::stri
   PreparedCall own;
   const PreparedCall* p = Prepared(client, "fhir.delete", args_json, prepared, &own);
   if (!p->refusal.ok) return BindingOutcome{p->refusal, {}};
-  json args = json::parse(args_json);
+  json args = ParseJsonOrDiscarded(args_json);
   std::string type = args["resource_type"], id = args["id"];
   std::optional<Current> pre = PreparedPre(p->actions.at(0));
   if (pre->json.empty())
@@ -218,7 +219,7 @@ BindingOutcome Transaction(FhirClient* client, FhirWriteContext* ctx, const std:
     return BindingFailure("FhirError",
                           "fhir.transaction is not available in a dry run; use fhir.create, "
                           "fhir.update and fhir.delete so each write can be recorded");
-  json bundle = TransactionBundle(json::parse(args_json), *p);
+  json bundle = TransactionBundle(ParseJsonOrDiscarded(args_json), *p);
   // Journal each entry with the pre-image it was prepared (and approved) on, then
   // submit all at once; each update and delete carries If-Match on that version.
   std::vector<JournalEntry> journal;
@@ -248,7 +249,7 @@ BindingOutcome Transaction(FhirClient* client, FhirWriteContext* ctx, const std:
         : r->status == 412 ? Conflict(*r)
         : r->status >= 400 ? HttpFailure(*r)
                            : out;
-  json body = ok ? json::parse(r->body, nullptr, false) : json();
+  json body = ok ? ParseJsonOrDiscarded(r->body) : json();
   std::vector<std::string> ids;
   const json resp_entries = body.is_object() ? body.value("entry", json::array()) : json::array();
   for (size_t k = 0; k < journal.size(); ++k) {

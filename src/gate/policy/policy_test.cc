@@ -415,5 +415,16 @@ TEST(PolicyFile, FromFileReadsAndReportsMissingFiles) {
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
 }
 
+TEST(PolicyFile, KeysNestedAHundredThousandDeepAreAnErrorNotACrash) {
+  std::string deep = "[[policy.rule]]\ndecision = \"allow\"\n";
+  for (int i = 0; i < 100000; ++i) deep += "a.";
+  deep += "b = 1\n";
+  auto p = Policy::FromToml(deep, "deep.toml");
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("deep.toml:3: keys are nested deeper than"),
+            std::string::npos)
+      << p.status().message();
+}
+
 }  // namespace
 }  // namespace ward

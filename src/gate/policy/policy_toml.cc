@@ -6,6 +6,7 @@
 #include <set>
 
 #include "gate/policy/policy_rule.h"
+#include "util/toml_limits.h"
 
 namespace ward::policy_internal {
 namespace {
@@ -245,6 +246,7 @@ Status CheckUniqueNames(const std::string& source, const std::vector<RuleSpec>& 
 }  // namespace
 
 Result<std::vector<RuleSpec>> ParsePolicyToml(const std::string& text, const std::string& source) {
+  WARD_RETURN_IF_ERROR(CheckTomlLimits(text, source));
   toml::table root;
   try {
     root = toml::parse(text, source);
