@@ -318,13 +318,18 @@ void Gate::FailClosed(const std::string& binding, bool succeeded, const Status& 
 }
 
 Status Gate::RecordStaleApproval(const BindingContext& context, const std::string& approval) {
+  const std::string reason = "the resource changed after the approver saw it; nothing was written";
   AuditData d;
-  d.Set("approval", approval).Set("state", "stale");
-  d.Set("reason", "the resource changed after the approver saw it; nothing was written");
-  auto recorded = audit_->Record(context.session, "approval_stale", d);
-  if (!recorded.ok())
-    return recorded.status().WithContext("the audit log could not record the stale approval");
-  return Status::Ok();
+  d.Set("approval", approval).Set("state", "stale").Set("reason", reason);
+  // The audit entry and the approval's state change together or not at all.
+  auto record = [&]() -> Status {
+    auto audited = audit_->Record(context.session, "approval_stale", d);
+    if (!audited.ok())
+      return audited.status().WithContext("the audit log could not record the stale approval");
+    if (options_.store) WARD_RETURN_IF_ERROR(options_.store->MarkApprovalStale(approval, reason));
+    return Status::Ok();
+  };
+  return options_.store ? options_.store->Atomically(record) : record();
 }
 
 GuestCallReply Gate::CheckCode(const BindingContext& context, const std::string& code) {

@@ -9,8 +9,8 @@
 // each action (a transaction's every entry) and the strictest decision covers the
 // call. The handler then executes exactly the prepared call: a write carries
 // If-Match on the version the approver saw, and when the resource moved on nothing
-// is written, the guest gets a ConflictError and the approval is audited as stale
-// (`approval_stale`). A call the policy denies raises PermissionDenied in the guest with the rule's
+// is written, the guest gets a ConflictError and the approval is audited and stored
+// as stale (`approval_stale`). A call the policy denies raises PermissionDenied in the guest with the rule's
 // reason. A call it asks about is turned into an approval bound to the SHA-256 of
 // the canonical action (binding, arguments, and for writes the before/after); the
 // guest blocks until a person decides (from any process on the same store), the
@@ -112,7 +112,8 @@ class Gate {
   // Makes failure() non-ok (once): `binding` ran (`succeeded` or not) and `why` kept
   // its outcome from being recorded.
   void FailClosed(const std::string& binding, bool succeeded, const Status& why);
-  // Audits that an approved call found its target changed (`approval_stale`).
+  // Audits that an approved call found its target changed (`approval_stale`) and
+  // marks the approval stale in the store, both or neither.
   Status RecordStaleApproval(const BindingContext& context, const std::string& approval);
 
   const BindingRegistry* registry_;

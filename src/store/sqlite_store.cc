@@ -265,6 +265,16 @@ class SqliteStore : public Store {
     return sqlite3_changes(db_.get());
   }
 
+  Status MarkApprovalStale(const std::string& id, const std::string& reason) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_, "UPDATE approvals SET state='stale', reason=? WHERE id=? AND state='approved'");
+    s.Bind(1, reason).Bind(2, id);
+    WARD_RETURN_IF_ERROR(s.Run());
+    if (sqlite3_changes(db_.get()) == 0)
+      return FailedPrecondition("approval " + id + " is not an approved one; it cannot turn stale");
+    return Status::Ok();
+  }
+
   Result<int64_t> AppendJournal(const JournalEntry& j) override {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     NestedTx tx(this);

@@ -56,7 +56,7 @@ struct ApprovalRecord {
   bool distinct_approver = false;  // two-person rule: requested_by may not decide
   int64_t created_ms = 0;
   int64_t expires_ms = 0;
-  std::string state;  // "pending", "approved", "denied", "expired", "closed"
+  std::string state;  // "pending", "approved", "denied", "expired", "closed", "stale"
   std::string decided_by;
   std::string reason;
   int64_t decided_ms = 0;
@@ -143,6 +143,10 @@ class Store {
   // process has gone and no one waits for them. Returns how many it closed.
   virtual Result<int> CloseApprovals(const std::string& session, int64_t now_ms,
                                      const std::string& reason) = 0;
+  // Marks an approved approval "stale" (with `reason`; who approved it stays): the
+  // action it approved found its target changed since, so nothing was written.
+  // FailedPrecondition when it is not (or no longer) "approved".
+  virtual Status MarkApprovalStale(const std::string& id, const std::string& reason) = 0;
 
   // Journal: appends an entry (id and seq assigned) and returns its id.
   virtual Result<int64_t> AppendJournal(const JournalEntry& entry) = 0;

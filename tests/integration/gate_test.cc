@@ -639,6 +639,13 @@ TEST_F(GateTest, AnApprovedUpdateDoesNotOverwriteAChangeNoOneApproved) {
   auto stale = AuditEntries("approval_stale");
   ASSERT_EQ(stale.size(), 1u);
   EXPECT_EQ(stale[0]["data"]["approval"], pending["id"]);
+  // Wherever approvals are listed, this one reads as stale, not as approved.
+  auto all = json::parse(RunWard({"approvals", "list", "--all", "--json"}, env_).out);
+  json listed;
+  for (const auto& a : all)
+    if (a["id"] == pending["id"]) listed = a;
+  ASSERT_TRUE(listed.is_object()) << all.dump();
+  EXPECT_EQ(listed["state"], "stale") << listed.dump();
 }
 
 TEST_F(GateTest, AnApprovedDeleteDoesNotDeleteAVersionNoOneSaw) {
