@@ -131,10 +131,14 @@ class Prepared : public PreparedSession {
     auto launcher = probe ? NewSandboxLauncher(options, *probe) : NewSandboxLauncher(options);
     if (launcher.ok()) return std::move(launcher).value();
     data.Set("reason", launcher.status().message());
-    (void)audit_->Record(id_, "sandbox_refused", data);
+    auto audited = audit_->Record(id_, "sandbox_refused", data);
+    std::string unaudited =
+        audited.ok() ? ""
+                     : "; the refusal could not be audited either: " + audited.status().message();
     return InvalidArgument("refusing to start the session: " + launcher.status().message() +
                            " (run `ward doctor` for every layer; change [sandbox] require in " +
-                           c.home + "/ward.toml, or pass --sandbox=none to run unisolated)");
+                           c.home + "/ward.toml, or pass --sandbox=none to run unisolated)" +
+                           unaudited);
   }
 
   Result<SessionOutcome> Run(const CancelToken* external) override {
