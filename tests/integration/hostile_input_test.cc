@@ -11,6 +11,7 @@
 
 #include "llm/testing/fake_llm_server.h"
 #include "net/http_client.h"
+#include "scripted_home.h"
 #include "store/store.h"
 #include "ward_process.h"
 #include "ward_server_process.h"
@@ -31,21 +32,8 @@ std::string Nested(const std::string& open, const std::string& inner, const std:
   return out;
 }
 
-class HostileGuestTest : public ::testing::Test {
+class HostileGuestTest : public ScriptedHomeTest {
  protected:
-  void SetUp() override {
-    home_ = std::filesystem::temp_directory_path() /
-            ("ward_hostile_" + std::to_string(getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(home_);
-    std::filesystem::create_directories(home_ / "ward");
-    env_ = {{"HOME", home_.string()},
-            {"WARD_HOME", (home_ / "ward").string()},
-            {"OPENAI_BASE_URL", server_.openai_base_url()},
-            {"OPENAI_API_KEY", "sk-test-openai"}};
-  }
-  void TearDown() override { std::filesystem::remove_all(home_); }
-
   // Pushes `code` as the model's first action, then a finish('recovered') that is
   // only given when the model was told the guest broke the protocol.
   void ScriptProtocolBreak(const std::string& code) {
@@ -57,26 +45,12 @@ class HostileGuestTest : public ::testing::Test {
     });
   }
 
-  std::vector<std::string> AuditKinds() {
-    auto store = OpenSqliteStore((home_ / "ward" / "ward.db").string());
-    std::vector<std::string> kinds;
-    if (!store.ok()) return kinds;
-    auto entries = (*store)->ListAudit(0, 100);
-    if (entries.ok())
-      for (const auto& e : *entries) kinds.push_back(e.kind);
-    return kinds;
-  }
-
   void ExpectRecoveredAfterAGuestFailure(const ProcessResult& r) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, "recovered\n") << r.err;
     auto kinds = AuditKinds();
     EXPECT_NE(std::find(kinds.begin(), kinds.end(), "guest_failure"), kinds.end());
   }
-
-  std::filesystem::path home_;
-  std::map<std::string, std::string> env_;
-  FakeLlmServer server_;
 };
 
 TEST_F(HostileGuestTest, ACallWithAHundredThousandNestedArgsIsAProtocolViolation) {

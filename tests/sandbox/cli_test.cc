@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llm/testing/fake_llm_server.h"
+#include "scripted_home.h"
 #include "store/store.h"
 #include "ward_process.h"
 
@@ -17,35 +18,7 @@ namespace {
 
 using nlohmann::json;
 
-class SandboxCliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    home_ = std::filesystem::temp_directory_path() /
-            ("ward_sandbox_cli_" + std::to_string(getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(home_);
-    std::filesystem::create_directories(home_ / "ward");
-    env_ = {{"HOME", home_.string()},
-            {"WARD_HOME", (home_ / "ward").string()},
-            {"OPENAI_BASE_URL", server_.openai_base_url()},
-            {"OPENAI_API_KEY", "sk-test-openai"}};
-  }
-  void TearDown() override { std::filesystem::remove_all(home_); }
-
-  std::vector<std::string> AuditKinds() {
-    auto store = OpenSqliteStore((home_ / "ward" / "ward.db").string());
-    std::vector<std::string> kinds;
-    if (!store.ok()) return kinds;
-    auto entries = (*store)->ListAudit(0, 100);
-    if (entries.ok())
-      for (const auto& e : *entries) kinds.push_back(e.kind);
-    return kinds;
-  }
-
-  std::filesystem::path home_;
-  std::map<std::string, std::string> env_;
-  FakeLlmServer server_;
-};
+using SandboxCliTest = ScriptedHomeTest;
 
 TEST_F(SandboxCliTest, SessionsAreSandboxedByDefaultAndRecordTheLayers) {
   server_.Push(TextReply(
