@@ -1,6 +1,9 @@
 #include "net/guarded_http_server.h"
 
+#include <fcntl.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -182,21 +185,113 @@ class ElasticPool : public httplib::TaskQueue {
   bool stopping_ = false;                   // guarded by mu_
 };
 
-// A connection's socket as httplib reads and writes it, with a deadline for the
-// whole of each request and the waiting state the registry evicts by. Buffers
-// reads (httplib reads request lines a byte at a time).
+// One connection's bytes, plain or TLS, without blocking: Read and Write return
+// > 0 for bytes moved, 0 when the peer closed (Read), and < 0 when nothing can
+// move now, with `want` set to the poll() event to wait for (0: the connection
+// failed).
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual ssize_t Read(char* buf, size_t n, short& want) = 0;
+  virtual ssize_t Write(const char* buf, size_t n, short& want) = 0;
+  // Bytes already received and decoded, which poll() on the socket cannot see.
+  virtual bool Pending() const { return false; }
+};
+
+class PlainTransport : public Transport {
+ public:
+  explicit PlainTransport(int sock) : sock_(sock) {}
+  ssize_t Read(char* buf, size_t n, short& want) override {
+    ssize_t r = ::recv(sock_, buf, n, MSG_DONTWAIT);
+    want = r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? POLLIN : 0;
+    return r;
+  }
+  ssize_t Write(const char* buf, size_t n, short& want) override {
+    ssize_t r = ::send(sock_, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    want = r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? POLLOUT : 0;
+    return r;
+  }
+
+ private:
+  int sock_;
+};
+
+// TLS over a non-blocking socket. Owns the SSL object.
+class TlsTransport : public Transport {
+ public:
+  TlsTransport(SSL_CTX* ctx, int sock) : ssl_(SSL_new(ctx)) {
+    if (ssl_ && SSL_set_fd(ssl_, sock) != 1) {
+      SSL_free(ssl_);
+      ssl_ = nullptr;
+    }
+  }
+  ~TlsTransport() override {
+    if (!ssl_) return;
+    if (handshaken_) SSL_shutdown(ssl_);  // best effort: the socket is non-blocking
+    SSL_free(ssl_);
+  }
+  bool Ok() const { return ssl_ != nullptr; }
+
+  // One step of the server handshake: 1 done, < 0 with `want` to wait for, 0 failed.
+  int Accept(short& want) {
+    ERR_clear_error();
+    int r = SSL_accept(ssl_);
+    if (r == 1) {
+      handshaken_ = true;
+      return 1;
+    }
+    want = WantOf(r);
+    return want ? -1 : 0;
+  }
+  ssize_t Read(char* buf, size_t n, short& want) override {
+    ERR_clear_error();
+    int r = SSL_read(ssl_, buf, static_cast<int>(std::min<size_t>(n, INT32_MAX)));
+    if (r > 0) return r;
+    if (SSL_get_error(ssl_, r) == SSL_ERROR_ZERO_RETURN) return 0;
+    want = WantOf(r);
+    return -1;
+  }
+  ssize_t Write(const char* buf, size_t n, short& want) override {
+    ERR_clear_error();
+    int r = SSL_write(ssl_, buf, static_cast<int>(std::min<size_t>(n, INT32_MAX)));
+    if (r > 0) return r;
+    want = WantOf(r);
+    return -1;
+  }
+  bool Pending() const override { return SSL_pending(ssl_) > 0; }
+
+ private:
+  short WantOf(int r) {
+    switch (SSL_get_error(ssl_, r)) {
+      case SSL_ERROR_WANT_READ:
+        return POLLIN;
+      case SSL_ERROR_WANT_WRITE:
+        return POLLOUT;
+      default:
+        return 0;
+    }
+  }
+
+  SSL* ssl_;
+  bool handshaken_ = false;
+};
+
+// A connection as httplib reads and writes it, with a deadline for the whole of
+// each request and the waiting state the registry evicts by. Buffers reads
+// (httplib reads request lines a byte at a time).
 class DeadlineStream : public httplib::Stream {
  public:
-  DeadlineStream(int sock, ConnectionRegistry* registry, ConnectionRegistry::Conn* conn,
-                 int64_t per_read_ms, int64_t write_ms)
+  DeadlineStream(int sock, Transport* transport, ConnectionRegistry* registry,
+                 ConnectionRegistry::Conn* conn, int64_t per_read_ms, int64_t write_ms)
       : sock_(sock),
+        transport_(transport),
         registry_(registry),
         conn_(conn),
         per_read_ms_(per_read_ms),
         write_ms_(write_ms) {}
 
   void StartRequest(int64_t timeout_ms) { deadline_ms_ = NowMs() + timeout_ms; }
-  bool Buffered() const { return begin_ < end_; }
+  bool Buffered() const { return begin_ < end_ || transport_->Pending(); }
 
   // Waits up to `timeout_ms` for the next request's first byte (counted as waiting).
   bool WaitForRequest(int64_t timeout_ms) {
@@ -217,7 +312,7 @@ class DeadlineStream : public httplib::Stream {
   }
 
   ssize_t read(char* ptr, size_t size) override {
-    if (!Buffered() && !Fill()) return -1;
+    if (begin_ == end_ && !Fill()) return -1;
     size_t n = std::min(size, end_ - begin_);
     std::copy(buffer_ + begin_, buffer_ + begin_ + n, ptr);
     begin_ += n;
@@ -225,10 +320,13 @@ class DeadlineStream : public httplib::Stream {
   }
 
   ssize_t write(const char* ptr, size_t size) override {
-    if (PollFor(sock_, POLLOUT, write_ms_) <= 0) return -1;
+    int64_t until = NowMs() + write_ms_;
     while (true) {
-      ssize_t n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
-      if (n >= 0 || errno != EINTR) return n;
+      short want = 0;
+      ssize_t n = transport_->Write(ptr, size, want);
+      if (n > 0) return n;
+      int64_t left = until - NowMs();
+      if (want == 0 || left <= 0 || PollFor(sock_, want, left) <= 0) return -1;
     }
   }
 
@@ -245,22 +343,24 @@ class DeadlineStream : public httplib::Stream {
   bool Fill() {
     begin_ = end_ = 0;
     while (true) {
-      ssize_t n = ::recv(sock_, buffer_, sizeof buffer_, MSG_DONTWAIT);
+      short want = 0;
+      ssize_t n = transport_->Read(buffer_, sizeof buffer_, want);
       if (n > 0) {
         end_ = static_cast<size_t>(n);
         return true;
       }
-      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return false;
+      if (n == 0 || want == 0) return false;
       int64_t left = deadline_ms_ - NowMs();
       if (left <= 0) return false;
       registry_->SetWaiting(conn_, true);
-      int r = PollFor(sock_, POLLIN, std::min(left, per_read_ms_));
+      int r = PollFor(sock_, want, std::min(left, per_read_ms_));
       registry_->SetWaiting(conn_, false);
       if (r <= 0) return false;
     }
   }
 
   int sock_;
+  Transport* transport_;
   ConnectionRegistry* registry_;
   ConnectionRegistry::Conn* conn_;
   int64_t per_read_ms_;
@@ -270,6 +370,42 @@ class DeadlineStream : public httplib::Stream {
   size_t begin_ = 0, end_ = 0;
 };
 
+// Completes the TLS handshake within `timeout_ms`, counted as waiting on the
+// client (a client that opens a connection and stalls its hello can be evicted).
+bool Handshake(int sock, TlsTransport& tls, ConnectionRegistry* registry,
+               ConnectionRegistry::Conn* conn, int64_t timeout_ms) {
+  int64_t until = NowMs() + timeout_ms;
+  while (true) {
+    short want = 0;
+    int r = tls.Accept(want);
+    if (r == 1) return true;
+    int64_t left = until - NowMs();
+    if (r == 0 || left <= 0) return false;
+    registry->SetWaiting(conn, true);
+    int ready = PollFor(sock, want, left);
+    registry->SetWaiting(conn, false);
+    if (ready <= 0) return false;
+  }
+}
+
+// A server context for `cert_file` (PEM chain) and `key_file`: TLS 1.2 or later,
+// no compression, no renegotiation. Null when either file cannot be used.
+SSL_CTX* NewServerContext(const std::string& cert_file, const std::string& key_file) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx) return nullptr;
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return nullptr;
+  }
+  return ctx;
+}
+
 }  // namespace
 
 void ExclusiveListenSocketOptions(socket_t sock) {
@@ -278,7 +414,9 @@ void ExclusiveListenSocketOptions(socket_t sock) {
 }
 
 GuardedHttpServer::GuardedHttpServer(HttpGuardOptions options)
-    : options_(options), registry_(std::make_shared<ConnectionRegistry>()) {
+    : options_(std::move(options)), registry_(std::make_shared<ConnectionRegistry>()) {
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty())
+    tls_ = NewServerContext(options_.tls_cert_file, options_.tls_key_file);
   auto registry = registry_;
   size_t max = std::max<size_t>(options_.max_connections, 1);
   new_task_queue = [max, registry] { return new ElasticPool(max, registry); };
@@ -288,7 +426,14 @@ GuardedHttpServer::GuardedHttpServer(HttpGuardOptions options)
   set_read_timeout(5, 0);
 }
 
-GuardedHttpServer::~GuardedHttpServer() = default;
+GuardedHttpServer::~GuardedHttpServer() {
+  if (tls_) SSL_CTX_free(tls_);
+}
+
+bool GuardedHttpServer::is_valid() const {
+  bool wants_tls = !options_.tls_cert_file.empty() || !options_.tls_key_file.empty();
+  return httplib::Server::is_valid() && (!wants_tls || tls_ != nullptr);
+}
 
 void GuardedHttpServer::WidenBacklog() {
   socket_t sock = svr_sock_;
@@ -297,12 +442,21 @@ void GuardedHttpServer::WidenBacklog() {
 
 bool GuardedHttpServer::process_and_close_socket(socket_t sock) {
   auto conn = registry_->Add(sock);
-  int64_t per_read_ms = read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000;
-  int64_t write_ms = write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000;
-  DeadlineStream stream(sock, registry_.get(), conn.get(), std::max<int64_t>(per_read_ms, 1),
-                        std::max<int64_t>(write_ms, 1));
-  bool ok = false;
-  for (size_t left = keep_alive_max_count_; left > 0 && svr_sock_ != INVALID_SOCKET; --left) {
+  int64_t per_read_ms = std::max<int64_t>(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000, 1);
+  int64_t write_ms = std::max<int64_t>(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000, 1);
+  PlainTransport plain(sock);
+  std::unique_ptr<TlsTransport> tls;
+  Transport* transport = &plain;
+  bool ok = true;
+  if (tls_) {
+    int flags = ::fcntl(sock, F_GETFL);
+    tls = std::make_unique<TlsTransport>(tls_, sock);
+    ok = flags >= 0 && ::fcntl(sock, F_SETFL, flags | O_NONBLOCK) == 0 && tls->Ok() &&
+         Handshake(sock, *tls, registry_.get(), conn.get(), options_.request_timeout_ms);
+    transport = tls.get();
+  }
+  DeadlineStream stream(sock, transport, registry_.get(), conn.get(), per_read_ms, write_ms);
+  for (size_t left = keep_alive_max_count_; ok && left > 0 && svr_sock_ != INVALID_SOCKET; --left) {
     registry_->StartRequest(conn.get());
     if (!stream.WaitForRequest(keep_alive_timeout_sec_ * 1000)) break;
     stream.StartRequest(options_.request_timeout_ms);
@@ -310,6 +464,7 @@ bool GuardedHttpServer::process_and_close_socket(socket_t sock) {
     ok = process_request(stream, left == 1, closed, nullptr);
     if (!ok || closed) break;
   }
+  tls.reset();  // close_notify before the socket closes
   registry_->Remove(conn);
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);

@@ -14,6 +14,9 @@
 // - the listening socket is exclusive: SO_REUSEADDR only, never SO_REUSEPORT, so a
 //   second server on a port in use fails to bind instead of sharing it;
 // - the listen backlog is SOMAXCONN (httplib compiles in 5).
+// - over TLS (when a certificate and key are given) the handshake counts as the
+//   start of the first request: it too must finish within `request_timeout_ms`,
+//   and a connection stalled in it is evictable. TLS 1.2 or later.
 // Stop() ends every open connection (streams included) promptly.
 //
 // Thread-safe like httplib::Server: configure, bind, listen on one thread; stop
@@ -24,6 +27,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
 
 namespace ward {
 
@@ -32,6 +38,8 @@ struct HttpGuardOptions {
   int64_t request_timeout_ms = 10'000;
   int keep_alive_timeout_seconds = 5;
   size_t keep_alive_max_requests = 1000;
+  std::string tls_cert_file;  // PEM (chain); with tls_key_file, serve HTTPS
+  std::string tls_key_file;
 };
 
 class ConnectionRegistry;
@@ -41,6 +49,9 @@ class GuardedHttpServer : public httplib::Server {
   explicit GuardedHttpServer(HttpGuardOptions options);
   ~GuardedHttpServer() override;
 
+  // False also when a TLS certificate or key was given and cannot be used.
+  bool is_valid() const override;
+
   // Raises the listen backlog of the bound socket; call after bind_to_port.
   void WidenBacklog();
 
@@ -49,6 +60,7 @@ class GuardedHttpServer : public httplib::Server {
 
   HttpGuardOptions options_;
   std::shared_ptr<ConnectionRegistry> registry_;
+  ssl_ctx_st* tls_ = nullptr;  // owned; null for plain HTTP
 };
 
 // SO_REUSEADDR without SO_REUSEPORT: for set_socket_options of any httplib server

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <httplib.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <cctype>
@@ -47,30 +46,6 @@ ApiRequest ToApiRequest(const httplib::Request& req) {
   return r;
 }
 
-// cpp-httplib 0.11 listens with a backlog of 5 (compiled in), so a burst of new
-// connections (a hundred clients at once) overflows the accept queue and some are
-// reset. Calling listen() again on the bound socket raises the backlog; the socket
-// is found among this process's descriptors by its port.
-void WidenListenBacklog(int port) {
-  struct rlimit lim {};
-  int max_fd = getrlimit(RLIMIT_NOFILE, &lim) == 0
-                   ? static_cast<int>(std::min<rlim_t>(lim.rlim_cur, 65536))
-                   : 1024;
-  for (int fd = 0; fd < max_fd; ++fd) {
-    int listening = 0;
-    socklen_t len = sizeof listening;
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
-    sockaddr_storage addr{};
-    socklen_t alen = sizeof addr;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
-    int bound = addr.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
-                : addr.ss_family == AF_INET6
-                    ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
-                    : -1;
-    if (bound == port) ::listen(fd, SOMAXCONN);
-  }
-}
-
 bool IsApiPath(const std::string& path) {
   return path.rfind("/api/", 0) == 0 || path == "/healthz" || path == "/metrics";
 }
@@ -81,7 +56,7 @@ struct HttpServer::Impl {
   Api* api;
   Metrics* metrics;
   HttpServerOptions options;
-  std::unique_ptr<httplib::Server> server;
+  std::unique_ptr<GuardedHttpServer> server;
 
   void Handle(const httplib::Request& req, httplib::Response& res) {
     ApiResponse r = api->Handle(ToApiRequest(req));
@@ -127,26 +102,17 @@ Result<int> HttpServer::Bind(const std::string& host, int port) {
   Impl* impl = impl_.get();
   const HttpServerOptions& o = impl->options;
   try {
-    if (!o.tls_cert.empty() || !o.tls_key.empty()) {
-      auto ssl = std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str());
-      if (!ssl->is_valid())
-        return Unavailable("cannot load the TLS certificate " + o.tls_cert + " and key " +
-                           o.tls_key);
-      size_t threads = o.threads;
-      ssl->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-      ssl->set_socket_options(ExclusiveListenSocketOptions);
-      ssl->set_read_timeout(o.request_timeout_seconds, 0);
-      ssl->set_keep_alive_timeout(o.keep_alive_timeout_seconds);
-      ssl->set_keep_alive_max_count(10000);
-      impl->server = std::move(ssl);
-    } else {
-      HttpGuardOptions guard;
-      guard.max_connections = o.threads;
-      guard.request_timeout_ms = int64_t{o.request_timeout_seconds} * 1000;
-      guard.keep_alive_timeout_seconds = o.keep_alive_timeout_seconds;
-      guard.keep_alive_max_requests = 10000;
-      impl->server = std::make_unique<GuardedHttpServer>(guard);
-    }
+    HttpGuardOptions guard;
+    guard.max_connections = o.threads;
+    guard.request_timeout_ms = int64_t{o.request_timeout_seconds} * 1000;
+    guard.keep_alive_timeout_seconds = o.keep_alive_timeout_seconds;
+    guard.keep_alive_max_requests = 10000;
+    guard.tls_cert_file = o.tls_cert;
+    guard.tls_key_file = o.tls_key;
+    auto guarded = std::make_unique<GuardedHttpServer>(guard);
+    if (!guarded->is_valid())
+      return Unavailable("cannot load the TLS certificate " + o.tls_cert + " and key " + o.tls_key);
+    impl->server = std::move(guarded);
     httplib::Server& s = *impl->server;
     s.set_payload_max_length(o.max_body_bytes);
     s.set_write_timeout(10, 0);
@@ -183,7 +149,7 @@ Result<int> HttpServer::Bind(const std::string& host, int port) {
     } else if (!s.bind_to_port(host, port)) {
       return Unavailable("cannot bind " + host + ":" + std::to_string(port));
     }
-    WidenListenBacklog(bound);
+    impl->server->WidenBacklog();  // httplib listens with a backlog of 5
     return bound;
   } catch (const std::exception& e) {
     return Unavailable(std::string("cannot start the HTTP server: ") + e.what());

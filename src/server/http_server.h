@@ -11,11 +11,11 @@
 //
 // Bind, then Serve (blocks) on one thread; Stop may be called from any thread.
 // Each open connection (an SSE viewer included) holds one of `threads` workers.
-// Over plain HTTP the server is a GuardedHttpServer (net/guarded_http_server.h): a
-// request must arrive whole within `request_timeout_seconds`, and past `threads`
-// connections a new one evicts the connection idle on its client the longest.
-// Over TLS each read waits at most `request_timeout_seconds`. Either way the port
-// is not shared: binding a port in use fails.
+// Over HTTP and HTTPS alike the server is a GuardedHttpServer
+// (net/guarded_http_server.h): a request (and a TLS handshake) must arrive whole
+// within `request_timeout_seconds`, and past `threads` connections a new one
+// evicts the connection idle on its client the longest. The port is not shared:
+// binding a port in use fails.
 #pragma once
 
 #include <memory>

@@ -1,17 +1,22 @@
 // `ward serve` and `ward ehr serve` under slow, silent and abusive clients: the
-// real binaries on loopback, 200 connections trickling request headers, a second
-// server on a port in use, and an oversized EHR request.
+// real binaries on loopback, 200 connections trickling request headers (or, over
+// TLS, their handshake), a TLS client trickling headers past the request
+// deadline, a second server on a port in use, and an oversized EHR request.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <thread>
 
 #include "ward_server_process.h"
 
@@ -24,7 +29,9 @@ constexpr int kSlowClients = 200;
 // never finishing their headers.
 class Tricklers {
  public:
-  Tricklers(int port, int n) {
+  // `head` defaults to the start of a request; over TLS, the start of a record.
+  Tricklers(int port, int n,
+            const std::string& head = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ") {
     for (int i = 0; i < n; ++i) {
       int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       sockaddr_in addr{};
@@ -36,8 +43,7 @@ class Tricklers {
         if (fd >= 0) ::close(fd);
         continue;
       }
-      const char head[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
-      ::send(fd, head, sizeof head - 1, MSG_NOSIGNAL);
+      ::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
       fds_.push_back(fd);
     }
   }
@@ -58,14 +64,22 @@ struct Probe {
   int64_t ms = 0;
 };
 
-// GET `path` on a fresh connection, giving up after 1 s.
-Probe Get(int port, const std::string& path) {
+// GET `path` on a fresh connection (HTTPS without verification when `tls`),
+// giving up after 1 s.
+Probe Get(int port, const std::string& path, bool tls = false) {
   auto start = std::chrono::steady_clock::now();
-  httplib::Client client("127.0.0.1", port);
-  client.set_connection_timeout(1, 0);
-  client.set_read_timeout(1, 0);
-  client.set_write_timeout(1, 0);
-  auto res = client.Get(path.c_str());
+  std::unique_ptr<httplib::ClientImpl> client;
+  if (tls) {
+    auto ssl = std::make_unique<httplib::SSLClient>("127.0.0.1", port);
+    ssl->enable_server_certificate_verification(false);
+    client = std::move(ssl);
+  } else {
+    client = std::make_unique<httplib::ClientImpl>("127.0.0.1", port);
+  }
+  client->set_connection_timeout(1, 0);
+  client->set_read_timeout(1, 0);
+  client->set_write_timeout(1, 0);
+  auto res = client->Get(path.c_str());
   Probe p;
   p.status = res ? res->status : 0;
   p.ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
@@ -109,11 +123,13 @@ class EhrServer {
 };
 
 // Rounds of: every slow client sends one more byte, then `path` must answer at once.
-void ExpectPromptUnderTricklers(int port, const std::string& path) {
-  Tricklers slow(port, kSlowClients);
+void ExpectPromptUnderTricklers(int port, const std::string& path, bool tls = false) {
+  // Over TLS: a handshake record announcing 16 KiB that never arrives.
+  Tricklers slow = tls ? Tricklers(port, kSlowClients, std::string("\x16\x03\x01\x40\x00", 5))
+                       : Tricklers(port, kSlowClients);
   for (int round = 0; round < 3; ++round) {
     slow.Trickle();
-    Probe p = Get(port, path);
+    Probe p = Get(port, path, tls);
     EXPECT_EQ(p.status, 200) << path << " round " << round;
     EXPECT_LT(p.ms, 1000) << path << " round " << round;
   }
@@ -124,6 +140,61 @@ TEST(SlowClientsTest, WardServeAnswersHealthzWhile200ClientsTrickleHeaders) {
   std::string url = home.Serve();
   ASSERT_FALSE(url.empty());
   ExpectPromptUnderTricklers(PortOf(url), "/healthz");
+}
+
+TEST(SlowClientsTest, WardServeOverTlsAnswersHealthzWhile200ClientsTrickleTheirHandshake) {
+  ServedHome home("slow_tls");
+  std::string url = home.Serve({"--tls-self-signed"});
+  ASSERT_EQ(url.rfind("https://", 0), 0u) << url;
+  ExpectPromptUnderTricklers(PortOf(url), "/healthz", /*tls=*/true);
+}
+
+// A TLS client that completes its handshake, then sends a request's headers a
+// byte every 200 ms, is cut off once the request deadline passes (each byte
+// arrives well within the per-read timeout, so only a whole-request deadline
+// ends it).
+TEST(SlowClientsTest, WardServeOverTlsCutsOffAClientTricklingHeadersPastTheDeadline) {
+  std::signal(SIGPIPE, SIG_IGN);  // writing to the cut-off connection must not end the test
+  ServedHome home("slow_tls_deadline");
+  {
+    std::ofstream toml(home.home() / "ward.toml", std::ios::app);
+    toml << "\n[server]\nread_timeout_seconds = 2\n";
+  }
+  std::string url = home.Serve({"--tls-self-signed"});
+  ASSERT_EQ(url.rfind("https://", 0), 0u) << url;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(PortOf(url)));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval five{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  ASSERT_EQ(SSL_connect(ssl), 1);
+  std::string head = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+  ASSERT_GT(SSL_write(ssl, head.data(), static_cast<int>(head.size())), 0);
+  auto start = std::chrono::steady_clock::now();
+  bool cut_off = false;
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(8)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    char byte;
+    if (::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0 || SSL_write(ssl, "a", 1) <= 0) {
+      cut_off = true;
+      break;
+    }
+  }
+  auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start)
+          .count();
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  ::close(fd);
+  EXPECT_TRUE(cut_off) << "still open after " << seconds << " s of trickling";
+  EXPECT_LE(seconds, 4);
 }
 
 TEST(SlowClientsTest, EhrAnswersMetadataWhile200ClientsTrickleHeaders) {
