@@ -24,10 +24,11 @@ std::string SharedDataDir() {
 
 WardProcess::WardProcess(const std::vector<std::string>& args,
                          const std::map<std::string, std::string>& env,
-                         const std::string& stdin_path) {
+                         const std::string& stdin_path, const std::vector<std::string>& wrapper) {
   int out[2], err[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) abort();
-  std::vector<std::string> argv_store = {WardBinary()};
+  std::vector<std::string> argv_store = wrapper;
+  argv_store.push_back(WardBinary());
   argv_store.insert(argv_store.end(), args.begin(), args.end());
   std::vector<std::string> env_store = {"PATH=/usr/local/bin:/usr/bin:/bin"};
   for (const auto& [k, v] : env) env_store.push_back(k + "=" + v);
@@ -118,6 +119,13 @@ ProcessResult RunWard(const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env, int timeout_ms,
                       const std::string& stdin_path) {
   WardProcess p(args, env, stdin_path);
+  return p.Wait(timeout_ms);
+}
+
+ProcessResult RunWardUnder(const std::vector<std::string>& wrapper,
+                           const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env, int timeout_ms) {
+  WardProcess p(args, env, "/dev/null", wrapper);
   return p.Wait(timeout_ms);
 }
 

@@ -23,10 +23,11 @@ std::string SharedDataDir();
 
 class WardProcess {
  public:
-  // Starts `ward args...` with exactly `env` as its environment (plus PATH);
-  // stdin reads `stdin_path` (default /dev/null).
+  // Starts `wrapper... ward args...` with exactly `env` as its environment (plus
+  // PATH); stdin reads `stdin_path` (default /dev/null).
   WardProcess(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-              const std::string& stdin_path = "/dev/null");
+              const std::string& stdin_path = "/dev/null",
+              const std::vector<std::string>& wrapper = {});
   ~WardProcess();
   pid_t pid() const { return pid_; }
   void Signal(int sig);
@@ -47,5 +48,10 @@ class WardProcess {
 ProcessResult RunWard(const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env, int timeout_ms = 60'000,
                       const std::string& stdin_path = "/dev/null");
+// Runs `wrapper... ward args...` to completion (a wrapper that changes what the
+// host allows ward, e.g. build/tests/without_user_namespaces).
+ProcessResult RunWardUnder(const std::vector<std::string>& wrapper,
+                           const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env, int timeout_ms = 60'000);
 
 }  // namespace ward::testing

@@ -1,5 +1,7 @@
 // The sandbox through the real `ward` binary: sessions are sandboxed by default
-// and say so, a missing required layer refuses the session with exit 2,
+// and say so, a missing required layer (user namespaces taken away, as in a
+// container) refuses the session with exit 2, a root ward without user
+// namespaces still drops the guest to an unprivileged user,
 // --sandbox=none is audited, and `ward doctor --json` reports every layer.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -47,22 +49,57 @@ TEST_F(SandboxCliTest, SessionsAreSandboxedByDefaultAndRecordTheLayers) {
   EXPECT_TRUE(observed) << r.out;
 }
 
-TEST_F(SandboxCliTest, MissingRequiredLayerRefusesTheSessionWithExit2) {
-  json report = json::parse(RunWard({"doctor", "--json"}, env_).out, nullptr, false);
-  ASSERT_FALSE(report.is_discarded());
-  std::string missing;
+// build/tests/without_user_namespaces: ward on a host that refuses user
+// namespaces, as under Docker's default seccomp profile.
+std::vector<std::string> WithoutUserNamespaces() {
+  return {std::string(WARD_TEST_BUILD_DIR) + "/tests/without_user_namespaces"};
+}
+
+// The `user` layer as `ward doctor --json` reports it (null when absent).
+json UserLayer(const ProcessResult& doctor) {
+  json report = json::parse(doctor.out, nullptr, false);
+  if (report.is_discarded()) return nullptr;
   for (const auto& layer : report["layers"])
-    if (!layer["active"].get<bool>()) missing = layer["name"].get<std::string>();
-  if (missing.empty()) GTEST_SKIP() << "this host has every layer: none can be missing";
-  std::ofstream(home_ / "ward" / "ward.toml")
-      << "[sandbox]\nrequire = [\"mount\", \"" << missing << "\"]\n";
-  auto r = RunWard({"run", "--model", "openai:gpt-test", "anything"}, env_);
+    if (layer["name"] == "user") return layer;
+  return nullptr;
+}
+
+TEST_F(SandboxCliTest, MissingRequiredLayerRefusesTheSessionWithExit2) {
+  json user = UserLayer(RunWardUnder(WithoutUserNamespaces(), {"doctor", "--json"}, env_));
+  ASSERT_TRUE(user.is_object());
+  ASSERT_FALSE(user["active"].get<bool>()) << "doctor must say the user namespace is missing";
+  std::ofstream(home_ / "ward" / "ward.toml") << "[sandbox]\nrequire = [\"mount\", \"user\"]\n";
+  auto r = RunWardUnder(WithoutUserNamespaces(), {"run", "--model", "openai:gpt-test", "anything"},
+                        env_);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("refusing to start the session"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(missing + ":"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("user:"), std::string::npos) << r.err;
   EXPECT_TRUE(server_.requests().empty()) << "no model call without the sandbox";
   auto kinds = AuditKinds();
   EXPECT_NE(std::find(kinds.begin(), kinds.end(), "sandbox_refused"), kinds.end());
+}
+
+// Where no user namespace can be made, a root ward still never runs the guest as
+// root: it drops to the unprivileged guest uid and gid after setup, and says so.
+TEST_F(SandboxCliTest, WithoutUserNamespacesARootWardDropsTheGuestToAnUnprivilegedUser) {
+  if (geteuid() != 0)
+    GTEST_SKIP() << "ward is not root here: without user namespaces it has no sandbox to drop from";
+  auto doctor = RunWardUnder(WithoutUserNamespaces(), {"doctor"}, env_);
+  EXPECT_NE(doctor.out.find("uid and gid dropped after setup: no user namespace"),
+            std::string::npos)
+      << doctor.out;
+  server_.Push(TextReply(
+      "```python\nimport os\nprint('ids', os.getuid(), os.getgid(), os.geteuid())\n"
+      "try:\n    open('/proc/sys/vm/swappiness', 'w').write('10')\n    print('wrote proc')\n"
+      "except OSError as e:\n    print('refused', e.errno)\n```"));
+  server_.Push(TextReply("```python\nfinish('done')\n```"));
+  auto r = RunWardUnder(WithoutUserNamespaces(), {"exec", "--model", "openai:gpt-test", "who am I"},
+                        env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("ids 2147418112 2147418112 2147418112"), std::string::npos) << r.out;
+  // In the observation (JSON): "...\nrefused 30\n" (EROFS), never "...\nwrote proc".
+  EXPECT_EQ(r.out.find("\\nwrote proc"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\\nrefused "), std::string::npos) << r.out;
 }
 
 // The session's own workspace (none given) is private to the guest's host user
