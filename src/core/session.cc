@@ -104,8 +104,8 @@ Result<std::string> TurnLoop::MakeWorkdir() {
   std::error_code ec;
   std::string parent = std::filesystem::temp_directory_path(ec).string();
   if (ec) parent = "/tmp";
-  WARD_ASSIGN_OR_RETURN(temp_workdir_,
-                        TempWorkspace::Create(parent, "ward-" + id_ + "-", GuestHostOwner()));
+  WARD_ASSIGN_OR_RETURN(
+      temp_workdir_, TempWorkspace::Create(parent, SessionWorkspacePrefix(id_), GuestHostOwner()));
   return temp_workdir_->path();
 }
 

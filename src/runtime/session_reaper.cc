@@ -1,7 +1,10 @@
 #include "runtime/session_reaper.h"
 
+#include <filesystem>
+
 #include "audit/audit_log.h"
 #include "protocol/event_json.h"
+#include "sandbox/workspace.h"
 #include "store/session_owner.h"
 
 namespace ward {
@@ -49,6 +52,27 @@ Result<bool> InterruptIfDead(Store* store, Clock* clock, const std::string& acto
   return interrupted;
 }
 
+// Removes the temporary workspace the session's killed process could not
+// (core/session.cc makes it in the temp directory). Best effort, and the result
+// is not the caller's to act on: the directory is private to the guest's host
+// user either way, and a failure must not stop sessions being listed. A process
+// that ran with another TMPDIR left it elsewhere.
+void SweepWorkspace(const std::string& id) {
+  std::error_code ec;
+  std::string parent = std::filesystem::temp_directory_path(ec).string();
+  if (ec) parent = "/tmp";
+  Result<int> swept = TempWorkspace::Sweep(parent, SessionWorkspacePrefix(id));
+  static_cast<void>(swept);
+}
+
+// Interrupts `id` when its owner is gone, then sweeps its workspace.
+Result<bool> Interrupt(Store* store, Clock* clock, const std::string& actor,
+                       const std::string& id) {
+  WARD_ASSIGN_OR_RETURN(bool done, InterruptIfDead(store, clock, actor, id));
+  if (done) SweepWorkspace(id);
+  return done;
+}
+
 }  // namespace
 
 Result<int> InterruptDeadSessions(Store* store, Clock* clock, const std::string& actor) {
@@ -56,7 +80,7 @@ Result<int> InterruptDeadSessions(Store* store, Clock* clock, const std::string&
   int count = 0;
   for (const SessionRecord& s : running) {
     if (CheckSessionOwner(s) != OwnerLiveness::kGone) continue;
-    WARD_ASSIGN_OR_RETURN(bool done, InterruptIfDead(store, clock, actor, s.id));
+    WARD_ASSIGN_OR_RETURN(bool done, Interrupt(store, clock, actor, s.id));
     count += done ? 1 : 0;
   }
   return count;
@@ -66,7 +90,7 @@ Result<SessionRecord> GetLiveSession(Store* store, Clock* clock, const std::stri
                                      const std::string& id) {
   WARD_ASSIGN_OR_RETURN(SessionRecord s, store->GetSession(id));
   if (s.status != "running" || CheckSessionOwner(s) != OwnerLiveness::kGone) return s;
-  WARD_RETURN_IF_ERROR(InterruptIfDead(store, clock, actor, id).status());
+  WARD_RETURN_IF_ERROR(Interrupt(store, clock, actor, id).status());
   return store->GetSession(id);
 }
 

@@ -5,7 +5,9 @@
 // terminal, with the reason, in one store transaction that also:
 //   - appends its `finished` event (status "interrupted"), so live streams end;
 //   - closes its pending approvals (state "closed"), so no one decides for nobody;
-//   - writes a `session_interrupted` audit entry (pid, host, approvals closed).
+//   - writes a `session_interrupted` audit entry (pid, host, approvals closed);
+// and then removes the session's own temporary workspace, which the killed
+// process left (best effort; see TempWorkspace::Sweep).
 // Sessions whose owner runs on another host (or recorded none) are left alone.
 //
 // `actor` names who noticed, for the audit entry. Thread-safe as the Store is;

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "sandbox/workspace.h"
 #include "store/session_owner.h"
 
 namespace ward {
@@ -109,6 +111,33 @@ TEST_F(SessionReaperTest, ASessionWhoseProcessEndedIsInterruptedWithItsApprovals
   // Once only.
   EXPECT_EQ(*InterruptDeadSessions(store_.get(), &clock_, "ann"), 0);
   EXPECT_EQ(store_->ListAudit(0, 0)->size(), 1u);
+}
+
+// The session's own workspace, which its killed process could not remove, goes
+// with it; a live session's stays.
+TEST_F(SessionReaperTest, AnInterruptedSessionsTemporaryWorkspaceIsRemoved) {
+  std::string old_tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "";
+  setenv("TMPDIR", dir_.c_str(), 1);
+  std::vector<std::string> paths;
+  for (const char* id : {"s_dead", "s_alive"}) {
+    auto ws = TempWorkspace::Create(dir_.string(), SessionWorkspacePrefix(id), GuestHostOwner());
+    ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+    std::ofstream(std::filesystem::path((*ws)->path()) / "notes.txt") << "guest data";
+    paths.push_back((*ws)->path());
+    static_cast<void>((*ws).release());  // as a killed process leaves it
+  }
+  Running("s_dead", DeadProcessOwner());
+  Running("s_alive", CurrentProcessOwner());
+  auto n = InterruptDeadSessions(store_.get(), &clock_, "ann");
+  if (old_tmpdir.empty())
+    unsetenv("TMPDIR");
+  else
+    setenv("TMPDIR", old_tmpdir.c_str(), 1);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 1);
+  EXPECT_FALSE(std::filesystem::exists(paths[0])) << "the dead session's workspace is left";
+  EXPECT_TRUE(std::filesystem::exists(paths[1])) << "a live session's workspace was removed";
+  std::filesystem::remove_all(paths[1]);
 }
 
 TEST_F(SessionReaperTest, GetLiveSessionInterruptsOnSight) {

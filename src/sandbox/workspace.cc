@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace ward {
 namespace {
@@ -74,6 +75,40 @@ Status TempWorkspace::Remove() {
     s = Internal(Errno("removing the workspace " + path_, errno));
   if (s.ok()) path_.clear();
   return s;
+}
+
+Result<int> TempWorkspace::Sweep(const std::string& parent, const std::string& prefix) {
+  DIR* d = opendir(parent.c_str());
+  if (!d) return Internal(Errno("listing " + parent, errno));
+  const GuestOwner owner = GuestHostOwner();
+  const size_t name_size = prefix.size() + 6;  // mkdtemp's XXXXXX
+  std::vector<std::string> names;
+  for (struct dirent* e; (e = readdir(d)) != nullptr;) {
+    std::string name = e->d_name;
+    if (name.size() == name_size && name.compare(0, prefix.size(), prefix) == 0)
+      names.push_back(name);
+  }
+  closedir(d);
+  int removed = 0;
+  Status first = Status::Ok();
+  for (const std::string& name : names) {
+    std::string path = parent + "/" + name;
+    int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) continue;  // gone, a symlink or not a directory
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_uid != owner.uid || st.st_gid != owner.gid) {
+      close(fd);
+      continue;
+    }
+    Status s = EmptyDirectory(fd);
+    if (s.ok() && rmdir(path.c_str()) != 0) s = Internal(Errno("removing " + path, errno));
+    if (s.ok())
+      ++removed;
+    else if (first.ok())
+      first = s;
+  }
+  if (!first.ok()) return first;
+  return removed;
 }
 
 }  // namespace ward

@@ -31,6 +31,11 @@ struct GuestOwner {
 // not root, else kGuestHostId.
 GuestOwner GuestHostOwner();
 
+// The name prefix of a session's own temporary workspace, "ward-<session>-".
+inline std::string SessionWorkspacePrefix(const std::string& session_id) {
+  return "ward-" + session_id + "-";
+}
+
 class TempWorkspace {
  public:
   // Makes <parent>/<prefix>XXXXXX (random suffix), mode 0700, owned by `owner`
@@ -46,6 +51,13 @@ class TempWorkspace {
   // Removes the directory and everything in it, without following symlinks,
   // making unreadable directories readable first. Idempotent.
   Status Remove();
+
+  // Removes what Create(parent, prefix, …) made and a killed process left
+  // behind: every directory <parent>/<prefix>XXXXXX owned by the guest's host
+  // user (GuestHostOwner()). Anything else of that name — a symlink, a file, a
+  // directory someone else owns — is left alone. Returns how many were removed,
+  // or the first failure (the others are still tried).
+  static Result<int> Sweep(const std::string& parent, const std::string& prefix);
 
  private:
   explicit TempWorkspace(std::string path) : path_(std::move(path)) {}

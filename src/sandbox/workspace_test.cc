@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 namespace ward {
 namespace {
@@ -68,6 +69,48 @@ TEST_F(TempWorkspaceTest, FailsWithoutLeavingAnythingBehind) {
   auto ws = TempWorkspace::Create((parent_ / "missing").string(), "ward-", GuestHostOwner());
   EXPECT_FALSE(ws.ok());
   EXPECT_EQ(std::distance(fs::directory_iterator(parent_), fs::directory_iterator()), 0);
+}
+
+// What a killed ward left: its own workspaces go, and nothing else of a similar
+// name — not a symlink to a directory elsewhere, a file, a longer name, or a
+// directory that belongs to someone other than the guest's host user.
+TEST_F(TempWorkspaceTest, SweepRemovesOnlyWorkspacesItMadeForThatPrefix) {
+  std::vector<std::string> left;
+  for (int i = 0; i < 2; ++i) {
+    auto ws = TempWorkspace::Create(parent_.string(), "ward-s4-", GuestHostOwner());
+    ASSERT_TRUE(ws.ok());
+    fs::create_directories(fs::path((*ws)->path()) / "d");
+    std::ofstream(fs::path((*ws)->path()) / "d" / "f") << "x";
+    chmod((fs::path((*ws)->path()) / "d").c_str(), 0);
+    left.push_back((*ws)->path());
+    // A killed process runs no destructor: forget the workspace without removing it.
+    static_cast<void>((*ws).release());
+  }
+  fs::create_directories(parent_ / "elsewhere");
+  std::ofstream(parent_ / "elsewhere" / "keep") << "keep";
+  fs::create_directory_symlink(parent_ / "elsewhere", parent_ / "ward-s4-link00");
+  std::ofstream(parent_ / "ward-s4-file00") << "keep";
+  fs::create_directories(parent_ / "ward-s4-longer-name");
+  fs::create_directories(parent_ / "ward-s5-abcdef");  // another session's
+  bool root = geteuid() == 0;
+  if (root) {
+    fs::create_directories(parent_ / "ward-s4-theirs");
+    ASSERT_EQ(chown((parent_ / "ward-s4-theirs").c_str(), 4242, 4242), 0);
+  }
+
+  auto swept = TempWorkspace::Sweep(parent_.string(), "ward-s4-");
+  ASSERT_TRUE(swept.ok()) << swept.status().ToString();
+  EXPECT_EQ(*swept, 2);
+  for (const auto& path : left) EXPECT_FALSE(fs::exists(path)) << path;
+  EXPECT_TRUE(fs::exists(parent_ / "elsewhere" / "keep")) << "a symlink was followed";
+  EXPECT_TRUE(fs::is_symlink(parent_ / "ward-s4-link00"));
+  EXPECT_TRUE(fs::exists(parent_ / "ward-s4-file00"));
+  EXPECT_TRUE(fs::exists(parent_ / "ward-s4-longer-name"));
+  EXPECT_TRUE(fs::exists(parent_ / "ward-s5-abcdef"));
+  if (root) {
+    EXPECT_TRUE(fs::exists(parent_ / "ward-s4-theirs"));
+  }
+  EXPECT_EQ(*TempWorkspace::Sweep(parent_.string(), "ward-s4-"), 0);
 }
 
 }  // namespace

@@ -140,9 +140,11 @@ TEST_F(GateTest, TwoPersonRuleComparesVerifiedIdentitiesNotClaims) {
 }
 
 // `kill -9` of `ward run` while an approval waits: the session is interrupted
-// wherever it is listed, its approval closes and cannot be approved, and the audit
-// log records it.
+// wherever it is listed, its approval closes and cannot be approved, the audit
+// log records it, and the temporary workspace it left is removed.
 TEST_F(GateTest, AKilledRunIsInterruptedAndItsApprovalCloses) {
+  std::filesystem::create_directories(home_ / "tmp");
+  env_["TMPDIR"] = (home_ / "tmp").string();
   WardProcess run(
       {"run", "--model",
        "scripted:" + Transcript({"fhir.create({'resourceType': 'Patient'})", "finish('x')"}),
@@ -152,8 +154,10 @@ TEST_F(GateTest, AKilledRunIsInterruptedAndItsApprovalCloses) {
   ASSERT_TRUE(pending.is_object());
   run.Signal(SIGKILL);
   EXPECT_EQ(run.Wait(10'000).exit_code, 128 + SIGKILL);
+  EXPECT_FALSE(std::filesystem::is_empty(home_ / "tmp")) << "the killed run left no workspace?";
 
   auto list = RunWard({"sessions", "list", "--json"}, env_);
+  EXPECT_TRUE(std::filesystem::is_empty(home_ / "tmp")) << "the killed run's workspace is left";
   json sessions = json::parse(list.out);
   ASSERT_EQ(sessions.size(), 1u);
   EXPECT_EQ(sessions[0]["status"], "interrupted");
