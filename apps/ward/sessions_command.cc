@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "audit/audit_log.h"
 #include "commands.h"
 #include "printer.h"
 #include "protocol/event_json.h"
@@ -75,6 +76,16 @@ int Show(const std::string& home, const std::string& id, bool as_json) {
   if (!as_json && session->status == "interrupted") printf("%s\n", session->reason.c_str());
   if (!as_json && session->status == "running")
     printf("(still running in process %lld)\n", static_cast<long long>(session->pid));
+  if (!as_json && session->status != "running") {
+    auto unfinished = UnfinishedIntents(store->get(), id);
+    if (!unfinished.ok()) return PrintError(unfinished.status().message()), kExitFailed;
+    for (const auto& e : *unfinished)
+      printf(
+          "UNFINISHED EFFECT: %s (audit entry #%lld) was audited before it ran, but its "
+          "outcome was never recorded — it may or may not have happened (`ward rollback %s` "
+          "asks the server and undoes journaled writes)\n",
+          IntentBinding(e).c_str(), static_cast<long long>(e.seq), id.c_str());
+  }
   return kExitOk;
 }
 

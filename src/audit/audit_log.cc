@@ -178,4 +178,28 @@ Result<AuditVerification> VerifyAuditChain(Store* store) {
   return v;
 }
 
+Result<std::vector<StoredAuditEntry>> UnfinishedIntents(Store* store, const std::string& session) {
+  std::map<int64_t, StoredAuditEntry> intents;
+  int64_t after = 0;
+  constexpr int kPage = 2000;
+  while (true) {
+    WARD_ASSIGN_OR_RETURN(auto page, store->ListAudit(after, kPage));
+    for (const auto& e : page) {
+      after = e.seq;
+      if (e.session == session) TrackIntent(e, intents);
+    }
+    if (static_cast<int>(page.size()) < kPage) break;
+  }
+  std::vector<StoredAuditEntry> out;
+  for (auto& [seq, entry] : intents) out.push_back(std::move(entry));
+  return out;
+}
+
+std::string IntentBinding(const StoredAuditEntry& intent) {
+  json body = ParseJsonOrDiscarded(intent.body);
+  if (!body.is_object() || !body.contains("data") || !body["data"].is_object()) return "";
+  const json& binding = body["data"].value("binding", json());
+  return binding.is_string() ? binding.get<std::string>() : "";
+}
+
 }  // namespace ward

@@ -83,4 +83,12 @@ struct AuditVerification {
 // tampering is reported in the AuditVerification.
 Result<AuditVerification> VerifyAuditChain(Store* store);
 
+// The binding_intent entries of `session` that no binding_call names as its
+// intent (as AuditVerification::unfinished_intents, for one session), oldest
+// first. Does not verify the chain.
+Result<std::vector<StoredAuditEntry>> UnfinishedIntents(Store* store, const std::string& session);
+
+// The binding an intent entry names ("" when it names none).
+std::string IntentBinding(const StoredAuditEntry& intent);
+
 }  // namespace ward

@@ -183,6 +183,13 @@ TEST_F(AuditTest, AnIntentWithoutItsOutcomeIsReportedAsUnfinished) {
   ASSERT_EQ(v->unfinished_intents.size(), 1u);
   EXPECT_EQ(v->unfinished_intents[0].seq, unfinished->seq);
   EXPECT_EQ(v->unfinished_intents[0].session, "s_2");
+
+  auto of_s2 = UnfinishedIntents(store_.get(), "s_2");
+  ASSERT_TRUE(of_s2.ok());
+  ASSERT_EQ(of_s2->size(), 1u);
+  EXPECT_EQ((*of_s2)[0].seq, unfinished->seq);
+  EXPECT_EQ(IntentBinding((*of_s2)[0]), "fhir.create");
+  EXPECT_TRUE(UnfinishedIntents(store_.get(), "s_1")->empty());
 }
 
 }  // namespace

@@ -156,6 +156,8 @@ TEST_F(AuditFirstTest, AnEffectWhoseOutcomeIsLostIsReportedSeenAndRolledBack) {
   auto sessions = json::parse(RunWard({"sessions", "list", "--json"}, env_).out);
   std::string session = sessions[0]["id"];
   EXPECT_EQ(sessions[0]["status"], "failed");
+  auto show = RunWard({"sessions", "show", session}, env_);
+  EXPECT_NE(show.out.find("UNFINISHED EFFECT: fhir.create"), std::string::npos) << show.out;
   auto undo = RunWard({"rollback", session}, env_);
   EXPECT_EQ(undo.exit_code, 0) << undo.err << undo.out;
   EXPECT_NE(undo.out.find("undone"), std::string::npos) << undo.out;
