@@ -25,6 +25,7 @@ struct EntryRequest {
   std::string query;  // after '?'
   std::string full_url;
   std::string if_match;
+  std::string if_none_match;
   std::string if_none_exist;
   json resource;  // null when absent
 };
@@ -52,6 +53,7 @@ Result<EntryRequest> ReadEntry(const json& entry, size_t i, const std::string& b
   e.query = qm == std::string::npos ? "" : url.substr(qm + 1);
   e.full_url = StrAt(entry, "fullUrl");
   e.if_match = StrAt(req, "ifMatch");
+  e.if_none_match = StrAt(req, "ifNoneMatch");
   e.if_none_exist = StrAt(req, "ifNoneExist");
   if (entry.contains("resource")) e.resource = entry["resource"];
   if ((e.method == "POST" || e.method == "PUT") && !e.resource.is_object()) {
@@ -201,6 +203,7 @@ EhrResponse EhrService::Transaction(const json& bundle, const Interaction& tmpl)
     in.segments = Segments(e.path);
     in.params = ParseQueryString(e.query);
     in.if_match = e.if_match;
+    in.if_none_match = e.if_none_match;
     in.if_none_exist = e.if_none_exist;
     in.resource = e.resource.is_object() ? &e.resource : nullptr;
     in.preferred_id = ids[i];
@@ -231,6 +234,7 @@ EhrResponse EhrService::Batch(const json& bundle, const Interaction& tmpl) {
       in.segments = Segments(e->path);
       in.params = ParseQueryString(e->query);
       in.if_match = e->if_match;
+      in.if_none_match = e->if_none_match;
       in.if_none_exist = e->if_none_exist;
       in.resource = e->resource.is_object() ? &e->resource : nullptr;
       r = in.segments.empty() ? OutcomeResponse(400, "invalid", "empty url")

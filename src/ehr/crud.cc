@@ -198,6 +198,11 @@ EhrResponse EhrService::Update(const Interaction& in, Store::Session& s) {
     }
   }
   bool create = !*cur || (*cur)->deleted;
+  if (in.if_none_match == "*" && !create) {
+    return OutcomeResponse(
+        412, "conflict",
+        "If-None-Match: * but " + type + "/" + id + " exists (version " + ETag(current) + ")");
+  }
   if (!create && StaleVersionInBody(resource, current)) {
     return OutcomeResponse(409, "conflict",
                            "meta.versionId " + resource["meta"]["versionId"].dump() +

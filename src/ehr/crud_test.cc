@@ -85,6 +85,28 @@ TEST(CrudTest, IfMatchAndStaleVersions) {
   EXPECT_EQ(ehr.Call("DELETE", "/Patient/im", "", {{"if-match", "W/\"1\""}}).status, 412);
 }
 
+// If-None-Match: * on an update: create only while the id is free (or deleted).
+TEST(CrudTest, IfNoneMatchStarCreatesButNeverOverwrites) {
+  TestEhr ehr;
+  json p = json::parse(kPatient);
+  p["id"] = "inm";
+  ASSERT_EQ(ehr.Call("PUT", "/Patient/inm", p.dump(), {{"if-none-match", "*"}}).status, 201);
+  EhrResponse taken = ehr.Call("PUT", "/Patient/inm", p.dump(), {{"if-none-match", "*"}});
+  EXPECT_EQ(taken.status, 412);
+  EXPECT_EQ(json::parse(taken.body)["resourceType"], "OperationOutcome");
+  EXPECT_EQ(ehr.Call("GET", "/Patient/inm").Header("ETag"), "W/\"1\"");
+  ASSERT_EQ(ehr.Call("DELETE", "/Patient/inm").status, 204);
+  EXPECT_EQ(ehr.Call("PUT", "/Patient/inm", p.dump(), {{"if-none-match", "*"}}).status, 201);
+  // The same in a transaction entry.
+  json bundle = {
+      {"resourceType", "Bundle"},
+      {"type", "transaction"},
+      {"entry",
+       {{{"resource", p},
+         {"request", {{"method", "PUT"}, {"url", "Patient/inm"}, {"ifNoneMatch", "*"}}}}}}};
+  EXPECT_EQ(ehr.Call("POST", "", bundle.dump()).status, 412);
+}
+
 TEST(CrudTest, DeleteIsVersionedAndReadGives410) {
   TestEhr ehr;
   std::string id = IdFromLocation(ehr.Call("POST", "/Patient", kPatient).Header("Location"));

@@ -102,6 +102,7 @@ EhrResponse EhrService::HandleUnsafe(const EhrRequest& req) {
   }
   ParsePrefer(req.Header("prefer"), &in);
   in.if_match = req.Header("if-match");
+  in.if_none_match = req.Header("if-none-match");
   in.if_none_exist = req.Header("if-none-exist");
   in.body = req.body;
   if (in.method == "POST" && in.segments.size() == 2 && in.segments[1] == "_search") {

@@ -24,6 +24,7 @@ struct EhrService::Interaction {
   QueryParams params;
   std::string base;  // base URL without trailing '/'
   std::string if_match;
+  std::string if_none_match;  // "*" on an update: only if the resource does not exist
   std::string if_none_exist;
   ReturnPref ret = ReturnPref::kDefault;
   bool lenient = false;

@@ -106,6 +106,15 @@ class GateTest : public EhrFixture {
   // Returns the run's stderr; the approval request in *pending.
   std::string ApproveAfterAClinicianEdit(const std::string& id, const std::string& code,
                                          json* pending) {
+    return ApproveAfterAClinicianRuns(code,
+                                      "p = fhir.read('Patient', '" + id +
+                                          "')\np['birthDate'] = '1970-01-01'\n"
+                                          "fhir.update(p)\nfinish('edited')",
+                                      pending);
+  }
+  // The same with the clinician's own code (run under the allow-all policy).
+  std::string ApproveAfterAClinicianRuns(const std::string& code, const std::string& clinician,
+                                         json* pending) {
     WardProcess run({"run", "--model", "scripted:" + Transcript({code, "finish('done')"}), "x"},
                     env_);
     *pending = WaitForPendingApproval();
@@ -114,9 +123,7 @@ class GateTest : public EhrFixture {
       ADD_FAILURE() << "no approval was requested:\n" << run.Wait(10'000).err;
       return "";
     }
-    auto edit = RunAllowed("clinician", "p = fhir.read('Patient', '" + id +
-                                            "')\np['birthDate'] = '1970-01-01'\n"
-                                            "fhir.update(p)\nfinish('edited')");
+    auto edit = RunAllowed("clinician", clinician);
     EXPECT_EQ(edit.exit_code, 0) << edit.err;
     auto ok = RunWard({"approve", (*pending)["id"], "--hash", (*pending)["hash"]}, env_);
     EXPECT_EQ(ok.exit_code, 0) << ok.err;

@@ -42,6 +42,33 @@ TEST_F(GateTest, AnApprovedUpdateDoesNotOverwriteAChangeNoOneApproved) {
   EXPECT_EQ(listed["state"], "stale") << listed.dump();
 }
 
+// An update that creates (the id did not exist when it was prepared) is sent only
+// on condition that the resource still does not exist: one a clinician created
+// meanwhile is not overwritten — alone or as a transaction entry.
+TEST_F(GateTest, AnApprovedUpdateThatCreatesDoesNotOverwriteAResourceCreatedMeanwhile) {
+  for (bool in_bundle : {false, true}) {
+    std::string id =
+        std::string(in_bundle ? "made-in-bundle-" : "made-meanwhile-") + std::to_string(getpid());
+    std::string resource = "{'resourceType': 'Patient', 'id': '" + id + "', 'gender': 'female'}";
+    std::string write = in_bundle
+                            ? "fhir.transaction([{'resource': " + resource +
+                                  ", 'request': {'method': 'PUT', 'url': 'Patient/" + id + "'}}])"
+                            : "fhir.update(" + resource + ")";
+    json pending;
+    std::string err = ApproveAfterAClinicianRuns(
+        "try:\n    " + write +
+            "\n    print('written')\nexcept ConflictError as e:\n    print('conflict:', e)",
+        "fhir.update({'resourceType': 'Patient', 'id': '" + id +
+            "', 'birthDate': '1970-01-01'})\nfinish('created')",
+        &pending);
+    EXPECT_NE(err.find("conflict: nothing was written"), std::string::npos) << err;
+    json now = ReadPatient(id);
+    EXPECT_EQ(now.value("birthDate", ""), "1970-01-01") << "the clinician's resource was replaced";
+    EXPECT_FALSE(now.contains("gender")) << now.dump();
+  }
+  EXPECT_EQ(AuditEntries("approval_stale").size(), 2u);
+}
+
 TEST_F(GateTest, AnApprovedDeleteDoesNotDeleteAVersionNoOneSaw) {
   std::string id = CreatePatientDirectly("StaleDelete");
   json pending;

@@ -39,6 +39,15 @@ FhirClient::FhirClient(FhirConnectorConfig config, HttpClient* http)
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
 }
 
+namespace {
+// The weak ETag of a version: 3 → W/"3".
+std::string IfMatch(const std::string& version) {
+  std::string etag = "W/\"";
+  etag.append(version).push_back('"');
+  return etag;
+}
+}  // namespace
+
 std::string VersionFromEtag(const std::string& etag) {
   size_t open = etag.find('"');
   size_t close = etag.rfind('"');
@@ -48,7 +57,7 @@ std::string VersionFromEtag(const std::string& etag) {
 
 Result<FhirResponse> FhirClient::Send(const std::string& method, const std::string& url,
                                       const std::string& body, const std::string& content_type,
-                                      const std::string& if_match_version) {
+                                      const HttpHeaders& preconditions) {
   HttpRequest req;
   req.method = method;
   req.url = url;
@@ -58,8 +67,7 @@ Result<FhirResponse> FhirClient::Send(const std::string& method, const std::stri
   req.headers.push_back({"Accept", "application/fhir+json"});
   if (method == "POST" || method == "PUT")
     req.headers.push_back({"Prefer", "return=representation"});
-  if (!if_match_version.empty())
-    req.headers.push_back({"If-Match", "W/\"" + if_match_version + "\""});
+  req.headers.insert(req.headers.end(), preconditions.begin(), preconditions.end());
   if (!config_.bearer_token.empty())
     req.headers.push_back({"Authorization", "Bearer " + config_.bearer_token});
   auto resp = http_->Send(req);
@@ -99,14 +107,19 @@ Result<FhirResponse> FhirClient::Create(const std::string& type, const std::stri
 
 Result<FhirResponse> FhirClient::Update(const std::string& type, const std::string& id,
                                         const std::string& resource,
-                                        const std::string& if_match_version) {
+                                        const std::string& expected_version) {
+  HttpHeaders precondition = {expected_version.empty()
+                                  ? HttpHeaders::value_type{"If-None-Match", "*"}
+                                  : HttpHeaders::value_type{"If-Match", IfMatch(expected_version)}};
   return Send("PUT", base_ + "/" + type + "/" + id, resource, "application/fhir+json",
-              if_match_version);
+              precondition);
 }
 
 Result<FhirResponse> FhirClient::Delete(const std::string& type, const std::string& id,
                                         const std::string& if_match_version) {
-  return Send("DELETE", base_ + "/" + type + "/" + id, "", "", if_match_version);
+  HttpHeaders precondition;
+  if (!if_match_version.empty()) precondition.push_back({"If-Match", IfMatch(if_match_version)});
+  return Send("DELETE", base_ + "/" + type + "/" + id, "", "", precondition);
 }
 
 Result<FhirResponse> FhirClient::Transaction(const std::string& bundle) {

@@ -44,10 +44,14 @@ class FhirClient {
   // Fetches an absolute `next` link; InvalidArgument if it is not under the base URL.
   Result<FhirResponse> FetchPage(const std::string& absolute_url);
   Result<FhirResponse> Create(const std::string& type, const std::string& resource_json);
-  // `if_match_version` (e.g. "3") sends If-Match: W/"3"; empty sends none.
+  // Writes only if the resource is still as expected: `expected_version` (e.g.
+  // "3") sends If-Match: W/"3"; empty means it must not exist (never created, or
+  // deleted) and sends If-None-Match: * — an update that creates never
+  // overwrites a resource someone else created meanwhile.
   Result<FhirResponse> Update(const std::string& type, const std::string& id,
                               const std::string& resource_json,
-                              const std::string& if_match_version = "");
+                              const std::string& expected_version);
+  // `if_match_version` (e.g. "3") sends If-Match: W/"3"; empty sends none.
   Result<FhirResponse> Delete(const std::string& type, const std::string& id,
                               const std::string& if_match_version = "");
   Result<FhirResponse> Transaction(const std::string& bundle_json);
@@ -58,7 +62,7 @@ class FhirClient {
  private:
   Result<FhirResponse> Send(const std::string& method, const std::string& url,
                             const std::string& body, const std::string& content_type,
-                            const std::string& if_match_version = "");
+                            const HttpHeaders& preconditions = {});
 
   FhirConnectorConfig config_;
   std::string base_;  // base_url without a trailing slash

@@ -335,8 +335,12 @@ json TransactionBundle(const json& args, const PreparedCall& prepared) {
   if (!bundle.contains("entry")) return bundle;
   for (size_t i = 0; i < bundle["entry"].size() && i + 1 < prepared.actions.size(); ++i) {
     const PreparedAction& a = prepared.actions[i + 1];
-    if (a.descriptor.operation != "read" && !a.version.empty() && a.before != "null")
-      bundle["entry"][i]["request"]["ifMatch"] = "W/\"" + a.version + "\"";
+    if (a.descriptor.operation == "read") continue;
+    json& request = bundle["entry"][i]["request"];
+    if (!a.version.empty() && a.before != "null")
+      request["ifMatch"] = "W/\"" + a.version + "\"";
+    else if (request.value("method", "") == "PUT")
+      request["ifNoneMatch"] = "*";  // an update that creates: only if still absent
   }
   return bundle;
 }
