@@ -6,6 +6,7 @@
 #include "journal/rollback.h"
 #include "net/http_client.h"
 #include "runtime/config.h"
+#include "runtime/connectors.h"
 #include "runtime/session_runner.h"
 #include "store/event_log.h"
 #include "util/clock.h"
@@ -22,8 +23,8 @@ int Rollback(const std::string& home, const std::string& session, bool dry_run) 
   if (!store.ok()) return PrintError(store.status().message()), kExitUsage;
   AuditLog audit(store->get(), SystemClock::Default(), CurrentUserName());
   auto http = NewHttpClient();
-  auto report = RollbackSession(store->get(), &audit, http.get(), session,
-                                {dry_run, FhirBearerToken(*config)});
+  auto report = RollbackSession(store->get(), &audit, MakeCompensatorLookup(*config, http.get()),
+                                session, {dry_run});
   if (!report.ok()) return PrintError(report.status().message()), kExitFailed;
   if (report->steps.empty())
     printf("nothing to roll back: %s has no writes left to undo\n", session.c_str());
@@ -79,8 +80,8 @@ int Apply(const std::string& home, const std::string& session, const std::string
   gate.approval_ttl_ms = config->approval_ttl_ms;
   gate.require_distinct_approver = config->require_distinct_approver;
   auto http = NewHttpClient();
-  auto report = ApplyChangeset(store->get(), &audit, &events, http.get(), session, gate,
-                               FhirBearerToken(*config));
+  auto report = ApplyChangeset(store->get(), &audit, &events,
+                               MakeCompensatorLookup(*config, http.get()), session, gate);
   if (!report.ok()) return PrintError(report.status().message()), kExitFailed;
   if (!report->drift.empty()) {
     PrintError("the server moved on since the dry run; nothing was applied:");

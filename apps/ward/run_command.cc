@@ -11,6 +11,7 @@
 #include "printer.h"
 #include "protocol/event_json.h"
 #include "runtime/config.h"
+#include "runtime/connectors.h"
 #include "runtime/session_runner.h"
 #include "store/event_log.h"
 #include "util/clock.h"
@@ -115,7 +116,7 @@ void RollBackFailedSession(const WardConfig& config, Store* store, const std::st
   AuditLog audit(store, SystemClock::Default(), CurrentUserName());
   auto http = NewHttpClient();
   auto report =
-      RollbackSession(store, &audit, http.get(), session, {false, FhirBearerToken(config)});
+      RollbackSession(store, &audit, MakeCompensatorLookup(config, http.get()), session, {false});
   if (!report.ok()) return PrintError("rollback failed: " + report.status().message());
   for (const auto& s : report->steps)
     fprintf(stderr, "ward ▸ rollback: %s %s/%s — %s\n", s.outcome.c_str(),

@@ -1,11 +1,12 @@
 // The changeset of a dry run: the writes a session would have made, each with its
 // before/after, and applying them for real.
 //
-// ApplyChangeset first checks every recorded pre-version against the server; if
-// anything moved on since the dry run it applies nothing and reports the drift.
-// Otherwise it replays exactly the recorded writes, in order, through a Gate (so
-// policy and approvals apply as for any write), journaling them as the session's
-// live writes — so `ward rollback` can undo an applied changeset. Not thread-safe.
+// ApplyChangeset first asks each entry's connector (its Compensator) whether the
+// target is still as the dry run saw it; if anything moved on it applies nothing
+// and reports the drift. Otherwise it replays exactly the recorded writes, in
+// order, through a Gate (so policy and approvals apply as for any write),
+// journaling them as the session's live writes — so `ward rollback` can undo an
+// applied changeset. Not thread-safe.
 #pragma once
 
 #include <string>
@@ -13,7 +14,7 @@
 
 #include "audit/audit_log.h"
 #include "gate/gate.h"
-#include "net/http_client.h"
+#include "journal/compensator.h"
 #include "protocol/event_sink.h"
 #include "store/store.h"
 
@@ -42,7 +43,7 @@ struct ApplyReport {
 
 // `gate` supplies policy, approvals and budgets (its store/clock/cancel/actor are used).
 Result<ApplyReport> ApplyChangeset(Store* store, AuditLog* audit, EventSink* events,
-                                   HttpClient* http, const std::string& session,
-                                   const GateOptions& gate, const std::string& bearer_token);
+                                   const CompensatorLookup& compensators,
+                                   const std::string& session, const GateOptions& gate);
 
 }  // namespace ward

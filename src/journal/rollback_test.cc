@@ -1,216 +1,234 @@
-// Rollback of journal entries left at "intent" (the session stopped between
-// journaling a write and recording its result), against ward's embedded FHIR server
-// in process: each is settled by asking the server, then undone if it happened.
+// The journal protocol and rollback, connector-agnostic: entries of two connectors
+// undone in reverse order by a scripted compensator (a test double that records
+// what it was asked and answers as each test sets), conflicts that stop it,
+// irreversible effects that are listed, settlement of entries left at "intent",
+// and the fail-closed writer.
 #include "journal/rollback.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
-#include "ehr/ehr_test_util.h"
+#include "journal/journal_writer.h"
 
 namespace ward {
 namespace {
 
-using ehr::testing::kBase;
-using ehr::testing::TestEhr;
-using nlohmann::json;
+// A compensator whose answers the test scripts, per resource id: what PlanUndo
+// and Undo return, what Settle finds. Records every undo it performs.
+struct ScriptedCompensatorState {
+  std::map<std::string, std::string> plan;  // id -> outcome ("" to apply)
+  std::map<std::string, std::string> undo;  // id -> outcome (default "undone")
+  std::map<std::string, Settlement::Outcome> settle;
+  std::vector<std::string> undone;  // "connector:id" in order
+};
 
-// Sends ward's HTTP requests straight to an in-process EHR.
-class InProcessHttp : public HttpClient {
+class ScriptedCompensator : public Compensator {
  public:
-  explicit InProcessHttp(TestEhr* ehr) : ehr_(ehr) {}
-  Result<HttpResponse> Send(const HttpRequest& r) override {
-    std::string prefix = kBase;
-    if (r.url.rfind(prefix, 0) != 0) return Unavailable("not the test EHR: " + r.url);
-    ehr::HeaderList headers;
-    for (const auto& [name, value] : r.headers) {
-      std::string lower = name;
-      for (auto& c : lower) c = static_cast<char>(std::tolower(c));
-      headers.push_back({lower, value});
-    }
-    if (!r.body.empty()) headers.push_back({"content-type", r.content_type});
-    ehr::EhrResponse e = ehr_->Call(r.method, r.url.substr(prefix.size()), r.body, headers);
-    return HttpResponse{e.status, e.headers, e.body};
+  ScriptedCompensator(std::string name, ScriptedCompensatorState* state)
+      : name_(std::move(name)), state_(state) {}
+  Settlement Settle(const JournalEntry& e) override {
+    Settlement s;
+    s.outcome = state_->settle.count(e.resource_id) ? state_->settle.at(e.resource_id)
+                                                    : Settlement::Outcome::kUnknown;
+    s.detail = "scripted";
+    s.entry = e;
+    s.entry.state = s.outcome == Settlement::Outcome::kHappened ? "done" : "failed";
+    return s;
+  }
+  RollbackStep PlanUndo(const JournalEntry& e) override {
+    RollbackStep step{e, "restore", "", ""};
+    if (state_->plan.count(e.resource_id)) step.outcome = state_->plan.at(e.resource_id);
+    if (!step.outcome.empty()) step.detail = e.resource_id + " " + step.outcome;
+    return step;
+  }
+  void Undo(const JournalEntry& e, RollbackStep& step) override {
+    step.outcome = state_->undo.count(e.resource_id) ? state_->undo.at(e.resource_id) : "undone";
+    state_->undone.push_back(name_ + ":" + e.resource_id);
+  }
+  Result<std::string> Drift(const JournalEntry&) override { return std::string(); }
+  std::vector<Binding> ReplayBindings(JournalScope*) override { return {}; }
+  GuestCall Replay(const JournalEntry&, const ReplayIds&) override { return {}; }
+  std::string Replayed(const JournalEntry&, const GuestCall&, const std::string&,
+                       ReplayIds&) override {
+    return "";
   }
 
  private:
-  TestEhr* ehr_;
+  std::string name_;
+  ScriptedCompensatorState* state_;
 };
 
-constexpr const char* kPatient =
-    R"({"resourceType":"Patient","name":[{"family":"Settle","given":["Ann"]}],"gender":"female"})";
-
-class RollbackIntentTest : public ::testing::Test {
+class RollbackTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("ward_rollback_test_" + std::to_string(getpid()) + "_" +
+           ("ward_journal_test_" + std::to_string(getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
     store_ = std::move(OpenSqliteStore((dir_ / "ward.db").string())).value();
-    audit_ = std::make_unique<AuditLog>(store_.get(), &ehr_.clock, "tester");
-    SessionRecord s;
-    s.id = "s_test";
-    s.task = "t";
-    s.model = "m";
-    s.mode = "code";
-    s.actor = "tester";
-    s.status = "failed";
+    audit_ = std::make_unique<AuditLog>(store_.get(), &clock_, "tester");
+    SessionRecord s{"s1", "task", "scripted:x", "code", "ann", "failed", 1, 1};
     ASSERT_TRUE(store_->CreateSession(s).ok());
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  // A journal entry at "intent", as the write handlers leave it before sending.
-  JournalEntry Intent(const std::string& op, const std::string& id, const json& pre,
-                      const std::string& post) {
-    JournalEntry j;
-    j.session = "s_test";
-    j.mode = "live";
-    j.connector = "fhir";
-    j.base_url = kBase;
-    j.operation = op;
-    j.resource_type = "Patient";
-    j.resource_id = id;
-    if (!pre.is_null()) {
-      j.pre_image = pre.dump();
-      j.pre_version = pre["meta"]["versionId"];
-    }
-    j.post_image = post;
-    j.state = "intent";
-    j.time_ms = ehr_.clock.NowMillis();
-    j.id = store_->AppendJournal(j).value();
-    return j;
+  // A "done" effect of `connector` on target `id`, journaled through the writer.
+  void Done(const std::string& connector, const std::string& id,
+            const std::string& state = "done") {
+    JournalScope scope{store_.get(), "s1", false, &clock_};
+    JournalEntry draft;
+    draft.connector = connector;
+    draft.operation = "update";
+    draft.resource_type = "Thing";
+    draft.resource_id = id;
+    auto j = JournalIntent(scope, draft);
+    ASSERT_TRUE(j.ok()) << j.status().ToString();
+    if (state == "intent") return;
+    BindingOutcome out;
+    JournalResult(scope, *j, state, "", out);
+    ASSERT_TRUE(out.unrecorded.ok());
   }
 
-  json Existing() {
-    json p = ehr_.Json("POST", "/Patient", kPatient);
-    EXPECT_TRUE(p.contains("id")) << p.dump();
-    return p;
+  CompensatorLookup Lookup() {
+    return [this](const JournalEntry& e) -> Result<std::unique_ptr<Compensator>> {
+      if (e.connector != "ehr" && e.connector != "db")
+        return NotFound("no connector named '" + e.connector + "' is configured here");
+      return std::unique_ptr<Compensator>(
+          std::make_unique<ScriptedCompensator>(e.connector, &state_));
+    };
   }
 
-  RollbackReport Rollback() {
-    auto report = RollbackSession(store_.get(), audit_.get(), &http_, "s_test", {});
-    EXPECT_TRUE(report.ok()) << report.status().ToString();
-    return report.ok() ? *report : RollbackReport{};
+  RollbackReport Rollback(bool dry_run = false) {
+    auto r = RollbackSession(store_.get(), audit_.get(), Lookup(), "s1", {dry_run});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : RollbackReport{};
   }
 
-  std::string JournalState() { return store_->ListJournal("s_test", "live").value().at(0).state; }
+  std::vector<std::string> States() {
+    std::vector<std::string> out;
+    auto entries = store_->ListJournal("s1", "live");
+    EXPECT_TRUE(entries.ok());
+    if (entries.ok())
+      for (const auto& e : *entries) out.push_back(e.state);
+    return out;
+  }
 
   std::filesystem::path dir_;
-  TestEhr ehr_;
-  InProcessHttp http_{&ehr_};
+  ManualClock clock_{1'700'000'000'000};
   std::unique_ptr<Store> store_;
   std::unique_ptr<AuditLog> audit_;
+  ScriptedCompensatorState state_;
 };
 
-TEST_F(RollbackIntentTest, ACreateThatHappenedIsFoundAndUndone) {
-  Intent("create", "", nullptr, kPatient);
-  json created = Existing();  // the write reached the server; its result was never recorded
-  RollbackReport report = Rollback();
-  ASSERT_EQ(report.steps.size(), 1u);
-  EXPECT_EQ(report.steps[0].outcome, "undone") << report.steps[0].detail;
-  EXPECT_EQ(report.steps[0].action, "delete");
-  EXPECT_TRUE(report.complete);
-  EXPECT_EQ(ehr_.Call("GET", "/Patient/" + created["id"].get<std::string>()).status, 410);
-  JournalEntry j = store_->ListJournal("s_test", "live").value().at(0);
-  EXPECT_EQ(j.state, "compensated");
-  EXPECT_EQ(j.resource_id, created["id"]);
+TEST_F(RollbackTest, UndoesEveryConnectorsEffectsInReverseOrderAndAuditsEachStep) {
+  Done("ehr", "1");
+  Done("db", "2");
+  Done("ehr", "3");
+  RollbackReport r = Rollback();
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(state_.undone, (std::vector<std::string>{"ehr:3", "db:2", "ehr:1"}));
+  EXPECT_EQ(States(), (std::vector<std::string>{"compensated", "compensated", "compensated"}));
+  auto audit = store_->ListAudit(0, 0).value();
+  ASSERT_EQ(audit.size(), 3u);
+  auto data = nlohmann::json::parse(audit[1].body)["data"];
+  EXPECT_EQ(data["connector"], "db");
+  EXPECT_EQ(data["outcome"], "undone");
+  // Nothing left to undo the second time.
+  EXPECT_TRUE(Rollback().steps.empty());
 }
 
-TEST_F(RollbackIntentTest, ACreateThatNeverHappenedIsSettledAsFailed) {
-  Intent("create", "", nullptr, kPatient);
-  RollbackReport report = Rollback();
-  ASSERT_EQ(report.steps.size(), 1u);
-  EXPECT_EQ(report.steps[0].outcome, "not applied") << report.steps[0].detail;
-  EXPECT_TRUE(report.complete);
-  EXPECT_EQ(JournalState(), "failed");
+TEST_F(RollbackTest, AConflictStopsItThereAndAResumeGoesOnFromThere) {
+  Done("ehr", "1");
+  Done("db", "2");
+  Done("ehr", "3");
+  state_.plan["2"] = "conflict";
+  RollbackReport r = Rollback();
+  EXPECT_FALSE(r.complete);
+  ASSERT_EQ(r.steps.size(), 2u);
+  EXPECT_EQ(r.steps[1].outcome, "conflict");
+  EXPECT_EQ(state_.undone, (std::vector<std::string>{"ehr:3"})) << "went past the conflict";
+  EXPECT_EQ(States(), (std::vector<std::string>{"done", "done", "compensated"}));
+  state_.plan.erase("2");  // resolved by hand
+  EXPECT_TRUE(Rollback().complete);
+  EXPECT_EQ(state_.undone, (std::vector<std::string>{"ehr:3", "db:2", "ehr:1"}));
 }
 
-TEST_F(RollbackIntentTest, ACreateAmongOtherCreatesIsNotGuessed) {
-  Intent("create", "", nullptr, kPatient);
-  json other = json::parse(kPatient);
-  other["gender"] = "male";
-  ehr_.Json("POST", "/Patient", other.dump());  // someone else's, or ours rewritten?
-  RollbackReport report = Rollback();
-  ASSERT_EQ(report.steps.size(), 1u);
-  EXPECT_EQ(report.steps[0].outcome, "unknown") << report.steps[0].detail;
-  EXPECT_FALSE(report.complete);
-  EXPECT_EQ(JournalState(), "intent");
+TEST_F(RollbackTest, AnIrreversibleEffectIsListedAndTheRestIsStillUndone) {
+  Done("ehr", "1");
+  Done("db", "2");
+  state_.plan["2"] = "irreversible";
+  RollbackReport r = Rollback();
+  EXPECT_FALSE(r.complete) << "a rollback that left an effect in place is not complete";
+  ASSERT_EQ(r.steps.size(), 2u);
+  EXPECT_EQ(r.steps[0].outcome, "irreversible");
+  EXPECT_EQ(state_.undone, (std::vector<std::string>{"ehr:1"}));
+  EXPECT_EQ(States(), (std::vector<std::string>{"compensated", "done"}));
 }
 
-TEST_F(RollbackIntentTest, AnUpdateThatHappenedIsUndone) {
-  json before = Existing();
-  std::string id = before["id"];
-  json after = before;
-  after["gender"] = "other";
-  after.erase("meta");
-  Intent("update", id, before, after.dump());
-  ehr_.Call("PUT", "/Patient/" + id, after.dump(), {{"if-match", "W/\"1\""}});
-  RollbackReport report = Rollback();
-  ASSERT_EQ(report.steps.size(), 1u);
-  EXPECT_EQ(report.steps[0].outcome, "undone") << report.steps[0].detail;
-  EXPECT_EQ(ehr_.Json("GET", "/Patient/" + id)["gender"], "female");
+TEST_F(RollbackTest, AnEntryOfAConnectorNotConfiguredHereStopsItSayingWhich) {
+  Done("ehr", "1");
+  Done("billing", "2");
+  RollbackReport r = Rollback();
+  EXPECT_FALSE(r.complete);
+  ASSERT_EQ(r.steps.size(), 1u);
+  EXPECT_EQ(r.steps[0].outcome, "failed");
+  EXPECT_NE(r.steps[0].detail.find("no connector named 'billing'"), std::string::npos)
+      << r.steps[0].detail;
+  EXPECT_TRUE(state_.undone.empty());
 }
 
-TEST_F(RollbackIntentTest, AnUpdateThatNeverHappenedIsSettledAsFailed) {
-  json before = Existing();
-  json after = before;
-  after["gender"] = "other";
-  Intent("update", before["id"], before, after.dump());
-  RollbackReport report = Rollback();
-  ASSERT_EQ(report.steps.size(), 1u);
-  EXPECT_EQ(report.steps[0].outcome, "not applied") << report.steps[0].detail;
-  EXPECT_EQ(JournalState(), "failed");
-  EXPECT_EQ(ehr_.Json("GET", "/Patient/" + before["id"].get<std::string>())["meta"]["versionId"],
-            "1");
+TEST_F(RollbackTest, EntriesLeftAtIntentAreSettledFirst) {
+  Done("ehr", "happened", "intent");
+  Done("ehr", "never", "intent");
+  state_.settle["happened"] = Settlement::Outcome::kHappened;
+  state_.settle["never"] = Settlement::Outcome::kDidNotHappen;
+  RollbackReport r = Rollback();
+  EXPECT_TRUE(r.complete);
+  ASSERT_EQ(r.steps.size(), 2u);
+  EXPECT_EQ(r.steps[0].outcome, "not applied");
+  EXPECT_EQ(r.steps[1].outcome, "undone");
+  EXPECT_EQ(States(), (std::vector<std::string>{"compensated", "failed"}));
+
+  Done("ehr", "unknowable", "intent");  // settle answers unknown: stop, change nothing
+  r = Rollback();
+  EXPECT_FALSE(r.complete);
+  ASSERT_EQ(r.steps.size(), 1u);
+  EXPECT_EQ(r.steps[0].outcome, "unknown");
+  EXPECT_EQ(States().back(), "intent");
 }
 
-TEST_F(RollbackIntentTest, AnUpdateFollowedByADifferentVersionIsNotGuessed) {
-  json before = Existing();
-  std::string id = before["id"];
-  json ours = before, theirs = before;
-  ours["gender"] = "other";
-  theirs["gender"] = "unknown";
-  Intent("update", id, before, ours.dump());
-  ehr_.Call("PUT", "/Patient/" + id, theirs.dump());
-  RollbackReport report = Rollback();
-  ASSERT_EQ(report.steps.size(), 1u);
-  EXPECT_EQ(report.steps[0].outcome, "unknown") << report.steps[0].detail;
-  EXPECT_FALSE(report.complete);
-  EXPECT_EQ(ehr_.Json("GET", "/Patient/" + id)["gender"], "unknown");  // left alone
+TEST_F(RollbackTest, ADryRunPlansAndChangesNothing) {
+  Done("ehr", "1");
+  Done("db", "2");
+  RollbackReport r = Rollback(/*dry_run=*/true);
+  ASSERT_EQ(r.steps.size(), 2u);
+  EXPECT_EQ(r.steps[0].outcome, "planned");
+  EXPECT_TRUE(state_.undone.empty());
+  EXPECT_EQ(States(), (std::vector<std::string>{"done", "done"}));
 }
 
-TEST_F(RollbackIntentTest, ADeleteThatHappenedIsUndone) {
-  json before = Existing();
-  std::string id = before["id"];
-  Intent("delete", id, before, "");
-  ehr_.Call("DELETE", "/Patient/" + id, "", {{"if-match", "W/\"1\""}});
-  RollbackReport report = Rollback();
-  ASSERT_EQ(report.steps.size(), 1u);
-  EXPECT_EQ(report.steps[0].outcome, "undone") << report.steps[0].detail;
-  EXPECT_EQ(ehr_.Json("GET", "/Patient/" + id)["gender"], "female");
-}
+TEST_F(RollbackTest, NoStoreMeansNoIntentAndAFailedResultFailsTheCallClosed) {
+  JournalScope none{nullptr, "s1", false, &clock_};
+  auto refused = JournalIntent(none, JournalEntry{});
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
 
-TEST_F(RollbackIntentTest, ADeleteThatNeverHappenedIsSettledAsFailed) {
-  json before = Existing();
-  Intent("delete", before["id"], before, "");
-  RollbackReport report = Rollback();
-  ASSERT_EQ(report.steps.size(), 1u);
-  EXPECT_EQ(report.steps[0].outcome, "not applied") << report.steps[0].detail;
-  EXPECT_EQ(ehr_.Call("GET", "/Patient/" + before["id"].get<std::string>()).status, 200);
-}
-
-TEST_F(RollbackIntentTest, ADryRunSettlesNothingInTheJournal) {
-  Intent("create", "", nullptr, kPatient);
-  Existing();
-  auto report = RollbackSession(store_.get(), audit_.get(), &http_, "s_test", {true, ""});
-  ASSERT_TRUE(report.ok());
-  ASSERT_EQ(report->steps.size(), 1u);
-  EXPECT_EQ(report->steps[0].outcome, "planned") << report->steps[0].detail;
-  EXPECT_EQ(JournalState(), "intent");
+  JournalScope scope{store_.get(), "s1", false, &clock_};
+  JournalEntry draft;
+  draft.connector = "db";
+  auto j = JournalIntent(scope, draft);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->state, "intent");
+  EXPECT_EQ(j->mode, "live");
+  j->id += 1000;  // an entry the store does not have: the update fails
+  BindingOutcome out;
+  JournalResult(scope, *j, "done", "", out);
+  EXPECT_FALSE(out.unrecorded.ok());
+  ASSERT_EQ(out.reply.warnings.size(), 1u);
+  EXPECT_NE(out.reply.warnings[0].find("could not record"), std::string::npos);
 }
 
 }  // namespace

@@ -98,7 +98,7 @@ class Prepared : public PreparedSession {
     std::string url = fhir_url.empty() ? config.fhir_base_url : fhir_url;
     if (!url.empty()) {
       WARD_ASSIGN_OR_RETURN(fhir_, MakeFhirClient(config, url, http_.get()));
-      writes_ = FhirWriteContext{store_, id_, op_.dry_run, clock_};
+      writes_ = JournalScope{store_, id_, op_.dry_run, clock_};
       bindings_ = MakeFhirBindings(fhir_.get(), &writes_);
     }
     audit_ = std::make_unique<AuditLog>(store_, clock_, op_.actor);
@@ -187,7 +187,7 @@ class Prepared : public PreparedSession {
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<LlmProvider> provider_;
   std::unique_ptr<FhirClient> fhir_;
-  FhirWriteContext writes_;
+  JournalScope writes_;
   Policy policy_;
   std::unique_ptr<CodeValidator> own_validator_;  // when not shared
   CodeValidator* validator_ = nullptr;

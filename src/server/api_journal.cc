@@ -5,6 +5,7 @@
 #include "journal/changeset.h"
 #include "journal/rollback.h"
 #include "net/http_client.h"
+#include "runtime/connectors.h"
 #include "server/api.h"
 #include "server/api_json.h"
 
@@ -57,9 +58,10 @@ Result<ApiResponse> Api::Rollback(ApiRequest& r, const Principal& p) {
   } release{this, s.id};
   AuditLog audit(ctx_.store, ctx_.clock, p.user);
   auto http = NewHttpClient();
-  WARD_ASSIGN_OR_RETURN(RollbackReport report,
-                        RollbackSession(ctx_.store, &audit, http.get(), s.id,
-                                        {dry_run, FhirBearerToken(ctx_.config)}));
+  WARD_ASSIGN_OR_RETURN(
+      RollbackReport report,
+      RollbackSession(ctx_.store, &audit, MakeCompensatorLookup(ctx_.config, http.get()), s.id,
+                      {dry_run}));
   json steps = json::array();
   for (const auto& step : report.steps) steps.push_back(StepJson(step));
   WARD_RETURN_IF_ERROR(Audit(

@@ -165,7 +165,7 @@ std::string OperationOutcomeText(const std::string& body) {
   return out.empty() ? "OperationOutcome without issues" : out;
 }
 
-std::vector<Binding> MakeFhirBindings(FhirClient* c, FhirWriteContext* w) {
+std::vector<Binding> MakeFhirBindings(FhirClient* c, JournalScope* w) {
   return {
       Make(c, "fhir.read", "read(resource_type, id)", "read",
            "Read one resource by type and id, e.g. fhir.read('Patient', '123'). Returns a dict. "

@@ -11,23 +11,13 @@
 
 #include "connectors/fhir/fhir_client.h"
 #include "gate/binding.h"
-#include "store/store.h"
-#include "util/clock.h"
+#include "journal/journal_writer.h"
 
 namespace ward {
 
-// Where a session's FHIR writes are journaled, and whether they are only simulated
-// (a dry run: reads go to the server, writes are recorded in the changeset and
-// answered with a simulated response). Must outlive the bindings.
-struct FhirWriteContext {
-  Store* store = nullptr;  // the journal; required for writes
-  std::string session;
-  bool dry_run = false;
-  Clock* clock = nullptr;
-};
-
-// `writes` may be null only when no write binding will be called (they then fail).
-std::vector<Binding> MakeFhirBindings(FhirClient* client, FhirWriteContext* writes);
+// `writes` (where writes are journaled, and whether they are only simulated) may
+// be null only when no write binding will be called (they then fail closed).
+std::vector<Binding> MakeFhirBindings(FhirClient* client, JournalScope* writes);
 
 // "error/not-found: Resource Patient/x is not known (at Patient.id)" from an
 // OperationOutcome body; the body's first 300 bytes when it is not one.

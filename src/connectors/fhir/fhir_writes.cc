@@ -2,21 +2,18 @@
 
 #include "connectors/fhir/fhir_common.h"
 #include "connectors/fhir/fhir_prepare.h"
+#include "journal/journal_writer.h"
 #include "util/json_limits.h"
 
 namespace ward::fhir_internal {
 namespace {
 
-int64_t Now(FhirWriteContext* ctx) { return ctx->clock ? ctx->clock->NowMillis() : 0; }
-
 // Records the intent of a write before it happens. Fails closed: no journal, no write.
-Result<JournalEntry> Intent(FhirClient* client, FhirWriteContext* ctx, const std::string& op,
+Result<JournalEntry> Intent(FhirClient* client, JournalScope* ctx, const std::string& op,
                             const std::string& type, const std::string& id, const Current& pre,
                             const std::string& post_image) {
-  if (!ctx || !ctx->store) return FailedPrecondition("writes are not journaled here; refused");
+  if (!ctx) return FailedPrecondition("writes are not journaled here; refused");
   JournalEntry j;
-  j.session = ctx->session;
-  j.mode = ctx->dry_run ? "dry_run" : "live";
   j.connector = "fhir";
   j.base_url = client->base_url();
   j.operation = op;
@@ -25,26 +22,12 @@ Result<JournalEntry> Intent(FhirClient* client, FhirWriteContext* ctx, const std
   j.pre_image = pre.json;
   j.pre_version = pre.version;
   j.post_image = post_image;
-  j.state = ctx->dry_run ? "planned" : "intent";
-  j.time_ms = Now(ctx);
-  WARD_ASSIGN_OR_RETURN(j.id, ctx->store->AppendJournal(j));
-  return j;
+  return JournalIntent(*ctx, std::move(j));
 }
 
-// Updates the journal after the write. A failure to record it is reported to the
-// guest and to the gate (which fails the session closed); the entry stays at
-// "intent" for rollback to settle.
-void Record(FhirWriteContext* ctx, JournalEntry& j, const std::string& state,
-            const std::string& detail, BindingOutcome& out) {
-  j.state = state;
-  j.detail = detail;
-  Status s = ctx->store->UpdateJournal(j);
-  if (!s.ok()) {
-    out.reply.warnings.push_back("the journal could not record this write: " + s.message());
-    if (out.unrecorded.ok())
-      out.unrecorded = s.WithContext("journal entry " + std::to_string(j.id));
-  }
-  out.audit.Set("journal_id", j.id).Set("journal_state", s.ok() ? state : "intent");
+void Record(JournalScope* ctx, JournalEntry& j, const std::string& state, const std::string& detail,
+            BindingOutcome& out) {
+  JournalResult(*ctx, j, state, detail, out);
 }
 
 // A dry run's answer: the resource as the server would store it.
@@ -77,7 +60,7 @@ BindingOutcome Conflict(const FhirResponse& r) {
 
 // The outcome of a write the server or the network refused, recorded as failed in
 // the journal; nullopt when the write went through.
-std::optional<BindingOutcome> FailedWrite(FhirWriteContext* ctx, JournalEntry& j,
+std::optional<BindingOutcome> FailedWrite(JournalScope* ctx, JournalEntry& j,
                                           const Result<FhirResponse>& r) {
   if (r.ok() && r->status < 400) return std::nullopt;
   BindingOutcome out = r.ok() ? HttpFailure(*r) : TransportFailure(r.status());
@@ -128,7 +111,7 @@ Result<Current> ReadCurrent(FhirClient* client, const std::string& type, const s
   return Current{r.body, version};
 }
 
-BindingOutcome Create(FhirClient* client, FhirWriteContext* ctx, const std::string& args_json) {
+BindingOutcome Create(FhirClient* client, JournalScope* ctx, const std::string& args_json) {
   BindingOutcome failure;
   auto args = Args(args_json, "fhir.create", &failure);
   if (!args) return failure;
@@ -156,7 +139,7 @@ BindingOutcome Create(FhirClient* client, FhirWriteContext* ctx, const std::stri
   return out;
 }
 
-BindingOutcome Update(FhirClient* client, FhirWriteContext* ctx, const std::string& args_json,
+BindingOutcome Update(FhirClient* client, JournalScope* ctx, const std::string& args_json,
                       const PreparedCall* prepared) {
   PreparedCall own;
   const PreparedCall* p = Prepared(client, "fhir.update", args_json, prepared, &own);
@@ -183,7 +166,7 @@ BindingOutcome Update(FhirClient* client, FhirWriteContext* ctx, const std::stri
   return out;
 }
 
-BindingOutcome Delete(FhirClient* client, FhirWriteContext* ctx, const std::string& args_json,
+BindingOutcome Delete(FhirClient* client, JournalScope* ctx, const std::string& args_json,
                       const PreparedCall* prepared) {
   PreparedCall own;
   const PreparedCall* p = Prepared(client, "fhir.delete", args_json, prepared, &own);
@@ -210,7 +193,7 @@ BindingOutcome Delete(FhirClient* client, FhirWriteContext* ctx, const std::stri
   return out;
 }
 
-BindingOutcome Transaction(FhirClient* client, FhirWriteContext* ctx, const std::string& args_json,
+BindingOutcome Transaction(FhirClient* client, JournalScope* ctx, const std::string& args_json,
                            const PreparedCall* prepared) {
   PreparedCall own;
   const PreparedCall* p = Prepared(client, "fhir.transaction", args_json, prepared, &own);

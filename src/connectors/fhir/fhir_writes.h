@@ -12,15 +12,15 @@
 
 namespace ward::fhir_internal {
 
-BindingOutcome Create(FhirClient* client, FhirWriteContext* ctx, const std::string& args_json);
+BindingOutcome Create(FhirClient* client, JournalScope* ctx, const std::string& args_json);
 // Update, delete and transaction execute `prepared` (Prepare's result, as the gate
 // decided on it; prepared here when null): If-Match on the versions it holds, and
 // a ConflictError (with `stale` set) when the server has moved on.
-BindingOutcome Update(FhirClient* client, FhirWriteContext* ctx, const std::string& args_json,
+BindingOutcome Update(FhirClient* client, JournalScope* ctx, const std::string& args_json,
                       const PreparedCall* prepared);
-BindingOutcome Delete(FhirClient* client, FhirWriteContext* ctx, const std::string& args_json,
+BindingOutcome Delete(FhirClient* client, JournalScope* ctx, const std::string& args_json,
                       const PreparedCall* prepared);
-BindingOutcome Transaction(FhirClient* client, FhirWriteContext* ctx, const std::string& args_json,
+BindingOutcome Transaction(FhirClient* client, JournalScope* ctx, const std::string& args_json,
                            const PreparedCall* prepared);
 
 // The current version of a resource (for pre-images and approval diffs): its JSON

@@ -1,4 +1,4 @@
-#include "journal/settle.h"
+#include "connectors/fhir/fhir_settle.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>

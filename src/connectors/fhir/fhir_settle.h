@@ -1,4 +1,5 @@
-// Settling a journal entry left at "intent": the write was journaled, then the
+// Settling a FHIR journal entry left at "intent" (for FhirCompensator::Settle):
+// the write was journaled, then the
 // process stopped (a crash, or its store failed) before it recorded what the server
 // answered. The server is asked what happened, from the resource's history:
 //
@@ -21,24 +22,15 @@
 // "unknown" with the reason: the caller stops rather than guess.
 #pragma once
 
-#include <string>
+#include <cstdint>
 
 #include "connectors/fhir/fhir_client.h"
-#include "store/store.h"
+#include "journal/compensator.h"
 
 namespace ward {
 
 // How far the FHIR server's clock may be behind ward's when looking for a create.
 constexpr int64_t kCreateClockSkewMs = 5 * 60 * 1000;
-
-struct Settlement {
-  enum class Outcome { kHappened, kDidNotHappen, kUnknown };
-  Outcome outcome = Outcome::kUnknown;
-  std::string detail;  // how it was decided (or why it cannot be)
-  // When it happened: the entry with resource_id, post_version and post_image filled
-  // in from the server and state "done"; when it did not: state "failed".
-  JournalEntry entry;
-};
 
 Settlement SettleIntent(FhirClient& client, const JournalEntry& entry);
 
