@@ -4,6 +4,8 @@ Each binding is declared by the host with a Python signature, e.g. "finish(answe
 or "fhir.search(resource_type, **params)". A callable with exactly that signature is
 generated; calling it sends the bound arguments to the host and returns the host's
 result, or raises the error the host reports (PermissionDenied when the gate says no).
+The error types a connector raises (e.g. FhirError) are declared by the host too,
+each with its base; none is named here.
 """
 import json
 import sys
@@ -18,23 +20,13 @@ class BindingError(Exception):
     """A binding call failed on the host side; the message says why."""
 
 
-class FhirError(BindingError):
-    """A FHIR server answered with an error; the message carries its OperationOutcome."""
-
-
-class ConflictError(FhirError):
-    """The resource changed since ward read it (and since any approver saw it); nothing was
-    written. Read it again and decide whether the change still applies."""
-
-
 class Finished(BaseException):
     """Raised by finish() to end the current action; not catchable by `except Exception`."""
 
 
-ERROR_TYPES = {
+BUILTIN_ERROR_TYPES = {
     "PermissionDenied": PermissionDenied,
-    "FhirError": FhirError,
-    "ConflictError": ConflictError,
+    "BindingError": BindingError,
     "ValueError": ValueError,
     "TypeError": TypeError,
     "KeyError": KeyError,
@@ -51,8 +43,25 @@ def _to_json_text(name, arguments):
                         "list, dict): %s" % (name, error)) from None
 
 
-def make_caller(channel):
+def declare_errors(declared):
+    """The error types by name: ward's own and Python's, then each declared one
+    ({"name", "base", "doc"}), derived from its base (BindingError or one declared
+    before it). A declaration that would shadow a known name or has an unknown base
+    is refused."""
+    types_by_name = dict(BUILTIN_ERROR_TYPES)
+    for error in declared:
+        name, base = error.get("name", ""), error.get("base", "")
+        if not (name.isidentifier() and name.endswith("Error")) or name in types_by_name:
+            raise ValueError("the host declared an unusable error type %r" % name)
+        if base != "BindingError" and base not in types_by_name:
+            raise ValueError("error type %r has an unknown base %r" % (name, base))
+        types_by_name[name] = type(name, (types_by_name[base],), {"__doc__": error.get("doc", "")})
+    return types_by_name
+
+
+def make_caller(channel, error_types=None):
     counter = [0]
+    error_types = error_types or BUILTIN_ERROR_TYPES
 
     def call(name, arguments):
         counter[0] += 1
@@ -67,7 +76,7 @@ def make_caller(channel):
         if reply.get("ok"):
             return reply.get("value")
         error = reply.get("error") or {}
-        kind = ERROR_TYPES.get(error.get("type"), BindingError)
+        kind = error_types.get(error.get("type"), BindingError)
         raise kind(error.get("message", "%s() failed" % name))
 
     return call
@@ -85,8 +94,9 @@ def _generate(name, signature, doc, call):
     return function
 
 
-def install(namespace, bindings, call):
-    """Adds each binding to `namespace`; dotted names become attributes of a namespace object."""
+def install(namespace, bindings, call, error_types=None):
+    """Adds each binding to `namespace`; dotted names become attributes of a namespace
+    object. Adds ward's error types and the declared ones (declare_errors) too."""
     for binding in bindings:
         name = binding["name"]
         function = _generate(name, binding["signature"], binding.get("doc", ""), call)
@@ -109,8 +119,9 @@ def install(namespace, bindings, call):
             setattr(target, parts[-1], function)
     namespace["PermissionDenied"] = PermissionDenied
     namespace["BindingError"] = BindingError
-    namespace["FhirError"] = FhirError
-    namespace["ConflictError"] = ConflictError
+    for name, kind in (error_types or {}).items():
+        if name not in BUILTIN_ERROR_TYPES:
+            namespace[name] = kind
 
 
 def _finishing(function):

@@ -1,7 +1,8 @@
 """Entry point of the guest worker.
 
 Protocol (JSON lines on the channel fd):
-  host -> guest  {"t":"hello","bindings":[{"name","signature","doc"}...]}
+  host -> guest  {"t":"hello","bindings":[{"name","signature","doc"}...],
+                  "errors":[{"name","base","doc"}...]}
   guest -> host  {"t":"ready","pid":N,"python":"3.x.y"}
   host -> guest  {"t":"exec","id":N,"code":"..."}
   guest -> host  {"t":"call","id":M,"name":"...","args":{...}}     (zero or more)
@@ -22,7 +23,13 @@ def serve(fd, on_ready=None):
         channel.send({"t": "fatal", "message": "expected hello"})
         return 2
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
-    bindings.install(namespace, hello.get("bindings", []), bindings.make_caller(channel))
+    try:
+        error_types = bindings.declare_errors(hello.get("errors", []))
+    except ValueError as error:
+        channel.send({"t": "fatal", "message": str(error)})
+        return 2
+    bindings.install(namespace, hello.get("bindings", []),
+                     bindings.make_caller(channel, error_types), error_types)
     channel.send({"t": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
     if on_ready:
         on_ready()

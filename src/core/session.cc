@@ -151,7 +151,8 @@ Status TurnLoop::Begin() {
     End(kFailed, "could not make the session's workspace: " + workdir.status().message());
     return Status::Ok();
   }
-  GuestSpec spec{deps_.guest_dir, deps_.python, *workdir, registry_.Infos()};
+  GuestSpec spec{deps_.guest_dir, deps_.python, *workdir, registry_.Infos(),
+                 registry_.ErrorTypes()};
   auto guest = deps_.launcher->Launch(spec);
   if (!guest.ok()) {
     End(kFailed, "could not start the Python guest: " + guest.status().message());

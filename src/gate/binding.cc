@@ -1,6 +1,7 @@
 #include "gate/binding.h"
 
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "util/json_limits.h"
 
@@ -12,9 +13,32 @@ Status BindingRegistry::Add(Binding binding) {
     return InvalidArgument("binding " + binding.name + " has a malformed signature '" +
                            binding.signature + "'");
   if (!binding.handler) return InvalidArgument("binding " + binding.name + " has no handler");
+  for (const auto& type : binding.raises)
+    WARD_RETURN_IF_ERROR(DeclareErrorType(binding.name, type));
   std::string name = binding.name;
   if (!bindings_.emplace(name, std::move(binding)).second)
     return InvalidArgument("binding " + name + " is registered twice");
+  return Status::Ok();
+}
+
+Status BindingRegistry::DeclareErrorType(const std::string& binding, const GuestErrorType& type) {
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument("binding " + binding + " declares error type '" + type.name +
+                           "': " + why);
+  };
+  static const std::regex kName("[A-Z][A-Za-z0-9]{0,62}Error");
+  if (!std::regex_match(type.name, kName)) return bad("not a name ending in \"Error\"");
+  if (type.name == "BindingError" || type.name == "PermissionDenied")
+    return bad("that name is ward's own");
+  for (const auto& known : error_types_) {
+    if (known.name != type.name) continue;
+    if (known.base != type.base) return bad("declared before with base " + known.base);
+    return Status::Ok();
+  }
+  bool base_known = type.base == "BindingError";
+  for (const auto& known : error_types_) base_known = base_known || known.name == type.base;
+  if (!base_known) return bad("its base " + type.base + " is not declared before it");
+  error_types_.push_back(type);
   return Status::Ok();
 }
 

@@ -79,18 +79,28 @@ struct Binding {
   // (resource types, patients, the current versions a write's before/after are
   // taken from). When absent the gate knows only the binding's name and operation.
   std::function<PreparedCall(const std::string& args_json)> prepare;
+  // The error types (beyond PermissionDenied, BindingError and Python's own) the
+  // handler may answer with, declared to the guest; bases first.
+  std::vector<GuestErrorType> raises;
 };
 
 class BindingRegistry {
  public:
-  // InvalidArgument on a duplicate name or a signature that does not start with
-  // the binding's last name component followed by "(".
+  // InvalidArgument on a duplicate name, a signature that does not start with
+  // the binding's last name component followed by "(", or an error type that is
+  // not a name ending in "Error", whose base is neither BindingError nor declared
+  // before, or that another binding declared with another base.
   Status Add(Binding binding);
   const Binding* Find(const std::string& name) const;
   std::vector<BindingInfo> Infos() const;  // in name order
+  // Every error type the bindings raise, each once, bases before derived types.
+  const std::vector<GuestErrorType>& ErrorTypes() const { return error_types_; }
 
  private:
+  Status DeclareErrorType(const std::string& binding, const GuestErrorType& type);
+
   std::map<std::string, Binding> bindings_;
+  std::vector<GuestErrorType> error_types_;
 };
 
 // finish(answer): ends the task. The answer (a string as-is, any other JSON value

@@ -225,3 +225,46 @@ TEST_F(GateTest, CodeWhosePolicyDecisionCannotBeAuditedDoesNotRun) {
 
 }  // namespace
 }  // namespace ward
+
+namespace ward {
+namespace {
+
+Binding Raising(const std::string& name, std::vector<GuestErrorType> raises) {
+  Binding b{name, name.substr(name.rfind('.') + 1) + "()", "", "read",
+            [](const BindingContext&, const std::string&) { return BindingValue("null"); }};
+  b.raises = std::move(raises);
+  return b;
+}
+
+// Connectors declare the error types their bindings raise; the guest is told
+// them, bases first, each once — and nothing can redefine ward's own or clash.
+TEST(BindingRegistryTest, ErrorTypesAreDeclaredOnceBasesFirstAndCannotClash) {
+  BindingRegistry r;
+  GuestErrorType api{"ApiError", "BindingError", "an API said no"};
+  GuestErrorType gone{"GoneError", "ApiError", "it is gone"};
+  ASSERT_TRUE(r.Add(Raising("api.get", {api, gone})).ok());
+  ASSERT_TRUE(r.Add(Raising("api.put", {api})).ok());
+  ASSERT_EQ(r.ErrorTypes().size(), 2u);
+  EXPECT_EQ(r.ErrorTypes()[0].name, "ApiError");
+  EXPECT_EQ(r.ErrorTypes()[1].base, "ApiError");
+
+  auto refused = [&](const std::string& binding, GuestErrorType type) {
+    Status s = r.Add(Raising(binding, {type}));
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << type.name;
+    return s.message();
+  };
+  EXPECT_NE(refused("x.a", {"ApiError", "GoneError", ""}).find("declared before with base"),
+            std::string::npos);
+  EXPECT_NE(refused("x.b", {"OrphanError", "NoSuchError", ""}).find("not declared before"),
+            std::string::npos);
+  refused("x.c", {"PermissionDenied", "BindingError", ""});
+  refused("x.d", {"BindingError", "BindingError", ""});
+  refused("x.e", {"print", "BindingError", ""});
+  refused("x.f", {"Bad Error", "BindingError", ""});
+  refused("x.g", {"__import__Error", "BindingError", ""});
+  EXPECT_EQ(r.ErrorTypes().size(), 2u);
+  EXPECT_EQ(r.Find("x.a"), nullptr) << "a binding with a bad declaration was registered";
+}
+
+}  // namespace
+}  // namespace ward

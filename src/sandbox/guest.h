@@ -28,6 +28,15 @@ struct BindingInfo {
   std::string doc;
 };
 
+// An exception type the guest code may see raised by a binding, declared by the
+// host (the connector that raises it), so that the guest hard-codes no connector's
+// names. `base` is "BindingError" or an error type declared before it.
+struct GuestErrorType {
+  std::string name;  // a Python identifier ending in "Error", e.g. "FhirError"
+  std::string base;
+  std::string doc;
+};
+
 struct GuestCall {
   std::string name;
   std::string args_json;  // JSON object of the bound arguments
@@ -68,6 +77,7 @@ struct GuestSpec {
   std::string python = "/usr/bin/python3";
   std::string workdir;  // the guest's working directory
   std::vector<BindingInfo> bindings;
+  std::vector<GuestErrorType> error_types;  // bases before the types derived from them
   int64_t start_timeout_ms = 10'000;
   size_t max_message_bytes = 8 * 1024 * 1024;
 };

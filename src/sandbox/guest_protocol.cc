@@ -81,7 +81,10 @@ Status SendHello(GuestChannel& channel, const GuestSpec& spec) {
   json bindings = json::array();
   for (const auto& b : spec.bindings)
     bindings.push_back({{"name", b.name}, {"signature", b.signature}, {"doc", b.doc}});
-  return channel.Send(Dump({{"t", "hello"}, {"bindings", bindings}}));
+  json errors = json::array();
+  for (const auto& e : spec.error_types)
+    errors.push_back({{"name", e.name}, {"base", e.base}, {"doc", e.doc}});
+  return channel.Send(Dump({{"t", "hello"}, {"bindings", bindings}, {"errors", errors}}));
 }
 
 Status AwaitReady(GuestChannel& channel, const GuestSpec& spec) {

@@ -134,6 +134,15 @@ BindingOutcome Read(FhirClient* client, const std::string& args_json,
   return out;
 }
 
+// The errors every fhir binding may raise in the guest.
+std::vector<GuestErrorType> FhirErrorTypes() {
+  return {{"FhirError", "BindingError",
+           "A FHIR server answered with an error; the message carries its OperationOutcome."},
+          {"ConflictError", "FhirError",
+           "The resource changed since ward read it (and since any approver saw it); nothing "
+           "was written. Read it again and decide whether the change still applies."}};
+}
+
 Binding Make(FhirClient* client, const char* name, const char* signature, const char* op,
              const char* doc,
              std::function<BindingOutcome(const std::string&, const PreparedCall*)> fn) {
@@ -142,6 +151,7 @@ Binding Make(FhirClient* client, const char* name, const char* signature, const 
             }};
   std::string binding = name;
   b.prepare = [client, binding](const std::string& args) { return Prepare(client, binding, args); };
+  b.raises = FhirErrorTypes();
   return b;
 }
 
