@@ -1,6 +1,6 @@
 #include "runtime/connectors.h"
 
-#include "connectors/fhir/fhir_compensator.h"
+#include "connectors/fhir/fhir_connector.h"
 
 namespace ward {
 
@@ -11,7 +11,7 @@ CompensatorLookup MakeCompensatorLookup(const WardConfig& config, HttpClient* ht
       FhirConnectorConfig fhir;
       fhir.base_url = e.base_url;
       fhir.bearer_token = token;
-      return std::unique_ptr<Compensator>(std::make_unique<FhirCompensator>(fhir, http));
+      return FhirConnector(fhir, http).NewCompensator(e);
     }
     return NotFound("no connector named '" + e.connector + "' is configured here");
   };

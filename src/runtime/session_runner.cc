@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "audit/audit_log.h"
-#include "connectors/fhir/fhir_bindings.h"
+#include "connectors/fhir/fhir_connector.h"
 #include "net/http_client.h"
 #include "sandbox/sandbox.h"
 #include "util/hash.h"
@@ -21,8 +21,8 @@ std::optional<std::string> GetEnv(const std::string& name) {
   return std::string(v);
 }
 
-Result<std::unique_ptr<FhirClient>> MakeFhirClient(const WardConfig& c, const std::string& url,
-                                                   HttpClient* http) {
+Result<std::unique_ptr<Connector>> MakeFhirConnector(const WardConfig& c, const std::string& url,
+                                                     HttpClient* http) {
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
     return InvalidArgument("FHIR base URL '" + url + "' must start with http:// or https://");
   FhirConnectorConfig fc;
@@ -31,7 +31,7 @@ Result<std::unique_ptr<FhirClient>> MakeFhirClient(const WardConfig& c, const st
   if (c.fhir_auth == "bearer" && fc.bearer_token.empty())
     return InvalidArgument("[connectors.fhir] auth = \"bearer\" but " + c.fhir_token_env +
                            " is not set");
-  return std::make_unique<FhirClient>(fc, http);
+  return std::unique_ptr<Connector>(std::make_unique<FhirConnector>(fc, http));
 }
 
 }  // namespace
@@ -97,10 +97,12 @@ class Prepared : public PreparedSession {
     WARD_ASSIGN_OR_RETURN(provider_, MakeProvider(op_.model, popts));
     std::string url = fhir_url.empty() ? config.fhir_base_url : fhir_url;
     if (!url.empty()) {
-      WARD_ASSIGN_OR_RETURN(fhir_, MakeFhirClient(config, url, http_.get()));
-      writes_ = JournalScope{store_, id_, op_.dry_run, clock_};
-      bindings_ = MakeFhirBindings(fhir_.get(), &writes_);
+      WARD_ASSIGN_OR_RETURN(auto fhir, MakeFhirConnector(config, url, http_.get()));
+      connectors_.push_back(std::move(fhir));
     }
+    writes_ = JournalScope{store_, id_, op_.dry_run, clock_};
+    for (auto& connector : connectors_)
+      for (auto& b : connector->Bindings(&writes_)) bindings_.push_back(std::move(b));
     audit_ = std::make_unique<AuditLog>(store_, clock_, op_.actor);
     if (request.shared_launcher && request.sandbox != "none") {
       launcher_ = request.shared_launcher;
@@ -186,7 +188,7 @@ class Prepared : public PreparedSession {
   std::string guest_dir_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<LlmProvider> provider_;
-  std::unique_ptr<FhirClient> fhir_;
+  std::vector<std::unique_ptr<Connector>> connectors_;
   JournalScope writes_;
   Policy policy_;
   std::unique_ptr<CodeValidator> own_validator_;  // when not shared
