@@ -39,7 +39,10 @@ PolicyDecision DefaultDecision(const ActionDescriptor& action) {
     out.reason = "reads are allowed by default";
   } else {
     out.decision = Decision::kAsk;
-    out.reason = "writes need approval by default";
+    out.reason = action.operation == "execute" ? "statements need approval by default"
+                 : !action.reversible          ? "writes that cannot be undone need approval by "
+                                                 "default"
+                                               : "writes need approval by default";
   }
   return out;
 }
@@ -69,6 +72,7 @@ std::string Describe(const ActionDescriptor& a) {
   if (!a.connector.empty()) out += " connector=" + a.connector;
   if (!a.operation.empty()) out += " operation=" + a.operation;
   if (!a.resource_type.empty()) out += " resource_type=" + a.resource_type;
+  if (!a.reversible) out += " reversible=false";
   for (const auto& p : a.patients) out += " patient=" + p;
   if (a.patient_unknown) out += " patient=(unknown)";
   return out;

@@ -2,12 +2,15 @@
 // which are refused — evaluated by the gate for every code action and every binding
 // call. Rules come from `[[policy.rule]]` tables in ward.toml or a policy file.
 //
-// A rule matches on any of: binding (glob, e.g. "fhir.*"), connector, operation
-// (read | write | delete | control), resource_type, patient, and for code actions a
-// regular expression on the code. Its decision is allow, ask or deny, with a reason;
-// optional `approvers` (a role) and `max` (calls per session that matched it; past
-// it the call is denied). The strictest matching decision wins (deny > ask > allow).
-// With no matching rule: reads and control calls are allowed, writes and deletes ask,
+// A rule matches on any of: binding (glob, e.g. "fhir.*"), connector (its name, e.g.
+// "fhir", "labs", "reporting"), operation (read | write | delete | execute |
+// control), resource_type (alias `target`: a FHIR resource type, an SQL table, an
+// HTTP route), reversible (true | false: whether the effect can be undone),
+// patient, and for code actions a regular expression on the code. Its decision is
+// allow, ask or deny, with a reason; optional `approvers` (a role) and `max` (calls
+// per session that matched it; past it the call is denied). The strictest matching
+// decision wins (deny > ask > allow). With no matching rule: reads and control
+// calls are allowed; writes, deletes and executes ask (irreversible ones say so);
 // code actions are allowed. Rules may carry `examples` (actions that must match / must
 // not match), checked by `ward policy check`.
 //
@@ -24,13 +27,15 @@
 // between equally strict rules go to the first in file order.
 //
 // Examples: `[[policy.rule.examples]]` tables with `match = true|false` and the
-// action's fields (kind, binding, connector, operation, resource_type, patient,
-// code), optionally `decision` — what the whole policy must decide for that action
-// with no calls counted yet. An example's kind defaults to "code" when it gives only
-// `code`; its connector defaults to the binding's prefix ("fhir" for "fhir.read"); its
-// operation defaults from the binding's last name part: read, vread, search, history,
-// capabilities → read; create, update, patch, transaction → write; delete → delete;
-// finish → control.
+// action's fields (kind, binding, connector, operation, resource_type or target,
+// reversible, patient, code), optionally `decision` — what the whole policy must
+// decide for that action with no calls counted yet. An example's kind defaults to
+// "code" when it gives only `code`; its connector defaults to the binding's prefix
+// ("fhir" for "fhir.read"); its operation defaults from the binding's last name part:
+// read, vread, search, search_bundle, history, capabilities, query, get → read;
+// create, update, patch, transaction, insert, post, put → write; delete → delete;
+// execute → execute; finish → control. `reversible` defaults to true, except for
+// execute.
 //
 // Only the `rule` key of the `[policy]` table is read here; other scalar keys there
 // belong to other parts of ward, but another array of tables (a misspelt `rule`)
@@ -50,12 +55,18 @@ namespace ward {
 
 // What the gate knows about an action when it asks the policy.
 struct ActionDescriptor {
-  std::string kind;           // "binding" or "code"
-  std::string binding;        // kind "binding": "fhir.create", "finish", ...
-  std::string connector;      // "fhir", "" for built-ins
-  std::string operation;      // "read", "write", "delete", "control" ("" for code)
-  std::string resource_type;  // "Patient", "" when none
-  std::string code;           // kind "code": the code
+  std::string kind;       // "binding" or "code"
+  std::string binding;    // kind "binding": "fhir.create", "finish", ...
+  std::string connector;  // "fhir", "" for built-ins
+  std::string operation;  // "read", "write", "delete", "execute", "control" ("" for code)
+  // The target: a FHIR resource type ("Patient"), an SQL table, an HTTP route
+  // pattern ("/appointments/{id}"); "" when none.
+  std::string resource_type;
+  // Whether the effect can be undone (its connector journals a compensation);
+  // always true for reads. An SQL `execute`, or an HTTP write whose route declares
+  // no compensation, is not.
+  bool reversible = true;
+  std::string code;  // kind "code": the code
   // The patients whose compartment the call touches (ids), and whether it may touch
   // others that cannot be named (an unfiltered search, an unresolvable reference).
   std::vector<std::string> patients;

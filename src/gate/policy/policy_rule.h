@@ -16,6 +16,7 @@ namespace ward::policy_internal {
 struct RuleExample {
   bool match = true;
   ActionDescriptor action;
+  bool reversible_given = false;     // else it defaults from the operation
   std::optional<Decision> decision;  // what the whole policy must decide, when given
 };
 
@@ -27,6 +28,7 @@ struct RuleSpec {
   std::vector<std::string> connectors;
   std::vector<std::string> operations;
   std::vector<std::string> resource_types;
+  std::optional<bool> reversible;  // absent: either
   std::vector<std::string> patients;
   std::string code_pattern;                // as written; empty = none
   std::shared_ptr<const std::regex> code;  // compiled code_pattern

@@ -428,3 +428,71 @@ TEST(PolicyFile, KeysNestedAHundredThousandDeepAreAnErrorNotACrash) {
 
 }  // namespace
 }  // namespace ward
+
+namespace ward {
+namespace {
+
+// Connectors beyond FHIR: statements and effects that cannot be undone ask by
+// default, and rules can name them (operation = "execute", reversible = false,
+// target for a table or route).
+TEST(PolicyConnectors, ExecuteAndIrreversibleWritesAskByDefaultAndRulesCanNameThem) {
+  Policy defaults;
+  ActionDescriptor execute = Call("reporting.execute", "execute", "");
+  execute.reversible = false;
+  auto d = defaults.Evaluate(execute, {});
+  EXPECT_EQ(d.decision, Decision::kAsk);
+  EXPECT_EQ(d.reason, "statements need approval by default");
+  ActionDescriptor post = Call("billing.post", "write", "/invoices");
+  post.reversible = false;
+  EXPECT_EQ(defaults.Evaluate(post, {}).reason,
+            "writes that cannot be undone need approval by default");
+
+  Policy policy = Load(R"(
+[[policy.rule]]
+name = "report-rows"
+connector = "reporting"
+target = "hba1c_report"
+operation = "write"
+decision = "allow"
+
+[[policy.rule]]
+name = "no-irreversible-billing"
+connector = "billing"
+reversible = false
+decision = "deny"
+reason = "billing writes must be undoable"
+[[policy.rule.examples]]
+binding = "billing.post"
+target = "/invoices"
+reversible = false
+match = true
+decision = "deny"
+[[policy.rule.examples]]
+binding = "billing.put"
+match = false
+)");
+  EXPECT_EQ(policy.Evaluate(Call("reporting.insert", "write", "hba1c_report"), {}).decision,
+            Decision::kAllow);
+  EXPECT_EQ(policy.Evaluate(Call("reporting.insert", "write", "patients"), {}).decision,
+            Decision::kAsk);
+  EXPECT_EQ(policy.Evaluate(post, {}).decision, Decision::kDeny);
+  ActionDescriptor undoable = Call("billing.put", "write", "/invoices/{id}");
+  EXPECT_EQ(policy.Evaluate(undoable, {}).decision, Decision::kAsk);  // the default
+  EXPECT_TRUE(policy.CheckExamples().empty());
+}
+
+TEST(PolicyConnectors, NewKeysAreCheckedLikeTheOthers) {
+  EXPECT_NE(LoadError("[[policy.rule]]\noperation = \"run\"\ndecision = \"allow\"\n")
+                .find("must be read, write, delete, execute or control"),
+            std::string::npos);
+  EXPECT_NE(LoadError("[[policy.rule]]\nreversible = \"no\"\ndecision = \"allow\"\n")
+                .find("\"reversible\": must be true or false"),
+            std::string::npos);
+  EXPECT_NE(LoadError("[[policy.rule]]\ntarget = \"a\"\nresource_type = \"b\"\n"
+                      "decision = \"allow\"\n")
+                .find("not both"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace ward

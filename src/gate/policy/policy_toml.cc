@@ -11,7 +11,7 @@
 namespace ward::policy_internal {
 namespace {
 
-const std::set<std::string> kOperations = {"read", "write", "delete", "control"};
+const std::set<std::string> kOperations = {"read", "write", "delete", "execute", "control"};
 
 // Where in the file a problem is: the source and the rule being read.
 struct Where {
@@ -59,9 +59,15 @@ Status ReadOperations(const Where& w, const toml::node& node, std::vector<std::s
   for (const auto& op : *out) {
     if (!kOperations.count(op))
       return Bad(w, node, "operation",
-                 "must be read, write, delete or control, not \"" + op + "\"");
+                 "must be read, write, delete, execute or control, not \"" + op + "\"");
   }
   return Status::Ok();
+}
+
+Result<bool> ReadBool(const Where& w, const std::string& key, const toml::node& node) {
+  const auto* b = node.as_boolean();
+  if (!b) return Bad(w, node, key, "must be true or false");
+  return b->get();
 }
 
 Status ReadMax(const Where& w, const toml::node& node, std::optional<int64_t>* out) {
@@ -88,8 +94,12 @@ Result<bool> ReadRuleField(const Where& w, const std::string& key, const toml::n
     WARD_ASSIGN_OR_RETURN(r.connectors, ReadStrings(w, key, node));
   } else if (key == "operation") {
     WARD_RETURN_IF_ERROR(ReadOperations(w, node, &r.operations));
-  } else if (key == "resource_type") {
+  } else if (key == "resource_type" || key == "target") {
+    if (!r.resource_types.empty())
+      return Bad(w, node, key, "give resource_type or target (the same thing), not both");
     WARD_ASSIGN_OR_RETURN(r.resource_types, ReadStrings(w, key, node));
+  } else if (key == "reversible") {
+    WARD_ASSIGN_OR_RETURN(r.reversible, ReadBool(w, key, node));
   } else if (key == "patient") {
     WARD_ASSIGN_OR_RETURN(r.patients, ReadStrings(w, key, node));
   } else if (key == "code") {
@@ -116,12 +126,17 @@ Result<bool> ReadExampleField(const Where& w, const std::string& key, const toml
                        : key == "connector"     ? &ex.action.connector
                        : key == "operation"     ? &ex.action.operation
                        : key == "resource_type" ? &ex.action.resource_type
+                       : key == "target"        ? &ex.action.resource_type
                        : key == "code"          ? &ex.action.code
                                                 : nullptr;
   if (field) {
     WARD_ASSIGN_OR_RETURN(*field, ReadString(w, key, node));
   } else if (key == "patient") {
     WARD_ASSIGN_OR_RETURN(ex.action.patients, ReadStrings(w, key, node));
+  } else if (key == "reversible") {
+    WARD_ASSIGN_OR_RETURN(bool reversible, ReadBool(w, key, node));
+    ex.reversible_given = true;
+    ex.action.reversible = reversible;
   } else if (key == "decision") {
     WARD_ASSIGN_OR_RETURN(ex.decision, ReadDecision(w, key, node));
   } else if (key != "match") {
@@ -133,19 +148,24 @@ Result<bool> ReadExampleField(const Where& w, const std::string& key, const toml
 // "fhir.read" → "read" etc.; see policy.h.
 std::string OperationOf(const std::string& binding) {
   static const std::map<std::string, std::string> kByVerb = {
-      {"read", "read"},         {"vread", "read"},    {"search", "read"},   {"history", "read"},
-      {"capabilities", "read"}, {"create", "write"},  {"update", "write"},  {"patch", "write"},
-      {"transaction", "write"}, {"delete", "delete"}, {"finish", "control"}};
+      {"read", "read"},          {"vread", "read"},      {"search", "read"},
+      {"search_bundle", "read"}, {"history", "read"},    {"capabilities", "read"},
+      {"query", "read"},         {"get", "read"},        {"create", "write"},
+      {"update", "write"},       {"patch", "write"},     {"transaction", "write"},
+      {"insert", "write"},       {"post", "write"},      {"put", "write"},
+      {"delete", "delete"},      {"execute", "execute"}, {"finish", "control"}};
   auto it = kByVerb.find(binding.substr(binding.rfind('.') + 1));
   return it == kByVerb.end() ? "" : it->second;
 }
 
-void FillExampleDefaults(ActionDescriptor& a) {
+void FillExampleDefaults(RuleExample& ex) {
+  ActionDescriptor& a = ex.action;
   if (a.kind.empty()) a.kind = !a.code.empty() && a.binding.empty() ? "code" : "binding";
   if (a.kind != "binding") return;
   size_t dot = a.binding.find('.');
   if (a.connector.empty() && dot != std::string::npos) a.connector = a.binding.substr(0, dot);
   if (a.operation.empty()) a.operation = OperationOf(a.binding);
+  if (!ex.reversible_given) a.reversible = a.operation != "execute";
 }
 
 Result<RuleExample> ReadExample(const Where& w, const toml::table& table, size_t index) {
@@ -162,7 +182,7 @@ Result<RuleExample> ReadExample(const Where& w, const toml::table& table, size_t
   ex.match = match->as_boolean()->get();
   if (ex.action.kind != "binding" && ex.action.kind != "code" && !ex.action.kind.empty())
     return Bad(here, *table.get("kind"), "kind", "must be \"binding\" or \"code\"");
-  FillExampleDefaults(ex.action);
+  FillExampleDefaults(ex);
   return ex;
 }
 
@@ -187,7 +207,7 @@ Status CheckRule(const Where& w, const toml::table& table, const RuleSpec& rule)
   if (rule.code && rule.HasBindingFields())
     return Bad(w, *table.get("code"), "code",
                "a rule matches either code actions (code) or binding calls (binding, connector, "
-               "operation, resource_type, patient), not both");
+               "operation, resource_type, reversible, patient), not both");
   return Status::Ok();
 }
 

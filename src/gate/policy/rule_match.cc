@@ -46,7 +46,7 @@ bool CodeMatches(const std::regex& pattern, const std::string& code) {
 
 bool RuleSpec::HasBindingFields() const {
   return !bindings.empty() || !connectors.empty() || !operations.empty() ||
-         !resource_types.empty() || !patients.empty();
+         !resource_types.empty() || reversible.has_value() || !patients.empty();
 }
 
 bool GlobMatch(const std::string& pattern, const std::string& text) {
@@ -78,7 +78,8 @@ bool RuleMatches(const RuleSpec& rule, const ActionDescriptor& action) {
   return action.kind == "binding" && AnyGlob(rule.bindings, action.binding) &&
          AnyEquals(rule.connectors, action.connector) &&
          AnyEquals(rule.operations, action.operation) &&
-         AnyEquals(rule.resource_types, action.resource_type) && PatientsMatch(rule, action);
+         AnyEquals(rule.resource_types, action.resource_type) &&
+         (!rule.reversible || *rule.reversible == action.reversible) && PatientsMatch(rule, action);
 }
 
 std::string RuleLabel(const RuleSpec& rule) {
