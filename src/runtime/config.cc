@@ -10,9 +10,9 @@
 #include <fstream>
 #include <iterator>
 
-#include "util/toml_limits.h"
-
+#include "runtime/config_connectors.h"
 #include "runtime/config_keys.h"
+#include "util/toml_limits.h"
 
 namespace ward {
 namespace {
@@ -105,15 +105,7 @@ Status ApplyToml(const std::string& file, WardConfig& c) {
   Read(t, "run", "context_tokens", &c.run_defaults.context_budget_tokens);
   Read(t, "llm", "max_attempts", &c.retry.max_attempts);
   Read(t, "llm", "timeout_seconds", &timeout_seconds);
-  if (auto v = t["connectors"]["fhir"]["base_url"].value<std::string>()) c.fhir_base_url = *v;
-  if (auto v = t["connectors"]["fhir"]["auth"].value<std::string>()) c.fhir_auth = *v;
-  if (auto v = t["connectors"]["fhir"]["token_env"].value<std::string>()) c.fhir_token_env = *v;
-  if (c.fhir_auth != "none" && c.fhir_auth != "bearer")
-    return InvalidArgument(file + ": [connectors.fhir] auth must be \"none\" or \"bearer\"");
-  if (c.fhir_auth == "bearer" && c.fhir_token_env.empty())
-    return InvalidArgument(file +
-                           ": [connectors.fhir] auth = \"bearer\" needs token_env, the "
-                           "name of the variable that holds the token");
+  WARD_RETURN_IF_ERROR(ReadConnectorTables(t, file, &c.connectors));
   int64_t ttl_minutes = c.approval_ttl_ms / 60000;
   Read(t, "gate", "approval_ttl_minutes", &ttl_minutes);
   c.approval_ttl_ms = ttl_minutes * 60000;
@@ -175,9 +167,15 @@ Status ApplySandbox(const toml::table& t, const std::string& file, SandboxOption
 
 }  // namespace
 
-std::string FhirBearerToken(const WardConfig& c) {
-  if (c.fhir_auth != "bearer") return "";
-  const char* token = getenv(c.fhir_token_env.c_str());
+const ConnectorSettings* FindConnector(const WardConfig& config, const std::string& name) {
+  for (const auto& c : config.connectors)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::string FhirBearerToken(const ConnectorSettings& c) {
+  if (c.auth != "bearer") return "";
+  const char* token = getenv(c.token_env.c_str());
   return token ? token : "";
 }
 
@@ -197,7 +195,11 @@ Result<WardConfig> LoadConfig(const std::string& home_flag) {
     c.config_file = file;
   }
   if (const char* env = getenv("WARD_MODEL"); env && *env) c.default_model = env;
-  if (const char* env = getenv("WARD_FHIR_URL"); env && *env) c.fhir_base_url = env;
+  if (const char* env = getenv("WARD_FHIR_URL"); env && *env) {
+    if (!FindConnector(c, "fhir")) c.connectors.push_back({"fhir", "fhir"});
+    for (auto& connector : c.connectors)
+      if (connector.name == "fhir") connector.base_url = env;
+  }
   return c;
 }
 

@@ -15,10 +15,14 @@
 //   [llm]
 //   max_attempts = 4
 //   timeout_seconds = 120
-//   [connectors.fhir]
-//   base_url = "http://127.0.0.1:8080/fhir"   # or WARD_FHIR_URL, or --fhir-url
-//   auth = "none"                              # or "bearer"
-//   token_env = "FHIR_TOKEN"                   # the variable holding the bearer token
+//   [connectors.fhir]                          # one table per system; NAME is the guest's
+//   type = "fhir"                              # object (fhir.read) and may be any lowercase
+//   base_url = "http://127.0.0.1:8080/fhir"   # identifier; type defaults to "fhir" for the
+//   auth = "none"                              # table named fhir. base_url of `fhir` also
+//   token_env = "FHIR_TOKEN"                   # from WARD_FHIR_URL or --fhir-url
+//   [connectors.labs]                          # a second FHIR server: labs.read, labs.search…
+//   type = "fhir"
+//   base_url = "https://labs.example.org/fhir"
 //   [gate]
 //   approval_ttl_minutes = 15                  # an unanswered approval expires (= denied)
 //   require_distinct_approver = false          # two-person rule
@@ -79,15 +83,23 @@ struct ServerConfig {
   bool notify_include_summary = false;  // the approval's summary in webhook bodies
 };
 
+// One `[connectors.NAME]` table (see connectors/connector.h).
+struct ConnectorSettings {
+  std::string name;  // NAME: the guest's object, the prefix of its bindings, the journal's name
+  std::string type;  // "fhir"
+  // type "fhir":
+  std::string base_url;       // empty: the connector is not used
+  std::string auth = "none";  // or "bearer"
+  std::string token_env;      // with auth = "bearer": the variable holding the token
+};
+
 struct WardConfig {
   std::string home;  // absolute path of the home directory
   std::string default_model;
   StartTaskOp run_defaults;  // task empty
   RetryPolicy retry;
-  std::string fhir_base_url;  // empty: no fhir bindings
-  std::string fhir_auth = "none";
-  std::string fhir_token_env;  // with auth = "bearer"
-  std::string config_file;     // <home>/ward.toml when it exists, else ""
+  std::vector<ConnectorSettings> connectors;  // in name order
+  std::string config_file;                    // <home>/ward.toml when it exists, else ""
   int64_t approval_ttl_ms = 15 * 60 * 1000;
   bool require_distinct_approver = false;
   ValidationRules validation;
@@ -101,9 +113,12 @@ struct WardConfig {
 // malformed (with the line).
 Result<WardConfig> LoadConfig(const std::string& home_flag);
 
-// The bearer token for [connectors.fhir] (read from its token_env), or "" when
-// auth is "none" or the variable is unset.
-std::string FhirBearerToken(const WardConfig& config);
+// The connector named `name`, or null.
+const ConnectorSettings* FindConnector(const WardConfig& config, const std::string& name);
+
+// The bearer token of a FHIR connector (read from its token_env), or "" when auth
+// is "none" or the variable is unset.
+std::string FhirBearerToken(const ConnectorSettings& connector);
 
 // The OS user name of this process ("uid N" when it has none).
 std::string CurrentUserName();

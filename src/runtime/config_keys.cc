@@ -20,9 +20,7 @@ constexpr std::string_view kKnownKeys[] = {
     "run.context_tokens",
     "llm.max_attempts",
     "llm.timeout_seconds",
-    "connectors.fhir.base_url",
-    "connectors.fhir.auth",
-    "connectors.fhir.token_env",
+    "connectors.**",  // per type: ReadConnectorTables (config_connectors.cc)
     "gate.approval_ttl_minutes",
     "gate.require_distinct_approver",
     "gate.forbid_imports",

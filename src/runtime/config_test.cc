@@ -83,5 +83,56 @@ TEST_F(ConfigTest, EveryDocumentedKeyIsAccepted) {
   EXPECT_EQ(c->run_defaults.max_steps, 5);
 }
 
+// [connectors.NAME]: several of a type, each named for the guest; `fhir` needs
+// no type; everything else about a connector table is checked like any key.
+TEST_F(ConfigTest, ConnectorsAreNamedTablesWithATypeAndTheirOwnKeys) {
+  auto c = Load(
+      "[connectors.fhir]\nbase_url = \"http://127.0.0.1:1/fhir\"\n"
+      "[connectors.labs]\ntype = \"fhir\"\nbase_url = \"https://labs.example/fhir\"\n"
+      "auth = \"bearer\"\ntoken_env = \"LABS_TOKEN\"\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->connectors.size(), 2u);
+  const ConnectorSettings* labs = FindConnector(*c, "labs");
+  ASSERT_NE(labs, nullptr);
+  EXPECT_EQ(labs->type, "fhir");
+  EXPECT_EQ(labs->token_env, "LABS_TOKEN");
+  EXPECT_EQ(FindConnector(*c, "fhir")->type, "fhir");
+
+  auto error = [&](const std::string& toml) {
+    auto r = Load(toml);
+    EXPECT_FALSE(r.ok()) << toml;
+    return r.ok() ? std::string() : r.status().message();
+  };
+  EXPECT_NE(error("[connectors.labs]\nbase_url = \"x\"\n")
+                .find(":1: [connectors.labs] needs a "
+                      "type"),
+            std::string::npos);
+  EXPECT_NE(error("[connectors.labs]\ntype = \"ftp\"\n").find("type must be"), std::string::npos);
+  EXPECT_NE(error("[connectors.fhir]\nbase_url = \"x\"\nbase_ulr = \"y\"\n")
+                .find(":3: unknown key 'connectors.fhir.base_ulr'"),
+            std::string::npos);
+  EXPECT_NE(error("[connectors.fhir]\nbase_url = 5\n").find("base_url must be a string"),
+            std::string::npos);
+  EXPECT_NE(error("[connectors.fhir]\nauth = \"bearer\"\n").find("needs token_env"),
+            std::string::npos);
+  // The name is the guest's object: never a keyword, ward's own finish, or odd text.
+  for (const char* name : {"finish", "import", "Labs", "\"two words\"", "labs-2", "\"a.b\""})
+    EXPECT_NE(error(std::string("[connectors.") + name + "]\ntype = \"fhir\"\n")
+                  .find("lowercase identifier"),
+              std::string::npos)
+        << name;
+}
+
+TEST_F(ConfigTest, WardFhirUrlSetsTheFhirConnectorsBaseUrl) {
+  setenv("WARD_FHIR_URL", "http://127.0.0.1:9/fhir", 1);
+  auto none = Load("");
+  auto named = Load("[connectors.fhir]\nbase_url = \"http://elsewhere/fhir\"\n");
+  unsetenv("WARD_FHIR_URL");
+  ASSERT_TRUE(none.ok() && named.ok());
+  ASSERT_NE(FindConnector(*none, "fhir"), nullptr);
+  EXPECT_EQ(FindConnector(*none, "fhir")->base_url, "http://127.0.0.1:9/fhir");
+  EXPECT_EQ(FindConnector(*named, "fhir")->base_url, "http://127.0.0.1:9/fhir");
+}
+
 }  // namespace
 }  // namespace ward

@@ -1,7 +1,9 @@
 // The composition root's view of the configured connectors, for the journal:
-// which Compensator undoes (or replays) an entry, by the entry's connector name.
-// Today the one connector is `fhir` (its entries name the server they were
-// written to; its bearer token comes from the configuration).
+// which Compensator undoes (or replays) an entry, found by the entry's connector
+// name among the `[connectors.NAME]` tables. A FHIR entry is undone on the server
+// it names, with its connector's credentials only when that is the server the
+// connector is configured for; entries of `fhir` are undone even
+// when ward.toml names no such connector (written with --fhir-url).
 #pragma once
 
 #include "journal/compensator.h"

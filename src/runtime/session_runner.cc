@@ -21,17 +21,30 @@ std::optional<std::string> GetEnv(const std::string& name) {
   return std::string(v);
 }
 
-Result<std::unique_ptr<Connector>> MakeFhirConnector(const WardConfig& c, const std::string& url,
-                                                     HttpClient* http) {
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-    return InvalidArgument("FHIR base URL '" + url + "' must start with http:// or https://");
+Result<std::unique_ptr<Connector>> MakeFhirConnector(const ConnectorSettings& c, HttpClient* http) {
+  if (c.base_url.rfind("http://", 0) != 0 && c.base_url.rfind("https://", 0) != 0)
+    return InvalidArgument("[connectors." + c.name + "] base URL '" + c.base_url +
+                           "' must start with http:// or https://");
   FhirConnectorConfig fc;
-  fc.base_url = url;
+  fc.name = c.name;
+  fc.base_url = c.base_url;
   fc.bearer_token = FhirBearerToken(c);
-  if (c.fhir_auth == "bearer" && fc.bearer_token.empty())
-    return InvalidArgument("[connectors.fhir] auth = \"bearer\" but " + c.fhir_token_env +
+  if (c.auth == "bearer" && fc.bearer_token.empty())
+    return InvalidArgument("[connectors." + c.name + "] auth = \"bearer\" but " + c.token_env +
                            " is not set");
   return std::unique_ptr<Connector>(std::make_unique<FhirConnector>(fc, http));
+}
+
+// The configured connectors, with `fhir_url` (when given) as the base URL of the
+// one named fhir.
+std::vector<ConnectorSettings> SessionConnectors(const WardConfig& config,
+                                                 const std::string& fhir_url) {
+  std::vector<ConnectorSettings> out = config.connectors;
+  if (fhir_url.empty()) return out;
+  if (!FindConnector(config, "fhir")) out.push_back({"fhir", "fhir"});
+  for (auto& c : out)
+    if (c.name == "fhir") c.base_url = fhir_url;
+  return out;
 }
 
 }  // namespace
@@ -95,9 +108,9 @@ class Prepared : public PreparedSession {
     popts.retry = config.retry;
     popts.getenv = GetEnv;
     WARD_ASSIGN_OR_RETURN(provider_, MakeProvider(op_.model, popts));
-    std::string url = fhir_url.empty() ? config.fhir_base_url : fhir_url;
-    if (!url.empty()) {
-      WARD_ASSIGN_OR_RETURN(auto fhir, MakeFhirConnector(config, url, http_.get()));
+    for (const ConnectorSettings& settings : SessionConnectors(config, fhir_url)) {
+      if (settings.type != "fhir" || settings.base_url.empty()) continue;
+      WARD_ASSIGN_OR_RETURN(auto fhir, MakeFhirConnector(settings, http_.get()));
       connectors_.push_back(std::move(fhir));
     }
     writes_ = JournalScope{store_, id_, op_.dry_run, clock_};

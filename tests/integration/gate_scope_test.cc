@@ -109,6 +109,50 @@ TEST_F(GateTest, AnApprovedTransactionShowsEachEntryAndWritesOnlyWhatWasSeen) {
   EXPECT_FALSE(now.contains("gender")) << now.dump();
 }
 
+// ---- Connectors by name ----
+
+// A second FHIR connector ([connectors.labs]) is the guest's `labs` object: its
+// calls are decided, audited and journaled as `labs`, a rule on connector "labs"
+// governs it and not `fhir`, and rollback undoes its writes.
+TEST_F(GateTest, ASecondFhirConnectorIsItsOwnObjectPolicyNameAndJournal) {
+  WriteToml("[connectors.labs]\ntype = \"fhir\"\nbase_url = \"" + *url_ +
+            "\"\n\n"
+            "[[policy.rule]]\nname = \"labs-writes\"\nconnector = \"labs\"\n"
+            "operation = \"write\"\ndecision = \"allow\"\n");
+  auto r = RunWard({"run", "--model",
+                    "scripted:" + Transcript({"p = labs.create({'resourceType': 'Patient', "
+                                              "'name': [{'family': 'Labs'}]})\n"
+                                              "finish(p['id'])"}),
+                    "x"},
+                   env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string id = r.out.substr(0, r.out.find('\n'));
+  EXPECT_TRUE(PatientExists(id));
+  json create;
+  for (const auto& call : AuditEntries("binding_call"))
+    if (call["data"]["binding"] == "labs.create") create = call;
+  ASSERT_TRUE(create.is_object()) << "no labs.create in the audit log";
+  EXPECT_EQ(create["data"]["rule"], "labs-writes") << "the labs rule did not decide";
+  auto sessions = json::parse(RunWard({"sessions", "list", "--json"}, env_).out);
+  std::string session = sessions[0]["id"];
+  auto undo = RunWard({"rollback", session}, env_);
+  EXPECT_EQ(undo.exit_code, 0) << undo.err << undo.out;
+  EXPECT_FALSE(PatientExists(id)) << "rollback did not undo the labs write";
+  auto steps = AuditEntries("rollback_step");
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0]["data"]["connector"], "labs");
+
+  // The same write through `fhir` is not covered by the labs rule: it asks.
+  WardProcess asks({"run", "--model",
+                    "scripted:" + Transcript({"fhir.create({'resourceType': 'Patient'})"}), "x"},
+                   env_);
+  json pending = WaitForPendingApproval();
+  asks.Signal(SIGTERM);
+  asks.Wait(20'000);
+  ASSERT_TRUE(pending.is_object());
+  EXPECT_NE(pending["summary"].get<std::string>().find("fhir.create"), std::string::npos);
+}
+
 // ---- The policy decides on what will execute ----
 
 TEST_F(GateTest, ATransactionIsDecidedEntryByEntry) {

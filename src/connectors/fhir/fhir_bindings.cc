@@ -175,6 +175,45 @@ std::string OperationOutcomeText(const std::string& body) {
   return out.empty() ? "OperationOutcome without issues" : out;
 }
 
+namespace {
+
+// "fhir.update Patient/1" → "labs.update Patient/1": every binding name that
+// starts the text or follows a space or line break (summaries list entries).
+std::string Renamed(const std::string& text, const std::string& name) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    bool word_start = i == 0 || text[i - 1] == ' ' || text[i - 1] == '\n';
+    if (word_start && text.compare(i, 5, "fhir.") == 0) {
+      out += name + ".";
+      i += 4;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Binding> NameFhirBindings(const std::string& name, std::vector<Binding> bindings) {
+  if (name == "fhir") return bindings;
+  for (Binding& b : bindings) {
+    b.name = Renamed(b.name, name);
+    if (!b.prepare) continue;
+    b.prepare = [name, inner = std::move(b.prepare)](const std::string& args) {
+      PreparedCall p = inner(args);
+      p.summary = Renamed(p.summary, name);
+      for (PreparedAction& a : p.actions) {
+        a.descriptor.binding = Renamed(a.descriptor.binding, name);
+        a.descriptor.connector = name;
+        a.summary = Renamed(a.summary, name);
+      }
+      return p;
+    };
+  }
+  return bindings;
+}
+
 std::vector<Binding> MakeFhirBindings(FhirClient* c, JournalScope* w) {
   return {
       Make(c, "fhir.read", "read(resource_type, id)", "read",

@@ -19,6 +19,11 @@ namespace ward {
 // be null only when no write binding will be called (they then fail closed).
 std::vector<Binding> MakeFhirBindings(FhirClient* client, JournalScope* writes);
 
+// The bindings of a FHIR connector named `name`: "fhir.read" becomes
+// "<name>.read", and what each call's prepare tells the policy and approvers
+// (binding, connector, summaries) names it so. Identity for "fhir".
+std::vector<Binding> NameFhirBindings(const std::string& name, std::vector<Binding> bindings);
+
 // "error/not-found: Resource Patient/x is not known (at Patient.id)" from an
 // OperationOutcome body; the body's first 300 bytes when it is not one.
 std::string OperationOutcomeText(const std::string& body);

@@ -16,8 +16,9 @@
 namespace ward {
 
 struct FhirConnectorConfig {
-  std::string base_url;      // e.g. http://127.0.0.1:8080/fhir (no trailing slash needed)
-  std::string bearer_token;  // empty: no Authorization header
+  std::string name = "fhir";  // the connector's name: its bindings' prefix, its journal entries'
+  std::string base_url;       // e.g. http://127.0.0.1:8080/fhir (no trailing slash needed)
+  std::string bearer_token;   // empty: no Authorization header
   int64_t timeout_ms = 30'000;
   int max_pages = 20;        // fhir.search follows `next` at most this many pages
   int max_resources = 1000;  // ... and returns at most this many resources

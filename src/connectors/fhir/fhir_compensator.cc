@@ -136,19 +136,20 @@ Result<std::string> FhirCompensator::Drift(const JournalEntry& e) {
 }
 
 std::vector<Binding> FhirCompensator::ReplayBindings(JournalScope* scope) {
-  return MakeFhirBindings(&client_, scope);
+  return NameFhirBindings(client_.config().name, MakeFhirBindings(&client_, scope));
 }
 
 GuestCall FhirCompensator::Replay(const JournalEntry& e, const ReplayIds& ids) {
+  const std::string& name = client_.config().name;
   if (e.operation == "delete")
-    return {"fhir.delete", Dump({{"resource_type", e.resource_type}, {"id", e.resource_id}})};
+    return {name + ".delete", Dump({{"resource_type", e.resource_type}, {"id", e.resource_id}})};
   json res = ParseJsonOrDiscarded(e.post_image);
   if (res.is_object()) {
     res.erase("meta");
     if (e.operation == "create") res.erase("id");
     RewriteReferences(res, ids);
   }
-  return {e.operation == "create" ? "fhir.create" : "fhir.update", Dump({{"resource", res}})};
+  return {name + (e.operation == "create" ? ".create" : ".update"), Dump({{"resource", res}})};
 }
 
 std::string FhirCompensator::Replayed(const JournalEntry& e, const GuestCall& call,

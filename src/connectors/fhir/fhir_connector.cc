@@ -6,10 +6,10 @@
 namespace ward {
 
 FhirConnector::FhirConnector(FhirConnectorConfig config, HttpClient* http)
-    : config_(config), http_(http), client_(std::move(config), http) {}
+    : name_(config.name), config_(config), http_(http), client_(std::move(config), http) {}
 
 std::vector<Binding> FhirConnector::Bindings(JournalScope* scope) {
-  return MakeFhirBindings(&client_, scope);
+  return NameFhirBindings(name_, MakeFhirBindings(&client_, scope));
 }
 
 Result<std::unique_ptr<Compensator>> FhirConnector::NewCompensator(const JournalEntry& entry) {

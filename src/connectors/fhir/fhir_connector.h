@@ -1,6 +1,7 @@
-// The FHIR R4 connector on the Connector seam: the fhir.* bindings
-// (fhir_bindings.h) against one server, and its FhirCompensator. Named "fhir"
-// (the guest's `fhir` object). `http` must outlive it.
+// The FHIR R4 connector on the Connector seam: the fhir bindings
+// (fhir_bindings.h) against one server, named after the connector (`fhir.read`,
+// or `labs.read` for a second server named "labs"), and its FhirCompensator.
+// `http` must outlive it.
 #pragma once
 
 #include <memory>
@@ -23,7 +24,7 @@ class FhirConnector : public Connector {
   Result<std::unique_ptr<Compensator>> NewCompensator(const JournalEntry& entry) override;
 
  private:
-  std::string name_ = "fhir";
+  std::string name_;
   FhirConnectorConfig config_;
   HttpClient* http_;
   FhirClient client_;

@@ -14,7 +14,7 @@ Result<JournalEntry> Intent(FhirClient* client, JournalScope* ctx, const std::st
                             const std::string& post_image) {
   if (!ctx) return FailedPrecondition("writes are not journaled here; refused");
   JournalEntry j;
-  j.connector = "fhir";
+  j.connector = client->config().name;
   j.base_url = client->base_url();
   j.operation = op;
   j.resource_type = type;

@@ -62,15 +62,15 @@ struct ActionDescriptor {
   // The target: a FHIR resource type ("Patient"), an SQL table, an HTTP route
   // pattern ("/appointments/{id}"); "" when none.
   std::string resource_type;
-  // Whether the effect can be undone (its connector journals a compensation);
-  // always true for reads. An SQL `execute`, or an HTTP write whose route declares
-  // no compensation, is not.
-  bool reversible = true;
   std::string code;  // kind "code": the code
   // The patients whose compartment the call touches (ids), and whether it may touch
   // others that cannot be named (an unfiltered search, an unresolvable reference).
   std::vector<std::string> patients;
   bool patient_unknown = false;
+  // Whether the effect can be undone (its connector journals a compensation);
+  // always true for reads. An SQL `execute`, or an HTTP write whose route declares
+  // no compensation, is not.
+  bool reversible = true;
 };
 
 enum class Decision { kAllow, kAsk, kDeny };
