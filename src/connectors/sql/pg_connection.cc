@@ -346,13 +346,50 @@ Result<ResolvedTable> PgConnection::Describe(const std::string& name) {
 
 }  // namespace
 
+namespace {
+
+// Session settings that fix the text form of values (times, dates, floats), so a
+// row read now compares equal to the same row read by another connection later:
+// RestoreRow's If-Match depends on it. They are session defaults (given at
+// connect), so DISCARD ALL restores them.
+constexpr const char* kSessionOptions =
+    "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=1";
+
+}  // namespace
+
 Result<std::unique_ptr<SqlConnection>> OpenPgConnection(const std::string& conninfo) {
-  // The DSN's own settings win over the connect timeout given before it; the
-  // encoding given after it wins over the DSN's.
-  const char* keys[] = {"connect_timeout", "dbname", "client_encoding", "application_name",
-                        nullptr};
-  const char* values[] = {"10", conninfo.c_str(), "UTF8", "ward", nullptr};
-  PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  char* parse_error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &parse_error);
+  // libpq's message may quote part of the DSN, which may hold a password.
+  PQfreemem(parse_error);
+  if (!parsed)
+    return InvalidArgument("the PostgreSQL dsn does not parse as a libpq conninfo or URL");
+  std::vector<std::string> keys, values;
+  std::string options, timeout = "10";
+  for (PQconninfoOption* o = parsed; o->keyword; ++o) {
+    if (!o->val) continue;
+    const std::string key = o->keyword;
+    if (key == "options") {
+      options = o->val;
+    } else if (key == "connect_timeout") {
+      timeout = o->val;
+    } else if (key != "client_encoding" && key != "application_name") {
+      keys.push_back(key);
+      values.push_back(o->val);
+    }
+  }
+  PQconninfoFree(parsed);
+  keys.insert(keys.end(), {"options", "connect_timeout", "client_encoding", "application_name"});
+  values.insert(values.end(), {options.empty() ? kSessionOptions : options + " " + kSessionOptions,
+                               timeout, "UTF8", "ward"});
+  std::vector<const char*> key_ptrs, value_ptrs;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    key_ptrs.push_back(keys[i].c_str());
+    value_ptrs.push_back(values[i].c_str());
+  }
+  key_ptrs.push_back(nullptr);
+  value_ptrs.push_back(nullptr);
+  PGconn* conn = PQconnectdbParams(key_ptrs.data(), value_ptrs.data(), /*expand_dbname=*/0);
   if (!conn) return Unavailable("postgresql: out of memory connecting");
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = Trimmed(PQerrorMessage(conn));

@@ -21,8 +21,8 @@ struct BoundSql {
 Status CheckHasPrimaryKey(const ResolvedTable& table);
 // `key` must be an object holding exactly the primary-key columns, each a scalar.
 Status CheckKey(const ResolvedTable& table, const nlohmann::json& key);
-// `row` must be an object whose names are all columns of `table` and whose values
-// are not nested (objects and arrays are stored as their JSON text).
+// `row` must be an object whose names are all columns of `table` (values that are
+// objects or arrays are bound as their JSON text).
 Status CheckColumns(const ResolvedTable& table, const nlohmann::json& row, const char* what);
 // The primary-key columns of `row`; InvalidArgument when one is missing or null.
 Result<nlohmann::json> KeyOf(const ResolvedTable& table, const nlohmann::json& row);

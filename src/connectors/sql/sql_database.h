@@ -29,13 +29,15 @@
 // the post-image back. Identifiers come from the real catalog and are always
 // quoted; unknown tables and columns are NotFound.
 //
-// Errors: InvalidArgument (bad DSN, params, key, row or SQL the database refuses
-// to prepare), NotFound (unknown table/column, or no row for Update/Delete),
-// AlreadyExists (Insert of an existing key), FailedPrecondition (constraint
-// violations, a write refused by a read-only query, no primary key),
+// Errors: InvalidArgument (bad DSN, params, key or row; SQL the database cannot
+// prepare; more than one statement; a blob in a result), NotFound (unknown
+// table/column, or no row for Update/Delete), AlreadyExists (Insert of an
+// existing key), FailedPrecondition (constraint violations, no primary key),
+// PermissionDenied (the database refused the statement: a write in a query,
+// transaction control, ATTACH, a PRAGMA assignment, missing privileges),
 // DeadlineExceeded (statement timeout), ResourceExhausted (a value over
-// max_value_bytes), Unavailable (cannot connect; database busy). Messages carry
-// the database's own error text and never a password from the DSN.
+// max_value_bytes), Unavailable (cannot connect, connection lost, database
+// busy). Messages carry the database's own error text and never the DSN.
 //
 // Thread-safety: every method may be called from any thread; calls on one
 // SqlDatabase are serialised by an internal mutex. A DryRun scope must be
@@ -121,8 +123,10 @@ class SqlDatabase;
 // Insert/Update/Delete/RestoreRow/Execute on its database runs inside one
 // transaction that is always rolled back, each in a savepoint so a failed write
 // (constraint errors surface as usual) leaves the earlier ones in place. The
-// guest cannot end it: transaction-control statements are refused in Execute
-// while it is open. Queries run on the reading connection and so do not see it.
+// guest cannot end it: transaction-control statements are refused in Execute.
+// Queries and the catalog are read on the reading connection and so do not see
+// it (a table created by a dry-run Execute is unknown to dry-run row writes).
+// On SQLite an open dry run holds the database's write lock.
 class DryRun {
  public:
   explicit DryRun(SqlDatabase* db) : db_(db) {}

@@ -563,6 +563,31 @@ TEST_P(PgAttackTest, AQueryLeavesNoLockBehind) {
   EXPECT_EQ(got.rows[0]["got"], true);
 }
 
+TEST_P(PgAttackTest, ValuesKeepOneTextFormWhateverTheSessionSet) {
+  ASSERT_OK_R(
+      db_->Execute("CREATE TABLE visits (id INTEGER PRIMARY KEY, at TIMESTAMPTZ)", nullptr));
+  auto ins = ASSERT_OK_R(db_->Insert("visits", {{"id", 1}, {"at", "2026-01-02 03:04:05+00"}}));
+  EXPECT_EQ(ins.after["at"], "2026-01-02 03:04:05+00");
+  ASSERT_OK_R(db_->Execute("SET TimeZone = 'America/New_York'", nullptr));
+  ASSERT_OK_R(db_->Query("SET TimeZone = 'Asia/Tokyo'", nullptr));
+  auto tz = ASSERT_OK_R(db_->Query("SELECT current_setting('TimeZone') AS tz", nullptr));
+  EXPECT_EQ(tz.rows[0]["tz"], "UTC");
+  // The post-image still matches, so the compensation applies.
+  auto r = ASSERT_OK_R(db_->RestoreRow("visits", {{"id", 1}}, ins.after, ins.before));
+  EXPECT_EQ(r.status, RestoreStatus::kRestored);
+}
+
+TEST_P(PgAttackTest, AKeyValueDsnWithItsOwnOptionsStillWorks) {
+  auto db = OpenSqlDatabase({dsn_ + " options='-c search_path=public'"});
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto r =
+      ASSERT_OK_R((*db)->Query("SELECT current_setting('search_path') AS p, "
+                               "current_setting('TimeZone') AS tz",
+                               nullptr));
+  EXPECT_EQ(r.rows[0], (json{{"p", "public"}, {"tz", "UTC"}}));
+  EXPECT_EQ(OpenSqlDatabase({"host='unterminated"}).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_P(PgAttackTest, TypesMapToJson) {
   auto r = ASSERT_OK_R(
       db_->Query("SELECT true AS b, 2::int8 AS i, 1.5::float8 AS f, 12.50::numeric AS n, "
