@@ -171,7 +171,10 @@ class SqlDatabase {
   // If-Match): in one transaction, only while the row at `key` equals
   // `expected_current` (null = must be absent), make it `restore_to` (a whole row,
   // or null = delete it). Otherwise writes nothing and reports kConflict with the
-  // row found (or kAlreadyRestored when it already equals `restore_to`).
+  // row found (or kAlreadyRestored when it already equals `restore_to`). The same
+  // call is a guarded forward write for a journal that records the pre-image
+  // before the effect: ReadRow, record the intent, then RestoreRow(key, pre_image,
+  // desired row) writes only if nothing changed in between.
   virtual Result<RestoreResult> RestoreRow(const std::string& table, const nlohmann::json& key,
                                            const nlohmann::json& expected_current,
                                            const nlohmann::json& restore_to) = 0;

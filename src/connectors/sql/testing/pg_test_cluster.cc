@@ -157,8 +157,12 @@ Status ChownTo(const std::string& path, const RunAs& as) {
 
 Result<std::unique_ptr<PgTestCluster>> PgTestCluster::Start() {
   WARD_ASSIGN_OR_RETURN(std::string bindir, FindBinDir());
+  WARD_ASSIGN_OR_RETURN(RunAs as, UnprivilegedUser());
   std::unique_ptr<PgTestCluster> cluster(new PgTestCluster());
-  std::string templ = (fs::temp_directory_path() / "ward-pg-XXXXXX").string();
+  // The server user must reach the dir, and a socket path has ~100 bytes at most:
+  // when it is `nobody`, /tmp (world-traversable, short) rather than $TMPDIR.
+  const fs::path base = as.drop ? fs::path("/tmp") : fs::temp_directory_path();
+  std::string templ = (base / "ward-pg-XXXXXX").string();
   if (!mkdtemp(templ.data())) return Internal("mkdtemp failed for " + templ);
   cluster->dir_ = templ;
   WARD_RETURN_IF_ERROR(cluster->Init(bindir));
