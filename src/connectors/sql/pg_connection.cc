@@ -180,16 +180,21 @@ class PgConnection : public SqlConnection {
   // Rolls back, then drops what the query may have left on the session (e.g. a
   // session-level advisory lock).
   Status EndRead() override {
-    WARD_RETURN_IF_ERROR(Control("ROLLBACK"));
-    return ResetSession();
+    Status rolled_back = Control("ROLLBACK");
+    ResetSession();
+    return rolled_back;
   }
   Status BeginWrite(const SqlLimits& limits) override;
   Result<ResolvedTable> Describe(const std::string& name) override;
   const char* LockRowSuffix() const override { return " FOR UPDATE"; }
-  Status ResetSession() override { return Control("DISCARD ALL"); }
+  void ResetSession() override {
+    if (!Control("DISCARD ALL").ok()) needs_new_session_ = true;
+  }
 
  private:
   Status EnsureConnected();
+  // The server went away (the next transaction reconnects).
+  bool Lost() const { return PQstatus(conn_) != CONNECTION_OK; }
   Status SetTimeout(const SqlLimits& limits) {
     return Control("SET LOCAL statement_timeout = " +
                    std::to_string(limits.statement_timeout.count()));
@@ -197,10 +202,12 @@ class PgConnection : public SqlConnection {
   void Collect(PGresult* r, const SqlLimits& limits, StatementResult* out, Status* error);
 
   PGconn* conn_;
+  bool needs_new_session_ = false;  // a reset failed: reconnect before the next transaction
 };
 
 Status PgConnection::EnsureConnected() {
-  if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
+  if (PQstatus(conn_) == CONNECTION_OK && !needs_new_session_) return Status::Ok();
+  needs_new_session_ = false;
   PQreset(conn_);
   if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
   return Unavailable("postgresql: connection lost: " + Trimmed(PQerrorMessage(conn_)));
@@ -275,7 +282,7 @@ Result<StatementResult> PgConnection::Run(const std::string& sql, const nlohmann
     PgResult r(raw);
     Collect(r.get(), limits, &out, &error);
   }
-  if (!error.ok()) return error;
+  if (!error.ok()) return Lost() ? Unavailable(error.message()) : error;
   if (in_transaction && PQtransactionStatus(conn_) == PQTRANS_IDLE) {
     return Internal("postgresql: the statement ended ward's transaction");
   }
@@ -286,7 +293,8 @@ Status PgConnection::Control(const std::string& sql) {
   if (PQstatus(conn_) != CONNECTION_OK) return Unavailable("postgresql: connection lost");
   PgResult r(PQexec(conn_, sql.c_str()));
   if (r && PQresultStatus(r.get()) == PGRES_COMMAND_OK) return Status::Ok();
-  return StatusFromPg(r.get(), PQerrorMessage(conn_));
+  Status error = StatusFromPg(r.get(), PQerrorMessage(conn_));
+  return Lost() ? Unavailable(error.message()) : error;
 }
 
 Status PgConnection::BeginRead(const SqlLimits& limits) {

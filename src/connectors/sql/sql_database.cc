@@ -251,7 +251,7 @@ Result<int64_t> SqlDatabaseImpl::Execute(const std::string& sql, const json& par
     return ran.rows_affected;
   });
   // Settings or temporary objects the statement left on the session go with it.
-  if (!dry_run_) WARD_RETURN_IF_ERROR(writer_->ResetSession());
+  if (!dry_run_) writer_->ResetSession();
   return changed;
 }
 

@@ -588,6 +588,27 @@ TEST_P(PgAttackTest, AKeyValueDsnWithItsOwnOptionsStillWorks) {
   EXPECT_EQ(OpenSqlDatabase({"host='unterminated"}).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_P(PgAttackTest, ALostConnectionIsUnavailableThenReconnects) {
+  AddItems(1);
+  auto killer = Open();
+  ASSERT_NE(killer, nullptr);
+  ASSERT_OK_R(
+      killer->Query("SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity "
+                    "WHERE application_name = 'ward' AND datname = current_database() "
+                    "AND pid <> pg_backend_pid()",
+                    nullptr));
+  // The first call learns the sessions are gone (or finds them already reset);
+  // no statement ever runs half in one session and half in another.
+  auto first = db_->Update("items", {{"id", 1}}, {{"qty", 5}});
+  if (!first.ok()) {
+    EXPECT_EQ(first.status().code(), StatusCode::kUnavailable) << first.status().ToString();
+    first = db_->Update("items", {{"id", 1}}, {{"qty", 5}});
+    if (!first.ok()) first = db_->Update("items", {{"id", 1}}, {{"qty", 5}});
+  }
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(ASSERT_OK_R(db_->ReadRow("items", {{"id", 1}}))["qty"], 5);
+}
+
 TEST_P(PgAttackTest, TypesMapToJson) {
   auto r = ASSERT_OK_R(
       db_->Query("SELECT true AS b, 2::int8 AS i, 1.5::float8 AS f, 12.50::numeric AS n, "

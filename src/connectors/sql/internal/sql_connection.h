@@ -52,8 +52,9 @@ class SqlConnection {
   // The table `name` from the catalog; NotFound when there is none.
   virtual Result<ResolvedTable> Describe(const std::string& name) = 0;
   // Clears what a statement may have left on the session (settings, temporary
-  // objects) once its transaction is over; nothing to do on SQLite.
-  virtual Status ResetSession() { return Status::Ok(); }
+  // objects, locks) once its transaction is over. When that fails the next
+  // transaction starts on a fresh session instead. Nothing to do on SQLite.
+  virtual void ResetSession() {}
   // Appended to the SELECT that reads a pre-image inside a write (" FOR UPDATE").
   virtual const char* LockRowSuffix() const = 0;
 };
