@@ -322,7 +322,8 @@ Result<ResolvedTable> PgConnection::Describe(const std::string& name) {
       StatementResult found,
       Run("SELECT c.oid::text AS oid, n.nspname AS schema, c.relname AS name "
           "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-          "WHERE c.oid = pg_catalog.to_regclass($1) AND c.relkind IN ('r', 'p')",
+          "WHERE c.oid = pg_catalog.to_regclass($1) AND c.relkind IN ('r', 'p') "
+          "AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'",
           nlohmann::json::array({RegclassText(name)}), limits));
   if (found.rows.empty()) return NotFound("no table " + name);
   const nlohmann::json& t = found.rows[0];

@@ -151,7 +151,8 @@ class SqlDatabase {
                                     const SqlLimits& limits) = 0;
 
   // Columns and primary key of `table` ("name", or "schema.name" on PostgreSQL),
-  // read from the catalog. NotFound when there is no such table.
+  // read from the catalog. NotFound when there is no such table, and for views and
+  // the engine's own tables (sqlite_*, pg_* schemas, information_schema).
   virtual Result<TableInfo> DescribeTable(const std::string& table) = 0;
 
   // The row whose primary key is `key` (an object with exactly the key's

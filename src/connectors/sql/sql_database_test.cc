@@ -270,6 +270,15 @@ TEST_P(SqlDatabaseTest, DescribeTableReadsTheCatalog) {
   EXPECT_EQ(db_->DescribeTable("items; DROP TABLE items").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(db_->DescribeTable("items\" --").status().code(), StatusCode::kNotFound);
   EXPECT_TRUE(db_->DescribeTable("items").ok());
+  // The engine's own tables are not tables of the database's data.
+  ASSERT_OK_R(db_->Execute(IsPg() ? "CREATE TABLE counted (id SERIAL PRIMARY KEY)"
+                                  : "CREATE TABLE counted (id INTEGER PRIMARY KEY AUTOINCREMENT)",
+                           nullptr));
+  for (const char* system : {"sqlite_sequence", "sqlite_schema", "pg_catalog.pg_database",
+                             "pg_database", "information_schema.sql_features"}) {
+    EXPECT_EQ(db_->DescribeTable(system).status().code(), StatusCode::kNotFound) << system;
+    EXPECT_FALSE(db_->Insert(system, {{"name", "x"}}).ok()) << system;
+  }
 }
 
 // --- Row writes -----------------------------------------------------------------

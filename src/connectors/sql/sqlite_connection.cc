@@ -296,7 +296,8 @@ Result<ResolvedTable> SqliteConnection::Describe(const std::string& name) {
   SqlLimits limits;
   WARD_ASSIGN_OR_RETURN(
       StatementResult found,
-      Run("SELECT name FROM sqlite_schema WHERE type = 'table' AND name = $1 COLLATE NOCASE",
+      Run("SELECT name FROM sqlite_schema WHERE type = 'table' AND name = $1 COLLATE NOCASE "
+          "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
           nlohmann::json::array({name}), limits));
   if (found.rows.empty()) return NotFound("no table " + name);
   ResolvedTable t;
