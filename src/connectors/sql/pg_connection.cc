@@ -405,6 +405,10 @@ Result<std::unique_ptr<SqlConnection>> OpenPgConnection(const std::string& conni
     PQfinish(conn);
     return Unavailable("postgresql: cannot connect: " + message);
   }
+  // Server notices (a statement's RAISE NOTICE, a ROLLBACK with nothing to roll
+  // back) are not ward's output: libpq would print them on stderr.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<SqlConnection>(std::make_unique<PgConnection>(conn));
 }
 

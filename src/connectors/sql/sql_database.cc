@@ -101,7 +101,14 @@ Result<T> SqlDatabaseImpl::InWrite(const std::function<Result<T>()>& body) {
     static_cast<void>(rolled_back);
     return result;
   }
-  WARD_RETURN_IF_ERROR(writer_->Control("COMMIT"));
+  Status committed = writer_->Control("COMMIT");
+  if (!committed.ok()) {
+    // A COMMIT that failed (a deferred constraint, SQLite busy) must not leave the
+    // transaction open for the next write; PostgreSQL has already ended it.
+    Status rolled_back = writer_->Control("ROLLBACK");
+    static_cast<void>(rolled_back);
+    return committed;
+  }
   return result;
 }
 

@@ -342,6 +342,19 @@ TEST_P(SqlDatabaseTest, UpdateRefusals) {
   EXPECT_EQ(Items(), before);
 }
 
+TEST_P(SqlDatabaseTest, AConstraintCheckedAtCommitFailsTheWriteAndLeavesNothingOpen) {
+  ASSERT_OK_R(db_->Execute(
+      "CREATE TABLE orders (id INTEGER PRIMARY KEY, item INTEGER REFERENCES items (id) "
+      "DEFERRABLE INITIALLY DEFERRED)",
+      nullptr));
+  auto r = db_->Insert("orders", {{"id", 1}, {"item", 404}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+  EXPECT_TRUE(ASSERT_OK_R(db_->ReadRow("orders", {{"id", 1}})).is_null());
+  AddItems(1);
+  EXPECT_TRUE(db_->Insert("orders", {{"id", 1}, {"item", 1}}).ok());
+}
+
 TEST_P(SqlDatabaseTest, CompositeKeys) {
   ASSERT_OK_R(db_->Insert("measures", {{"patient", "p1"}, {"measure", "hba1c"}, {"value", 7.1}}));
   ASSERT_OK_R(db_->Insert("measures", {{"patient", "p2"}, {"measure", "hba1c"}, {"value", 6.4}}));

@@ -282,9 +282,9 @@ Result<StatementResult> SqliteConnection::Run(const std::string& sql, const nloh
 Status SqliteConnection::Control(const std::string& sql) {
   in_control_ = true;
   deadline_micros_ = INT64_MAX;
-  Status s = ExecSql(db_.get(), sql);
+  int rc = sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr);
   in_control_ = false;
-  return s;
+  return rc == SQLITE_OK ? Status::Ok() : StatusFromSqlite(db_.get(), rc, sql);
 }
 
 Status SqliteConnection::BeginWrite(const SqlLimits& limits) {
