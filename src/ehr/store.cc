@@ -1,12 +1,11 @@
 #include "ehr/store.h"
 
-#include <sqlite3.h>
-
+#include <algorithm>
 #include <filesystem>
-#include <unordered_map>
+#include <variant>
 
+#include "store/sqlite_util.h"
 #include "util/hash.h"
-#include "util/private_file.h"
 
 namespace ward::ehr {
 
@@ -43,108 +42,46 @@ constexpr const char* kResourceColumns = "rid, type, id, version, updated_ms, de
 
 }  // namespace
 
+// A connection and its statement cache (bounded: search SQL is built per request).
+// `cache` is declared after `db` so that it is destroyed first.
 struct Store::Conn {
-  sqlite3* db = nullptr;
-  std::unordered_map<std::string, sqlite3_stmt*> stmts;
+  static constexpr size_t kMaxCachedStatements = 256;
 
-  ~Conn() {
-    for (auto& [sql, s] : stmts) sqlite3_finalize(s);
-    if (db) sqlite3_close(db);
-  }
-
-  Status Error(const std::string& what) const {
-    return Internal(what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
-  }
-
-  Status Exec(const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err ? err : "unknown error";
-      sqlite3_free(err);
-      return Internal(std::string("sqlite: ") + msg);
-    }
-    return Status::Ok();
-  }
-
-  // Resets every statement still holding a row, so that ending the transaction
-  // also releases its read snapshot.
-  void ResetBusy() {
-    for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s; s = sqlite3_next_stmt(db, s)) {
-      if (sqlite3_stmt_busy(s)) sqlite3_reset(s);
-    }
-  }
+  explicit Conn(SqliteDb opened) : db(std::move(opened)), cache(db.get(), kMaxCachedStatements) {}
 
   // Runs a parameterless statement (BEGIN, COMMIT, ...) through the cache.
-  Status Run(const std::string& sql);
+  Status Run(const std::string& sql) { return Stmt(cache, sql).Run(); }
 
-  // A cached prepared statement, reset and unbound.
-  Result<sqlite3_stmt*> Prepare(const std::string& sql) {
-    auto it = stmts.find(sql);
-    if (it != stmts.end()) {
-      sqlite3_reset(it->second);
-      sqlite3_clear_bindings(it->second);
-      return it->second;
-    }
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
-      return Error("prepare " + sql.substr(0, 80));
-    }
-    if (stmts.size() > 256) {  // dynamic search SQL: keep the cache bounded
-      for (auto& [k, v] : stmts) sqlite3_finalize(v);
-      stmts.clear();
-    }
-    stmts.emplace(sql, s);
-    return s;
-  }
+  SqliteDb db;
+  StmtCache cache;
 };
-
-Status Store::Conn::Run(const std::string& sql) {
-  WARD_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(sql));
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error(sql);
-  return Status::Ok();
-}
 
 namespace {
 
-void Bind(sqlite3_stmt* s, int i, const SqlValue& v) {
-  if (auto* n = std::get_if<int64_t>(&v)) {
-    sqlite3_bind_int64(s, i, *n);
-  } else if (auto* d = std::get_if<double>(&v)) {
-    sqlite3_bind_double(s, i, *d);
-  } else {
-    const auto& str = std::get<std::string>(v);
-    sqlite3_bind_text(s, i, str.data(), static_cast<int>(str.size()), SQLITE_TRANSIENT);
+void BindAll(Stmt& s, const std::vector<SqlValue>& binds) {
+  for (size_t i = 0; i < binds.size(); ++i) {
+    std::visit([&](const auto& v) { s.Bind(static_cast<int>(i + 1), v); }, binds[i]);
   }
 }
 
-void BindAll(sqlite3_stmt* s, const std::vector<SqlValue>& binds) {
-  for (size_t i = 0; i < binds.size(); ++i) Bind(s, static_cast<int>(i + 1), binds[i]);
-}
-
-std::string Text(sqlite3_stmt* s, int col) {
-  const unsigned char* t = sqlite3_column_text(s, col);
-  return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s, col)) : "";
-}
-
-StoredResource ReadResourceRow(sqlite3_stmt* s) {
+StoredResource ReadResourceRow(const Stmt& s) {
   StoredResource r;
-  r.rid = sqlite3_column_int64(s, 0);
-  r.type = Text(s, 1);
-  r.id = Text(s, 2);
-  r.version = sqlite3_column_int64(s, 3);
-  r.updated_ms = sqlite3_column_int64(s, 4);
-  r.deleted = sqlite3_column_int(s, 5) != 0;
-  r.json = Text(s, 6);
+  r.rid = s.Int(0);
+  r.type = s.Text(1);
+  r.id = s.Text(2);
+  r.version = s.Int(3);
+  r.updated_ms = s.Int(4);
+  r.deleted = s.Int(5) != 0;
+  r.json = s.Text(6);
   return r;
 }
 
-// Runs `s` to completion; DONE is success.
-Status StepDone(Store::Conn* c, sqlite3_stmt* s, const char* what) {
-  int rc = sqlite3_step(s);
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return c->Error(what);
-  return Status::Ok();
+// At most one row: the resource it holds, or nullopt.
+Result<std::optional<StoredResource>> ReadOptionalResource(Stmt& s, const std::string& what) {
+  auto row = s.Step();
+  if (!row.ok()) return row.status().WithContext(what);
+  if (!*row) return std::optional<StoredResource>();
+  return std::optional<StoredResource>(ReadResourceRow(s));
 }
 
 }  // namespace
@@ -160,8 +97,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     store->temporary_ = true;
   }
   WARD_ASSIGN_OR_RETURN(store->writer_, store->Connect());
-  WARD_RETURN_IF_ERROR(store->writer_->Exec("PRAGMA journal_mode=WAL"));
-  WARD_RETURN_IF_ERROR(store->writer_->Exec(kSchema));
+  WARD_RETURN_IF_ERROR(ExecSql(store->writer_->db.get(), kSchema));
   return store;
 }
 
@@ -174,17 +110,12 @@ Store::~Store() {
   }
 }
 
+// The shared opener makes the file the owner's only (the records are PHI) and
+// turns on WAL and a busy timeout; the EHR adds its cache settings.
 Result<std::unique_ptr<Store::Conn>> Store::Connect() {
-  auto conn = std::make_unique<Conn>();
-  WARD_RETURN_IF_ERROR(MakePrivateDatabase(path_));  // the records are the owner's only
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path_.c_str(), &conn->db, flags, nullptr) != SQLITE_OK) {
-    return conn->Error("cannot open " + path_);
-  }
-  sqlite3_busy_timeout(conn->db, 10000);
-  WARD_RETURN_IF_ERROR(
-      conn->Exec("PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;"));
-  return conn;
+  WARD_ASSIGN_OR_RETURN(SqliteDb db, OpenSqliteDb(path_));
+  WARD_RETURN_IF_ERROR(ExecSql(db.get(), "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;"));
+  return std::make_unique<Conn>(std::move(db));
 }
 
 void Store::Release(std::unique_ptr<Conn> conn) {
@@ -227,10 +158,13 @@ Store::Session::Session(Session&& o) noexcept
   o.open_ = false;
 }
 
+// Every statement of a session is reset when its Stmt goes out of scope, so ending
+// the transaction here also releases its read snapshot.
 Store::Session::~Session() {
   if (!conn_) return;
-  conn_->ResetBusy();
-  if (open_) (void)conn_->Run("ROLLBACK");
+  // A failed ROLLBACK leaves nothing committed: SQLite has ended the transaction
+  // already, or rolls it back when the connection closes.
+  if (open_) static_cast<void>(conn_->Run("ROLLBACK"));
   if (lock_.owns_lock()) {
     store_->writer_ = std::move(conn_);
   } else {
@@ -241,7 +175,6 @@ Store::Session::~Session() {
 Status Store::Session::Commit() {
   if (!open_) return FailedPrecondition("session already finished");
   open_ = false;
-  conn_->ResetBusy();
   return conn_->Run("COMMIT");
 }
 
@@ -249,26 +182,19 @@ Result<std::optional<StoredResource>> Store::Session::Current(const std::string&
                                                               const std::string& id) {
   static const std::string kSql =
       std::string("SELECT ") + kResourceColumns + " FROM resources WHERE type=?1 AND id=?2";
-  WARD_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(kSql));
-  sqlite3_bind_text(s, 1, type.data(), static_cast<int>(type.size()), SQLITE_STATIC);
-  sqlite3_bind_text(s, 2, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_DONE) return std::optional<StoredResource>();
-  if (rc != SQLITE_ROW) return conn_->Error("read " + type + "/" + id);
-  return std::optional<StoredResource>(ReadResourceRow(s));
+  Stmt s(conn_->cache, kSql);
+  s.Bind(1, type).Bind(2, id);
+  return ReadOptionalResource(s, "read " + type + "/" + id);
 }
 
 Result<std::optional<StoredResource>> Store::Session::Version(const std::string& type,
                                                               const std::string& id,
                                                               int64_t version) {
-  WARD_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                        conn_->Prepare("SELECT 0, type, id, version, updated_ms, deleted, json "
-                                       "FROM history WHERE type=?1 AND id=?2 AND version=?3"));
+  Stmt s(conn_->cache,
+         "SELECT 0, type, id, version, updated_ms, deleted, json "
+         "FROM history WHERE type=?1 AND id=?2 AND version=?3");
   BindAll(s, {type, id, version});
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_DONE) return std::optional<StoredResource>();
-  if (rc != SQLITE_ROW) return conn_->Error("vread " + type + "/" + id);
-  return std::optional<StoredResource>(ReadResourceRow(s));
+  return ReadOptionalResource(s, "vread " + type + "/" + id);
 }
 
 namespace {
@@ -299,60 +225,66 @@ Result<std::vector<StoredResource>> Store::Session::History(const std::string& t
                     HistoryWhere(type, id, since_ms, &binds) +
                     " ORDER BY updated_ms DESC, version DESC LIMIT ?";
   binds.push_back(limit);
-  WARD_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql));
+  Stmt s(conn_->cache, sql);
   BindAll(s, binds);
-  std::vector<StoredResource> out;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    out.push_back(ReadResourceRow(s));
-    out.back().method = Text(s, 7);
-  }
-  if (rc != SQLITE_DONE) return conn_->Error("history");
-  return out;
+  auto rows = ReadRows<StoredResource>(s, [](const Stmt& row) {
+    StoredResource r = ReadResourceRow(row);
+    r.method = row.Text(7);
+    return r;
+  });
+  if (!rows.ok()) return rows.status().WithContext("history");
+  return rows;
 }
 
 Result<int64_t> Store::Session::CountHistory(const std::string& type, const std::string& id,
                                              int64_t since_ms) {
   std::vector<SqlValue> binds;
-  WARD_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare("SELECT count(*) FROM history" +
-                                                         HistoryWhere(type, id, since_ms, &binds)));
+  Stmt s(conn_->cache, "SELECT count(*) FROM history" + HistoryWhere(type, id, since_ms, &binds));
   BindAll(s, binds);
-  if (sqlite3_step(s) != SQLITE_ROW) return conn_->Error("count history");
-  return static_cast<int64_t>(sqlite3_column_int64(s, 0));
+  auto row = s.Step();
+  if (!row.ok()) return row.status().WithContext("count history");
+  if (!*row) return Internal("count history: no row");
+  return s.Int(0);
 }
 
 Status Store::Session::Write(const StoredResource& rec, const IndexRows& index) {
   if (!is_write()) return FailedPrecondition("write in a read session");
-  WARD_ASSIGN_OR_RETURN(
-      sqlite3_stmt * up,
-      conn_->Prepare("INSERT INTO resources(type, id, version, updated_ms, deleted, json) "
-                     "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(type, id) DO UPDATE SET "
-                     "version=excluded.version, updated_ms=excluded.updated_ms, "
-                     "deleted=excluded.deleted, json=excluded.json RETURNING rid"));
-  BindAll(up, {rec.type, rec.id, rec.version, rec.updated_ms, int64_t{rec.deleted}, rec.json});
-  if (sqlite3_step(up) != SQLITE_ROW) return conn_->Error("write " + rec.type + "/" + rec.id);
-  int64_t rid = sqlite3_column_int64(up, 0);
-  WARD_RETURN_IF_ERROR(StepDone(conn_.get(), up, "write"));
-  WARD_ASSIGN_OR_RETURN(sqlite3_stmt * hist,
-                        conn_->Prepare("INSERT INTO history(type, id, version, updated_ms, "
-                                       "deleted, method, json) VALUES(?1,?2,?3,?4,?5,?6,?7)"));
+  int64_t rid = 0;
+  {
+    Stmt up(conn_->cache,
+            "INSERT INTO resources(type, id, version, updated_ms, deleted, json) "
+            "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(type, id) DO UPDATE SET "
+            "version=excluded.version, updated_ms=excluded.updated_ms, "
+            "deleted=excluded.deleted, json=excluded.json RETURNING rid");
+    BindAll(up, {rec.type, rec.id, rec.version, rec.updated_ms, int64_t{rec.deleted}, rec.json});
+    auto row = up.Step();
+    if (!row.ok()) return row.status().WithContext("write " + rec.type + "/" + rec.id);
+    if (!*row) return Internal("write " + rec.type + "/" + rec.id + ": no rid returned");
+    rid = up.Int(0);
+    WARD_RETURN_IF_ERROR(up.Run().WithContext("write"));
+  }
+  Stmt hist(conn_->cache,
+            "INSERT INTO history(type, id, version, updated_ms, "
+            "deleted, method, json) VALUES(?1,?2,?3,?4,?5,?6,?7)");
   BindAll(hist, {rec.type, rec.id, rec.version, rec.updated_ms, int64_t{rec.deleted}, rec.method,
                  rec.json});
-  WARD_RETURN_IF_ERROR(StepDone(conn_.get(), hist, "history"));
+  WARD_RETURN_IF_ERROR(hist.Run().WithContext("history"));
   return WriteIndex(rid, rec.type, index);
 }
 
 Status Store::Session::WriteIndex(int64_t rid, const std::string& type, const IndexRows& ix) {
-  for (const char* table : {"idx_token", "idx_string", "idx_date", "idx_ref", "idx_quantity"}) {
-    WARD_ASSIGN_OR_RETURN(sqlite3_stmt * del,
-                          conn_->Prepare(std::string("DELETE FROM ") + table + " WHERE rid=?1"));
-    BindAll(del, {rid});
-    WARD_RETURN_IF_ERROR(StepDone(conn_.get(), del, "index delete"));
-  }
-  auto insert = [&](const char* sql, std::vector<SqlValue> binds) -> Status {
-    WARD_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql));
+  auto run = [&](const std::string& sql, const std::vector<SqlValue>& binds,
+                 const char* what) -> Status {
+    Stmt s(conn_->cache, sql);
     BindAll(s, binds);
-    return StepDone(conn_.get(), s, "index insert");
+    return s.Run().WithContext(what);
+  };
+  for (const char* table : {"idx_token", "idx_string", "idx_date", "idx_ref", "idx_quantity"}) {
+    WARD_RETURN_IF_ERROR(
+        run(std::string("DELETE FROM ") + table + " WHERE rid=?1", {rid}, "index delete"));
+  }
+  auto insert = [&](const char* sql, const std::vector<SqlValue>& binds) {
+    return run(sql, binds, "index insert");
   };
   for (const auto& t : ix.tokens) {
     WARD_RETURN_IF_ERROR(insert("INSERT INTO idx_token VALUES(?1,?2,?3,?4,?5)",
@@ -379,49 +311,42 @@ Status Store::Session::WriteIndex(int64_t rid, const std::string& type, const In
 
 Result<std::vector<int64_t>> Store::Session::SelectRids(const std::string& sql,
                                                         const std::vector<SqlValue>& binds) {
-  WARD_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql));
+  Stmt s(conn_->cache, sql);
   BindAll(s, binds);
-  std::vector<int64_t> out;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(sqlite3_column_int64(s, 0));
-  if (rc != SQLITE_DONE) return conn_->Error("search");
-  return out;
+  auto rids = ReadRows<int64_t>(s, [](const Stmt& row) { return row.Int(0); });
+  if (!rids.ok()) return rids.status().WithContext("search");
+  return rids;
 }
 
 Result<std::vector<StoredResource>> Store::Session::FetchByRid(const std::vector<int64_t>& rids) {
-  WARD_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                        conn_->Prepare(std::string("SELECT ") + kResourceColumns +
-                                       " FROM resources WHERE rid=?1 AND deleted=0"));
+  Stmt s(conn_->cache,
+         std::string("SELECT ") + kResourceColumns + " FROM resources WHERE rid=?1 AND deleted=0");
   std::vector<StoredResource> out;
   out.reserve(rids.size());
   for (int64_t rid : rids) {
-    sqlite3_reset(s);
-    sqlite3_bind_int64(s, 1, rid);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-      out.push_back(ReadResourceRow(s));
-    } else if (rc != SQLITE_DONE) {
-      return conn_->Error("fetch");
-    }
+    WARD_RETURN_IF_ERROR(s.Reset());
+    s.Bind(1, rid);
+    WARD_ASSIGN_OR_RETURN(auto found, ReadOptionalResource(s, "fetch"));
+    if (found) out.push_back(std::move(*found));
   }
   return out;
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> Store::Session::ReferenceTargets(
     const std::vector<int64_t>& rids, const std::string& param, const std::string& target_type) {
-  WARD_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                        conn_->Prepare("SELECT ttype, tid FROM idx_ref WHERE rid=?1 AND "
-                                       "param=?2 AND tid != '' AND (?3 = '' OR ttype = ?3)"));
+  Stmt s(conn_->cache,
+         "SELECT ttype, tid FROM idx_ref WHERE rid=?1 AND "
+         "param=?2 AND tid != '' AND (?3 = '' OR ttype = ?3)");
   std::vector<std::pair<std::string, std::string>> out;
   for (int64_t rid : rids) {
-    sqlite3_reset(s);
+    WARD_RETURN_IF_ERROR(s.Reset());
     BindAll(s, {rid, param, target_type});
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      std::pair<std::string, std::string> t{Text(s, 0), Text(s, 1)};
+    auto targets = ReadRows<std::pair<std::string, std::string>>(
+        s, [](const Stmt& row) { return std::make_pair(row.Text(0), row.Text(1)); });
+    if (!targets.ok()) return targets.status().WithContext("include");
+    for (auto& t : *targets) {
       if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(std::move(t));
     }
-    if (rc != SQLITE_DONE) return conn_->Error("include");
   }
   return out;
 }

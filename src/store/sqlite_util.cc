@@ -95,7 +95,14 @@ Stmt::Stmt(sqlite3* db, const std::string& sql) : db_(db) {
   }
 }
 
-Stmt::Stmt(StmtCache& cache, const std::string& sql) : db_(cache.db()), borrowed_(true) {
+Stmt::Stmt(StmtCache& cache, const std::string& sql) : db_(cache.db()) {
+  if (!cache.Caches(sql)) {
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) {
+      prepare_status_ = Internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
+    }
+    return;
+  }
+  borrowed_ = true;
   stmt_ = cache.Get(sql);
   if (!stmt_) prepare_status_ = Internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
 }
@@ -117,6 +124,11 @@ Stmt& Stmt::Bind(int index, const std::string& value) {
 
 Stmt& Stmt::Bind(int index, int64_t value) {
   if (stmt_) sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+Stmt& Stmt::Bind(int index, double value) {
+  if (stmt_) sqlite3_bind_double(stmt_, index, value);
   return *this;
 }
 

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,10 +32,12 @@ Status ExecSql(sqlite3* db, const std::string& sql);
 Status ExecSqlInTransaction(sqlite3* db, const std::string& sql);
 
 // Prepared statements kept for the life of a connection, keyed by their SQL, so a
-// hot path parses each statement once. Destroy it before the connection.
+// hot path parses each statement once. At most `capacity` are kept: a Stmt for
+// another SQL text once it is full prepares its own (so text built per request,
+// e.g. search SQL, cannot grow it without bound). Destroy it before the connection.
 class StmtCache {
  public:
-  explicit StmtCache(sqlite3* db) : db_(db) {}
+  explicit StmtCache(sqlite3* db, size_t capacity = SIZE_MAX) : db_(db), capacity_(capacity) {}
   ~StmtCache();
   StmtCache(const StmtCache&) = delete;
   StmtCache& operator=(const StmtCache&) = delete;
@@ -43,15 +46,21 @@ class StmtCache {
   // The cached statement for `sql`, prepared on first use; nullptr when it does
   // not prepare (the error is then in sqlite3_errmsg(db())).
   sqlite3_stmt* Get(const std::string& sql);
+  // True when Get(sql) would return a cached statement (held, or room for it).
+  bool Caches(const std::string& sql) const {
+    return statements_.size() < capacity_ || statements_.count(sql) > 0;
+  }
 
  private:
   sqlite3* db_;
+  size_t capacity_;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 
 // A prepared statement. A preparation error is remembered and returned by the
 // first Step()/Run(), so call sites stay linear. Built from a StmtCache it borrows
-// the cached statement and resets it when done.
+// the cached statement (or, when the cache is full, prepares its own) and resets it
+// when done.
 class Stmt {
  public:
   Stmt(sqlite3* db, const std::string& sql);
@@ -62,6 +71,7 @@ class Stmt {
 
   Stmt& Bind(int index, const std::string& value);
   Stmt& Bind(int index, int64_t value);
+  Stmt& Bind(int index, double value);
   Stmt& Bind(int index, const char* value) { return Bind(index, std::string(value)); }
   Stmt& Bind(int index, int value) { return Bind(index, static_cast<int64_t>(value)); }
   Stmt& BindNull(int index);
