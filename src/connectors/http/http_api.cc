@@ -12,13 +12,6 @@ namespace {
 
 constexpr size_t kMaxUrlBytes = 8192;
 
-bool HasControlChar(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char ch) {
-    auto c = static_cast<unsigned char>(ch);
-    return c < 0x20 || c == 0x7f;
-  });
-}
-
 Status CheckExtraHeaders(const HttpHeaders& headers, const HttpApiConfig& config) {
   for (const auto& [name, value] : headers) {
     WARD_RETURN_IF_ERROR(CheckSettableRequestHeader(name, value));

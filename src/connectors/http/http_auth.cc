@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "connectors/http/bounded_send.h"
+#include "connectors/http/http_headers.h"
 #include "util/encoding.h"
 #include "util/json_limits.h"
 
@@ -17,24 +18,6 @@ constexpr size_t kMaxTokenReplyBytes = 64 << 10;
 // Shorter strings are too common to redact wherever they occur (and too weak to be
 // secrets worth the name).
 constexpr size_t kMinRedactedSecretBytes = 4;
-
-bool HasControlChar(std::string_view text) {
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f) return true;
-  }
-  return false;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 // The OAuth `error` code of a token endpoint's reply, if it is a plain code.
 std::string OAuthErrorCode(const std::string& body) {
@@ -67,7 +50,7 @@ Result<TokenReply> ParseTokenReply(const std::string& body, const std::string& t
     return Unavailable(from + " answered with a malformed access_token");
   auto type = reply.find("token_type");
   if (type != reply.end() &&
-      !(type->is_string() && EqualsIgnoreCase(type->get<std::string>(), "bearer")))
+      !(type->is_string() && AsciiLower(type->get<std::string>()) == "bearer"))
     return Unavailable(from + " answered with a token_type other than Bearer");
   auto expires = reply.find("expires_in");
   if (expires != reply.end()) {

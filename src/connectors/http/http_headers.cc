@@ -55,6 +55,13 @@ std::string Quoted(std::string_view name) {
 
 }  // namespace
 
+bool HasControlChar(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return c < 0x20 || c == 0x7f;
+  });
+}
+
 std::string AsciiLower(std::string_view text) {
   std::string out(text);
   for (char& c : out) {

@@ -36,6 +36,9 @@ Status CheckExposableResponseHeader(std::string_view name);
 HttpHeaders FilterResponseHeaders(const HttpHeaders& headers,
                                   const std::vector<std::string>& exposed);
 
+// True when `text` holds a byte below 0x20 (CR, LF, NUL, tab, …) or DEL.
+bool HasControlChar(std::string_view text);
+
 // ASCII lower case of `text`.
 std::string AsciiLower(std::string_view text);
 
