@@ -1,5 +1,6 @@
-// Text encodings shared by the HTTP clients: percent-encoding (RFC 3986) and
-// Base64 (RFC 4648, with padding). Pure functions; thread-safe; never throw.
+// Text encodings shared by the HTTP clients: percent-encoding (RFC 3986), Base64
+// (RFC 4648, with padding) and the UTF-8 check. Pure functions; thread-safe;
+// never throw.
 #pragma once
 
 #include <string>
@@ -17,5 +18,8 @@ std::string FormUrlEncode(std::string_view text);
 
 // Standard Base64 with '=' padding ("user:pass" → "dXNlcjpwYXNz").
 std::string Base64Encode(std::string_view bytes);
+
+// True when `text` is well-formed UTF-8 (no overlongs, surrogates or values > U+10FFFF).
+bool IsValidUtf8(std::string_view text);
 
 }  // namespace ward

@@ -26,5 +26,14 @@ TEST(EncodingTest, Base64MatchesRfc4648Vectors) {
   EXPECT_EQ(Base64Encode(std::string("\xff\x00\xfe", 3)), "/wD+");
 }
 
+TEST(EncodingTest, Utf8CheckRefusesMalformedSequences) {
+  EXPECT_TRUE(IsValidUtf8("plain, caf\xc3\xa9, \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));              // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // a surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+}
+
 }  // namespace
 }  // namespace ward
