@@ -64,8 +64,10 @@ HttpApiResponse Decode(const HttpResponse& raw, const HttpApiConfig& config,
                        const HttpCredentials& credentials) {
   HttpApiResponse out;
   out.status = raw.status;
-  out.headers = FilterResponseHeaders(raw.headers, config.exposed_response_headers);
-  for (auto& [name, value] : out.headers) value = HttpAuthenticator::Redact(value, credentials);
+  for (auto& [name, value] : FilterResponseHeaders(raw.headers, config.exposed_response_headers)) {
+    if (IsValidUtf8(value))  // obs-text bytes could not travel as JSON
+      out.headers.emplace_back(std::move(name), HttpAuthenticator::Redact(value, credentials));
+  }
   std::string body = HttpAuthenticator::Redact(raw.body, credentials);
   if (body.empty()) return out;
   if (IsJsonMediaType(raw.Header("Content-Type"))) {
@@ -77,6 +79,11 @@ HttpApiResponse Decode(const HttpResponse& raw, const HttpApiConfig& config,
       out.json = *std::move(json);
       return out;
     }
+  }
+  if (!IsValidUtf8(body)) {
+    out.body_kind = HttpBodyKind::kBinary;
+    out.base64 = Base64Encode(body);
+    return out;
   }
   out.body_kind = HttpBodyKind::kText;
   out.text = std::move(body);

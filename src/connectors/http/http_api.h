@@ -18,9 +18,11 @@
 // secret in play is replaced by "[redacted]" in the response's body and headers
 // (an API that echoes the Authorization header echoes nothing).
 //
-// The response carries only allowlisted headers (lower-case names) and its body
+// The response carries only allowlisted headers (lower-case names; a value that
+// is not UTF-8 is dropped) and its body
 // decoded: JSON (bounded, util/json_limits.h) when the content type is JSON and the
-// body parses, otherwise text (kept byte for byte; may not be UTF-8).
+// body parses; otherwise text when it is valid UTF-8; otherwise (an image, a PDF,
+// a legacy encoding) Base64 of its bytes — so every response can travel as JSON.
 //
 // Thread-safety: Call() and Match() may run concurrently. The HttpClient and
 // Clock of HttpApiOptions are not owned and must outlive the HttpApi.
@@ -61,14 +63,15 @@ struct HttpApiRequest {
   const CancelToken* cancel = nullptr;
 };
 
-enum class HttpBodyKind { kEmpty, kJson, kText };
+enum class HttpBodyKind { kEmpty, kJson, kText, kBinary };
 
 struct HttpApiResponse {
   int status = 0;
   HttpHeaders headers;  // allowlisted, lower-case names
   HttpBodyKind body_kind = HttpBodyKind::kEmpty;
   nlohmann::json json;  // the body when body_kind == kJson
-  std::string text;     // the body when body_kind == kText
+  std::string text;     // the body when body_kind == kText (valid UTF-8)
+  std::string base64;   // the body's bytes in Base64 when body_kind == kBinary
   // The value of header `lower_case_name`, or "" when absent.
   std::string Header(std::string_view lower_case_name) const;
 };

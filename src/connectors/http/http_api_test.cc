@@ -42,6 +42,9 @@ methods = ["GET"]
 path = "/bad-json"
 [[routes]]
 methods = ["GET"]
+path = "/binary"
+[[routes]]
+methods = ["GET"]
 path = "/empty"
 [[routes]]
 methods = ["GET"]
@@ -328,7 +331,7 @@ TEST_F(HttpApiTest, CreateReturnsStatusLocationAndEchoedJson) {
   EXPECT_EQ(nlohmann::json::parse(got[0].body), *r.body);
 }
 
-TEST_F(HttpApiTest, TextJsonSuffixEmptyAndMalformedBodies) {
+TEST_F(HttpApiTest, TextJsonSuffixEmptyBinaryAndMalformedBodies) {
   auto api = Api(Config());
   Result<HttpApiResponse> text = api->Call(Get("/text"));
   ASSERT_TRUE(text.ok());
@@ -346,6 +349,11 @@ TEST_F(HttpApiTest, TextJsonSuffixEmptyAndMalformedBodies) {
   ASSERT_TRUE(bad.ok());
   EXPECT_EQ(bad->body_kind, HttpBodyKind::kText);
   EXPECT_EQ(bad->text, "{not json");
+  Result<HttpApiResponse> binary = api->Call(Get("/binary"));
+  ASSERT_TRUE(binary.ok());
+  EXPECT_EQ(binary->body_kind, HttpBodyKind::kBinary);
+  EXPECT_EQ(binary->base64, Base64Encode(std::string("\x89PNG\r\n\x1a\n\xff\x00", 10)));
+  EXPECT_EQ(binary->text, "");
   Result<HttpApiResponse> missing = api->Call(Get("/unimplemented"));
   ASSERT_TRUE(missing.ok());
   EXPECT_EQ(missing->status, 404);
