@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
+#include <thread>
 
 #include "connectors/http/http_test_servers.h"
 #include "util/encoding.h"
@@ -211,6 +213,32 @@ TEST_F(HttpApiTest, OAuth2RefreshesOnceOn401AndRetriesOnce) {
   // The fresh token is cached from then on.
   ASSERT_TRUE(api->Call(Get("/appointments")).ok());
   EXPECT_EQ(tokens_.received_count(), 2u);
+}
+
+TEST_F(HttpApiTest, OAuth2ConcurrentCallsShareOneTokenFetch) {
+  auto api = Api(Config(OAuthSettings()));
+  std::vector<std::thread> callers;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i) {
+    callers.emplace_back([&] {
+      if (api->Call(Get("/appointments")).ok()) ++ok;
+    });
+  }
+  for (std::thread& t : callers) t.join();
+  EXPECT_EQ(ok.load(), 6);
+  EXPECT_EQ(tokens_.received_count(), 1u);
+  EXPECT_EQ(vendor_.received_count(), 6u);
+}
+
+TEST_F(HttpApiTest, ACancelledCallSendsNothing) {
+  auto api = Api(Config(OAuthSettings()));
+  CancelToken cancel;
+  cancel.Cancel();
+  HttpApiRequest r = Get("/appointments");
+  r.cancel = &cancel;
+  EXPECT_EQ(api->Call(r).status().code(), StatusCode::kCancelled);
+  EXPECT_EQ(tokens_.received_count(), 0u);
+  EXPECT_EQ(vendor_.received_count(), 0u);
 }
 
 TEST_F(HttpApiTest, OAuth2NeverLoopsOnARepeated401) {
