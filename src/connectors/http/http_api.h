@@ -9,8 +9,8 @@
 // control characters; a GET has no body; the JSON body is at most
 // max_request_bytes (ResourceExhausted). The response body is read only up to
 // max_response_bytes — reading stops there and the call is ResourceExhausted.
-// Any HTTP status is a successful Call(); transport failures are Unavailable or
-// DeadlineExceeded, a cancelled token Cancelled.
+// Redirects are never followed. Any HTTP status is a successful Call(); transport
+// failures are Unavailable or DeadlineExceeded, a cancelled token Cancelled.
 //
 // Auth (http_auth.h): credentials are read at call time; with oauth2 a 401 makes
 // the client fetch a new token once and resend once — never more. Secrets never
@@ -19,10 +19,10 @@
 // (an API that echoes the Authorization header echoes nothing).
 //
 // The response carries only allowlisted headers (lower-case names; a value that
-// is not UTF-8 is dropped) and its body
-// decoded: JSON (bounded, util/json_limits.h) when the content type is JSON and the
-// body parses; otherwise text when it is valid UTF-8; otherwise (an image, a PDF,
-// a legacy encoding) Base64 of its bytes — so every response can travel as JSON.
+// is not UTF-8 is dropped) and its body decoded: JSON (bounded,
+// util/json_limits.h) when the content type is JSON and the body parses; otherwise
+// text when it is valid UTF-8; otherwise (an image, a PDF, a legacy encoding)
+// Base64 of its bytes — so every response can travel as JSON.
 //
 // Thread-safety: Call() and Match() may run concurrently. The HttpClient and
 // Clock of HttpApiOptions are not owned and must outlive the HttpApi.

@@ -47,6 +47,9 @@ methods = ["GET"]
 path = "/binary"
 [[routes]]
 methods = ["GET"]
+path = "/redirect"
+[[routes]]
+methods = ["GET"]
 path = "/empty"
 [[routes]]
 methods = ["GET"]
@@ -385,6 +388,15 @@ TEST_F(HttpApiTest, TextJsonSuffixEmptyBinaryAndMalformedBodies) {
   Result<HttpApiResponse> missing = api->Call(Get("/unimplemented"));
   ASSERT_TRUE(missing.ok());
   EXPECT_EQ(missing->status, 404);
+}
+
+TEST_F(HttpApiTest, RedirectsAreReturnedNotFollowed) {
+  auto api = Api(Config("auth = \"bearer\"\ntoken_env = \"VENDOR_TOKEN\"\n"));
+  Result<HttpApiResponse> res = api->Call(Get("/redirect"));
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  EXPECT_EQ(res->status, 302);
+  EXPECT_EQ(res->Header("location"), "/v1/appointments");
+  EXPECT_EQ(vendor_.received_count(), 1u);
 }
 
 TEST_F(HttpApiTest, DeeplyNestedJsonIsNotParsedPastTheDepthLimit) {

@@ -135,6 +135,9 @@ class VendorApiTestServer : public LoopbackTestServer {
     server_.Get("/v1/text", guarded([](const httplib::Request&, httplib::Response& res) {
                   res.set_content("plain words", "text/plain");
                 }));
+    server_.Get("/v1/redirect", guarded([](const httplib::Request&, httplib::Response& res) {
+                  res.set_redirect("/v1/appointments", 302);
+                }));
     server_.Get("/v1/binary", guarded([](const httplib::Request&, httplib::Response& res) {
                   res.set_content(std::string("\x89PNG\r\n\x1a\n\xff\x00", 10), "image/png");
                 }));
