@@ -4,20 +4,15 @@
 
 #include <string>
 
+#include "connectors/http/http_test_config.h"
+
 namespace ward {
 namespace {
 
 constexpr char kWhere[] = "ward.toml: [connectors.vendor]";
 
 Result<HttpApiConfig> Parse(const std::string& text) {
-  toml::table table;
-  try {
-    table = toml::parse(text);
-  } catch (const toml::parse_error& e) {
-    return InvalidArgument(std::string("test TOML does not parse: ") +
-                           std::string(e.description()));
-  }
-  return ParseHttpApiConfig(table, "vendor", kWhere);
+  return testing::ParseTestConfig(text, kWhere);
 }
 
 // The message of a refused config, which must name `key`.
@@ -30,16 +25,7 @@ std::string ErrorOf(const std::string& text) {
   return c.status().message();
 }
 
-constexpr char kRoutes[] = R"(
-[[routes]]
-methods = ["GET", "POST"]
-path = "/appointments"
-undo.POST = "DELETE {location}"
-[[routes]]
-methods = ["GET", "PUT", "DELETE"]
-path = "/appointments/{id}"
-undo.PUT = { request = "PUT /appointments/{id}", pre_image = "GET /appointments/{id}" }
-)";
+constexpr const char* kRoutes = testing::kAppointmentRoutes;
 
 TEST(HttpApiConfigTest, ReadsAFullConfigWithDefaults) {
   Result<HttpApiConfig> c = Parse(std::string(R"(

@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "connectors/http/http_test_config.h"
 #include "connectors/http/http_test_servers.h"
 #include "util/encoding.h"
 
@@ -25,14 +26,8 @@ class HttpApiTest : public ::testing::Test {
  protected:
   // A config for the vendor fixture; `extra` is TOML added at the top level.
   HttpApiConfig Config(const std::string& extra = "") {
-    std::string text = "base_url = \"" + vendor_.Url("/v1") + "\"\n" + extra + R"(
-[[routes]]
-methods = ["GET", "POST"]
-path = "/appointments"
-undo.POST = "DELETE {location}"
-[[routes]]
-methods = ["GET", "PUT", "DELETE"]
-path = "/appointments/{id}"
+    std::string text =
+        "base_url = \"" + vendor_.Url("/v1") + "\"\n" + extra + testing::kAppointmentRoutes + R"(
 [[routes]]
 methods = ["GET"]
 path = "/echo"
@@ -61,8 +56,7 @@ path = "/endless-error"
 methods = ["GET"]
 path = "/unimplemented"
 )";
-    toml::table table = toml::parse(text);
-    Result<HttpApiConfig> c = ParseHttpApiConfig(table, "vendor", "test");
+    Result<HttpApiConfig> c = testing::ParseTestConfig(text);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? *c : HttpApiConfig{};
   }
@@ -524,7 +518,8 @@ TEST_F(HttpApiTest, MatchIsThePolicysView) {
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->route->path.text, "/appointments/{id}");
   EXPECT_EQ(m->Param("id"), "42");
-  EXPECT_EQ(m->route->CompensationFor("PUT"), nullptr);
+  EXPECT_NE(m->route->CompensationFor("PUT"), nullptr);
+  EXPECT_EQ(m->route->CompensationFor("DELETE"), nullptr);
   EXPECT_NE(api->config().routes[0].CompensationFor("POST"), nullptr);
 }
 

@@ -2,22 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "connectors/http/http_test_config.h"
+
 namespace ward {
 namespace {
 
 HttpApiConfig Config() {
-  toml::table table = toml::parse(R"(
-base_url = "https://api.example.com/v1"
-[[routes]]
-methods = ["GET", "POST"]
-path = "/appointments"
-undo.POST = "DELETE {location}"
-[[routes]]
-methods = ["GET", "PUT", "DELETE"]
-path = "/appointments/{id}"
-undo.PUT = { request = "PUT /appointments/{id}", pre_image = "GET /appointments/{id}" }
-)");
-  Result<HttpApiConfig> c = ParseHttpApiConfig(table, "vendor", "test");
+  Result<HttpApiConfig> c = testing::ParseTestConfig(
+      std::string("base_url = \"https://api.example.com/v1\"\n") + testing::kAppointmentRoutes);
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   return *c;
 }
