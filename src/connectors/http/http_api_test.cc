@@ -195,6 +195,18 @@ TEST_F(HttpApiTest, OAuth2TokenIsRenewedWhenItExpiresByTheClock) {
   EXPECT_EQ(got[2].Header("Authorization"), "Bearer token-2");
 }
 
+TEST_F(HttpApiTest, OAuth2HugeExpiresInIsCappedNotOverflowed) {
+  tokens_.SetReply(200, "{\"access_token\":\"long-lived\",\"expires_in\":9223372036854775807}");
+  auto api = Api(Config(OAuthSettings()));
+  ASSERT_TRUE(api->Call(Get("/appointments")).ok());
+  clock_.Advance(300LL * 86400 * 1000);
+  ASSERT_TRUE(api->Call(Get("/appointments")).ok());
+  EXPECT_EQ(tokens_.received_count(), 1u);
+  clock_.Advance(70LL * 86400 * 1000);  // past the one-year cap
+  ASSERT_TRUE(api->Call(Get("/appointments")).ok());
+  EXPECT_EQ(tokens_.received_count(), 2u);
+}
+
 TEST_F(HttpApiTest, OAuth2RefreshesOnceOn401AndRetriesOnce) {
   tokens_.SetExpiresIn(-1);  // no expires_in: kept until a 401
   vendor_.RequireAuthorization("Bearer token-2");

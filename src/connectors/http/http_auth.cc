@@ -18,6 +18,8 @@ constexpr size_t kMaxTokenReplyBytes = 64 << 10;
 // Shorter strings are too common to redact wherever they occur (and too weak to be
 // secrets worth the name).
 constexpr size_t kMinRedactedSecretBytes = 4;
+// A longer expires_in is taken as this (and keeps the arithmetic in range).
+constexpr int64_t kMaxTokenLifetimeSeconds = 366 * 86400;
 
 // The OAuth `error` code of a token endpoint's reply, if it is a plain code.
 std::string OAuthErrorCode(const std::string& body) {
@@ -171,7 +173,8 @@ Status HttpAuthenticator::FetchToken(const std::string& client_id, const std::st
   ++generation_;
   expires_at_ms_.reset();
   if (reply.expires_in_seconds) {
-    int64_t lifetime_ms = (*reply.expires_in_seconds - config_.refresh_margin_seconds) * 1000;
+    int64_t seconds = std::min<int64_t>(*reply.expires_in_seconds, kMaxTokenLifetimeSeconds);
+    int64_t lifetime_ms = (seconds - config_.refresh_margin_seconds) * 1000;
     expires_at_ms_ = transport_.clock->NowMillis() + std::max<int64_t>(0, lifetime_ms);
   }
   return Status::Ok();
