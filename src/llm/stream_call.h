@@ -13,6 +13,7 @@
 #include "llm/provider.h"
 #include "net/http_client.h"
 #include "net/sse_parser.h"
+#include "util/encoding.h"  // IsValidUtf8
 
 namespace ward::llm_internal {
 
@@ -51,9 +52,6 @@ struct WireRequest {
 Result<ChatResponse> StreamingCall(
     CallContext& ctx, const WireRequest& wire,
     const std::function<std::unique_ptr<StreamDecoder>()>& make_decoder, const CancelToken* cancel);
-
-// True when `text` is well-formed UTF-8 (no overlongs, surrogates or values > U+10FFFF).
-bool IsValidUtf8(std::string_view text);
 
 // InvalidArgument "model reply is not valid UTF-8" unless content and tool-call
 // arguments are valid UTF-8; also turns empty arguments into "{}".

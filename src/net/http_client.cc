@@ -91,7 +91,8 @@ void ApplyTimeouts(httplib::Client& client, const HttpRequest& request) {
   client.set_connection_timeout(connect);
   client.set_read_timeout(read);
   client.set_write_timeout(read);
-  client.enable_server_certificate_verification(true);
+  client.enable_server_certificate_verification(request.verify_tls);
+  if (!request.ca_cert_file.empty()) client.set_ca_cert_path(request.ca_cert_file);
 }
 
 httplib::Request BuildRequest(const HttpRequest& request, const std::string& target) {
@@ -160,7 +161,8 @@ Result<HttpResponse> HttplibClient::Send(const HttpRequest& request) {
     ex.last_activity_us = clock->MonotonicMicros();
     httplib::Request req = BuildRequest(request, url.target);
     req.response_handler = [&](const httplib::Response& res) {
-      ex.streaming = request.on_body_chunk && res.status >= 200 && res.status < 300;
+      ex.streaming = request.on_body_chunk &&
+                     (request.stream_all_statuses || (res.status >= 200 && res.status < 300));
       ex.last_activity_us = clock->MonotonicMicros();
       return !cancelled();
     };

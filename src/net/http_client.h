@@ -8,7 +8,11 @@
 // is handed to it piece by piece as it arrives (pieces split at arbitrary bytes)
 // and HttpResponse::body stays empty; the callback returns false to abort. For a
 // non-2xx status the body is always collected into HttpResponse::body instead, so
-// error messages can quote it.
+// error messages can quote it — unless `stream_all_statuses` is set, when every
+// status's body goes to `on_body_chunk` (a caller that bounds what it reads).
+//
+// TLS: the server certificate is verified unless `verify_tls` is false; a
+// non-empty `ca_cert_file` (PEM) replaces the system's trust store for the request.
 //
 // Errors: transport failures (connect refused, timeout, TLS, reset) return
 // Unavailable or DeadlineExceeded; a cancelled token returns Cancelled promptly,
@@ -45,6 +49,9 @@ struct HttpRequest {
   int64_t read_timeout_ms = 120'000;  // longest silence tolerated while reading
   const CancelToken* cancel = nullptr;
   std::function<bool(std::string_view chunk)> on_body_chunk;
+  bool stream_all_statuses = false;  // on_body_chunk also gets non-2xx bodies
+  bool verify_tls = true;
+  std::string ca_cert_file;  // PEM; empty: the system's trust store
 };
 
 struct HttpResponse {

@@ -183,6 +183,24 @@ TEST(HttpClientTest, ErrorStatusBodyIsCollectedNotStreamed) {
   EXPECT_FALSE(called);
 }
 
+TEST(HttpClientTest, ErrorStatusBodyIsStreamedWhenAskedFor) {
+  TestServer server;
+  auto client = NewHttpClient();
+  HttpRequest req;
+  req.url = server.Url("/error");
+  req.stream_all_statuses = true;
+  std::string streamed;
+  req.on_body_chunk = [&](std::string_view chunk) {
+    streamed.append(chunk);
+    return true;
+  };
+  auto res = client->Send(req);
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  EXPECT_EQ(res->status, 503);
+  EXPECT_EQ(res->body, "");
+  EXPECT_EQ(streamed, "{\"error\":\"overloaded\"}");
+}
+
 TEST(HttpClientTest, ConsumerReturningFalseStopsTheRequest) {
   TestServer server;
   auto client = NewHttpClient();
