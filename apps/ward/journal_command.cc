@@ -23,8 +23,9 @@ int Rollback(const std::string& home, const std::string& session, bool dry_run) 
   if (!store.ok()) return PrintError(store.status().message()), kExitUsage;
   AuditLog audit(store->get(), SystemClock::Default(), CurrentUserName());
   auto http = NewHttpClient();
-  auto report = RollbackSession(store->get(), &audit, MakeCompensatorLookup(*config, http.get()),
-                                session, {dry_run});
+  auto report = RollbackSession(
+      store->get(), &audit, MakeCompensatorLookup(*config, {http.get(), SystemClock::Default()}),
+      session, {dry_run});
   if (!report.ok()) return PrintError(report.status().message()), kExitFailed;
   if (report->steps.empty())
     printf("nothing to roll back: %s has no writes left to undo\n", session.c_str());
@@ -81,7 +82,8 @@ int Apply(const std::string& home, const std::string& session, const std::string
   gate.require_distinct_approver = config->require_distinct_approver;
   auto http = NewHttpClient();
   auto report = ApplyChangeset(store->get(), &audit, &events,
-                               MakeCompensatorLookup(*config, http.get()), session, gate);
+                               MakeCompensatorLookup(*config, {http.get(), SystemClock::Default()}),
+                               session, gate);
   if (!report.ok()) return PrintError(report.status().message()), kExitFailed;
   if (!report->drift.empty()) {
     PrintError("the server moved on since the dry run; nothing was applied:");

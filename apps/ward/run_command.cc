@@ -115,8 +115,9 @@ std::string BuildOp(const RunFlags& f, const WardConfig& c, StartTaskOp* op) {
 void RollBackFailedSession(const WardConfig& config, Store* store, const std::string& session) {
   AuditLog audit(store, SystemClock::Default(), CurrentUserName());
   auto http = NewHttpClient();
-  auto report =
-      RollbackSession(store, &audit, MakeCompensatorLookup(config, http.get()), session, {false});
+  auto report = RollbackSession(store, &audit,
+                                MakeCompensatorLookup(config, {http.get(), SystemClock::Default()}),
+                                session, {false});
   if (!report.ok()) return PrintError("rollback failed: " + report.status().message());
   for (const auto& s : report->steps)
     fprintf(stderr, "ward ▸ rollback: %s %s/%s — %s\n", s.outcome.c_str(),

@@ -83,14 +83,21 @@ struct ServerConfig {
   bool notify_include_summary = false;  // the approval's summary in webhook bodies
 };
 
+struct HttpApiConfig;  // connectors/http/http_api_config.h
+namespace sql {
+struct SqlConnectorConfig;  // connectors/sql/sql_connector_config.h
+}
+
 // One `[connectors.NAME]` table (see connectors/connector.h).
 struct ConnectorSettings {
   std::string name;  // NAME: the guest's object, the prefix of its bindings, the journal's name
-  std::string type;  // "fhir"
+  std::string type;  // "fhir", "http" or "sql"
   // type "fhir":
   std::string base_url;       // empty: the connector is not used
   std::string auth = "none";  // or "bearer"
   std::string token_env;      // with auth = "bearer": the variable holding the token
+  std::shared_ptr<const HttpApiConfig> http;           // type "http"
+  std::shared_ptr<const sql::SqlConnectorConfig> sql;  // type "sql"
 };
 
 struct WardConfig {

@@ -5,6 +5,9 @@
 #include <regex>
 #include <set>
 
+#include "connectors/http/http_api_config.h"
+#include "connectors/sql/sql_connector_config.h"
+
 namespace ward {
 namespace {
 
@@ -71,14 +74,24 @@ Result<ConnectorSettings> ReadConnector(const std::string& file, const std::stri
   } else if (name == "fhir") {
     c.type = "fhir";
   } else {
-    return Bad(file, node, "[" + where + "] needs a type: \"fhir\"");
+    return Bad(file, node, "[" + where + "] needs a type: \"fhir\", \"http\" or \"sql\"");
   }
+  std::string at = file + ":" + std::to_string(node.source().begin.line) + ": [" + where + "]";
   if (c.type == "fhir") {
     WARD_RETURN_IF_ERROR(ReadFhir(file, where, *table, c));
-    return c;
+  } else if (c.type == "http") {
+    WARD_ASSIGN_OR_RETURN(HttpApiConfig http, ParseHttpApiConfig(*table, name, at));
+    c.http = std::make_shared<const HttpApiConfig>(std::move(http));
+  } else if (c.type == "sql") {
+    WARD_ASSIGN_OR_RETURN(sql::SqlConnectorConfig s,
+                          sql::ParseSqlConnectorConfig(*table, name, at));
+    c.sql = std::make_shared<const sql::SqlConnectorConfig>(std::move(s));
+  } else {
+    return Bad(
+        file, *table->get("type"),
+        "[" + where + "] type must be \"fhir\", \"http\" or \"sql\", not \"" + c.type + "\"");
   }
-  return Bad(file, *table->get("type"),
-             "[" + where + "] type must be \"fhir\", not \"" + c.type + "\"");
+  return c;
 }
 
 }  // namespace

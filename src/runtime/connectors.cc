@@ -3,10 +3,34 @@
 #include "connectors/fhir/fhir_connector.h"
 
 namespace ward {
+namespace {
 
-CompensatorLookup MakeCompensatorLookup(const WardConfig& config, HttpClient* http) {
+Result<std::unique_ptr<Connector>> MakeFhir(const ConnectorSettings& c, const ConnectorDeps& deps) {
+  if (c.base_url.rfind("http://", 0) != 0 && c.base_url.rfind("https://", 0) != 0)
+    return InvalidArgument("[connectors." + c.name + "] base URL '" + c.base_url +
+                           "' must start with http:// or https://");
+  FhirConnectorConfig fc;
+  fc.name = c.name;
+  fc.base_url = c.base_url;
+  fc.bearer_token = FhirBearerToken(c);
+  if (c.auth == "bearer" && fc.bearer_token.empty())
+    return InvalidArgument("[connectors." + c.name + "] auth = \"bearer\" but " + c.token_env +
+                           " is not set");
+  return std::unique_ptr<Connector>(std::make_unique<FhirConnector>(fc, deps.http));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Connector>> MakeConnector(const ConnectorSettings& settings,
+                                                 const ConnectorDeps& deps) {
+  if (settings.type == "fhir") return MakeFhir(settings, deps);
+  return InvalidArgument("[connectors." + settings.name + "]: connectors of type " + settings.type +
+                         " cannot be used yet");
+}
+
+CompensatorLookup MakeCompensatorLookup(const WardConfig& config, ConnectorDeps deps) {
   std::vector<ConnectorSettings> connectors = config.connectors;
-  return [connectors, http](const JournalEntry& e) -> Result<std::unique_ptr<Compensator>> {
+  return [connectors, deps](const JournalEntry& e) -> Result<std::unique_ptr<Compensator>> {
     const ConnectorSettings* settings = nullptr;
     for (const auto& c : connectors)
       if (c.name == e.connector) settings = &c;
@@ -23,10 +47,10 @@ CompensatorLookup MakeCompensatorLookup(const WardConfig& config, HttpClient* ht
       fhir.base_url = e.base_url;
       // Credentials go only to the server the connector is configured for.
       if (e.base_url == settings->base_url) fhir.bearer_token = FhirBearerToken(*settings);
-      return FhirConnector(fhir, http).NewCompensator(e);
+      return FhirConnector(fhir, deps.http).NewCompensator(e);
     }
-    return NotFound("connector '" + e.connector + "' is of type " + settings->type +
-                    ", which cannot undo journal entries here");
+    WARD_ASSIGN_OR_RETURN(auto connector, MakeConnector(*settings, deps));
+    return connector->NewCompensator(e);
   };
 }
 

@@ -5,8 +5,8 @@
 #include <thread>
 
 #include "audit/audit_log.h"
-#include "connectors/fhir/fhir_connector.h"
 #include "net/http_client.h"
+#include "runtime/connectors.h"
 #include "sandbox/sandbox.h"
 #include "util/hash.h"
 
@@ -19,20 +19,6 @@ std::optional<std::string> GetEnv(const std::string& name) {
   const char* v = getenv(name.c_str());
   if (!v) return std::nullopt;
   return std::string(v);
-}
-
-Result<std::unique_ptr<Connector>> MakeFhirConnector(const ConnectorSettings& c, HttpClient* http) {
-  if (c.base_url.rfind("http://", 0) != 0 && c.base_url.rfind("https://", 0) != 0)
-    return InvalidArgument("[connectors." + c.name + "] base URL '" + c.base_url +
-                           "' must start with http:// or https://");
-  FhirConnectorConfig fc;
-  fc.name = c.name;
-  fc.base_url = c.base_url;
-  fc.bearer_token = FhirBearerToken(c);
-  if (c.auth == "bearer" && fc.bearer_token.empty())
-    return InvalidArgument("[connectors." + c.name + "] auth = \"bearer\" but " + c.token_env +
-                           " is not set");
-  return std::unique_ptr<Connector>(std::make_unique<FhirConnector>(fc, http));
 }
 
 // The configured connectors, with `fhir_url` (when given) as the base URL of the
@@ -109,9 +95,10 @@ class Prepared : public PreparedSession {
     popts.getenv = GetEnv;
     WARD_ASSIGN_OR_RETURN(provider_, MakeProvider(op_.model, popts));
     for (const ConnectorSettings& settings : SessionConnectors(config, fhir_url)) {
-      if (settings.type != "fhir" || settings.base_url.empty()) continue;
-      WARD_ASSIGN_OR_RETURN(auto fhir, MakeFhirConnector(settings, http_.get()));
-      connectors_.push_back(std::move(fhir));
+      if (settings.type == "fhir" && settings.base_url.empty()) continue;
+      WARD_ASSIGN_OR_RETURN(auto connector,
+                            MakeConnector(settings, ConnectorDeps{http_.get(), clock_}));
+      connectors_.push_back(std::move(connector));
     }
     writes_ = JournalScope{store_, id_, op_.dry_run, clock_};
     for (auto& connector : connectors_)

@@ -60,7 +60,8 @@ Result<ApiResponse> Api::Rollback(ApiRequest& r, const Principal& p) {
   auto http = NewHttpClient();
   WARD_ASSIGN_OR_RETURN(
       RollbackReport report,
-      RollbackSession(ctx_.store, &audit, MakeCompensatorLookup(ctx_.config, http.get()), s.id,
+      RollbackSession(ctx_.store, &audit,
+                      MakeCompensatorLookup(ctx_.config, {http.get(), ctx_.clock}), s.id,
                       {dry_run}));
   json steps = json::array();
   for (const auto& step : report.steps) steps.push_back(StepJson(step));
