@@ -53,6 +53,15 @@ std::vector<BindingInfo> BindingRegistry::Infos() const {
   return out;
 }
 
+std::string QuoteModelText(const std::string& text, size_t max) {
+  std::string shown;
+  for (char c : text) {
+    if (shown.size() >= max) break;
+    shown += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? c : '?';
+  }
+  return "model text \"" + shown + (text.size() > max ? "…" : "") + "\"";
+}
+
 BindingOutcome BindingValue(std::string value_json) {
   BindingOutcome out;
   out.reply.value_json = std::move(value_json);

@@ -45,6 +45,11 @@ struct BindingOutcome {
 using BindingHandler =
     std::function<BindingOutcome(const BindingContext& context, const std::string& args_json)>;
 
+// Model text for people (approvers, webhooks): printable ASCII only, at most
+// `max` characters, quoted and marked: `model text "Patient/Jane Doe, DO…"`.
+// Every part of a summary that was not validated goes through it.
+std::string QuoteModelText(const std::string& text, size_t max = 24);
+
 // Shorthands for handlers.
 BindingOutcome BindingValue(std::string value_json);
 BindingOutcome BindingFailure(std::string error_type, std::string message);

@@ -379,13 +379,4 @@ PatientSet PatientsOfRead(const std::string& type, const std::string& id) {
   return out;
 }
 
-std::string QuoteModelText(const std::string& text, size_t max) {
-  std::string shown;
-  for (char c : text) {
-    if (shown.size() >= max) break;
-    shown += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? c : '?';
-  }
-  return "model text \"" + shown + (text.size() > max ? "…" : "") + "\"";
-}
-
 }  // namespace ward

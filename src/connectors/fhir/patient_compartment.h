@@ -66,8 +66,4 @@ PatientSet PatientsOfSearch(const std::string& type,
 // the resource before the policy runs and uses PatientsOfResource).
 PatientSet PatientsOfRead(const std::string& type, const std::string& id);
 
-// Model text for people: printable ASCII only, at most `max` characters, quoted
-// and marked: `model text "Patient/Jane Doe, DO…"`.
-std::string QuoteModelText(const std::string& text, size_t max = 24);
-
 }  // namespace ward

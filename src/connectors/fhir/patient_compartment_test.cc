@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "connectors/fhir/fhir_common.h"
+#include "gate/binding.h"
 
 namespace ward {
 namespace {
