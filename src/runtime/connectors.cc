@@ -1,6 +1,7 @@
 #include "runtime/connectors.h"
 
 #include "connectors/fhir/fhir_connector.h"
+#include "connectors/sql/sql_connector.h"
 
 namespace ward {
 namespace {
@@ -24,6 +25,10 @@ Result<std::unique_ptr<Connector>> MakeFhir(const ConnectorSettings& c, const Co
 Result<std::unique_ptr<Connector>> MakeConnector(const ConnectorSettings& settings,
                                                  const ConnectorDeps& deps) {
   if (settings.type == "fhir") return MakeFhir(settings, deps);
+  if (settings.type == "sql" && settings.sql) {
+    WARD_ASSIGN_OR_RETURN(auto sql, sql::SqlConnector::Open(*settings.sql, deps.clock));
+    return std::unique_ptr<Connector>(std::move(sql));
+  }
   return InvalidArgument("[connectors." + settings.name + "]: connectors of type " + settings.type +
                          " cannot be used yet");
 }

@@ -1,0 +1,176 @@
+// Running an sql binding call: queries straight to the database; row writes and
+// statements journaled with the one protocol (intent before, result after), row
+// writes as a compare-and-set on the row as prepared.
+#include "connectors/sql/sql_internal.h"
+#include "util/json_limits.h"
+
+namespace ward::sql {
+namespace {
+
+using nlohmann::json;
+
+BindingOutcome Failure(const std::string& binding, const Status& s) {
+  return BindingFailure("SqlError", binding + "(): " + s.message());
+}
+
+BindingOutcome Conflict(const std::string& binding, const json& current) {
+  BindingOutcome out = BindingFailure(
+      "SqlConflictError",
+      binding +
+          "(): nothing was written: the row changed after ward read it (and after any "
+          "approver saw it) — read it again and decide whether the change still applies. "
+          "It is now: " +
+          QuoteModelText(Dump(current), 200));
+  out.stale = true;
+  return out;
+}
+
+json Parsed(const std::string& text) {
+  return text.empty() || text == "null" ? json() : ParseJsonOrDiscarded(text);
+}
+
+// The journal entry of a write, before it happens.
+JournalEntry Draft(const SqlCallContext& ctx, const std::string& op, const PreparedAction& a,
+                   const json& key) {
+  JournalEntry j;
+  j.connector = ctx.config.name;
+  j.base_url = ctx.endpoint;
+  j.operation = op;
+  j.resource_type = a.descriptor.resource_type;
+  j.resource_id = key.is_object() ? Dump(key) : "";
+  j.pre_image = a.before == "null" ? "" : a.before;
+  j.post_image = a.after == "null" ? "" : a.after;
+  return j;
+}
+
+BindingOutcome Query(const SqlCallContext& ctx, const std::string& binding, const json& args) {
+  json params = args.value("params", json());
+  auto r = ctx.db->Query(args["sql"], params.is_null() ? json::array() : params);
+  if (!r.ok()) return Failure(binding, r.status());
+  json rows = json::array();
+  for (auto& row : r->rows) rows.push_back(std::move(row));
+  BindingOutcome out =
+      BindingValue(Dump({{"columns", r->columns}, {"rows", rows}, {"truncated", r->truncated}}));
+  out.audit.Set("rows", static_cast<int64_t>(rows.size())).Set("truncated", r->truncated);
+  return out;
+}
+
+// Performs one write (inside a rolled-back transaction in a dry run) and returns
+// the row as it is after it (null when deleted), or a conflict's current row.
+struct WriteResult {
+  Status status;
+  bool conflict = false;
+  json row;             // after the write; for a conflict, the row found
+  int64_t changed = 0;  // execute
+};
+
+WriteResult Write(const SqlCallContext& ctx, const std::string& op, const json& args,
+                  const JournalEntry& j) {
+  SqlDatabase& db = *ctx.db;
+  WriteResult w;
+  if (op == "execute") {
+    json params = args.value("params", json());
+    auto n = db.Execute(args["sql"], params.is_null() ? json::array() : params);
+    if (!n.ok())
+      w.status = n.status();
+    else
+      w.changed = *n;
+    return w;
+  }
+  if (op == "insert") {
+    auto change = db.Insert(j.resource_type, args["row"]);
+    if (!change.ok())
+      w.status = change.status();
+    else
+      w.row = change->after;
+    return w;
+  }
+  json key = ParseJsonOrDiscarded(j.resource_id);
+  json before = Parsed(j.pre_image);
+  json target = op == "delete" ? json() : Parsed(j.post_image);
+  auto r = db.RestoreRow(j.resource_type, key, before, target);
+  if (!r.ok()) {
+    w.status = r.status();
+  } else if (r->status == RestoreStatus::kConflict) {
+    w.conflict = true;
+    w.row = r->current;
+  } else {
+    w.row = r->current;
+  }
+  return w;
+}
+
+}  // namespace
+
+BindingOutcome RunSqlCall(const SqlCallContext& ctx, const std::string& op,
+                          const std::string& args_json, const PreparedCall* prepared) {
+  const std::string binding = ctx.config.name + "." + op;
+  PreparedCall own;
+  if (!prepared) {
+    own = PrepareSqlCall(*ctx.db, ctx.config, op, args_json);
+    prepared = &own;
+  }
+  if (!prepared->refusal.ok) {
+    BindingOutcome out;
+    out.reply = prepared->refusal;
+    return out;
+  }
+  json args = ParseJsonOrDiscarded(args_json);
+  if (op == "query") return Query(ctx, binding, args);
+  if (!ctx.scope)
+    return BindingFailure("PermissionDenied",
+                          binding + "(): writes are not journaled here; refused");
+
+  const PreparedAction& a = prepared->actions.at(0);
+  json key;
+  if (op == "update" || op == "delete") {
+    key = args["key"];
+  } else if (op == "insert") {
+    auto k = KeyOf(*ctx.db, a.descriptor.resource_type, args["row"]);
+    if (k.ok()) key = *k;  // null: the database assigns it; known once written
+  }
+  auto j = JournalIntent(*ctx.scope, Draft(ctx, op, a, key));
+  if (!j.ok()) return BindingFailure("PermissionDenied", binding + "(): " + j.status().message());
+
+  WriteResult w;
+  if (ctx.scope->dry_run) {
+    auto dry = ctx.db->BeginDryRun();
+    if (!dry.ok()) {
+      w.status = dry.status();
+    } else {
+      w = Write(ctx, op, args, *j);
+    }
+  } else {
+    w = Write(ctx, op, args, *j);
+  }
+
+  BindingOutcome out;
+  if (!w.status.ok() || w.conflict) {
+    out = w.conflict ? Conflict(binding, w.row) : Failure(binding, w.status);
+    JournalResult(*ctx.scope, *j, "failed",
+                  w.conflict ? "conflict: the row changed since it was read" : w.status.message(),
+                  out);
+    return out;
+  }
+  if (op == "execute") {
+    out = BindingValue(Dump({{"rows_changed", w.changed}}));
+    out.audit.Set("rows_changed", w.changed);
+  } else {
+    out = BindingValue(Dump(w.row));
+    if (op != "delete") j->post_image = Dump(w.row);
+    if (op == "insert" && j->resource_id.empty()) {
+      auto k = KeyOf(*ctx.db, j->resource_type, w.row);
+      if (k.ok() && k->is_object()) j->resource_id = Dump(*k);
+    }
+    out.audit.Set("table", j->resource_type);  // the key stays in the journal: it may name a person
+  }
+  if (ctx.scope->dry_run) {
+    out.reply.warnings.push_back("dry run: not written (rolled back); recorded in the changeset");
+    JournalResult(*ctx.scope, *j, "planned", "dry run: rolled back", out);
+  } else {
+    JournalResult(*ctx.scope, *j, "done", "", out);
+  }
+  return out;
+}
+
+}  // namespace ward::sql
