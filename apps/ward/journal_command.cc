@@ -30,13 +30,19 @@ int Rollback(const std::string& home, const std::string& session, bool dry_run) 
   if (report->steps.empty())
     printf("nothing to roll back: %s has no writes left to undo\n", session.c_str());
   for (const auto& s : report->steps)
-    printf("%-15s %s %s/%s — %s\n", s.outcome.c_str(), s.action.c_str(),
-           s.entry.resource_type.c_str(), s.entry.resource_id.c_str(), s.detail.c_str());
-  if (!report->complete) {
+    printf("%-15s %s %s — %s\n", s.outcome.c_str(), s.action.c_str(),
+           DescribeTarget(s.entry).c_str(), s.detail.c_str());
+  if (report->stopped) {
     PrintError(
         "rollback stopped; nothing after that entry was changed. Resolve it and run "
         "`ward rollback " +
         session + "` again to resume.");
+    return kExitFailed;
+  }
+  if (!report->complete) {
+    PrintError(
+        "rollback went through, but the effects marked irreversible above cannot be "
+        "undone by ward: undo them by hand");
     return kExitFailed;
   }
   return kExitOk;

@@ -120,10 +120,12 @@ void RollBackFailedSession(const WardConfig& config, Store* store, const std::st
                                 session, {false});
   if (!report.ok()) return PrintError("rollback failed: " + report.status().message());
   for (const auto& s : report->steps)
-    fprintf(stderr, "ward ▸ rollback: %s %s/%s — %s\n", s.outcome.c_str(),
-            s.entry.resource_type.c_str(), s.entry.resource_id.c_str(), s.detail.c_str());
-  if (!report->complete)
-    PrintError("rollback stopped at a conflict; run `ward rollback " + session + "` to resume");
+    fprintf(stderr, "ward ▸ rollback: %s %s — %s\n", s.outcome.c_str(),
+            DescribeTarget(s.entry).c_str(), s.detail.c_str());
+  if (report->stopped)
+    PrintError("rollback stopped; run `ward rollback " + session + "` to resume");
+  else if (!report->complete)
+    PrintError("rollback left effects that cannot be undone (irreversible, listed above)");
 }
 
 int ExitCodeFor(const std::string& status) {

@@ -49,6 +49,13 @@ Result<RollbackStep> UndoEntry(Store* store, const CompensatorLookup& compensato
 
 }  // namespace
 
+std::string DescribeTarget(const JournalEntry& e) {
+  std::string out = e.connector + " " + e.resource_type;
+  if (e.resource_id.empty()) return out;
+  bool structured = e.resource_id.front() == '{' || e.resource_id.front() == '/';
+  return out + (structured ? " " : "/") + e.resource_id;
+}
+
 Result<RollbackReport> RollbackSession(Store* store, AuditLog* audit,
                                        const CompensatorLookup& compensators,
                                        const std::string& session, const RollbackOptions& options) {
@@ -75,6 +82,7 @@ Result<RollbackReport> RollbackSession(Store* store, AuditLog* audit,
     report.steps.push_back(std::move(step));
     if (stop) {
       report.complete = false;
+      report.stopped = true;
       break;
     }
   }

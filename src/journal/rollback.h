@@ -26,10 +26,17 @@
 
 namespace ward {
 
+// What an entry changed, for people: "fhir Patient/123", "reporting hba1c_report
+// {"patient":"p1"}", "vendor /appointments/7".
+std::string DescribeTarget(const JournalEntry& entry);
+
 struct RollbackReport {
   std::vector<RollbackStep> steps;  // in the order they were (or would be) taken
-  bool complete = true;             // false when a conflict or failure stopped it, or an effect
-                                    // could not be undone (irreversible)
+  // True when a step stopped it (conflict, failure, unknown); false when it went
+  // through — complete, or leaving only irreversible effects in place.
+  bool stopped = false;
+  bool complete = true;  // false when a conflict or failure stopped it, or an effect
+                         // could not be undone (irreversible)
 };
 
 struct RollbackOptions {

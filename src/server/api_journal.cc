@@ -18,6 +18,8 @@ namespace {
 json StepJson(const RollbackStep& step) {
   const JournalEntry& e = step.entry;
   return {{"resource", e.resource_type + "/" + e.resource_id},
+          {"connector", e.connector},
+          {"target", DescribeTarget(e)},
           {"operation", e.operation},         // what the session did
           {"version_before", e.pre_version},  // the version it changed ("" for a create)
           {"version_left", e.post_version},   // the version it wrote (a delete's too)
@@ -68,10 +70,11 @@ Result<ApiResponse> Api::Rollback(ApiRequest& r, const Principal& p) {
   WARD_RETURN_IF_ERROR(Audit(
       p, s.id, "api_session_rollback",
       {{"dry_run", dry_run ? "true" : "false"}, {"complete", report.complete ? "true" : "false"}}));
-  return JsonResponse(report.complete ? 200 : 409, Dump({{"session", s.id},
-                                                         {"complete", report.complete},
-                                                         {"dry_run", dry_run},
-                                                         {"steps", steps}}));
+  return JsonResponse(report.stopped ? 409 : 200, Dump({{"session", s.id},
+                                                        {"complete", report.complete},
+                                                        {"stopped", report.stopped},
+                                                        {"dry_run", dry_run},
+                                                        {"steps", steps}}));
 }
 
 }  // namespace ward::server

@@ -161,7 +161,7 @@ TEST_F(AuditFirstTest, AnEffectWhoseOutcomeIsLostIsReportedSeenAndRolledBack) {
   auto undo = RunWard({"rollback", session}, env_);
   EXPECT_EQ(undo.exit_code, 0) << undo.err << undo.out;
   EXPECT_NE(undo.out.find("undone"), std::string::npos) << undo.out;
-  EXPECT_NE(undo.out.find("delete Basic/"), std::string::npos) << undo.out;
+  EXPECT_NE(undo.out.find("delete fhir Basic/"), std::string::npos) << undo.out;
 }
 
 }  // namespace

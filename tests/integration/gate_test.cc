@@ -305,7 +305,7 @@ TEST_F(GateTest, RollbackOnFailureUndoesAFailedSessionsWrites) {
   ASSERT_NE(at, std::string::npos) << r.err;
   std::string id = r.err.substr(at + 8, r.err.find('\n', at) - at - 8);
   EXPECT_NE(r.err.find("step budget exhausted"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("ward ▸ rollback: undone Patient/" + id), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ward ▸ rollback: undone fhir Patient/" + id), std::string::npos) << r.err;
   EXPECT_FALSE(PatientExists(id)) << "Patient/" << id << " survived the rollback";
   auto steps = AuditEntries("rollback_step");
   ASSERT_EQ(steps.size(), 1u);

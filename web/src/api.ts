@@ -61,6 +61,8 @@ export interface AuditStatus {
 // What undoing one write did (or would do): see POST /sessions/{id}/rollback.
 export interface RollbackStep {
   resource: string;
+  connector: string;
+  target: string; // the connector and what it changed, e.g. "reporting hba1c_report {...}"
   operation: string;
   version_before: string;
   version_left: string;
@@ -72,6 +74,7 @@ export interface RollbackStep {
 export interface RollbackReport {
   session: string;
   complete: boolean;
+  stopped: boolean;
   dry_run: boolean;
   steps: RollbackStep[];
 }

@@ -6,9 +6,13 @@ import { el } from './dom';
 
 function summary(r: RollbackReport): string {
   const undone = r.steps.filter((s) => s.outcome === 'undone').length;
-  if (!r.complete) {
+  if (r.stopped) {
     return 'Rollback stopped: someone else changed a resource since, or a step failed. ' +
       'Nothing after that step was changed.';
+  }
+  if (!r.complete) {
+    return 'Rolled back what could be undone; the writes marked irreversible cannot be ' +
+      'undone by ward and are still in place.';
   }
   if (r.steps.length === 0) return 'Nothing to roll back: no writes are left to undo.';
   return `Rolled back: ${undone} of ${r.steps.length} writes undone` +
@@ -20,7 +24,7 @@ export function rollbackReport(r: RollbackReport): HTMLElement {
   for (const s of r.steps) {
     steps.append(
       el('li', { 'data-outcome': s.outcome },
-        el('span', { class: 'resource' }, s.resource),
+        el('span', { class: 'resource' }, s.target || s.resource),
         ` ${s.operation} → ${s.action}: `,
         el('strong', { class: 'outcome' }, s.outcome),
         el('p', { class: 'meta' }, s.detail),
