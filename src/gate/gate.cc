@@ -70,6 +70,8 @@ std::string CanonicalAction(const GuestCall& call, const PreparedCall& prepared,
                 {"after", ParseOrNull(p.after)},
                 {"patients", p.descriptor.patients},
                 {"patient_unknown", p.descriptor.patient_unknown}};
+    if (!p.descriptor.connector.empty()) one["connector"] = p.descriptor.connector;
+    if (!p.descriptor.reversible) one["reversible"] = false;
     actions.push_back(std::move(one));
   }
   if (write && prepared.actions.size() == 1) {
@@ -80,12 +82,23 @@ std::string CanonicalAction(const GuestCall& call, const PreparedCall& prepared,
   return Canonical(a);
 }
 
-bool IsWrite(const std::string& operation) { return operation == "write" || operation == "delete"; }
-
 // Anything but a pure read or a control call (which acts on the session only) may
 // change the world, so it is audited before it runs.
 bool HasEffect(const std::string& operation) {
   return operation != "read" && operation != "control";
+}
+
+bool IsWrite(const std::string& operation) {
+  return operation == "write" || operation == "delete" || operation == "execute";
+}
+
+// The one line an approver reads: the prepared summary, and a warning when any
+// action cannot be undone (ward's rollback will not reach it).
+std::string ApprovalSummary(const PreparedCall& prepared) {
+  for (const auto& a : prepared.actions)
+    if (HasEffect(a.descriptor.operation) && !a.descriptor.reversible)
+      return prepared.summary + " — cannot be undone";
+  return prepared.summary;
 }
 
 }  // namespace
@@ -273,7 +286,7 @@ GuestCallReply Gate::Dispatch(const BindingContext& context, const GuestCall& ca
     verdict.policy = {Decision::kDeny, "budget", exhausted_budget_, ""};
     verdict.refusal = Denied(exhausted_budget_);
   } else {
-    verdict = Decide(context, actions, action_json, [&] { return prepared.summary; });
+    verdict = Decide(context, actions, action_json, [&] { return ApprovalSummary(prepared); });
   }
   std::optional<StoredAuditEntry> intent;
   if (verdict.refusal.ok && HasEffect(binding->operation)) {

@@ -211,6 +211,37 @@ TEST_F(GateTest, AnApprovedEffectRunsOnceItsDecisionIsAudited) {
   EXPECT_EQ(json::parse(Audit("binding_intent").at(0).body)["data"]["decision"], "ask");
 }
 
+// A person asked to approve an effect ward cannot undo is told so, and the hash
+// they approve covers that fact.
+TEST_F(GateTest, AnApprovalOfAnIrreversibleEffectSaysItCannotBeUndone) {
+  Binding b;
+  b.name = "db.execute";
+  b.signature = "execute(sql)";
+  b.operation = "execute";
+  b.handler = [](const BindingContext&, const std::string&) { return BindingValue("1"); };
+  b.prepare = [](const std::string&) {
+    PreparedCall p;
+    PreparedAction a;
+    a.descriptor = ActionDescriptor{"binding", "db.execute", "db", "execute"};
+    a.descriptor.reversible = false;
+    a.summary = "db.execute model text \"DELETE FROM t\"";
+    p.summary = a.summary;
+    p.actions.push_back(a);
+    return p;
+  };
+  ASSERT_TRUE(registry_.Add(b).ok());
+  auto gate = MakeGate(nullptr);  // the default policy: statements ask
+  ApproveWhenAsked();
+  ASSERT_TRUE(gate->Dispatch(context_, {"db.execute", "{\"sql\":\"DELETE FROM t\"}"}).ok);
+  auto all = store_->ListApprovals("", 10, clock_.NowMillis());
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_NE((*all)[0].summary.find("— cannot be undone"), std::string::npos) << (*all)[0].summary;
+  json action = json::parse((*all)[0].action_json);
+  EXPECT_EQ(action["actions"][0]["reversible"], false);
+  EXPECT_EQ(action["actions"][0]["connector"], "db");
+}
+
 TEST_F(GateTest, CodeWhosePolicyDecisionCannotBeAuditedDoesNotRun) {
   auto gate =
       MakeGate("[[policy.rule]]\nname = \"code-ok\"\ncode = \"print\"\ndecision = \"allow\"\n");
