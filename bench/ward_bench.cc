@@ -3,6 +3,7 @@
 //   ward-bench sandbox [N] sandbox cold start, round trip, memory, N concurrent sessions
 //   ward-bench gate [N]       gate overhead per binding call (no upstream I/O)
 //   ward-bench validate [N]   code-action validation round trip (N samples)
+//   ward-bench connectors [N] the gate's overhead on real connector calls (FHIR, SQL)
 #include <cstdio>
 #include <cstring>
 
@@ -11,6 +12,7 @@ int RunGuestBench(int argc, char** argv);
 int RunSandboxBench(int argc, char** argv);
 int RunValidateBench(int argc, char** argv);
 int RunGateBench(int argc, char** argv);
+int RunConnectorBench(int argc, char** argv);
 }  // namespace ward::bench
 
 int main(int argc, char** argv) {
@@ -20,6 +22,8 @@ int main(int argc, char** argv) {
     return ward::bench::RunSandboxBench(argc - 2, argv + 2);
   if (argc >= 2 && strcmp(argv[1], "gate") == 0)
     return ward::bench::RunGateBench(argc - 2, argv + 2);
+  if (argc >= 2 && strcmp(argv[1], "connectors") == 0)
+    return ward::bench::RunConnectorBench(argc - 2, argv + 2);
   if (argc >= 2 && strcmp(argv[1], "validate") == 0)
     return ward::bench::RunValidateBench(argc - 2, argv + 2);
   fprintf(stderr,
@@ -29,6 +33,8 @@ int main(int argc, char** argv) {
           "  sandbox [N]  sandbox cold start p50/p99 (zygote and plain), warm round trip, memory\n"
           "              per idle session, N concurrent sessions (default 1000)\n"
           "  validate [N] code-action validation p50/p99 (N samples, default 2000)\n"
-          "  gate [N]     gate overhead per binding call p50/p99 (N calls, default 5000)\n");
+          "  gate [N]     gate overhead per binding call p50/p99 (N calls, default 5000)\n"
+          "  connectors [N]  the gate's overhead on real calls: fhir.read and fhir.create\n"
+          "              against the embedded EHR, an SQL row insert (N calls, default 2000)\n");
   return 2;
 }
