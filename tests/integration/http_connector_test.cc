@@ -1,0 +1,138 @@
+// The `http` connector end to end: the real ward binary, a ward.toml with a
+// `[connectors.vendor]` http table pointing at a fake vendor API on loopback
+// (started by the test), and a scripted model calling vendor.post(...). The
+// policy decides on the connector and route, the calls are audited and
+// journaled, and `ward rollback` sends the declared undo (a DELETE of the
+// Location) — or reports a route without one as irreversible.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "connectors/http/fake_vendor_api.h"
+#include "store/store.h"
+#include "ward_process.h"
+
+namespace ward::testing {
+namespace {
+
+using nlohmann::json;
+
+class HttpConnectorEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home_ = std::filesystem::temp_directory_path() /
+            ("ward_http_e2e_" + std::to_string(getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(home_);
+    std::filesystem::create_directories(home_);
+    env_ = {{"HOME", home_.string()}, {"WARD_HOME", home_.string()}};
+    std::ofstream(home_ / "ward.toml")
+        << "[connectors.vendor]\ntype = \"http\"\nbase_url = \"" << api_.Url("/v1") << "\"\n\n"
+        << "[[connectors.vendor.routes]]\nmethods = [\"GET\", \"POST\"]\n"
+           "path = \"/appointments\"\nundo.POST = \"DELETE {location}\"\n\n"
+           "[[connectors.vendor.routes]]\nmethods = [\"GET\", \"DELETE\"]\n"
+           "path = \"/appointments/{id}\"\n\n"
+           "[[connectors.vendor.routes]]\nmethods = [\"POST\"]\npath = \"/notes\"\n\n"
+           "[[policy.rule]]\nname = \"vendor-calls\"\nconnector = \"vendor\"\n"
+           "decision = \"allow\"\n";
+  }
+  void TearDown() override { std::filesystem::remove_all(home_); }
+
+  std::string Transcript(const std::vector<std::string>& codes) {
+    std::string path = (home_ / "transcript.jsonl").string();
+    std::ofstream out(path);
+    for (const auto& code : codes)
+      out << json{{"content", "```python\n" + code + "\n```"}}.dump() << "\n";
+    return path;
+  }
+  std::vector<json> AuditEntries(const std::string& kind) {
+    auto store = OpenSqliteStore((home_ / "ward.db").string());
+    std::vector<json> out;
+    if (!store.ok()) return out;
+    auto entries = (*store)->ListAudit(0, 0);
+    if (entries.ok())
+      for (const auto& e : *entries)
+        if (e.kind == kind) out.push_back(json::parse(e.body));
+    return out;
+  }
+  std::string LastSession() {
+    auto sessions = json::parse(RunWard({"sessions", "list", "--json"}, env_).out, nullptr, false);
+    return sessions.is_array() && !sessions.empty() ? sessions[0].value("id", "") : "";
+  }
+
+  FakeVendorApi api_;
+  std::filesystem::path home_;
+  std::map<std::string, std::string> env_;
+};
+
+TEST_F(HttpConnectorEndToEnd, AGuestPostIsDecidedAuditedJournaledAndRolledBack) {
+  auto r = RunWard(
+      {"run", "--model",
+       "scripted:" + Transcript({"r = vendor.post('/appointments', json={'time': '09:00'})\n"
+                                 "print(r['status'], r['headers'].get('location'))\n"
+                                 "finish(r['body']['id'])"}),
+       "book"},
+      env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "42\n");
+  EXPECT_NE(r.err.find("201 /v1/appointments/42"), std::string::npos) << r.err;
+  ASSERT_TRUE(api_.Get("42").has_value());
+  json call;
+  for (const auto& c : AuditEntries("binding_call"))
+    if (c["data"].value("binding", "") == "vendor.post") call = c;
+  ASSERT_TRUE(call.is_object()) << "no vendor.post in the audit log";
+  EXPECT_EQ(call["data"]["rule"], "vendor-calls");
+  EXPECT_EQ(call["data"]["http_status"], 201);
+
+  std::string session = LastSession();
+  ASSERT_FALSE(session.empty());
+  auto undo = RunWard({"rollback", session}, env_);
+  EXPECT_EQ(undo.exit_code, 0) << undo.err << undo.out;
+  EXPECT_FALSE(api_.Get("42").has_value()) << "rollback did not delete the Location";
+  auto sent = api_.received();
+  ASSERT_FALSE(sent.empty());
+  EXPECT_EQ(sent.back().method, "DELETE");
+  EXPECT_EQ(sent.back().path, "/v1/appointments/42");
+  auto steps = AuditEntries("rollback_step");
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0]["data"]["connector"], "vendor");
+  EXPECT_EQ(steps[0]["data"]["outcome"], "undone");
+}
+
+TEST_F(HttpConnectorEndToEnd, RollbackListsARouteWithoutUndoAsIrreversible) {
+  auto r = RunWard({"run", "--model",
+                    "scripted:" + Transcript({"r = vendor.post('/notes', json={'text': 'hi'})\n"
+                                              "finish(r['status'])"}),
+                    "note"},
+                   env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  size_t before = api_.received_count();
+  auto undo = RunWard({"rollback", LastSession()}, env_);
+  EXPECT_NE((undo.out + undo.err).find("irreversible"), std::string::npos) << undo.out << undo.err;
+  EXPECT_EQ(api_.received_count(), before) << "rollback sent something for an irreversible write";
+  auto steps = AuditEntries("rollback_step");
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0]["data"]["outcome"], "irreversible");
+}
+
+// Attacker: a model asking for a path no route allows is refused before the
+// policy and nothing reaches the API.
+TEST_F(HttpConnectorEndToEnd, APathNoRouteAllowsNeverReachesTheApi) {
+  auto r = RunWard({"run", "--model",
+                    "scripted:" + Transcript({"try:\n    vendor.post('/admin/users', json={})\n"
+                                              "except PermissionDenied as e:\n"
+                                              "    print('refused', e)\n"
+                                              "finish('done')"}),
+                    "escape"},
+                   env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("refused"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/appointments/{id}"), std::string::npos) << r.err;
+  EXPECT_EQ(api_.received_count(), 0u);
+}
+
+}  // namespace
+}  // namespace ward::testing
