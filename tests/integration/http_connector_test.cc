@@ -118,6 +118,27 @@ TEST_F(HttpConnectorEndToEnd, RollbackListsARouteWithoutUndoAsIrreversible) {
   EXPECT_EQ(steps[0]["data"]["outcome"], "irreversible");
 }
 
+// A dry run sends no write (the guest is told so), and applying its changeset
+// replays the planned POST as the same call.
+TEST_F(HttpConnectorEndToEnd, ADryRunSendsNothingAndItsChangesetApplies) {
+  auto r = RunWard({"run", "--dry-run", "--model",
+                    "scripted:" + Transcript({"r = vendor.post('/appointments', json={'time': "
+                                              "'09:00'}, params={'notify': True})\n"
+                                              "finish(r['status'])"}),
+                    "plan"},
+                   env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "0\n");
+  EXPECT_NE(r.err.find("was not sent"), std::string::npos) << r.err;
+  EXPECT_EQ(api_.received_count(), 0u) << "a dry run sent a write";
+  auto apply = RunWard({"changeset", "apply", LastSession()}, env_);
+  EXPECT_EQ(apply.exit_code, 0) << apply.err << apply.out;
+  EXPECT_NE(apply.out.find("vendor.post /appointments"), std::string::npos) << apply.out;
+  ASSERT_TRUE(api_.Get("42").has_value()) << "the changeset's POST did not arrive";
+  EXPECT_EQ(api_.Get("42")->at("time"), "09:00");
+  EXPECT_EQ(api_.received().back().params.find("notify")->second, "true");
+}
+
 // Attacker: a model asking for a path no route allows is refused before the
 // policy and nothing reaches the API.
 TEST_F(HttpConnectorEndToEnd, APathNoRouteAllowsNeverReachesTheApi) {
