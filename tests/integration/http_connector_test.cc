@@ -139,6 +139,36 @@ TEST_F(HttpConnectorEndToEnd, ADryRunSendsNothingAndItsChangesetApplies) {
   EXPECT_EQ(api_.received().back().params.find("notify")->second, "true");
 }
 
+// The policy decides on the route pattern (target) and on reversibility: a deny
+// on irreversible vendor writes stops the notes POST, not the appointment's.
+TEST_F(HttpConnectorEndToEnd, ThePolicySeesTheRouteAndWhetherItCanBeUndone) {
+  std::ofstream(home_ / "ward.toml", std::ios::app)
+      << "\n[[policy.rule]]\nname = \"no-irreversible\"\nconnector = \"vendor\"\n"
+         "reversible = false\ndecision = \"deny\"\n"
+         "reason = \"cannot be undone\"\n\n"
+         "[[policy.rule]]\nname = \"no-listing\"\ntarget = \"/appointments\"\n"
+         "operation = \"read\"\ndecision = \"deny\"\n"
+         "reason = \"no listing\"\n";
+  auto r = RunWard(
+      {"run", "--model",
+       "scripted:" +
+           Transcript({"try:\n    vendor.post('/notes', json={'text': 'x'})\n"
+                       "except PermissionDenied:\n    print('notes denied')\n"
+                       "try:\n    vendor.get('/appointments')\n"
+                       "except PermissionDenied:\n    print('listing denied')\n"
+                       "finish(vendor.post('/appointments', json={'time': '09:00'})['status'])"}),
+       "policy"},
+      env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "201\n");
+  EXPECT_NE(r.err.find("notes denied"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("listing denied"), std::string::npos) << r.err;
+  for (const auto& sent : api_.received()) {
+    EXPECT_NE(sent.path, "/v1/notes") << "a denied call reached the API";
+    EXPECT_FALSE(sent.method == "GET" && sent.path == "/v1/appointments");
+  }
+}
+
 // Attacker: a model asking for a path no route allows is refused before the
 // policy and nothing reaches the API.
 TEST_F(HttpConnectorEndToEnd, APathNoRouteAllowsNeverReachesTheApi) {
