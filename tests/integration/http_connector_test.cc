@@ -169,6 +169,44 @@ TEST_F(HttpConnectorEndToEnd, ThePolicySeesTheRouteAndWhetherItCanBeUndone) {
   }
 }
 
+// An approver is shown the route, the model's path (quoted), the target as it is
+// (the route's pre-image) and the body to be sent; once approved the PUT is sent,
+// and rollback puts the pre-image back.
+TEST_F(HttpConnectorEndToEnd, AnApproverSeesBeforeAndAfterAndRollbackRestoresIt) {
+  std::ofstream(home_ / "ward.toml")
+      << "[connectors.vendor]\ntype = \"http\"\nbase_url = \"" << api_.Url("/v1") << "\"\n\n"
+      << "[[connectors.vendor.routes]]\nmethods = [\"GET\", \"PUT\"]\n"
+         "path = \"/appointments/{id}\"\nundo.PUT = { request = \"PUT /appointments/{id}\", "
+         "pre_image = \"GET /appointments/{id}\" }\n";
+  api_.Put("7", {{"id", "7"}, {"time", "09:00"}});
+  WardProcess run({"run", "--model",
+                   "scripted:" + Transcript({"r = vendor.put('/appointments/7', json={'id': '7', "
+                                             "'time': '10:00'})\nfinish(r['status'])"}),
+                   "move"},
+                  env_);
+  json pending;
+  for (int i = 0; i < 200 && !pending.is_object(); ++i) {
+    json list = json::parse(RunWard({"approvals", "list", "--json"}, env_).out, nullptr, false);
+    if (list.is_array() && !list.empty()) pending = list[0];
+    if (!pending.is_object()) usleep(50'000);
+  }
+  ASSERT_TRUE(pending.is_object()) << run.Wait(10'000).err;
+  EXPECT_EQ(pending["summary"],
+            "vendor.put /appointments/{id} (path model text \"/appointments/7\")");
+  EXPECT_EQ(pending["action"]["before"], json({{"id", "7"}, {"time", "09:00"}}));
+  EXPECT_EQ(pending["action"]["after"], json({{"id", "7"}, {"time", "10:00"}}));
+  EXPECT_EQ(api_.Get("7")->at("time"), "09:00") << "sent before it was approved";
+  auto ok = RunWard({"approve", pending["id"], "--hash", pending["hash"]}, env_);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  auto r = run.Wait(30'000);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "200\n");
+  EXPECT_EQ(api_.Get("7")->at("time"), "10:00");
+  auto undo = RunWard({"rollback", LastSession()}, env_);
+  EXPECT_EQ(undo.exit_code, 0) << undo.err << undo.out;
+  EXPECT_EQ(api_.Get("7")->at("time"), "09:00") << "rollback did not restore the pre-image";
+}
+
 // Attacker: a model asking for a path no route allows is refused before the
 // policy and nothing reaches the API.
 TEST_F(HttpConnectorEndToEnd, APathNoRouteAllowsNeverReachesTheApi) {
