@@ -207,6 +207,37 @@ TEST_F(HttpConnectorEndToEnd, AnApproverSeesBeforeAndAfterAndRollbackRestoresIt)
   EXPECT_EQ(api_.Get("7")->at("time"), "09:00") << "rollback did not restore the pre-image";
 }
 
+// Attacker: the API's token goes to the API and nowhere else — not to the guest,
+// the audit log or the journal — and a missing token names only its variable.
+TEST_F(HttpConnectorEndToEnd, TheTokenReachesOnlyTheApi) {
+  std::string toml;
+  {
+    std::ifstream in(home_ / "ward.toml");
+    toml.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  toml.insert(toml.find("\n\n") + 1, "auth = \"bearer\"\ntoken_env = \"VENDOR_TOKEN\"\n");
+  std::ofstream(home_ / "ward.toml") << toml;
+  std::string code =
+      "r = vendor.post('/appointments', json={'time': '09:00'})\n"
+      "import json\nprint(json.dumps(r))\nfinish(r['status'])";
+  auto missing = RunWard({"run", "--model", "scripted:" + Transcript({code}), "no token"}, env_);
+  EXPECT_NE((missing.out + missing.err).find("VENDOR_TOKEN"), std::string::npos) << missing.err;
+  EXPECT_EQ(api_.received_count(), 0u);
+
+  env_["VENDOR_TOKEN"] = "tok-3f9a-very-secret";
+  auto r = RunWard({"run", "--model", "scripted:" + Transcript({code}), "with token"}, env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "201\n");
+  ASSERT_FALSE(api_.received().empty());
+  EXPECT_EQ(api_.received().back().Header("Authorization"), "Bearer tok-3f9a-very-secret");
+  EXPECT_EQ((r.out + r.err).find("tok-3f9a"), std::string::npos) << "the guest saw the token";
+  for (const char* file : {"ward.db", "ward.db-wal"}) {
+    std::ifstream in(home_ / file, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(bytes.find("tok-3f9a"), std::string::npos) << "the token is stored in " << file;
+  }
+}
+
 // Attacker: a model asking for a path no route allows is refused before the
 // policy and nothing reaches the API.
 TEST_F(HttpConnectorEndToEnd, APathNoRouteAllowsNeverReachesTheApi) {
