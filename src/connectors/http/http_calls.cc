@@ -1,6 +1,5 @@
 #include "connectors/http/http_calls.h"
 
-#include "connectors/fhir/patient_compartment.h"  // QuoteModelText
 #include "connectors/http/http_compensation.h"
 #include "connectors/http/http_headers.h"
 #include "util/hash.h"
@@ -67,6 +66,22 @@ Result<HttpHeaders> HeadersOf(const json& headers, const std::string& binding) {
     out.emplace_back(name, value.get<std::string>());
   }
   return out;
+}
+
+// The caller's headers and query as HttpApi::Call() will check them, so a call
+// it would refuse is refused before the policy (and before a write's journal entry).
+Status CheckCallerParts(const HttpApiConfig& config, const HttpCallArgs& args) {
+  for (const auto& [name, value] : args.headers) {
+    WARD_RETURN_IF_ERROR(CheckSettableRequestHeader(name, value));
+    for (const auto& [set_name, unused] : config.default_headers)
+      if (AsciiLower(set_name) == AsciiLower(name))
+        return InvalidArgument("header " + QuoteModelText(name) +
+                               " is set by the connector's config and cannot be overridden");
+  }
+  for (const auto& [name, value] : args.query)
+    if (name.empty() || HasControlChar(name) || HasControlChar(value))
+      return InvalidArgument("a query parameter has an empty name or a control character");
+  return Status::Ok();
 }
 
 PreparedAction Describe(const HttpApi& api, const HttpRouteMatch& match, const HttpCallArgs& args) {
@@ -307,6 +322,8 @@ PreparedCall PrepareHttpCall(HttpApi* api, const std::string& method,
   Result<HttpRouteMatch> match = api->Match(method, args->path);
   if (!match.ok())
     return Refuse(ErrorTypeOf(match.status()), binding + "(): " + match.status().message());
+  if (Status parts = CheckCallerParts(api->config(), *args); !parts.ok())
+    return Refuse("ValueError", binding + "(): " + parts.message());
   if (args->body && DumpJson(*args->body).size() > api->config().max_request_bytes)
     return Refuse(kHttpApiError, binding + "(): the json body is over the API's limit of " +
                                      std::to_string(api->config().max_request_bytes) +

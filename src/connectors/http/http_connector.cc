@@ -12,8 +12,9 @@ using http_internal::PrepareHttpCall;
 
 std::vector<GuestErrorType> HttpErrorTypes() {
   return {{http_internal::kHttpApiError, "BindingError",
-           "Nothing could be exchanged with the API: the network failed, a header, query or "
-           "body was refused, or the response was too large. An HTTP error status is not an "
+           "Nothing could be exchanged with the API: the network failed or gave no answer, "
+           "the body or the response was too large, or a credential is missing. An HTTP error "
+           "status is not an "
            "error: the returned dict carries it."},
           {http_internal::kHttpConflictError, http_internal::kHttpApiError,
            "The target changed since ward read it (and since any approver saw it); nothing was "

@@ -154,7 +154,17 @@ TEST_F(HttpConnectorTest, PrepareRefusesPathsNoRouteAllowsBeforeThePolicy) {
   EXPECT_EQ(Prepare("vendor.get", {{"path", "/appointments"}, {"headers", {{"X-A", 1}}}})
                 .refusal.error_type,
             "ValueError");
+  // Headers ward owns, CR/LF smuggling and control characters in the query.
+  for (const json& headers : {json{{"Authorization", "Bearer stolen"}}, json{{"Host", "evil"}},
+                              json{{"X-A", "1\r\nX-Evil: 1"}}}) {
+    PreparedCall h = Prepare("vendor.post", {{"path", "/appointments"}, {"headers", headers}});
+    EXPECT_EQ(h.refusal.error_type, "ValueError") << headers.dump();
+  }
+  EXPECT_EQ(Prepare("vendor.get", {{"path", "/appointments"}, {"params", {{"q", "a\nb"}}}})
+                .refusal.error_type,
+            "ValueError");
   EXPECT_EQ(api_.received_count(), 0u) << "a refused call reached the API";
+  EXPECT_TRUE(Journal().empty());
 }
 
 // ---- calls and the journal ----
