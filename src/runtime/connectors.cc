@@ -1,6 +1,7 @@
 #include "runtime/connectors.h"
 
 #include "connectors/fhir/fhir_connector.h"
+#include "connectors/http/http_connector.h"
 #include "connectors/sql/sql_connector.h"
 
 namespace ward {
@@ -28,6 +29,13 @@ Result<std::unique_ptr<Connector>> MakeConnector(const ConnectorSettings& settin
   if (settings.type == "sql" && settings.sql) {
     WARD_ASSIGN_OR_RETURN(auto sql, sql::SqlConnector::Open(*settings.sql, deps.clock));
     return std::unique_ptr<Connector>(std::move(sql));
+  }
+  if (settings.type == "http") {
+    if (!settings.http)
+      return InvalidArgument("[connectors." + settings.name + "] has no http settings");
+    // Secrets are read from the process environment at call time.
+    return std::unique_ptr<Connector>(std::make_unique<HttpConnector>(
+        *settings.http, HttpApiOptions{deps.http, deps.clock, ProcessEnvReader()}));
   }
   return InvalidArgument("[connectors." + settings.name + "]: connectors of type " + settings.type +
                          " cannot be used yet");

@@ -1,0 +1,360 @@
+#include "connectors/http/http_calls.h"
+
+#include "connectors/http/http_compensation.h"
+#include "connectors/http/http_headers.h"
+#include "util/hash.h"
+#include "util/json_limits.h"
+
+namespace ward::http_internal {
+namespace {
+
+PreparedCall Refuse(const std::string& type, const std::string& message) {
+  PreparedCall p;
+  p.refusal = GuestCallReply{false, "", type, message};
+  return p;
+}
+
+// The guest error type of a Status from HttpApi or route matching.
+std::string ErrorTypeOf(const Status& s) {
+  if (s.code() == StatusCode::kInvalidArgument) return "ValueError";
+  if (s.code() == StatusCode::kPermissionDenied) return "PermissionDenied";
+  return kHttpApiError;
+}
+
+std::string OperationOf(const std::string& method) {
+  if (method == "GET") return "read";
+  if (method == "DELETE") return "delete";
+  return "write";
+}
+
+bool IsSuccess(int status) { return status >= 200 && status < 300; }
+
+Result<std::string> ScalarText(const json& v, const std::string& what) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return std::string(v.get<bool>() ? "true" : "false");
+  if (v.is_number_integer() || v.is_number_unsigned() || v.is_number_float()) return v.dump();
+  return InvalidArgument(what + " must be a str, int, float or bool (or a list of them)");
+}
+
+Result<HttpQueryParams> QueryOf(const json& params, const std::string& binding) {
+  HttpQueryParams out;
+  if (params.is_null()) return out;
+  if (!params.is_object()) return InvalidArgument(binding + "(): params must be a dict or None");
+  for (const auto& [key, value] : params.items()) {
+    std::string what = binding + "(): params[" + QuoteModelText(key) + "]";
+    if (value.is_array()) {
+      for (const auto& item : value) {
+        WARD_ASSIGN_OR_RETURN(std::string text, ScalarText(item, what));
+        out.emplace_back(key, std::move(text));
+      }
+      continue;
+    }
+    WARD_ASSIGN_OR_RETURN(std::string text, ScalarText(value, what));
+    out.emplace_back(key, std::move(text));
+  }
+  return out;
+}
+
+Result<HttpHeaders> HeadersOf(const json& headers, const std::string& binding) {
+  HttpHeaders out;
+  if (headers.is_null()) return out;
+  if (!headers.is_object())
+    return InvalidArgument(binding + "(): headers must be a dict of str to str, or None");
+  for (const auto& [name, value] : headers.items()) {
+    if (!value.is_string())
+      return InvalidArgument(binding + "(): headers[" + QuoteModelText(name) + "] must be a str");
+    out.emplace_back(name, value.get<std::string>());
+  }
+  return out;
+}
+
+// The caller's headers and query as HttpApi::Call() will check them, so a call
+// it would refuse is refused before the policy (and before a write's journal entry).
+Status CheckCallerParts(const HttpApiConfig& config, const HttpCallArgs& args) {
+  for (const auto& [name, value] : args.headers) {
+    WARD_RETURN_IF_ERROR(CheckSettableRequestHeader(name, value));
+    for (const auto& [set_name, unused] : config.default_headers)
+      if (AsciiLower(set_name) == AsciiLower(name))
+        return InvalidArgument("header " + QuoteModelText(name) +
+                               " is set by the connector's config and cannot be overridden");
+  }
+  for (const auto& [name, value] : args.query)
+    if (name.empty() || HasControlChar(name) || HasControlChar(value))
+      return InvalidArgument("a query parameter has an empty name or a control character");
+  return Status::Ok();
+}
+
+PreparedAction Describe(const HttpApi& api, const HttpRouteMatch& match, const HttpCallArgs& args) {
+  const HttpApiConfig& config = api.config();
+  PreparedAction a;
+  a.descriptor.kind = "binding";
+  a.descriptor.binding = HttpBindingName(config, match.method);
+  a.descriptor.connector = config.name;
+  a.descriptor.operation = OperationOf(match.method);
+  a.descriptor.resource_type = match.route->path.text;
+  a.descriptor.reversible =
+      match.method == "GET" || match.route->CompensationFor(match.method) != nullptr;
+  a.resource = args.path;
+  // The pattern is the config's; the concrete path is the model's unless it is the pattern.
+  a.summary = a.descriptor.binding + " " + match.route->path.text;
+  if (args.path != match.route->path.text) a.summary += " (path " + QuoteModelText(args.path) + ")";
+  if (!a.descriptor.reversible) a.summary += " — irreversible: the route declares no undo";
+  if (args.body) a.after = DumpJson(*args.body);
+  return a;
+}
+
+// The pre-image of a write whose route declares one: the target as it is now.
+// nullopt when the route declares none.
+Result<std::optional<std::string>> ReadPreImage(HttpApi* api, const HttpRouteMatch& match) {
+  WARD_ASSIGN_OR_RETURN(auto get, ResolveHttpPreImageRequest(api->config(), match));
+  if (!get) return std::optional<std::string>();
+  HttpApiRequest request;
+  request.method = get->method;
+  request.path = get->path;
+  Result<HttpApiResponse> r = api->Call(request);
+  if (!r.ok())
+    return Unavailable("reading the pre-image (GET " + get->path +
+                       ") failed: " + r.status().message());
+  if (!IsSuccess(r->status) || r->body_kind != HttpBodyKind::kJson)
+    return FailedPrecondition("reading the pre-image (GET " + get->path + ") answered HTTP " +
+                              std::to_string(r->status) +
+                              (r->body_kind == HttpBodyKind::kJson ? "" : " without a JSON body") +
+                              ", so the write could not be undone; it is refused");
+  return std::optional<std::string>(DumpJson(r->json));
+}
+
+AuditData CallAudit(const HttpApi& api, const HttpCallArgs& args, const HttpApiResponse* r) {
+  AuditData audit;
+  audit.Set("method", args.method).Set("url", api.config().base_url + args.path);
+  if (r) {
+    audit.Set("http_status", r->status);
+    audit.Set("body_sha256", Sha256Hex(DumpJson(HttpResponseValue(*r)["body"])));
+  }
+  return audit;
+}
+
+BindingOutcome Failure(const std::string& type, const std::string& message, AuditData audit) {
+  BindingOutcome out = BindingFailure(type, message);
+  out.audit = std::move(audit);
+  return out;
+}
+
+HttpApiRequest RequestOf(const HttpCallArgs& args) {
+  HttpApiRequest request;
+  request.method = args.method;
+  request.path = args.path;
+  request.body = args.body;
+  request.query = args.query;
+  request.headers = args.headers;
+  return request;
+}
+
+// A dry run's answer: nothing was sent, so there is no status (0) and no body.
+BindingOutcome Simulated(const HttpCallArgs& args) {
+  json value = {{"status", 0}, {"headers", json::object()}, {"body", nullptr}, {"dry_run", true}};
+  BindingOutcome out = BindingValue(DumpJson(value));
+  out.reply.warnings.push_back("dry run: " + args.method +
+                               " was not sent; it is recorded in the session's changeset "
+                               "(status 0: there is no response)");
+  return out;
+}
+
+// What a dry run's planned entry keeps beyond path and body, for its replay.
+std::string PlannedDetail(const HttpCallArgs& args) {
+  std::string detail = "dry run: not sent";
+  if (args.query.empty() && args.headers.empty()) return detail;
+  json extras = {{"params", json::array()}, {"headers", json::array()}};
+  for (const auto& [k, v] : args.query) extras["params"].push_back({k, v});
+  for (const auto& [k, v] : args.headers) extras["headers"].push_back({k, v});
+  return detail + " " + DumpJson(extras);
+}
+
+// The target must still be what the call was prepared (and approved) on: the
+// HTTP form of If-Match, as close to the write as the API allows.
+std::optional<BindingOutcome> Stale(HttpApi* api, const HttpRouteMatch& match,
+                                    const PreparedAction& prepared) {
+  auto now = ReadPreImage(api, match);
+  if (!now.ok()) return BindingFailure(kHttpApiError, now.status().message());
+  if (!*now || **now == prepared.before) return std::nullopt;
+  BindingOutcome out = BindingFailure(
+      kHttpConflictError, "nothing was sent: " + match.path +
+                              " changed after ward read it (and after any approver saw it); "
+                              "read it again and decide whether the change still applies");
+  out.stale = true;
+  return out;
+}
+
+// A failed Call() that certainly sent nothing to the API: refused by HttpApi's
+// checks, or no connection was made. Anything else (a read timeout, a reset while
+// reading, a response over the limit) may have come after the API acted on it.
+bool NeverSent(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kUnauthenticated:
+      return true;
+    case StatusCode::kUnavailable:
+      return s.message().rfind("cannot connect to ", 0) == 0;
+    case StatusCode::kDeadlineExceeded:
+      return s.message().rfind("timed out connecting to ", 0) == 0;
+    default:
+      return false;
+  }
+}
+
+BindingOutcome Read(HttpApi* api, const HttpCallArgs& args) {
+  Result<HttpApiResponse> r = api->Call(RequestOf(args));
+  if (!r.ok())
+    return Failure(ErrorTypeOf(r.status()), r.status().message(), CallAudit(*api, args, nullptr));
+  BindingOutcome out = BindingValue(DumpJson(HttpResponseValue(*r)));
+  out.audit = CallAudit(*api, args, &*r);
+  return out;
+}
+
+BindingOutcome Write(HttpApi* api, JournalScope* scope, const HttpCallArgs& args,
+                     const HttpRouteMatch& match, const PreparedAction& prepared) {
+  if (!scope || !scope->store)
+    return BindingFailure("PermissionDenied", "writes are not journaled here; refused");
+  if (!scope->dry_run) {
+    if (auto stale = Stale(api, match, prepared)) return *stale;
+  }
+  JournalEntry draft;
+  draft.connector = api->config().name;
+  draft.base_url = api->config().base_url;
+  draft.operation = AsciiLower(args.method);
+  draft.resource_type = match.route->path.text;
+  draft.resource_id = args.path;
+  draft.pre_image = prepared.before == "null" ? "" : prepared.before;
+  draft.post_image = args.body ? DumpJson(*args.body) : "";
+  Result<JournalEntry> entry = JournalIntent(*scope, std::move(draft));
+  if (!entry.ok()) return BindingFailure("PermissionDenied", entry.status().message());
+  if (scope->dry_run) {
+    BindingOutcome out = Simulated(args);
+    out.audit = CallAudit(*api, args, nullptr);
+    out.audit.Set("dry_run", true);
+    JournalResult(*scope, *entry, "planned", PlannedDetail(args), out);
+    return out;
+  }
+  Result<HttpApiResponse> r = api->Call(RequestOf(args));
+  if (!r.ok()) {
+    BindingOutcome out =
+        Failure(ErrorTypeOf(r.status()), r.status().message(), CallAudit(*api, args, nullptr));
+    if (NeverSent(r.status())) {
+      JournalResult(*scope, *entry, "failed", r.status().message(), out);
+    } else {  // it may have arrived: left at "intent", rollback stops there and says so
+      out.reply.error_message += " (the request may have reached the API: check it)";
+      JournalResult(*scope, *entry, "intent",
+                    "no answer, so whether it arrived is unknown: " + r.status().message(), out);
+    }
+    return out;
+  }
+  json value = HttpResponseValue(*r);
+  BindingOutcome out = BindingValue(DumpJson(value));
+  out.audit = CallAudit(*api, args, &*r);
+  if (!IsSuccess(r->status)) {
+    JournalResult(*scope, *entry, "failed",
+                  "HTTP " + std::to_string(r->status) + ": the API did not accept it", out);
+    return out;
+  }
+  entry->post_image = DumpJson(value["body"]);
+  entry->post_version = r->Header("location");  // what a DELETE {location} undo targets
+  JournalResult(*scope, *entry, "done", "", out);
+  return out;
+}
+
+}  // namespace
+
+std::string DumpJson(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string HttpBindingName(const HttpApiConfig& config, const std::string& method) {
+  return config.name + "." + AsciiLower(method);
+}
+
+json HttpResponseValue(const HttpApiResponse& r) {
+  json headers = json::object();
+  for (const auto& [name, value] : r.headers) headers[name] = value;
+  json body;
+  switch (r.body_kind) {
+    case HttpBodyKind::kEmpty:
+      body = nullptr;
+      break;
+    case HttpBodyKind::kJson:
+      body = r.json;
+      break;
+    case HttpBodyKind::kText:
+      body = r.text;
+      break;
+    case HttpBodyKind::kBinary:
+      body = json{{"base64", r.base64}};
+      break;
+  }
+  return json{{"status", r.status}, {"headers", headers}, {"body", body}};
+}
+
+Result<HttpCallArgs> ParseHttpCallArgs(const std::string& method, const std::string& args_json,
+                                       const std::string& binding) {
+  Result<json> args = ParseJson(args_json);
+  if (!args.ok() || !args->is_object())
+    return InvalidArgument(binding + "(): the arguments are not a JSON object");
+  HttpCallArgs out;
+  out.method = method;
+  const json path = args->value("path", json());
+  if (!path.is_string()) return InvalidArgument(binding + "(): path must be a str such as '/x/1'");
+  out.path = path.get<std::string>();
+  if (args->contains("json") && !(*args)["json"].is_null()) {
+    if (method == "GET" || method == "DELETE")
+      return InvalidArgument(binding + "(): takes no json body");
+    out.body = (*args)["json"];
+  }
+  WARD_ASSIGN_OR_RETURN(out.query, QueryOf(args->value("params", json()), binding));
+  WARD_ASSIGN_OR_RETURN(out.headers, HeadersOf(args->value("headers", json()), binding));
+  return out;
+}
+
+PreparedCall PrepareHttpCall(HttpApi* api, const std::string& method,
+                             const std::string& args_json) {
+  std::string binding = HttpBindingName(api->config(), method);
+  Result<HttpCallArgs> args = ParseHttpCallArgs(method, args_json, binding);
+  if (!args.ok()) return Refuse("ValueError", args.status().message());
+  Result<HttpRouteMatch> match = api->Match(method, args->path);
+  if (!match.ok())
+    return Refuse(ErrorTypeOf(match.status()), binding + "(): " + match.status().message());
+  if (Status parts = CheckCallerParts(api->config(), *args); !parts.ok())
+    return Refuse("ValueError", binding + "(): " + parts.message());
+  if (args->body && DumpJson(*args->body).size() > api->config().max_request_bytes)
+    return Refuse(kHttpApiError, binding + "(): the json body is over the API's limit of " +
+                                     std::to_string(api->config().max_request_bytes) +
+                                     " bytes (max_request_bytes)");
+  PreparedAction action = Describe(*api, *match, *args);
+  if (method != "GET") {
+    auto before = ReadPreImage(api, *match);
+    if (!before.ok()) return Refuse(kHttpApiError, binding + "(): " + before.status().message());
+    if (*before) action.before = **before;
+  }
+  PreparedCall p;
+  p.summary = action.summary;
+  p.actions.push_back(std::move(action));
+  return p;
+}
+
+BindingOutcome ExecuteHttpCall(HttpApi* api, JournalScope* scope, const std::string& method,
+                               const std::string& args_json, const PreparedCall* prepared) {
+  PreparedCall own;
+  if (!prepared) {
+    own = PrepareHttpCall(api, method, args_json);
+    prepared = &own;
+  }
+  if (!prepared->refusal.ok) return BindingOutcome{prepared->refusal, {}};
+  std::string binding = HttpBindingName(api->config(), method);
+  Result<HttpCallArgs> args = ParseHttpCallArgs(method, args_json, binding);
+  if (!args.ok()) return BindingFailure("ValueError", args.status().message());
+  Result<HttpRouteMatch> match = api->Match(method, args->path);
+  if (!match.ok()) return BindingFailure(ErrorTypeOf(match.status()), match.status().message());
+  if (method == "GET") return Read(api, *args);
+  return Write(api, scope, *args, *match, prepared->actions.at(0));
+}
+
+}  // namespace ward::http_internal

@@ -1,0 +1,62 @@
+// The `http` bindings' halves, internal to the connector:
+//   - ParseHttpCallArgs: the guest's arguments (path, json, params, headers)
+//     checked for shape;
+//   - PrepareHttpCall: the call as the policy and an approver see it — route
+//     matched (a path no route allows is refused here), descriptor, summary from
+//     validated parts, before = the route's pre-image GET, after = the JSON sent;
+//   - ExecuteHttpCall: a read sent as is; a write journaled — intent (with the
+//     pre-image the call was prepared on) before the request, "done" (post_image =
+//     the response value, post_version = the response's Location header) or
+//     "failed" after it (a non-2xx status, or nothing sent); left at "intent"
+//     with a detail when there was no answer and the request may have arrived;
+//     "planned" in a dry run (nothing sent).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "connectors/http/http_api.h"
+#include "gate/binding.h"
+#include "journal/journal_writer.h"
+
+namespace ward::http_internal {
+
+using nlohmann::json;
+
+// The error type raised in the guest when nothing could be exchanged.
+inline constexpr char kHttpApiError[] = "HttpApiError";
+// The error type of a write whose target changed after it was prepared.
+inline constexpr char kHttpConflictError[] = "HttpConflictError";
+
+struct HttpCallArgs {
+  std::string method;  // upper case
+  std::string path;
+  std::optional<json> body;  // writes only; none when json=None
+  HttpQueryParams query;
+  HttpHeaders headers;
+};
+
+// "get" → "GET"; the binding name "<connector>.<method lower-case>".
+std::string HttpBindingName(const HttpApiConfig& config, const std::string& method);
+
+// InvalidArgument (a ValueError for the guest) when the arguments are not
+// path: str, json: JSON value, params: dict of str → str/int/float/bool (a list
+// repeats it), headers: dict of str → str.
+Result<HttpCallArgs> ParseHttpCallArgs(const std::string& method, const std::string& args_json,
+                                       const std::string& binding);
+
+PreparedCall PrepareHttpCall(HttpApi* api, const std::string& method, const std::string& args_json);
+
+// Executes `prepared` (PrepareHttpCall's result as the gate decided on it;
+// prepared here when null).
+BindingOutcome ExecuteHttpCall(HttpApi* api, JournalScope* scope, const std::string& method,
+                               const std::string& args_json, const PreparedCall* prepared);
+
+// {"status", "headers", "body"} of a response, as the guest gets it.
+json HttpResponseValue(const HttpApiResponse& response);
+
+// Compact JSON text (invalid UTF-8 replaced).
+std::string DumpJson(const json& value);
+
+}  // namespace ward::http_internal
