@@ -50,10 +50,11 @@ Result<RollbackStep> UndoEntry(Store* store, const CompensatorLookup& compensato
 }  // namespace
 
 std::string DescribeTarget(const JournalEntry& e) {
+  if (!e.resource_id.empty() && e.resource_id.front() == '/')
+    return e.connector + " " + e.resource_id;  // an HTTP path says it all
   std::string out = e.connector + " " + e.resource_type;
   if (e.resource_id.empty()) return out;
-  bool structured = e.resource_id.front() == '{' || e.resource_id.front() == '/';
-  return out + (structured ? " " : "/") + e.resource_id;
+  return out + (e.resource_id.front() == '{' ? " " : "/") + e.resource_id;
 }
 
 Result<RollbackReport> RollbackSession(Store* store, AuditLog* audit,

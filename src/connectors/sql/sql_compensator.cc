@@ -13,9 +13,8 @@ json Parsed(const std::string& text) {
   return text.empty() || text == "null" ? json() : ParseJsonOrDiscarded(text);
 }
 
-std::string Ref(const JournalEntry& e) {
-  return e.connector + " " + e.resource_type + " " + QuoteModelText(e.resource_id, 60);
-}
+// The row, for details (rollback prints the full target beside them).
+std::string Ref(const JournalEntry& e) { return e.resource_type + " row"; }
 
 std::string Shown(const json& row) {
   return row.is_null() ? "(no row)" : QuoteModelText(Dump(row), 120);
