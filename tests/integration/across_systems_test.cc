@@ -99,5 +99,34 @@ TEST_F(AcrossSystemsTest, AConflictInOneSystemStopsThereAndSaysWhichSystemAndRow
   EXPECT_TRUE(ObservationExists(observation)) << "rollback went past the conflict";
 }
 
+// A dry run writes to no system; its changeset is applied later — the SQL rows
+// only while the table is still as the dry run saw it.
+TEST_F(AcrossSystemsTest, ADryRunWritesNothingAndItsChangesetAppliesTheRowsLater) {
+  std::string code =
+      "reporting.insert('hba1c_report', {'patient': 'p-dry', 'value': 7.4})\n"
+      "reporting.insert('hba1c_report', {'patient': 'p-dry-2', 'value': 5.9})\n"
+      "finish('planned')";
+  auto r = RunWard({"run", "--dry-run", "--model", "scripted:" + Transcript({code}), "plan"}, env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Rows(), 0) << "a dry run wrote a row";
+  auto sessions = json::parse(RunWard({"sessions", "list", "--json"}, env_).out);
+  std::string session = sessions[0]["id"];
+  auto shown = json::parse(RunWard({"changeset", "show", session, "--json"}, env_).out);
+  ASSERT_EQ(shown.size(), 2u);
+  EXPECT_EQ(shown[0]["state"], "planned");
+
+  Sql("INSERT INTO hba1c_report (patient, value) VALUES ('p-dry-2', 6.0)");  // drift
+  auto drifted = RunWard({"changeset", "apply", session}, env_);
+  EXPECT_NE(drifted.exit_code, 0);
+  EXPECT_EQ(Rows(), 1) << "applied despite drift";
+  Sql("DELETE FROM hba1c_report");
+  auto applied = RunWard({"changeset", "apply", session}, env_);
+  EXPECT_EQ(applied.exit_code, 0) << applied.err << applied.out;
+  EXPECT_EQ(Rows(), 2);
+  auto undo = RunWard({"rollback", session}, env_);
+  EXPECT_EQ(undo.exit_code, 0) << undo.err << undo.out;
+  EXPECT_EQ(Rows(), 0);
+}
+
 }  // namespace
 }  // namespace ward::testing
