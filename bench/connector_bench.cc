@@ -4,7 +4,9 @@
 // the event), N times each, interleaved; the overhead is the difference of the
 // medians. FHIR against the embedded EHR on loopback HTTP (a read, and a create
 // that is journaled); SQL an insert into an SQLite file (journaled, with its
-// compare-and-set). The store is a file, as ward runs with.
+// compare-and-set); HTTP a journaled POST to a loopback vendor API (cpp-httplib,
+// answering 201 with a Location). The store is a file, as ward runs with.
+#include <httplib.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -16,6 +18,8 @@
 #include "audit/audit_log.h"
 #include "bench_util.h"
 #include "connectors/fhir/fhir_bindings.h"
+#include "connectors/http/http_api_config.h"
+#include "connectors/http/http_connector.h"
 #include "connectors/sql/sql_connector.h"
 #include "ehr/ehr_service.h"
 #include "ehr/http_adapter.h"
@@ -160,6 +164,45 @@ int BenchSql(const std::filesystem::path& dir, int n) {
       [&](int i) { return Gated(rig, "reporting.insert", row(2 * i + 2)); });
 }
 
+int BenchHttp(const std::filesystem::path& dir, int n) {
+  httplib::Server vendor;
+  int created = 0;
+  vendor.Post("/notifications", [&](const httplib::Request&, httplib::Response& res) {
+    res.status = 201;
+    res.set_header("Location", "/notifications/" + std::to_string(++created));
+    res.set_content(R"({"ok":true})", "application/json");
+  });
+  int port = vendor.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { vendor.listen_after_bind(); });
+  toml::table table = toml::parse("base_url = \"http://127.0.0.1:" + std::to_string(port) +
+                                  "\"\n[[routes]]\nmethods = [\"POST\"]\npath = "
+                                  "\"/notifications\"\nundo.POST = \"DELETE {location}\"\n"
+                                  "[[routes]]\nmethods = [\"DELETE\"]\npath = "
+                                  "\"/notifications/{id}\"\n");
+  auto config = ParseHttpApiConfig(table, "vendor", "bench");
+  if (!config.ok()) {
+    fprintf(stderr, "%s\n", config.status().ToString().c_str());
+    vendor.stop();
+    serving.join();
+    return 1;
+  }
+  auto http = NewHttpClient();
+  HttpConnector connector(*config, HttpApiOptions{http.get(), SystemClock::Default(), {}});
+  Rig rig;
+  int rc = MakeRig((dir / "http.db").string(), rig).ok() ? 0 : 1;
+  for (auto& b : connector.Bindings(&rig.scope))
+    if (rc == 0 && !rig.registry.Add(std::move(b)).ok()) rc = 1;
+  if (rc == 0) StartGate(rig);
+  std::string post = R"({"path":"/notifications","json":{"report":"hba1c"}})";
+  if (rc == 0)
+    rc = Compare(
+        "vendor.post", n, [&](int) { return Direct(*rig.registry.Find("vendor.post"), post); },
+        [&](int) { return Gated(rig, "vendor.post", post); });
+  vendor.stop();
+  serving.join();
+  return rc;
+}
+
 }  // namespace
 
 int RunConnectorBench(int argc, char** argv) {
@@ -170,6 +213,7 @@ int RunConnectorBench(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   int rc = BenchFhir(dir, n);
   if (rc == 0) rc = BenchSql(dir, n);
+  if (rc == 0) rc = BenchHttp(dir, n);
   std::filesystem::remove_all(dir);
   return rc;
 }

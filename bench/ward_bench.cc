@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
           "  validate [N] code-action validation p50/p99 (N samples, default 2000)\n"
           "  gate [N]     gate overhead per binding call p50/p99 (N calls, default 5000)\n"
           "  connectors [N]  the gate's overhead on real calls: fhir.read and fhir.create\n"
-          "              against the embedded EHR, an SQL row insert (N calls, default 2000)\n");
+          "              against the embedded EHR, an SQL row insert, an HTTP POST to a\n"
+          "              loopback API (N calls, default 2000)\n");
   return 2;
 }
