@@ -62,6 +62,12 @@ std::string QuoteModelText(const std::string& text, size_t max) {
   return "model text \"" + shown + (text.size() > max ? "…" : "") + "\"";
 }
 
+PreparedCall RefusedCall(std::string error_type, std::string message) {
+  PreparedCall p;
+  p.refusal = GuestCallReply{false, "", std::move(error_type), std::move(message)};
+  return p;
+}
+
 BindingOutcome BindingValue(std::string value_json) {
   BindingOutcome out;
   out.reply.value_json = std::move(value_json);

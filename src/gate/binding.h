@@ -50,6 +50,10 @@ using BindingHandler =
 // Every part of a summary that was not validated goes through it.
 std::string QuoteModelText(const std::string& text, size_t max = 24);
 
+// A call refused as it is, before any policy runs (PreparedCall::refusal), with
+// the error type the guest raises.
+PreparedCall RefusedCall(std::string error_type, std::string message);
+
 // Shorthands for handlers.
 BindingOutcome BindingValue(std::string value_json);
 BindingOutcome BindingFailure(std::string error_type, std::string message);

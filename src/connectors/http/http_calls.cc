@@ -8,12 +8,6 @@
 namespace ward::http_internal {
 namespace {
 
-PreparedCall Refuse(const std::string& type, const std::string& message) {
-  PreparedCall p;
-  p.refusal = GuestCallReply{false, "", type, message};
-  return p;
-}
-
 // The guest error type of a Status from HttpApi or route matching.
 std::string ErrorTypeOf(const Status& s) {
   if (s.code() == StatusCode::kInvalidArgument) return "ValueError";
@@ -318,20 +312,21 @@ PreparedCall PrepareHttpCall(HttpApi* api, const std::string& method,
                              const std::string& args_json) {
   std::string binding = HttpBindingName(api->config(), method);
   Result<HttpCallArgs> args = ParseHttpCallArgs(method, args_json, binding);
-  if (!args.ok()) return Refuse("ValueError", args.status().message());
+  if (!args.ok()) return RefusedCall("ValueError", args.status().message());
   Result<HttpRouteMatch> match = api->Match(method, args->path);
   if (!match.ok())
-    return Refuse(ErrorTypeOf(match.status()), binding + "(): " + match.status().message());
+    return RefusedCall(ErrorTypeOf(match.status()), binding + "(): " + match.status().message());
   if (Status parts = CheckCallerParts(api->config(), *args); !parts.ok())
-    return Refuse("ValueError", binding + "(): " + parts.message());
+    return RefusedCall("ValueError", binding + "(): " + parts.message());
   if (args->body && DumpJson(*args->body).size() > api->config().max_request_bytes)
-    return Refuse(kHttpApiError, binding + "(): the json body is over the API's limit of " +
-                                     std::to_string(api->config().max_request_bytes) +
-                                     " bytes (max_request_bytes)");
+    return RefusedCall(kHttpApiError, binding + "(): the json body is over the API's limit of " +
+                                          std::to_string(api->config().max_request_bytes) +
+                                          " bytes (max_request_bytes)");
   PreparedAction action = Describe(*api, *match, *args);
   if (method != "GET") {
     auto before = ReadPreImage(api, *match);
-    if (!before.ok()) return Refuse(kHttpApiError, binding + "(): " + before.status().message());
+    if (!before.ok())
+      return RefusedCall(kHttpApiError, binding + "(): " + before.status().message());
     if (*before) action.before = **before;
   }
   PreparedCall p;

@@ -8,17 +8,11 @@ namespace {
 
 using nlohmann::json;
 
-PreparedCall Refuse(const std::string& type, const std::string& message) {
-  PreparedCall p;
-  p.refusal = GuestCallReply{false, "", type, message};
-  return p;
-}
-
 // The guest's arguments, or a refusal of their shape.
 std::optional<json> Args(const std::string& args_json, PreparedCall* refusal) {
   json args = ParseJsonOrDiscarded(args_json);
   if (!args.is_object()) {
-    *refusal = Refuse("ValueError", "arguments must be an object");
+    *refusal = RefusedCall("ValueError", "arguments must be an object");
     return std::nullopt;
   }
   return args;
@@ -82,7 +76,9 @@ PreparedCall PrepareSqlCall(SqlDatabase& db, const SqlConnectorConfig& c, const 
   auto args = Args(args_json, &refusal);
   if (!args) return refusal;
   const std::string binding = c.name + "." + op;
-  auto bad = [&](const std::string& why) { return Refuse("ValueError", binding + "(): " + why); };
+  auto bad = [&](const std::string& why) {
+    return RefusedCall("ValueError", binding + "(): " + why);
+  };
   if (op == "query" || op == "execute") {
     if (!args->contains("sql") || !(*args)["sql"].is_string() ||
         (*args)["sql"].get<std::string>().empty())
@@ -100,11 +96,12 @@ PreparedCall PrepareSqlCall(SqlDatabase& db, const SqlConnectorConfig& c, const 
     return bad("table must be a string");
   std::string table = (*args)["table"];
   if (!c.TableAllowed(table))
-    return Refuse("PermissionDenied", binding + "(): table " + QuoteModelText(table) +
-                                          " is not among the tables [connectors." + c.name +
-                                          "] allows");
+    return RefusedCall("PermissionDenied", binding + "(): table " + QuoteModelText(table) +
+                                               " is not among the tables [connectors." + c.name +
+                                               "] allows");
   auto describe = db.DescribeTable(table);
-  if (!describe.ok()) return Refuse("SqlError", binding + "(): " + describe.status().message());
+  if (!describe.ok())
+    return RefusedCall("SqlError", binding + "(): " + describe.status().message());
   auto check_columns = [&](const json& row, const char* what) -> std::string {
     if (!row.is_object() || row.empty()) return std::string(what) + " must be a non-empty dict";
     for (const auto& [column, value] : row.items()) {
@@ -123,7 +120,7 @@ PreparedCall PrepareSqlCall(SqlDatabase& db, const SqlConnectorConfig& c, const 
     const json& row = args->value("row", json());
     if (std::string e = check_columns(row, "row"); !e.empty()) return bad(e);
     auto key = KeyOf(db, table, row);
-    if (!key.ok()) return Refuse("SqlError", binding + "(): " + key.status().message());
+    if (!key.ok()) return RefusedCall("SqlError", binding + "(): " + key.status().message());
     PreparedAction a = Action(c, op, table, *key);
     a.after = Dump(row);
     return Single(std::move(a));
@@ -138,9 +135,9 @@ PreparedCall PrepareSqlCall(SqlDatabase& db, const SqlConnectorConfig& c, const 
   for (const auto& column : describe->primary_key)
     if (!key.contains(column)) return bad("key has no " + column);
   auto before = db.ReadRow(table, key);
-  if (!before.ok()) return Refuse("SqlError", binding + "(): " + before.status().message());
+  if (!before.ok()) return RefusedCall("SqlError", binding + "(): " + before.status().message());
   if (before->is_null())
-    return Refuse("SqlError", binding + "(): no row of " + table + " has that key");
+    return RefusedCall("SqlError", binding + "(): no row of " + table + " has that key");
   PreparedAction a = Action(c, op, table, key);
   a.before = Dump(*before);
   if (op == "update") {
@@ -152,7 +149,7 @@ PreparedCall PrepareSqlCall(SqlDatabase& db, const SqlConnectorConfig& c, const 
     for (const auto& [column, value] : changes.items()) after[column] = value;
     a.after = Dump(after);
   } else if (op != "delete") {
-    return Refuse("BindingError", "there is no sql binding " + QuoteModelText(binding));
+    return RefusedCall("BindingError", "there is no sql binding " + QuoteModelText(binding));
   }
   return Single(std::move(a));
 }
