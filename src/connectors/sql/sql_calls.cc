@@ -132,6 +132,15 @@ BindingOutcome RunSqlCall(const SqlCallContext& ctx, const std::string& op,
   auto j = JournalIntent(*ctx.scope, Draft(ctx, op, a, key));
   if (!j.ok()) return BindingFailure("PermissionDenied", binding + "(): " + j.status().message());
 
+  if (ctx.scope->dry_run && op == "execute") {
+    // A statement can act beyond the transaction a dry run rolls back (a sequence,
+    // a file, another session, a notification): in a dry run it is not run at all.
+    BindingOutcome planned = BindingValue(Dump({{"rows_changed", nullptr}, {"dry_run", true}}));
+    planned.reply.warnings.push_back(
+        "dry run: the statement was not run; recorded in the changeset");
+    JournalResult(*ctx.scope, *j, "planned", "dry run: not run", planned);
+    return planned;
+  }
   WriteResult w;
   if (ctx.scope->dry_run) {
     auto dry = ctx.db->BeginDryRun();

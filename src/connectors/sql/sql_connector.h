@@ -15,9 +15,10 @@
 // before and after) and journaled with the one protocol: the intent with the
 // pre-image is committed before the write, which then happens only while the
 // row is still what was prepared (a compare-and-set: otherwise ConflictError,
-// nothing written, the approval stale). In a dry run each write runs in a
+// nothing written, the approval stale). In a dry run each row write runs in a
 // transaction that is rolled back, so constraint errors still surface, and is
-// recorded as planned. Rollback (SqlCompensator) restores the pre-image only
+// recorded as planned; an `execute` is not run at all (a statement can act beyond
+// a transaction), only recorded. Rollback (SqlCompensator) restores the pre-image only
 // while the row still equals what the session left.
 //
 // Journal entries: base_url names the database without credentials ("sqlite:PATH"

@@ -262,6 +262,13 @@ TEST_P(SqlConnectorTest, ADryRunWritesNothingButSurfacesConstraintErrors) {
   EXPECT_EQ(planned_entries[0].state, "planned");
   EXPECT_EQ(planned_entries[1].state, "failed");
   EXPECT_TRUE(Journal("live").empty());
+
+  // A statement is not run at all in a dry run: it could act beyond the transaction.
+  GuestCallReply statement =
+      Call("execute", {{"sql", "INSERT INTO notes (id, text) VALUES (9, 'x')"}});
+  ASSERT_TRUE(statement.ok) << statement.error_message;
+  EXPECT_TRUE(connector_->database()->ReadRow("notes", {{"id", 9}})->is_null());
+  EXPECT_EQ(Journal("dry_run").back().state, "planned");
 }
 
 TEST_P(SqlConnectorTest, AWriteLeftAtIntentIsSettledFromTheRow) {
