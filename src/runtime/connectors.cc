@@ -1,6 +1,7 @@
 #include "runtime/connectors.h"
 
 #include "connectors/fhir/fhir_connector.h"
+#include "connectors/http/http_api_config.h"
 #include "connectors/http/http_connector.h"
 #include "connectors/sql/sql_connector.h"
 
@@ -39,6 +40,19 @@ Result<std::unique_ptr<Connector>> MakeConnector(const ConnectorSettings& settin
   }
   return InvalidArgument("[connectors." + settings.name + "]: connectors of type " + settings.type +
                          " cannot be used yet");
+}
+
+std::string DescribeConnector(const ConnectorSettings& settings) {
+  if (settings.type == "fhir")
+    return settings.base_url.empty() ? "(no base_url)" : settings.base_url;
+  if (settings.type == "http" && settings.http) return settings.http->base_url;
+  if (settings.type == "sql" && settings.sql) {
+    if (settings.sql->dsn.empty()) return "the DSN in $" + settings.sql->dsn_env;
+    auto dsn = sql::ParseSqlDsn(settings.sql->dsn);
+    if (!dsn.ok()) return "(an unreadable DSN)";
+    return dsn->engine == sql::SqlEngine::kSqlite ? "sqlite:" + dsn->target : "postgresql";
+  }
+  return "";
 }
 
 CompensatorLookup MakeCompensatorLookup(const WardConfig& config, ConnectorDeps deps) {

@@ -29,6 +29,11 @@ struct ConnectorDeps {
 Result<std::unique_ptr<Connector>> MakeConnector(const ConnectorSettings& settings,
                                                  const ConnectorDeps& deps);
 
+// Where a connector points, for people, without credentials: a FHIR or HTTP base
+// URL, an SQLite file ("sqlite:PATH"), "postgresql" (a DSN may hold a password),
+// or the variable a DSN is read from.
+std::string DescribeConnector(const ConnectorSettings& settings);
+
 // `deps` must outlive the lookup and what it returns; `config` is copied.
 CompensatorLookup MakeCompensatorLookup(const WardConfig& config, ConnectorDeps deps);
 

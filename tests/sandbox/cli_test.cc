@@ -177,5 +177,27 @@ TEST_F(SandboxCliTest, DoctorJsonListsEveryLayer) {
   EXPECT_NE(text.out.find("seccomp"), std::string::npos);
 }
 
+// A connector that cannot be built here (its token variable unset) makes doctor
+// fail, naming the connector and the variable — never a secret.
+TEST_F(SandboxCliTest, DoctorChecksEveryConnector) {
+  std::ofstream(home_ / "ward" / "ward.toml")
+      << "[connectors.labs]\ntype = \"fhir\"\nbase_url = \"https://labs.example/fhir\"\n"
+         "auth = \"bearer\"\ntoken_env = \"WARD_DOCTOR_TEST_TOKEN\"\n";
+  auto r = RunWard({"doctor", "--json"}, env_);
+  json report = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << r.out << r.err;
+  ASSERT_EQ(report["connectors"].size(), 1u);
+  EXPECT_EQ(report["connectors"][0]["name"], "labs");
+  EXPECT_FALSE(report["connectors"][0]["ok"].get<bool>());
+  EXPECT_NE(report["connectors"][0]["problem"].get<std::string>().find("WARD_DOCTOR_TEST_TOKEN"),
+            std::string::npos);
+  EXPECT_EQ(r.exit_code, 1);
+  env_["WARD_DOCTOR_TEST_TOKEN"] = "t0ps3cret";
+  auto fixed = RunWard({"doctor"}, env_);
+  EXPECT_NE(fixed.out.find("labs           fhir  https://labs.example/fhir  ok"), std::string::npos)
+      << fixed.out;
+  EXPECT_EQ(fixed.out.find("t0ps3cret"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ward::testing
