@@ -72,9 +72,14 @@ Status CheckCallerParts(const HttpApiConfig& config, const HttpCallArgs& args) {
         return InvalidArgument("header " + QuoteModelText(name) +
                                " is set by the connector's config and cannot be overridden");
   }
-  for (const auto& [name, value] : args.query)
+  for (const auto& [name, value] : args.query) {
     if (name.empty() || HasControlChar(name) || HasControlChar(value))
       return InvalidArgument("a query parameter has an empty name or a control character");
+    if (AsciiLower(name) == "_method")
+      return InvalidArgument(
+          "the query parameter _method would make the API act on another method than the one "
+          "decided on; it cannot be set");
+  }
   return Status::Ok();
 }
 
@@ -318,6 +323,17 @@ PreparedCall PrepareHttpCall(HttpApi* api, const std::string& method,
     return RefusedCall(ErrorTypeOf(match.status()), binding + "(): " + match.status().message());
   if (Status parts = CheckCallerParts(api->config(), *args); !parts.ok())
     return RefusedCall("ValueError", binding + "(): " + parts.message());
+  // A pre-image read, the stale check and the undo address the path alone: a
+  // write they guard takes no query or headers of its own, which could name
+  // another resource (a tenant, a version) than the one they read and restore.
+  const HttpCompensation* undo = match->route->CompensationFor(method);
+  if (method != "GET" && undo && undo->pre_image &&
+      (!args->query.empty() || !args->headers.empty()))
+    return RefusedCall("ValueError",
+                       binding +
+                           "(): params and headers cannot be given to a write whose "
+                           "route reads a pre-image to undo it (that read and the undo "
+                           "address the path alone)");
   if (args->body && DumpJson(*args->body).size() > api->config().max_request_bytes)
     return RefusedCall(kHttpApiError, binding + "(): the json body is over the API's limit of " +
                                           std::to_string(api->config().max_request_bytes) +

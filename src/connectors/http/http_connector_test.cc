@@ -167,6 +167,34 @@ TEST_F(HttpConnectorTest, PrepareRefusesPathsNoRouteAllowsBeforeThePolicy) {
   EXPECT_TRUE(Journal().empty());
 }
 
+// What would make the API act on another method, URL or resource than the one the
+// policy, the approver and the journal saw is refused before the policy.
+TEST_F(HttpConnectorTest, NothingMayMakeTheApiActOnAnotherMethodOrResource) {
+  for (const json& headers :
+       {json{{"X-HTTP-Method-Override", "DELETE"}}, json{{"X-Method-Override", "DELETE"}},
+        json{{"X-Original-URL", "/admin/users"}}, json{{"X-Rewrite-URL", "/admin"}},
+        json{{"X-Forwarded-Host", "evil.example"}}, json{{"Forwarded", "host=evil.example"}}}) {
+    PreparedCall h = Prepare("vendor.post",
+                             {{"path", "/notes"}, {"json", json::object()}, {"headers", headers}});
+    EXPECT_EQ(h.refusal.error_type, "ValueError") << headers.dump();
+  }
+  EXPECT_EQ(
+      Prepare("vendor.post",
+              {{"path", "/notes"}, {"json", json::object()}, {"params", {{"_method", "DELETE"}}}})
+          .refusal.error_type,
+      "ValueError");
+  // "%37" is "7" to the API: an encoded letter or digit would pick another route here.
+  EXPECT_FALSE(
+      Prepare("vendor.put", {{"path", "/appointments/%37"}, {"json", json::object()}}).refusal.ok);
+  // A write its route can undo takes no params or headers: its pre-image and undo
+  // address the path alone, so they could not name another tenant's resource.
+  PreparedCall tenant = Prepare(
+      "vendor.put",
+      {{"path", "/appointments/7"}, {"json", json::object()}, {"params", {{"tenant", "B"}}}});
+  EXPECT_EQ(tenant.refusal.error_type, "ValueError") << tenant.refusal.error_message;
+  EXPECT_EQ(api_.received_count(), 0u) << "a refused call reached the API";
+}
+
 // ---- calls and the journal ----
 
 TEST_F(HttpConnectorTest, ReadsReturnStatusHeadersAndBodyAndAreNotJournaled) {

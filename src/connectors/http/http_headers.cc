@@ -76,6 +76,16 @@ Status CheckSettableRequestHeader(std::string_view name, std::string_view value)
   if (Contains(kOwnedRequestHeaders, lower) || lower.rfind("proxy-", 0) == 0)
     return InvalidArgument("header '" + std::string(name) +
                            "' is set by ward (auth, Host and framing headers cannot be set)");
+  // Headers servers and frameworks honour as another method or URL than the one
+  // the policy, the journal and the undo describe.
+  static const char* const kRewriting[] = {"x-http-method-override", "x-http-method",
+                                           "x-method-override",      "x-original-url",
+                                           "x-rewrite-url",          "forwarded"};
+  for (const char* h : kRewriting)
+    if (lower == h || lower.rfind("x-forwarded-", 0) == 0)
+      return InvalidArgument("header '" + std::string(name) +
+                             "' would make the API act on another method or URL than the one "
+                             "decided on; it cannot be set");
   if (value.size() > 8192) return InvalidArgument("header '" + std::string(name) + "' is too long");
   for (char ch : value) {
     auto c = static_cast<unsigned char>(ch);

@@ -1,6 +1,7 @@
 #include "connectors/http/http_route_match.h"
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 
 namespace ward {
@@ -38,6 +39,10 @@ std::string EscapedByteProblem(unsigned char c) {
   if (c == '%') return "an encoded percent sign (double encoding)";
   if (c == '?' || c == '#') return "an encoded '?' or '#'";
   if (c < 0x20 || c == 0x7f) return "an encoded control character";
+  // RFC 3986 §2.3: unreserved characters are never encoded; an API decodes them,
+  // so "%62ulk" would match a route's {id} here and be "bulk" there.
+  if (std::isalnum(c) || c == '-' || c == '_' || c == '~')
+    return "an encoded letter, digit, '-', '_' or '~' (write it as it is)";
   return "";
 }
 

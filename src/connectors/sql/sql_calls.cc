@@ -60,8 +60,9 @@ BindingOutcome Query(const SqlCallContext& ctx, const std::string& binding, cons
 struct WriteResult {
   Status status;
   bool conflict = false;
-  json row;             // after the write; for a conflict, the row found
-  int64_t changed = 0;  // execute
+  bool already = false;  // the row already was as the write would leave it: nothing written
+  json row;              // after the write; for a conflict, the row found
+  int64_t changed = 0;   // execute
 };
 
 WriteResult Write(const SqlCallContext& ctx, const std::string& op, const json& args,
@@ -95,6 +96,7 @@ WriteResult Write(const SqlCallContext& ctx, const std::string& op, const json& 
     w.conflict = true;
     w.row = r->current;
   } else {
+    w.already = r->status == RestoreStatus::kAlreadyRestored;
     w.row = r->current;
   }
   return w;
@@ -159,6 +161,16 @@ BindingOutcome RunSqlCall(const SqlCallContext& ctx, const std::string& op,
     JournalResult(*ctx.scope, *j, "failed",
                   w.conflict ? "conflict: the row changed since it was read" : w.status.message(),
                   out);
+    return out;
+  }
+  if (w.already) {
+    // Someone else made this very change first. It is not the session's to undo,
+    // so the entry is not "done" (rollback would revert another's work).
+    out = BindingValue(Dump(w.row));
+    out.reply.warnings.push_back(
+        "the row already was as requested (changed by someone else meanwhile); nothing was "
+        "written");
+    JournalResult(*ctx.scope, *j, "failed", "no change: the row already was as requested", out);
     return out;
   }
   if (op == "execute") {

@@ -1,6 +1,7 @@
 #include "connectors/sql/sql_connector_config.h"
 
 #include <algorithm>
+#include <regex>
 #include <set>
 
 namespace ward::sql {
@@ -84,6 +85,12 @@ Result<SqlConnectorConfig> ParseSqlConnectorConfig(const toml::table& table, std
     return Bad(where,
                "needs tables, the tables this connector may touch (tables = [\"*\"] for every "
                "table)");
+  static const std::regex kPlainName("[a-z_][a-z0-9_]{0,62}");
+  for (const auto& t : c.tables)
+    if (t != "*" && !std::regex_match(t, kPlainName))
+      return Bad(where,
+                 "tables: '" + t +
+                     "' is not a lowercase identifier (the one spelling guest code may use)");
   for (const auto& [t, cols] : c.columns)
     if (!c.TableAllowed(t)) return Bad(where, "columns." + t + " names a table not in tables");
   return c;

@@ -153,6 +153,16 @@ TEST_P(SqlConnectorTest, PrepareDescribesEachCallAndRefusesWhatTheAllowlistsDoNo
   EXPECT_NE(refused("update", {{"table", "report"}, {"key", kKey}, {"changes", {{"value", 1}}}})
                 .find("no row"),
             std::string::npos);
+  // Other spellings of an allowed table would pass the column allowlist and the
+  // policy's target: SQLite ignores case, PostgreSQL takes schema and quotes.
+  for (const char* table : {"REPORT", "Report", "public.report", "\"report\"", "main.report"})
+    EXPECT_NE(
+        refused("insert",
+                {{"table", table},
+                 {"row", {{"patient", "p"}, {"measure", "m"}, {"value", 1}, {"secret", "x"}}}})
+            .find("lowercase identifier"),
+        std::string::npos)
+        << table;
 }
 
 TEST_P(SqlConnectorTest, WritesAreJournaledAndQueriesReadThemBack) {
@@ -207,6 +217,23 @@ TEST_P(SqlConnectorTest, AnUpdateNeverOverwritesAChangeMadeAfterItWasPrepared) {
   EXPECT_EQ(Row(kKey)["value"], 7.0) << "the later change was overwritten";
   EXPECT_EQ(Journal().back().state, "failed");
   for (const auto& d : out.reply.warnings) ADD_FAILURE() << d;
+}
+
+// Someone else deletes (or makes the same change to) the row while the call waits:
+// nothing is written, and the entry is not the session's to undo — rollback must
+// not bring back a row another deleted.
+TEST_P(SqlConnectorTest, AChangeSomeoneElseAlreadyMadeIsNotTheSessionsToUndo) {
+  ASSERT_TRUE(connector_->database()->Insert("report", kRow).ok());
+  json args = {{"table", "report"}, {"key", kKey}};
+  const Binding* del = registry_.Find("reporting.delete");
+  PreparedCall p = del->prepare(args.dump());
+  ASSERT_TRUE(p.refusal.ok);
+  ASSERT_TRUE(connector_->database()->Delete("report", kKey).ok());  // someone else
+  BindingOutcome out = del->handler(BindingContext{"s1", 1, &p}, args.dump());
+  EXPECT_TRUE(out.reply.ok) << out.reply.error_message;
+  EXPECT_EQ(Journal().back().state, "failed");
+  Rollback();
+  EXPECT_TRUE(Row(kKey).is_null()) << "rollback brought back a row someone else deleted";
 }
 
 TEST_P(SqlConnectorTest, RollbackRestoresEveryRowAndStopsAtAConflict) {
@@ -290,6 +317,20 @@ TEST_P(SqlConnectorTest, AWriteLeftAtIntentIsSettledFromTheRow) {
   ASSERT_EQ(r.steps.size(), 1u);
   EXPECT_EQ(r.steps[0].outcome, "undone");
   EXPECT_TRUE(Row(kKey).is_null());
+}
+
+TEST_P(SqlConnectorTest, OneQueryCannotMakeTheHostAllocateGigabytes) {
+  if (GetParam() != SqlEngine::kSqlite) GTEST_SKIP() << "SQLite's length limit";
+  GuestCallReply r =
+      Call("query", {{"sql", "SELECT length(replace(printf('%.*c', 100000000, 'x'), 'x', 'yy'))"}});
+  // Past the 16 MiB length limit SQLite gives up on the string (NULL, or an
+  // error) instead of building 200 MB of it.
+  if (r.ok) {
+    json row = ParseJsonOrDiscarded(r.value_json)["rows"][0];
+    EXPECT_TRUE(row.begin()->is_null()) << r.value_json;
+  } else {
+    EXPECT_EQ(r.error_type, "SqlError");
+  }
 }
 
 TEST_P(SqlConnectorTest, EntriesOfAnotherDatabaseAreNotUndoneHere) {

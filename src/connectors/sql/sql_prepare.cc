@@ -1,4 +1,5 @@
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "connectors/sql/sql_internal.h"
 #include "util/json_limits.h"
@@ -95,6 +96,14 @@ PreparedCall PrepareSqlCall(SqlDatabase& db, const SqlConnectorConfig& c, const 
   if (!args->contains("table") || !(*args)["table"].is_string())
     return bad("table must be a string");
   std::string table = (*args)["table"];
+  // One spelling per table: the database would also take "REPORT", "public.report"
+  // or "\"report\"" for the same table, past the allowlists and the policy's target.
+  static const std::regex kPlainName("[a-z_][a-z0-9_]{0,62}");
+  if (!std::regex_match(table, kPlainName))
+    return RefusedCall("ValueError", binding +
+                                         "(): table must be named as the allowlist names it "
+                                         "(a lowercase identifier), not " +
+                                         QuoteModelText(table));
   if (!c.TableAllowed(table))
     return RefusedCall("PermissionDenied", binding + "(): table " + QuoteModelText(table) +
                                                " is not among the tables [connectors." + c.name +

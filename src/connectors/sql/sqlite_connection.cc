@@ -120,6 +120,9 @@ int SqliteConnection::Progress(void* self) {
 Status SqliteConnection::Configure() {
   sqlite3* db = db_.get();
   sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+  // No string or blob, final or intermediate (printf('%.*c', …), replace(…)),
+  // may grow past 16 MiB: one statement cannot make the host allocate gigabytes.
+  sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 16 << 20);
   sqlite3_extended_result_codes(db, 1);
   int off = 0, on = 1;
   if (sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, &on) != SQLITE_OK ||
