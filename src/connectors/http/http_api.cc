@@ -60,6 +60,23 @@ bool IsJsonMediaType(const std::string& content_type) {
          (media.size() > 5 && media.compare(media.size() - 5, 5, "+json") == 0);
 }
 
+// Redacts every string and key of a parsed body: a secret the API echoed with
+// JSON escapes ("\u0042earer …", "a\/b") only shows once it is decoded.
+void RedactDecoded(nlohmann::json& j, const HttpCredentials& credentials) {
+  if (j.is_string()) {
+    j = HttpAuthenticator::Redact(j.get<std::string>(), credentials);
+  } else if (j.is_array()) {
+    for (auto& v : j) RedactDecoded(v, credentials);
+  } else if (j.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (auto& [key, value] : j.items()) {
+      RedactDecoded(value, credentials);
+      out[HttpAuthenticator::Redact(key, credentials)] = std::move(value);
+    }
+    j = std::move(out);
+  }
+}
+
 HttpApiResponse Decode(const HttpResponse& raw, const HttpApiConfig& config,
                        const HttpCredentials& credentials) {
   HttpApiResponse out;
@@ -77,6 +94,7 @@ HttpApiResponse Decode(const HttpResponse& raw, const HttpApiConfig& config,
     if (json.ok()) {
       out.body_kind = HttpBodyKind::kJson;
       out.json = *std::move(json);
+      RedactDecoded(out.json, credentials);
       return out;
     }
   }

@@ -33,6 +33,9 @@ methods = ["GET"]
 path = "/echo"
 [[routes]]
 methods = ["GET"]
+path = "/echo-escaped"
+[[routes]]
+methods = ["GET"]
 path = "/text"
 [[routes]]
 methods = ["GET"]
@@ -317,6 +320,17 @@ TEST_F(HttpApiTest, SecretsEchoedByTheApiAreRedacted) {
   EXPECT_EQ(res->Header("x-echo-authorization"), "Bearer [redacted]");
   ExpectNoSecret(res->json.dump());
   for (const auto& [name, value] : res->headers) ExpectNoSecret(value);
+}
+
+// Escaped in the JSON, the secret does not match byte for byte; decoded, it would
+// reach the guest unless the decoded strings are redacted too.
+TEST_F(HttpApiTest, SecretsEchoedJsonEscapedAreRedactedOnceDecoded) {
+  auto api = Api(Config("auth = \"bearer\"\ntoken_env = \"VENDOR_TOKEN\"\n"));
+  Result<HttpApiResponse> res = api->Call(Get("/echo-escaped"));
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  ASSERT_EQ(res->body_kind, HttpBodyKind::kJson);
+  EXPECT_EQ(res->json["auth"], "Bearer [redacted]");
+  ExpectNoSecret(res->json.dump());
 }
 
 TEST_F(HttpApiTest, BasicAndOAuthSecretsEchoedAreRedactedToo) {

@@ -132,6 +132,18 @@ class VendorApiTestServer : public LoopbackTestServer {
                   res.set_header("Content-Location", req.get_header_value("Authorization"));
                   res.set_content(out + "}", "application/json");
                 }));
+    // The Authorization header echoed with every character JSON-escaped (\u00XX), as
+    // some encoders escape '+' or '/'.
+    server_.Get("/v1/echo-escaped",
+                guarded([](const httplib::Request& req, httplib::Response& res) {
+                  std::string escaped;
+                  char buf[8];
+                  for (unsigned char c : req.get_header_value("Authorization")) {
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    escaped += buf;
+                  }
+                  res.set_content("{\"auth\":\"" + escaped + "\"}", "application/json");
+                }));
     server_.Get("/v1/text", guarded([](const httplib::Request&, httplib::Response& res) {
                   res.set_content("plain words", "text/plain");
                 }));
