@@ -22,79 +22,77 @@ std::string NextLink(const json& bundle) {
   return "";
 }
 
-// Runs a search (first page) and returns its parsed bundle or a failure outcome.
-std::variant<json, BindingOutcome> FirstPage(FhirClient* client, const json& args,
-                                             const char* binding, FhirResponse* response) {
-  if (std::string e = CheckTypeAndId(args, binding, false); !e.empty())
-    return BindingFailure("ValueError", e);
+// The first page of a search, parsed. `answered` is the server's answer, if any.
+Result<json> FirstPage(FhirClient* client, const std::string& args_json, const char* binding,
+                       FhirResponse* answered) {
+  WARD_ASSIGN_OR_RETURN(json args, Args(args_json, binding));
+  WARD_RETURN_IF_ERROR(CheckTypeAndId(args, binding, false));
   auto params = SearchParams(args.value("params", json::object()));
   if (!params.ok())
-    return BindingFailure("ValueError", std::string(binding) + "(): " + params.status().message());
-  auto r = client->Search(args["resource_type"].get<std::string>(), *params);
-  if (!r.ok()) return TransportFailure(r.status());
-  *response = *r;
-  if (r->status >= 400) return HttpFailure(*r);
-  auto body = ParseBody(*r);
-  if (!body.ok()) return BindingFailure("FhirError", body.status().message());
-  return *body;
+    return GuestError("ValueError", std::string(binding) + "(): " + params.status().message());
+  WARD_ASSIGN_OR_RETURN(
+      FhirResponse r,
+      Answered(client->Search(args["resource_type"].get<std::string>(), *params), answered));
+  return ParseBody(r);
 }
 
-BindingOutcome Search(FhirClient* client, const std::string& args_json) {
-  BindingOutcome failure;
-  auto args = Args(args_json, "fhir.search", &failure);
-  if (!args) return failure;
-  FhirResponse first;
-  auto page = FirstPage(client, *args, "fhir.search", &first);
-  if (auto* f = std::get_if<BindingOutcome>(&page)) return *f;
-  json bundle = std::get<json>(page);
-  const auto& cfg = client->config();
+// What fhir.search returns: the matches of every page followed, up to the limits.
+struct Matches {
   json resources = json::array();
   std::vector<std::string> ids, warnings;
-  std::string body_hashes;
+};
+
+// Follows the next links from `bundle`; `answered` is the last page's answer.
+Result<Matches> AllPages(FhirClient* client, json bundle, FhirResponse* answered) {
+  const auto& cfg = client->config();
+  Matches m;
   for (int pages = 1;; ++pages) {
     for (const auto& e : bundle.value("entry", json::array())) {
       if (!e.contains("resource")) continue;
       if (e.contains("search") && e["search"].value("mode", "match") == "include") continue;
-      if (static_cast<int>(resources.size()) >= cfg.max_resources) break;
-      resources.push_back(e["resource"]);
-      ids.push_back(ResourceRef(e["resource"]));
+      if (static_cast<int>(m.resources.size()) >= cfg.max_resources) break;
+      m.resources.push_back(e["resource"]);
+      m.ids.push_back(ResourceRef(e["resource"]));
     }
     std::string next = NextLink(bundle);
     if (next.empty()) break;
-    if (static_cast<int>(resources.size()) >= cfg.max_resources || pages >= cfg.max_pages) {
-      warnings.push_back("stopped after " + std::to_string(pages) + " pages and " +
-                         std::to_string(resources.size()) +
-                         " resources; more matches exist (narrow the search, or use _count "
-                         "and fhir.search_bundle to page yourself)");
+    if (static_cast<int>(m.resources.size()) >= cfg.max_resources || pages >= cfg.max_pages) {
+      m.warnings.push_back("stopped after " + std::to_string(pages) + " pages and " +
+                           std::to_string(m.resources.size()) +
+                           " resources; more matches exist (narrow the search, or use _count "
+                           "and fhir.search_bundle to page yourself)");
       break;
     }
     auto r = client->FetchPage(next);
     if (!r.ok()) {
-      warnings.push_back("stopped early: " + r.status().message());
+      m.warnings.push_back("stopped early: " + r.status().message());
       break;
     }
-    if (r->status >= 400) return HttpFailure(*r);
-    auto parsed = ParseBody(*r);
-    if (!parsed.ok()) return BindingFailure("FhirError", parsed.status().message());
-    bundle = *parsed;
+    WARD_ASSIGN_OR_RETURN(FhirResponse page, Answered(std::move(r), answered));
+    WARD_ASSIGN_OR_RETURN(bundle, ParseBody(page));
   }
-  BindingOutcome out = BindingValue(Dump(resources));
-  out.reply.warnings = warnings;
-  out.audit = CallAudit(first, ids);
-  out.audit.Set("complete", warnings.empty());
+  return m;
+}
+
+BindingOutcome Search(FhirClient* client, const std::string& args_json) {
+  FhirResponse first, answered;
+  auto page = FirstPage(client, args_json, "fhir.search", &first);
+  if (!page.ok()) return FailureOutcome(page.status(), &first);
+  auto matches = AllPages(client, std::move(page).value(), &answered);
+  if (!matches.ok()) return FailureOutcome(matches.status(), &answered);
+  BindingOutcome out = BindingValue(Dump(matches->resources));
+  out.reply.warnings = matches->warnings;
+  out.audit = CallAudit(first, matches->ids);
+  out.audit.Set("complete", matches->warnings.empty());
   return out;
 }
 
 BindingOutcome SearchBundle(FhirClient* client, const std::string& args_json) {
-  BindingOutcome failure;
-  auto args = Args(args_json, "fhir.search_bundle", &failure);
-  if (!args) return failure;
   FhirResponse first;
-  auto page = FirstPage(client, *args, "fhir.search_bundle", &first);
-  if (auto* f = std::get_if<BindingOutcome>(&page)) return *f;
-  const json& bundle = std::get<json>(page);
+  auto bundle = FirstPage(client, args_json, "fhir.search_bundle", &first);
+  if (!bundle.ok()) return FailureOutcome(bundle.status(), &first);
   std::vector<std::string> ids;
-  for (const auto& e : bundle.value("entry", json::array()))
+  for (const auto& e : bundle->value("entry", json::array()))
     if (e.contains("resource")) ids.push_back(ResourceRef(e["resource"]));
   BindingOutcome out = BindingValue(first.body);
   out.audit = CallAudit(first, ids);
@@ -114,23 +112,29 @@ bool WithinPrepared(const PreparedCall* prepared, const std::string& body) {
   return true;
 }
 
+// The resource a read returns. `answered` is the server's answer, if any.
+Result<FhirResponse> ReadChecked(FhirClient* client, const std::string& args_json,
+                                 const PreparedCall* prepared, FhirResponse* answered) {
+  WARD_ASSIGN_OR_RETURN(json args, Args(args_json, "fhir.read"));
+  WARD_RETURN_IF_ERROR(CheckTypeAndId(args, "fhir.read", true));
+  std::string type = args["resource_type"], id = args["id"];
+  WARD_ASSIGN_OR_RETURN(FhirResponse r, Answered(client->Read(type, id), answered));
+  if (type != "Patient" && !WithinPrepared(prepared, r.body))
+    return GuestError("ConflictError", type + "/" + id +
+                                           " changed while it was being read and now names "
+                                           "other patients; nothing is returned");
+  return r;
+}
+
 BindingOutcome Read(FhirClient* client, const std::string& args_json,
                     const PreparedCall* prepared) {
-  BindingOutcome failure;
-  auto args = Args(args_json, "fhir.read", &failure);
-  if (!args) return failure;
-  if (std::string e = CheckTypeAndId(*args, "fhir.read", true); !e.empty())
-    return BindingFailure("ValueError", e);
-  std::string type = (*args)["resource_type"], id = (*args)["id"];
-  auto r = client->Read(type, id);
-  if (!r.ok()) return TransportFailure(r.status());
-  if (r->status >= 400) return HttpFailure(*r);
-  if (type != "Patient" && !WithinPrepared(prepared, r->body))
-    return BindingFailure("ConflictError", type + "/" + id +
-                                               " changed while it was being read and now names "
-                                               "other patients; nothing is returned");
+  FhirResponse answered;
+  auto r = ReadChecked(client, args_json, prepared, &answered);
+  if (!r.ok()) return FailureOutcome(r.status(), &answered);
+  json args = ParseJsonOrDiscarded(args_json);
   BindingOutcome out = BindingValue(r->body);
-  out.audit = CallAudit(*r, {type + "/" + id});
+  out.audit = CallAudit(
+      *r, {args["resource_type"].get<std::string>() + "/" + args["id"].get<std::string>()});
   return out;
 }
 

@@ -20,66 +20,111 @@ std::string ResourceRef(const json& resource) {
   return resource.value("resourceType", "") + "/" + resource.value("id", "");
 }
 
-// Parses a JSON response body; an error outcome for the guest when it is not JSON.
-Result<json> ParseBody(const FhirResponse& r) {
-  json body = ParseJsonOrDiscarded(r.body);
-  if (body.is_discarded())
-    return InvalidArgument("the FHIR server answered " + r.method + " " + r.url +
-                           " with a body that is not JSON");
-  return body;
+namespace {
+
+struct GuestCode {
+  const char* type;
+  StatusCode code;
+};
+constexpr GuestCode kGuestCodes[] = {
+    {"ValueError", StatusCode::kInvalidArgument},
+    {"TypeError", StatusCode::kUnimplemented},
+    {"BindingError", StatusCode::kNotFound},
+    {"FhirError", StatusCode::kUnavailable},
+    {"ConflictError", StatusCode::kFailedPrecondition},
+    {"PermissionDenied", StatusCode::kPermissionDenied},
+};
+
+}  // namespace
+
+Status GuestError(const std::string& type, std::string message) {
+  for (const auto& g : kGuestCodes)
+    if (type == g.type) return Status(g.code, std::move(message));
+  return Status(StatusCode::kUnavailable, std::move(message));
 }
 
-BindingOutcome HttpFailure(const FhirResponse& r) {
-  std::string path = r.url;
-  BindingOutcome out =
-      BindingFailure("FhirError", "HTTP " + std::to_string(r.status) + " from " + r.method + " " +
-                                      path + ": " + OperationOutcomeText(r.body));
-  out.audit = CallAudit(r, {});
+std::string GuestTypeOf(const Status& s) {
+  for (const auto& g : kGuestCodes)
+    if (s.code() == g.code) return g.type;
+  return "FhirError";
+}
+
+BindingOutcome FailureOutcome(const Status& s, const FhirResponse* answered) {
+  BindingOutcome out = BindingFailure(GuestTypeOf(s), s.message());
+  if (answered && answered->status >= 400) {
+    out.audit = CallAudit(*answered, {});
+    out.stale = s.code() == StatusCode::kFailedPrecondition;
+  }
   return out;
 }
 
-BindingOutcome TransportFailure(const Status& s) {
-  return BindingFailure("FhirError", "the FHIR server could not be reached: " + s.message());
+PreparedCall RefusedCall(const Status& s) {
+  PreparedCall p;
+  p.refusal = GuestCallReply{false, "", GuestTypeOf(s), s.message()};
+  return p;
 }
 
-std::optional<json> Args(const std::string& args_json, const char* binding,
-                         BindingOutcome* failure) {
+Result<json> ParseBody(const FhirResponse& r) {
+  json body = ParseJsonOrDiscarded(r.body);
+  if (body.is_discarded())
+    return GuestError("FhirError", "the FHIR server answered " + r.method + " " + r.url +
+                                       " with a body that is not JSON");
+  return body;
+}
+
+Status HttpError(const FhirResponse& r) {
+  return GuestError("FhirError", "HTTP " + std::to_string(r.status) + " from " + r.method + " " +
+                                     r.url + ": " + OperationOutcomeText(r.body));
+}
+
+Status TransportError(const Status& s) {
+  return GuestError("FhirError", "the FHIR server could not be reached: " + s.message());
+}
+
+Result<FhirResponse> Answered(Result<FhirResponse> r, FhirResponse* seen) {
+  if (!r.ok()) return TransportError(r.status());
+  *seen = *r;
+  if (r->status >= 400) return HttpError(*r);
+  return std::move(r).value();
+}
+
+Result<json> Args(const std::string& args_json, const char* binding) {
   json args = ParseJsonOrDiscarded(args_json);
-  if (args.is_discarded() || !args.is_object()) {
-    *failure = BindingFailure("TypeError", std::string(binding) + "(): malformed arguments");
-    return std::nullopt;
-  }
+  if (args.is_discarded() || !args.is_object())
+    return GuestError("TypeError", std::string(binding) + "(): malformed arguments");
   return args;
 }
 
-std::string CheckTypeAndId(const json& args, const char* binding, bool with_id) {
+Status CheckTypeAndId(const json& args, const char* binding, bool with_id) {
   const json& type = args.contains("resource_type") ? args["resource_type"] : json();
   if (!type.is_string() || !IsResourceTypeName(type.get<std::string>()))
-    return std::string(binding) +
-           "(): resource_type must be a FHIR resource type such as "
-           "'Patient', got " +
-           Dump(type);
-  if (!with_id) return "";
+    return GuestError("ValueError", std::string(binding) +
+                                        "(): resource_type must be a FHIR resource type such as "
+                                        "'Patient', got " +
+                                        Dump(type));
+  if (!with_id) return Status::Ok();
   const json& id = args.contains("id") ? args["id"] : json();
   if (!id.is_string() || !IsFhirId(id.get<std::string>()))
-    return std::string(binding) +
-           "(): id must be a FHIR id (letters, digits, '-', '.'; at most "
-           "64), got " +
-           Dump(id);
-  return "";
+    return GuestError("ValueError", std::string(binding) +
+                                        "(): id must be a FHIR id (letters, digits, '-', '.'; at "
+                                        "most 64), got " +
+                                        Dump(id));
+  return Status::Ok();
 }
 
-std::string CheckResource(const json& args, const char* binding, bool need_id) {
+Status CheckResource(const json& args, const char* binding, bool need_id) {
+  auto bad = [binding](const char* why) {
+    return GuestError("ValueError", std::string(binding) + "(): " + why);
+  };
   const json& res = args.contains("resource") ? args["resource"] : json();
-  if (!res.is_object())
-    return std::string(binding) + "(): resource must be a dict (a FHIR resource)";
+  if (!res.is_object()) return bad("resource must be a dict (a FHIR resource)");
   const json& type = res.contains("resourceType") ? res["resourceType"] : json();
   if (!type.is_string() || !IsResourceTypeName(type.get<std::string>()))
-    return std::string(binding) + "(): resource needs a resourceType such as 'Patient'";
+    return bad("resource needs a resourceType such as 'Patient'");
   if (need_id &&
       (!res.contains("id") || !res["id"].is_string() || !IsFhirId(res["id"].get<std::string>())))
-    return std::string(binding) + "(): resource needs a valid id to update";
-  return "";
+    return bad("resource needs a valid id to update");
+  return Status::Ok();
 }
 
 // Search parameters from the guest's **params: str/int/float/bool values, lists for AND.

@@ -13,12 +13,6 @@ namespace {
 constexpr size_t kSummaryEntries = 10;
 constexpr size_t kSummaryPatients = 5;
 
-PreparedCall Refuse(const std::string& type, const std::string& message) {
-  PreparedCall p;
-  p.refusal = GuestCallReply{false, "", type, message};
-  return p;
-}
-
 std::string Operation(const std::string& binding) {
   if (binding == "fhir.delete") return "delete";
   if (binding == "fhir.create" || binding == "fhir.update" || binding == "fhir.transaction")
@@ -72,46 +66,38 @@ PreparedCall Single(PreparedAction a) {
   return p;
 }
 
-// The stored version of a resource an update or delete is about to change.
-Result<Current> Stored(FhirClient* client, const std::string& type, const std::string& id) {
-  return ReadCurrent(client, type, id);
-}
-
 PatientSet PatientsOf(const std::string& json_text) {
   if (json_text.empty()) return {};
   return PatientsOfResource(ParseJsonOrDiscarded(json_text));
 }
 
 // An update or delete of type/id: its stored version (whose patients count too).
-std::optional<PreparedCall> Change(FhirClient* client, const std::string& binding,
-                                   const std::string& type, const std::string& id,
-                                   const json* after, PreparedAction* out) {
-  auto stored = Stored(client, type, id);
-  if (!stored.ok()) return Refuse("FhirError", binding + "(): " + stored.status().message());
+Result<PreparedAction> Change(FhirClient* client, const std::string& binding,
+                              const std::string& type, const std::string& id, const json* after) {
+  auto stored = ReadCurrent(client, type, id);
+  if (!stored.ok()) return GuestError("FhirError", binding + "(): " + stored.status().message());
   PatientSet patients = PatientsOf(stored->json);
   if (type == "Patient") patients.Add(id);
   if (after) patients.Merge(PatientsOfResource(*after));
-  *out = Action(binding, type, id, patients);
-  out->version = stored->version;
-  if (!stored->json.empty()) out->before = stored->json;
-  if (after) out->after = Dump(*after);
-  return std::nullopt;
+  PreparedAction a = Action(binding, type, id, patients);
+  a.version = stored->version;
+  if (!stored->json.empty()) a.before = stored->json;
+  if (after) a.after = Dump(*after);
+  return a;
 }
 
-PreparedCall PrepareSearch(const json& args, const std::string& binding) {
-  if (std::string e = CheckTypeAndId(args, binding.c_str(), false); !e.empty())
-    return Refuse("ValueError", e);
+Result<PreparedCall> PrepareSearch(const json& args, const std::string& binding) {
+  WARD_RETURN_IF_ERROR(CheckTypeAndId(args, binding.c_str(), false));
   auto params = SearchParams(args.contains("params") ? args["params"] : json::object());
-  if (!params.ok()) return Refuse("ValueError", binding + "(): " + params.status().message());
+  if (!params.ok()) return GuestError("ValueError", binding + "(): " + params.status().message());
   std::string type = args["resource_type"];
   return Single(Action(binding, type, "", PatientsOfSearch(type, *params)));
 }
 
 // A read of a compartment type other than Patient: whose it is shows only in the
 // resource, so it is read here (the handler checks that it still names no one else).
-PreparedCall PrepareRead(FhirClient* client, const json& args) {
-  if (std::string e = CheckTypeAndId(args, "fhir.read", true); !e.empty())
-    return Refuse("ValueError", e);
+Result<PreparedCall> PrepareRead(FhirClient* client, const json& args) {
+  WARD_RETURN_IF_ERROR(CheckTypeAndId(args, "fhir.read", true));
   std::string type = args["resource_type"], id = args["id"];
   PatientSet patients = PatientsOfRead(type, id);
   if (patients.unknown && IsInPatientCompartment(type)) {
@@ -123,9 +109,8 @@ PreparedCall PrepareRead(FhirClient* client, const json& args) {
   return Single(Action("fhir.read", type, id, patients));
 }
 
-PreparedCall PrepareCreate(const json& args) {
-  if (std::string e = CheckResource(args, "fhir.create", false); !e.empty())
-    return Refuse("ValueError", e);
+Result<PreparedCall> PrepareCreate(const json& args) {
+  WARD_RETURN_IF_ERROR(CheckResource(args, "fhir.create", false));
   const json& res = args["resource"];
   PatientSet patients = PatientsOfResource(res);
   if (res.value("resourceType", "") == "Patient") patients.ids.clear();  // a new patient
@@ -134,24 +119,20 @@ PreparedCall PrepareCreate(const json& args) {
   return Single(std::move(a));
 }
 
-PreparedCall PrepareUpdate(FhirClient* client, const json& args) {
-  if (std::string e = CheckResource(args, "fhir.update", true); !e.empty())
-    return Refuse("ValueError", e);
+Result<PreparedCall> PrepareUpdate(FhirClient* client, const json& args) {
+  WARD_RETURN_IF_ERROR(CheckResource(args, "fhir.update", true));
   const json& res = args["resource"];
-  PreparedAction a;
-  if (auto refused = Change(client, "fhir.update", res["resourceType"].get<std::string>(),
-                            res["id"].get<std::string>(), &res, &a))
-    return *refused;
+  WARD_ASSIGN_OR_RETURN(PreparedAction a,
+                        Change(client, "fhir.update", res["resourceType"].get<std::string>(),
+                               res["id"].get<std::string>(), &res));
   return Single(std::move(a));
 }
 
-PreparedCall PrepareDelete(FhirClient* client, const json& args) {
-  if (std::string e = CheckTypeAndId(args, "fhir.delete", true); !e.empty())
-    return Refuse("ValueError", e);
-  PreparedAction a;
-  if (auto refused = Change(client, "fhir.delete", args["resource_type"].get<std::string>(),
-                            args["id"].get<std::string>(), nullptr, &a))
-    return *refused;
+Result<PreparedCall> PrepareDelete(FhirClient* client, const json& args) {
+  WARD_RETURN_IF_ERROR(CheckTypeAndId(args, "fhir.delete", true));
+  WARD_ASSIGN_OR_RETURN(PreparedAction a,
+                        Change(client, "fhir.delete", args["resource_type"].get<std::string>(),
+                               args["id"].get<std::string>(), nullptr));
   return Single(std::move(a));
 }
 
@@ -189,7 +170,7 @@ FhirSearchParams QueryParams(const std::string& query) {
 }
 
 // The Bundle the guest gave (a list of entries, or a transaction/batch Bundle).
-std::optional<json> GuestBundle(const json& args) {
+Result<json> GuestBundle(const json& args) {
   const json& entries = args.contains("entries") ? args["entries"] : json();
   if (entries.is_array())
     return json{{"resourceType", "Bundle"}, {"type", "transaction"}, {"entry", entries}};
@@ -199,91 +180,114 @@ std::optional<json> GuestBundle(const json& args) {
         (!entries.contains("entry") || entries["entry"].is_array()))
       return entries;
   }
-  return std::nullopt;
+  return GuestError("ValueError",
+                    "fhir.transaction(): entries must be a list of Bundle entries "
+                    "({'resource': ..., 'request': {'method': ..., 'url': ...}}) or a Bundle of "
+                    "type transaction or batch");
 }
 
 const char* kEntryShape =
     "fhir.transaction(): each entry must be {'resource': {...}, 'request': {'method': 'POST', "
     "'url': 'Type'}} or method PUT/DELETE/GET with url 'Type/id' (GET also 'Type?query'); ";
 
-// One entry as the action it is; a refusal for a shape ward does not take.
-std::optional<PreparedCall> PrepareEntry(FhirClient* client, const json& entry,
-                                         const LocalReferences& local, PreparedAction* out) {
-  auto bad = [](const std::string& why) { return Refuse("ValueError", kEntryShape + why); };
+// A ValueError for an entry ward does not take, saying which shapes it does.
+Status BadEntry(const std::string& why) { return GuestError("ValueError", kEntryShape + why); }
+
+// An entry's request, split: "Type/id?query".
+struct EntryRequest {
+  std::string method, url, type, id;
+  size_t query = std::string::npos;  // where '?' is in url
+};
+
+Result<EntryRequest> ParseEntryRequest(const json& entry) {
   if (!entry.is_object() || !entry.contains("request") || !entry["request"].is_object())
-    return bad("an entry has no request");
+    return BadEntry("an entry has no request");
   const json& req = entry["request"];
   for (const auto& [key, value] : req.items())
     if (key != "method" && key != "url" && key != "ifNoneExist")
-      return bad("request." + key + " is not accepted (ward sets ifMatch itself)");
+      return BadEntry("request." + key + " is not accepted (ward sets ifMatch itself)");
   if (!req.contains("method") || !req["method"].is_string() || !req.contains("url") ||
       !req["url"].is_string())
-    return bad("request needs a method and a url, both strings");
-  std::string method = req["method"], url = req["url"];
-  size_t query = url.find('?');
-  std::string path = url.substr(0, query);
-  std::string type = path.substr(0, path.find('/'));
-  std::string id = path.find('/') == std::string::npos ? "" : path.substr(path.find('/') + 1);
-  if (!IsKnownResourceType(type)) return bad("unknown resource type in url");
-  if (!id.empty() && !IsFhirId(id)) return bad("the url's id is not a FHIR id");
-  bool has_resource = entry.contains("resource");
-  if (method == "GET") {
-    if (has_resource) return bad("a GET entry has no resource");
-    if (!id.empty() && query != std::string::npos) return bad("GET 'Type/id' takes no query");
-    *out = id.empty() ? Action("fhir.search", type, "",
-                               PatientsOfSearch(type, query == std::string::npos
-                                                          ? FhirSearchParams{}
-                                                          : QueryParams(url.substr(query + 1))))
-                      : Action("fhir.read", type, id, PatientsOfRead(type, id));
-    return std::nullopt;
-  }
-  if (query != std::string::npos) return bad("conditional " + method + " is not accepted");
-  if (method != "POST" && req.contains("ifNoneExist")) return bad("ifNoneExist is for POST");
-  json wrapped = {{"resource", has_resource ? entry["resource"] : json()}};
-  if (method == "POST") {
-    if (!id.empty()) return bad("POST takes url 'Type'");
-    if (std::string e = CheckResource(wrapped, "fhir.transaction", false); !e.empty())
-      return bad(e);
-    if (entry["resource"]["resourceType"] != type) return bad("resource type differs from url");
-    PatientSet patients = PatientsOfResource(entry["resource"], local);
-    if (type == "Patient") patients.ids.clear();  // a new patient
-    *out = Action("fhir.create", type, "", patients);
-    out->after = Dump(entry["resource"]);
-    return std::nullopt;
-  }
-  if (id.empty()) return bad(method + " needs url 'Type/id'");
-  if (method == "PUT") {
-    if (std::string e = CheckResource(wrapped, "fhir.transaction", true); !e.empty()) return bad(e);
-    const json& res = entry["resource"];
-    if (res["resourceType"] != type || res["id"] != id) return bad("resource differs from url");
-    PreparedAction a;
-    if (auto refused = Change(client, "fhir.update", type, id, nullptr, &a)) return refused;
-    PatientSet patients = PatientsOfResource(res, local);
-    for (const auto& p : a.descriptor.patients) patients.Add(p);
-    if (a.descriptor.patient_unknown) patients.MarkUnknown();
-    PreparedAction merged = Action("fhir.update", type, id, patients);
-    merged.version = a.version;
-    merged.before = a.before;
-    merged.after = Dump(res);
-    *out = std::move(merged);
-    return std::nullopt;
-  }
-  if (method == "DELETE") {
-    if (has_resource) return bad("a DELETE entry has no resource");
-    if (auto refused = Change(client, "fhir.delete", type, id, nullptr, out)) return refused;
-    return std::nullopt;
-  }
-  return bad("method " + QuoteModelText(method) + " is not accepted");
+    return BadEntry("request needs a method and a url, both strings");
+  EntryRequest r{req["method"], req["url"]};
+  r.query = r.url.find('?');
+  std::string path = r.url.substr(0, r.query);
+  r.type = path.substr(0, path.find('/'));
+  r.id = path.find('/') == std::string::npos ? "" : path.substr(path.find('/') + 1);
+  if (!IsKnownResourceType(r.type)) return BadEntry("unknown resource type in url");
+  if (!r.id.empty() && !IsFhirId(r.id)) return BadEntry("the url's id is not a FHIR id");
+  return r;
 }
 
-PreparedCall PrepareTransaction(FhirClient* client, const json& args) {
-  auto bundle = GuestBundle(args);
-  if (!bundle)
-    return Refuse("ValueError",
-                  "fhir.transaction(): entries must be a list of Bundle entries "
-                  "({'resource': ..., 'request': {'method': ..., 'url': ...}}) or a Bundle of "
-                  "type transaction or batch");
-  const json entries = bundle->value("entry", json::array());
+Result<PreparedAction> PrepareGetEntry(const json& entry, const EntryRequest& r) {
+  if (entry.contains("resource")) return BadEntry("a GET entry has no resource");
+  if (r.id.empty())
+    return Action("fhir.search", r.type, "",
+                  PatientsOfSearch(r.type, r.query == std::string::npos
+                                               ? FhirSearchParams{}
+                                               : QueryParams(r.url.substr(r.query + 1))));
+  if (r.query != std::string::npos) return BadEntry("GET 'Type/id' takes no query");
+  return Action("fhir.read", r.type, r.id, PatientsOfRead(r.type, r.id));
+}
+
+// The entry's resource checked as fhir.create/update would check it.
+Status CheckEntryResource(const json& entry, bool need_id) {
+  json wrapped = {{"resource", entry.contains("resource") ? entry["resource"] : json()}};
+  Status checked = CheckResource(wrapped, "fhir.transaction", need_id);
+  return checked.ok() ? checked : BadEntry(checked.message());
+}
+
+Result<PreparedAction> PreparePostEntry(const json& entry, const EntryRequest& r,
+                                        const LocalReferences& local) {
+  if (!r.id.empty()) return BadEntry("POST takes url 'Type'");
+  WARD_RETURN_IF_ERROR(CheckEntryResource(entry, false));
+  if (entry["resource"]["resourceType"] != r.type)
+    return BadEntry("resource type differs from url");
+  PatientSet patients = PatientsOfResource(entry["resource"], local);
+  if (r.type == "Patient") patients.ids.clear();  // a new patient
+  PreparedAction a = Action("fhir.create", r.type, "", patients);
+  a.after = Dump(entry["resource"]);
+  return a;
+}
+
+Result<PreparedAction> PreparePutEntry(FhirClient* client, const json& entry, const EntryRequest& r,
+                                       const LocalReferences& local) {
+  WARD_RETURN_IF_ERROR(CheckEntryResource(entry, true));
+  const json& res = entry["resource"];
+  if (res["resourceType"] != r.type || res["id"] != r.id)
+    return BadEntry("resource differs from url");
+  WARD_ASSIGN_OR_RETURN(PreparedAction stored,
+                        Change(client, "fhir.update", r.type, r.id, nullptr));
+  PatientSet patients = PatientsOfResource(res, local);
+  for (const auto& p : stored.descriptor.patients) patients.Add(p);
+  if (stored.descriptor.patient_unknown) patients.MarkUnknown();
+  PreparedAction merged = Action("fhir.update", r.type, r.id, patients);
+  merged.version = stored.version;
+  merged.before = stored.before;
+  merged.after = Dump(res);
+  return merged;
+}
+
+// One entry as the action it is; a ValueError for a shape ward does not take.
+Result<PreparedAction> PrepareEntry(FhirClient* client, const json& entry,
+                                    const LocalReferences& local) {
+  WARD_ASSIGN_OR_RETURN(EntryRequest r, ParseEntryRequest(entry));
+  if (r.method == "GET") return PrepareGetEntry(entry, r);
+  if (r.query != std::string::npos) return BadEntry("conditional " + r.method + " is not accepted");
+  if (r.method != "POST" && entry["request"].contains("ifNoneExist"))
+    return BadEntry("ifNoneExist is for POST");
+  if (r.method == "POST") return PreparePostEntry(entry, r, local);
+  if (r.id.empty()) return BadEntry(r.method + " needs url 'Type/id'");
+  if (r.method == "PUT") return PreparePutEntry(client, entry, r, local);
+  if (r.method == "DELETE") {
+    if (entry.contains("resource")) return BadEntry("a DELETE entry has no resource");
+    return Change(client, "fhir.delete", r.type, r.id, nullptr);
+  }
+  return BadEntry("method " + QuoteModelText(r.method) + " is not accepted");
+}
+
+// fullUrl → what it will be, for references between entries.
+LocalReferences LocalReferencesOf(const json& entries) {
   LocalReferences local;
   for (const auto& e : entries) {
     if (!e.is_object() || !e.contains("fullUrl") || !e["fullUrl"].is_string()) continue;
@@ -295,12 +299,18 @@ PreparedCall PrepareTransaction(FhirClient* client, const json& args) {
         method == "PUT" && url.find('/') != std::string::npos ? url.substr(url.find('/') + 1) : "";
     local[e["fullUrl"].get<std::string>()] = LiteralReference{type, id};
   }
+  return local;
+}
+
+Result<PreparedCall> PrepareTransaction(FhirClient* client, const json& args) {
+  WARD_ASSIGN_OR_RETURN(json bundle, GuestBundle(args));
+  const json entries = bundle.value("entry", json::array());
+  LocalReferences local = LocalReferencesOf(entries);
   PreparedCall p;
   PatientSet all;
   p.actions.emplace_back();  // the bundle as a whole, filled in below
   for (const auto& e : entries) {
-    PreparedAction a;
-    if (auto refused = PrepareEntry(client, e, local, &a)) return *refused;
+    WARD_ASSIGN_OR_RETURN(PreparedAction a, PrepareEntry(client, e, local));
     for (const auto& id : a.descriptor.patients) all.Add(id);
     if (a.descriptor.patient_unknown) all.MarkUnknown();
     p.actions.push_back(std::move(a));
@@ -314,24 +324,29 @@ PreparedCall PrepareTransaction(FhirClient* client, const json& args) {
   return p;
 }
 
+Result<PreparedCall> PrepareChecked(FhirClient* client, const std::string& binding,
+                                    const std::string& args_json) {
+  WARD_ASSIGN_OR_RETURN(json args, Args(args_json, binding.c_str()));
+  if (binding == "fhir.read") return PrepareRead(client, args);
+  if (binding == "fhir.search" || binding == "fhir.search_bundle")
+    return PrepareSearch(args, binding);
+  if (binding == "fhir.create") return PrepareCreate(args);
+  if (binding == "fhir.update") return PrepareUpdate(client, args);
+  if (binding == "fhir.delete") return PrepareDelete(client, args);
+  if (binding == "fhir.transaction") return PrepareTransaction(client, args);
+  return GuestError("BindingError", "there is no fhir binding " + QuoteModelText(binding));
+}
+
 }  // namespace
 
 PreparedCall Prepare(FhirClient* client, const std::string& binding, const std::string& args_json) {
-  BindingOutcome failure;
-  auto args = Args(args_json, binding.c_str(), &failure);
-  if (!args) return Refuse(failure.reply.error_type, failure.reply.error_message);
-  if (binding == "fhir.read") return PrepareRead(client, *args);
-  if (binding == "fhir.search" || binding == "fhir.search_bundle")
-    return PrepareSearch(*args, binding);
-  if (binding == "fhir.create") return PrepareCreate(*args);
-  if (binding == "fhir.update") return PrepareUpdate(client, *args);
-  if (binding == "fhir.delete") return PrepareDelete(client, *args);
-  if (binding == "fhir.transaction") return PrepareTransaction(client, *args);
-  return Refuse("BindingError", "there is no fhir binding " + QuoteModelText(binding));
+  auto prepared = PrepareChecked(client, binding, args_json);
+  if (!prepared.ok()) return RefusedCall(prepared.status());
+  return std::move(prepared).value();
 }
 
 json TransactionBundle(const json& args, const PreparedCall& prepared) {
-  json bundle = *GuestBundle(args);
+  json bundle = GuestBundle(args).value_or(json());
   if (!bundle.contains("entry")) return bundle;
   for (size_t i = 0; i < bundle["entry"].size() && i + 1 < prepared.actions.size(); ++i) {
     const PreparedAction& a = prepared.actions[i + 1];

@@ -34,10 +34,11 @@ json Content(json resource) {
   return resource;
 }
 
-std::optional<int64_t> VersionNumber(const std::string& v) {
+// A history version as a number; InvalidArgument (its reason for "unknown") when not.
+Result<int64_t> VersionNumber(const std::string& v) {
   if (v.empty() || v.size() > 18 || !std::all_of(v.begin(), v.end(), ::isdigit))
-    return std::nullopt;
-  return std::stoll(v);
+    return InvalidArgument("version '" + v + "' is not a number");
+  return static_cast<int64_t>(std::stoll(v));
 }
 
 Version ParseVersion(const json& e) {
@@ -124,7 +125,7 @@ Settlement SettleVersioned(FhirClient& client, const JournalEntry& e) {
     std::optional<Version> first;
     for (const auto& v : *versions) {
       auto n = VersionNumber(v.version);
-      if (!n) return Unknown(e, "version '" + v.version + "' is not a number");
+      if (!n.ok()) return Unknown(e, n.status().message());
       if (!v.deleted && Content(v.resource) == post &&
           (!first || *n < *VersionNumber(first->version)))
         first = v;
@@ -133,11 +134,11 @@ Settlement SettleVersioned(FhirClient& client, const JournalEntry& e) {
     return DidNotHappen(e, "no version of " + ref + " has the journaled content");
   }
   auto pre = VersionNumber(e.pre_version);
-  if (!pre) return Unknown(e, "version '" + e.pre_version + "' is not a number");
+  if (!pre.ok()) return Unknown(e, pre.status().message());
   std::optional<Version> next;
   for (const auto& v : *versions) {
     auto n = VersionNumber(v.version);
-    if (!n) return Unknown(e, "version '" + v.version + "' is not a number");
+    if (!n.ok()) return Unknown(e, n.status().message());
     if (*n > *pre && (!next || *n < *VersionNumber(next->version))) next = v;
   }
   if (!next)

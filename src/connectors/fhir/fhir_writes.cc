@@ -8,11 +8,12 @@
 namespace ward::fhir_internal {
 namespace {
 
-// Records the intent of a write before it happens. Fails closed: no journal, no write.
+// Records the intent of a write before it happens. Fails closed: no journal, no
+// write (PermissionDenied for the guest).
 Result<JournalEntry> Intent(FhirClient* client, JournalScope* ctx, const std::string& op,
                             const std::string& type, const std::string& id, const Current& pre,
                             const std::string& post_image) {
-  if (!ctx) return FailedPrecondition("writes are not journaled here; refused");
+  if (!ctx) return GuestError("PermissionDenied", "writes are not journaled here; refused");
   JournalEntry j;
   j.connector = client->config().name;
   j.base_url = client->base_url();
@@ -22,7 +23,9 @@ Result<JournalEntry> Intent(FhirClient* client, JournalScope* ctx, const std::st
   j.pre_image = pre.json;
   j.pre_version = pre.version;
   j.post_image = post_image;
-  return JournalIntent(*ctx, std::move(j));
+  auto stored = JournalIntent(*ctx, std::move(j));
+  if (!stored.ok()) return GuestError("PermissionDenied", stored.status().message());
+  return stored;
 }
 
 void Record(JournalScope* ctx, JournalEntry& j, const std::string& state, const std::string& detail,
@@ -47,30 +50,32 @@ std::string NextVersion(const std::string& v) {
 
 // A write whose If-Match failed: the resource is no longer the version that was
 // read (and shown to an approver). Nothing was written.
-BindingOutcome Conflict(const FhirResponse& r) {
-  BindingOutcome out = BindingFailure(
+Status ConflictError(const FhirResponse& r) {
+  return GuestError(
       "ConflictError",
       "nothing was written: the resource changed after ward read it (and after any approver saw "
       "it) — read it again and decide whether the change still applies. The server said: " +
           OperationOutcomeText(r.body));
-  out.audit = CallAudit(r, {});
-  out.stale = true;
-  return out;
 }
 
-// The outcome of a write the server or the network refused, recorded as failed in
-// the journal; nullopt when the write went through.
-std::optional<BindingOutcome> FailedWrite(JournalScope* ctx, JournalEntry& j,
-                                          const Result<FhirResponse>& r) {
-  if (r.ok() && r->status < 400) return std::nullopt;
-  BindingOutcome out = r.ok() ? HttpFailure(*r) : TransportFailure(r.status());
-  if (r.ok() && r->status == 412) out = Conflict(*r);
+// The guest's error for a write the server or the network refused; OK when it went
+// through.
+Status WriteError(const Result<FhirResponse>& r) {
+  if (!r.ok()) return TransportError(r.status());
+  if (r->status == 412) return ConflictError(*r);
+  if (r->status >= 400) return HttpError(*r);
+  return Status::Ok();
+}
+
+// The outcome of a write the server or the network refused (`error`, from
+// WriteError), recorded as failed in the journal.
+BindingOutcome FailedWrite(JournalScope* ctx, JournalEntry& j, const Status& error,
+                           const Result<FhirResponse>& r) {
+  BindingOutcome out = FailureOutcome(error, r.ok() ? &*r : nullptr);
   Record(ctx, j, "failed", r.ok() ? "HTTP " + std::to_string(r->status) : r.status().message(),
          out);
   return out;
 }
-
-BindingOutcome Refused(const Status& s) { return BindingFailure("PermissionDenied", s.message()); }
 
 // After a live write: the stored resource's id and version from the response.
 void FillResult(const FhirResponse& r, JournalEntry& j) {
@@ -89,6 +94,23 @@ const PreparedCall* Prepared(FhirClient* client, const char* binding, const std:
   if (given) return given;
   *own = Prepare(client, binding, args_json);
   return own;
+}
+
+// A prepared call's refusal, as the guest gets it.
+BindingOutcome RefusalOutcome(const PreparedCall& p) { return BindingOutcome{p.refusal, {}}; }
+
+// The resource fhir.create was given, checked.
+Result<json> CreateArg(const std::string& args_json) {
+  WARD_ASSIGN_OR_RETURN(json args, Args(args_json, "fhir.create"));
+  WARD_RETURN_IF_ERROR(CheckResource(args, "fhir.create", false));
+  return args["resource"];
+}
+
+// A dry run's write: recorded as planned, answered with `value` (JSON text).
+BindingOutcome Planned(JournalScope* ctx, JournalEntry& j, std::string value) {
+  BindingOutcome out = BindingValue(std::move(value));
+  Record(ctx, j, "planned", "dry run: not sent", out);
+  return out;
 }
 
 // The stored version an action was prepared on.
@@ -112,25 +134,19 @@ Result<Current> ReadCurrent(FhirClient* client, const std::string& type, const s
 }
 
 BindingOutcome Create(FhirClient* client, JournalScope* ctx, const std::string& args_json) {
-  BindingOutcome failure;
-  auto args = Args(args_json, "fhir.create", &failure);
-  if (!args) return failure;
-  if (std::string e = CheckResource(*args, "fhir.create", false); !e.empty())
-    return BindingFailure("ValueError", e);
-  json res = (*args)["resource"];
-  std::string type = res["resourceType"];
-  auto j = Intent(client, ctx, "create", type, "", {}, Dump(res));
-  if (!j.ok()) return Refused(j.status());
+  auto res = CreateArg(args_json);
+  if (!res.ok()) return FailureOutcome(res.status());
+  std::string type = (*res)["resourceType"];
+  auto j = Intent(client, ctx, "create", type, "", {}, Dump(*res));
+  if (!j.ok()) return FailureOutcome(j.status());
   if (ctx->dry_run) {
     j->resource_id = "dryrun-" + std::to_string(j->id);
     j->post_version = "1";
-    j->post_image = Simulated(res, j->resource_id, "1");
-    BindingOutcome out = BindingValue(j->post_image);
-    Record(ctx, *j, "planned", "dry run: not sent", out);
-    return out;
+    j->post_image = Simulated(*res, j->resource_id, "1");
+    return Planned(ctx, *j, j->post_image);
   }
-  auto r = client->Create(type, Dump(res));
-  if (auto failed = FailedWrite(ctx, *j, r)) return *failed;
+  auto r = client->Create(type, Dump(*res));
+  if (Status e = WriteError(r); !e.ok()) return FailedWrite(ctx, *j, e, r);
   FillResult(*r, *j);
   json body = ParseJsonOrDiscarded(r->body);
   BindingOutcome out = BindingValue(body.is_object() ? r->body : "null");
@@ -143,25 +159,23 @@ BindingOutcome Update(FhirClient* client, JournalScope* ctx, const std::string& 
                       const PreparedCall* prepared) {
   PreparedCall own;
   const PreparedCall* p = Prepared(client, "fhir.update", args_json, prepared, &own);
-  if (!p->refusal.ok) return BindingOutcome{p->refusal, {}};
+  if (!p->refusal.ok) return RefusalOutcome(*p);
   json res = ParseJsonOrDiscarded(args_json)["resource"];
   std::string type = res["resourceType"], id = res["id"];
-  std::optional<Current> pre = PreparedPre(p->actions.at(0));
-  auto j = Intent(client, ctx, "update", type, id, *pre, Dump(res));
-  if (!j.ok()) return Refused(j.status());
+  Current pre = PreparedPre(p->actions.at(0));
+  auto j = Intent(client, ctx, "update", type, id, pre, Dump(res));
+  if (!j.ok()) return FailureOutcome(j.status());
   if (ctx->dry_run) {
-    j->post_version = pre->version.empty() ? "1" : NextVersion(pre->version);
+    j->post_version = pre.version.empty() ? "1" : NextVersion(pre.version);
     j->post_image = Simulated(res, id, j->post_version);
-    BindingOutcome out = BindingValue(j->post_image);
-    Record(ctx, *j, "planned", "dry run: not sent", out);
-    return out;
+    return Planned(ctx, *j, j->post_image);
   }
-  auto r = client->Update(type, id, Dump(res), pre->version);
-  if (auto failed = FailedWrite(ctx, *j, r)) return *failed;
+  auto r = client->Update(type, id, Dump(res), pre.version);
+  if (Status e = WriteError(r); !e.ok()) return FailedWrite(ctx, *j, e, r);
   FillResult(*r, *j);
   BindingOutcome out = BindingValue(j->post_image.empty() ? "null" : j->post_image);
   out.audit = CallAudit(*r, {type + "/" + id});
-  out.audit.Set("pre_version", pre->version).Set("post_version", j->post_version);
+  out.audit.Set("pre_version", pre.version).Set("post_version", j->post_version);
   Record(ctx, *j, "done", "", out);
   return out;
 }
@@ -170,46 +184,40 @@ BindingOutcome Delete(FhirClient* client, JournalScope* ctx, const std::string& 
                       const PreparedCall* prepared) {
   PreparedCall own;
   const PreparedCall* p = Prepared(client, "fhir.delete", args_json, prepared, &own);
-  if (!p->refusal.ok) return BindingOutcome{p->refusal, {}};
+  if (!p->refusal.ok) return RefusalOutcome(*p);
   json args = ParseJsonOrDiscarded(args_json);
   std::string type = args["resource_type"], id = args["id"];
-  std::optional<Current> pre = PreparedPre(p->actions.at(0));
-  if (pre->json.empty())
-    return BindingFailure("FhirError", type + "/" + id + " does not exist (or is already deleted)");
-  auto j = Intent(client, ctx, "delete", type, id, *pre, "");
-  if (!j.ok()) return Refused(j.status());
-  if (ctx->dry_run) {
-    BindingOutcome out = BindingValue("null");
-    Record(ctx, *j, "planned", "dry run: not sent", out);
-    return out;
-  }
-  auto r = client->Delete(type, id, pre->version);
-  if (auto failed = FailedWrite(ctx, *j, r)) return *failed;
+  Current pre = PreparedPre(p->actions.at(0));
+  if (pre.json.empty())
+    return FailureOutcome(
+        GuestError("FhirError", type + "/" + id + " does not exist (or is already deleted)"));
+  auto j = Intent(client, ctx, "delete", type, id, pre, "");
+  if (!j.ok()) return FailureOutcome(j.status());
+  if (ctx->dry_run) return Planned(ctx, *j, "null");
+  auto r = client->Delete(type, id, pre.version);
+  if (Status e = WriteError(r); !e.ok()) return FailedWrite(ctx, *j, e, r);
   j->post_version = VersionFromEtag(r->etag);
   BindingOutcome out = BindingValue("null");
   out.audit = CallAudit(*r, {type + "/" + id});
-  out.audit.Set("pre_version", pre->version);
+  out.audit.Set("pre_version", pre.version);
   Record(ctx, *j, "done", "", out);
   return out;
 }
 
-BindingOutcome Transaction(FhirClient* client, JournalScope* ctx, const std::string& args_json,
-                           const PreparedCall* prepared) {
-  PreparedCall own;
-  const PreparedCall* p = Prepared(client, "fhir.transaction", args_json, prepared, &own);
-  if (!p->refusal.ok) return BindingOutcome{p->refusal, {}};
-  if (ctx && ctx->dry_run)
-    return BindingFailure("FhirError",
-                          "fhir.transaction is not available in a dry run; use fhir.create, "
-                          "fhir.update and fhir.delete so each write can be recorded");
-  json bundle = TransactionBundle(ParseJsonOrDiscarded(args_json), *p);
-  // Journal each entry with the pre-image it was prepared (and approved) on, then
-  // submit all at once; each update and delete carries If-Match on that version.
+namespace {
+
+// A transaction's writes as journaled: journal[k] is bundle entry entry_of[k].
+struct JournaledEntries {
   std::vector<JournalEntry> journal;
-  std::vector<size_t> entry_of;  // journal[k] is bundle entry entry_of[k]
-  const json entries = bundle.value("entry", json::array());
+  std::vector<size_t> entry_of;
+};
+
+// Journals each write entry with the pre-image it was prepared (and approved) on.
+Result<JournaledEntries> JournalTransaction(FhirClient* client, JournalScope* ctx,
+                                            const json& entries, const PreparedCall& p) {
+  JournaledEntries out;
   for (size_t i = 0; i < entries.size(); ++i) {
-    const PreparedAction& a = p->actions.at(i + 1);
+    const PreparedAction& a = p.actions.at(i + 1);
     if (a.descriptor.operation == "read") continue;
     std::string op = a.descriptor.binding == "fhir.create"   ? "create"
                      : a.descriptor.binding == "fhir.delete" ? "delete"
@@ -219,38 +227,57 @@ BindingOutcome Transaction(FhirClient* client, JournalScope* ctx, const std::str
                          ? ""
                          : a.resource.substr(a.resource.find('/') + 1);
     const json& e = entries[i];
-    auto j = Intent(client, ctx, op, type, id, PreparedPre(a),
-                    e.contains("resource") ? Dump(e["resource"]) : "");
-    if (!j.ok()) return Refused(j.status());
-    journal.push_back(*j);
-    entry_of.push_back(i);
+    WARD_ASSIGN_OR_RETURN(JournalEntry j,
+                          Intent(client, ctx, op, type, id, PreparedPre(a),
+                                 e.contains("resource") ? Dump(e["resource"]) : ""));
+    out.journal.push_back(std::move(j));
+    out.entry_of.push_back(i);
   }
+  return out;
+}
+
+// Fills a journaled entry from its transaction-response entry; its reference.
+std::string FillEntryResult(const json& answered, JournalEntry& j) {
+  const json& resp = answered.value("response", json::object());
+  std::string loc = resp.value("location", "");  // Type/id/_history/v
+  size_t h = loc.find("/_history/");
+  std::string ref = h == std::string::npos ? loc : loc.substr(0, h);
+  if (ref.find('/') != std::string::npos) j.resource_id = ref.substr(ref.find('/') + 1);
+  j.post_version =
+      h == std::string::npos ? VersionFromEtag(resp.value("etag", "")) : loc.substr(h + 10);
+  if (answered.contains("resource")) j.post_image = Dump(answered["resource"]);
+  return ref;
+}
+
+}  // namespace
+
+BindingOutcome Transaction(FhirClient* client, JournalScope* ctx, const std::string& args_json,
+                           const PreparedCall* prepared) {
+  PreparedCall own;
+  const PreparedCall* p = Prepared(client, "fhir.transaction", args_json, prepared, &own);
+  if (!p->refusal.ok) return RefusalOutcome(*p);
+  if (ctx && ctx->dry_run)
+    return FailureOutcome(GuestError("FhirError",
+                                     "fhir.transaction is not available in a dry run; use "
+                                     "fhir.create, fhir.update and fhir.delete so each write can "
+                                     "be recorded"));
+  json bundle = TransactionBundle(ParseJsonOrDiscarded(args_json), *p);
+  // Journal each entry, then submit all at once; each update and delete carries
+  // If-Match on the version it was prepared on.
+  auto journaled = JournalTransaction(client, ctx, bundle.value("entry", json::array()), *p);
+  if (!journaled.ok()) return FailureOutcome(journaled.status());
   auto r = client->Transaction(Dump(bundle));
-  BindingOutcome out;
-  bool ok = r.ok() && r->status < 400;
-  out = !r.ok()            ? TransportFailure(r.status())
-        : r->status == 412 ? Conflict(*r)
-        : r->status >= 400 ? HttpFailure(*r)
-                           : out;
+  Status refused = WriteError(r);
+  bool ok = refused.ok();
+  BindingOutcome out = ok ? BindingOutcome{} : FailureOutcome(refused, r.ok() ? &*r : nullptr);
   json body = ok ? ParseJsonOrDiscarded(r->body) : json();
   std::vector<std::string> ids;
   const json resp_entries = body.is_object() ? body.value("entry", json::array()) : json::array();
-  for (size_t k = 0; k < journal.size(); ++k) {
-    size_t i = entry_of[k];
-    if (ok && i < resp_entries.size()) {
-      const json& resp = resp_entries[i].value("response", json::object());
-      std::string loc = resp.value("location", "");  // Type/id/_history/v
-      size_t h = loc.find("/_history/");
-      std::string ref = h == std::string::npos ? loc : loc.substr(0, h);
-      if (ref.find('/') != std::string::npos)
-        journal[k].resource_id = ref.substr(ref.find('/') + 1);
-      journal[k].post_version =
-          h == std::string::npos ? VersionFromEtag(resp.value("etag", "")) : loc.substr(h + 10);
-      if (resp_entries[i].contains("resource"))
-        journal[k].post_image = Dump(resp_entries[i]["resource"]);
-      ids.push_back(ref);
-    }
-    Record(ctx, journal[k], ok ? "done" : "failed", ok ? "" : "transaction refused", out);
+  for (size_t k = 0; k < journaled->journal.size(); ++k) {
+    JournalEntry& j = journaled->journal[k];
+    size_t i = journaled->entry_of[k];
+    if (ok && i < resp_entries.size()) ids.push_back(FillEntryResult(resp_entries[i], j));
+    Record(ctx, j, ok ? "done" : "failed", ok ? "" : "transaction refused", out);
   }
   if (!ok) return out;
   BindingOutcome done = BindingValue(body.is_object() ? r->body : "null");
