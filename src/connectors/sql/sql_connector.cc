@@ -1,10 +1,30 @@
 #include "connectors/sql/sql_connector.h"
 
+#include <libpq-fe.h>
+
 #include <cstdlib>
 
 #include "connectors/sql/sql_internal.h"
 
 namespace ward::sql {
+
+// "postgresql://host:port/dbname" from a libpq DSN: which database the journal's
+// entries were written to, without the user, the password or any other setting.
+std::string PostgresEndpoint(const std::string& dsn) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+  if (error) PQfreemem(error);
+  if (!options) return "postgresql";
+  std::string host, port, dbname;
+  for (PQconninfoOption* o = options; o->keyword; ++o) {
+    std::string key = o->keyword, value = o->val ? o->val : "";
+    if (key == "host" || key == "hostaddr") host = host.empty() ? value : host;
+    if (key == "port") port = value;
+    if (key == "dbname") dbname = value;
+  }
+  PQconninfoFree(options);
+  return "postgresql://" + host + (port.empty() ? "" : ":" + port) + "/" + dbname;
+}
 
 std::vector<GuestErrorType> SqlErrorTypes() {
   return {{"SqlError", "BindingError",
@@ -36,8 +56,8 @@ Result<std::unique_ptr<SqlConnector>> SqlConnector::Open(const SqlConnectorConfi
   options.clock = clock;
   auto db = OpenSqlDatabase(options);
   if (!db.ok()) return db.status().WithContext("[connectors." + config.name + "]");
-  std::string endpoint =
-      parsed.engine == SqlEngine::kSqlite ? "sqlite:" + parsed.target : "postgresql";
+  std::string endpoint = parsed.engine == SqlEngine::kSqlite ? "sqlite:" + parsed.target
+                                                             : PostgresEndpoint(parsed.target);
   return std::unique_ptr<SqlConnector>(
       new SqlConnector(config, std::move(db).value(), std::move(endpoint)));
 }

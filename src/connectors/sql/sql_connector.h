@@ -22,10 +22,10 @@
 // while the row still equals what the session left.
 //
 // Journal entries: base_url names the database without credentials ("sqlite:PATH"
-// or "postgresql"), resource_type the table, resource_id the key as JSON,
-// pre/post images the rows (null when absent); execute's post_image is
-// {"sql", "params"}. Calls carry an unknown patient for the policy (a row may
-// name anyone): scope patient rules by connector.
+// or "postgresql://host:port/dbname", so rollback refuses to undo them in another
+// database), resource_type the table, resource_id the key as JSON, pre/post images
+// the rows (null when absent); execute's post_image is {"sql", "params"}. Calls carry an unknown
+// patient for the policy (a row may name anyone): scope patient rules by connector.
 #pragma once
 
 #include <memory>
