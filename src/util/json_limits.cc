@@ -47,4 +47,8 @@ nlohmann::json ParseJsonOrDiscarded(std::string_view text, const JsonLimits& lim
   return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
+std::string DumpJson(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace ward

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
 #include "util/status.h"
@@ -36,6 +37,10 @@ Status CheckJsonLimits(std::string_view text, const JsonLimits& limits = {});
 // Parses `text` after CheckJsonLimits. InvalidArgument when it is over a limit or
 // is not valid JSON.
 Result<nlohmann::json> ParseJson(std::string_view text, const JsonLimits& limits = {});
+
+// Compact JSON text of `value`; invalid UTF-8 in its strings is replaced rather
+// than thrown on, so this never throws.
+std::string DumpJson(const nlohmann::json& value);
 
 // The drop-in for `json::parse(text, nullptr, false)`: the parsed value, or a
 // discarded value (is_discarded()) when `text` is over a limit or not valid JSON.

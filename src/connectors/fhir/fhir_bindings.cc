@@ -80,7 +80,7 @@ BindingOutcome Search(FhirClient* client, const std::string& args_json) {
   if (!page.ok()) return FailureOutcome(page.status(), &first);
   auto matches = AllPages(client, std::move(page).value(), &answered);
   if (!matches.ok()) return FailureOutcome(matches.status(), &answered);
-  BindingOutcome out = BindingValue(Dump(matches->resources));
+  BindingOutcome out = BindingValue(DumpJson(matches->resources));
   out.reply.warnings = matches->warnings;
   out.audit = CallAudit(first, matches->ids);
   out.audit.Set("complete", matches->warnings.empty());

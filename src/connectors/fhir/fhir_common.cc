@@ -5,8 +5,6 @@
 
 namespace ward::fhir_internal {
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 AuditData CallAudit(const FhirResponse& r, const std::vector<std::string>& ids) {
   AuditData a;
   a.Set("method", r.method).Set("url", r.url).Set("http_status", r.status);
@@ -101,14 +99,14 @@ Status CheckTypeAndId(const json& args, const char* binding, bool with_id) {
     return GuestError("ValueError", std::string(binding) +
                                         "(): resource_type must be a FHIR resource type such as "
                                         "'Patient', got " +
-                                        Dump(type));
+                                        DumpJson(type));
   if (!with_id) return Status::Ok();
   const json& id = args.contains("id") ? args["id"] : json();
   if (!id.is_string() || !IsFhirId(id.get<std::string>()))
     return GuestError("ValueError", std::string(binding) +
                                         "(): id must be a FHIR id (letters, digits, '-', '.'; at "
                                         "most 64), got " +
-                                        Dump(id));
+                                        DumpJson(id));
   return Status::Ok();
 }
 
@@ -137,12 +135,12 @@ Result<FhirSearchParams> SearchParams(const json& params) {
       if (v.is_string()) {
         out.push_back({name, v.get<std::string>()});
       } else if (v.is_number() || v.is_boolean()) {
-        out.push_back({name, Dump(v)});
+        out.push_back({name, DumpJson(v)});
       } else {
         return InvalidArgument("search parameter " + name +
                                " must be a string or number (a list repeats it, meaning AND; "
                                "commas inside one value mean OR), got " +
-                               Dump(v));
+                               DumpJson(v));
       }
       return Status::Ok();
     };

@@ -40,7 +40,6 @@ std::string GuestTypeOf(const Status& s);
 BindingOutcome FailureOutcome(const Status& s, const FhirResponse* answered = nullptr);
 PreparedCall RefusedCall(const Status& s);
 
-std::string Dump(const json& j);
 // The audit details every FHIR call records.
 AuditData CallAudit(const FhirResponse& r, const std::vector<std::string>& ids);
 std::string ResourceRef(const json& resource);

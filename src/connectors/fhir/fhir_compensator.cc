@@ -12,8 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 // The pre-image without the server-managed metadata (version and time), ready to
 // PUT back. The rest of meta — security labels, tags, profiles — is part of what
 // was there before and is restored with it.
@@ -27,7 +25,7 @@ std::string Restorable(const std::string& pre_image) {
     }
     if (!meta.is_object() || meta.empty()) j.erase("meta");
   }
-  return Dump(j);
+  return DumpJson(j);
 }
 
 std::string Ref(const JournalEntry& e) { return e.resource_type + "/" + e.resource_id; }
@@ -142,14 +140,15 @@ std::vector<Binding> FhirCompensator::ReplayBindings(JournalScope* scope) {
 GuestCall FhirCompensator::Replay(const JournalEntry& e, const ReplayIds& ids) {
   const std::string& name = client_.config().name;
   if (e.operation == "delete")
-    return {name + ".delete", Dump({{"resource_type", e.resource_type}, {"id", e.resource_id}})};
+    return {name + ".delete",
+            DumpJson({{"resource_type", e.resource_type}, {"id", e.resource_id}})};
   json res = ParseJsonOrDiscarded(e.post_image);
   if (res.is_object()) {
     res.erase("meta");
     if (e.operation == "create") res.erase("id");
     RewriteReferences(res, ids);
   }
-  return {name + (e.operation == "create" ? ".create" : ".update"), Dump({{"resource", res}})};
+  return {name + (e.operation == "create" ? ".create" : ".update"), DumpJson({{"resource", res}})};
 }
 
 std::string FhirCompensator::Replayed(const JournalEntry& e, const GuestCall& call,

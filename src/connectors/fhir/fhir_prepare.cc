@@ -82,7 +82,7 @@ Result<PreparedAction> Change(FhirClient* client, const std::string& binding,
   PreparedAction a = Action(binding, type, id, patients);
   a.version = stored->version;
   if (!stored->json.empty()) a.before = stored->json;
-  if (after) a.after = Dump(*after);
+  if (after) a.after = DumpJson(*after);
   return a;
 }
 
@@ -115,7 +115,7 @@ Result<PreparedCall> PrepareCreate(const json& args) {
   PatientSet patients = PatientsOfResource(res);
   if (res.value("resourceType", "") == "Patient") patients.ids.clear();  // a new patient
   PreparedAction a = Action("fhir.create", res["resourceType"].get<std::string>(), "", patients);
-  a.after = Dump(res);
+  a.after = DumpJson(res);
   return Single(std::move(a));
 }
 
@@ -246,7 +246,7 @@ Result<PreparedAction> PreparePostEntry(const json& entry, const EntryRequest& r
   PatientSet patients = PatientsOfResource(entry["resource"], local);
   if (r.type == "Patient") patients.ids.clear();  // a new patient
   PreparedAction a = Action("fhir.create", r.type, "", patients);
-  a.after = Dump(entry["resource"]);
+  a.after = DumpJson(entry["resource"]);
   return a;
 }
 
@@ -264,7 +264,7 @@ Result<PreparedAction> PreparePutEntry(FhirClient* client, const json& entry, co
   PreparedAction merged = Action("fhir.update", r.type, r.id, patients);
   merged.version = stored.version;
   merged.before = stored.before;
-  merged.after = Dump(res);
+  merged.after = DumpJson(res);
   return merged;
 }
 

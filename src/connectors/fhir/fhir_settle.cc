@@ -23,8 +23,6 @@ struct Version {
   json resource;  // null for a deletion
 };
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 // What a resource says, without what the server manages (id, meta).
 json Content(json resource) {
   if (resource.is_object()) {
@@ -109,7 +107,7 @@ Settlement Happened(JournalEntry e, const Version& v, const std::string& why) {
   e.state = "done";
   e.resource_id = v.id.empty() ? e.resource_id : v.id;
   e.post_version = v.version;
-  e.post_image = v.resource.is_null() ? "" : Dump(v.resource);
+  e.post_image = v.resource.is_null() ? "" : DumpJson(v.resource);
   e.detail = "settled after an interruption: the session's " + e.operation + " of " +
              e.resource_type + "/" + e.resource_id + " happened: " + why;
   return {Settlement::Outcome::kHappened, e.detail, e};

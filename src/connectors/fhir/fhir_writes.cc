@@ -37,7 +37,7 @@ void Record(JournalScope* ctx, JournalEntry& j, const std::string& state, const 
 std::string Simulated(json resource, const std::string& id, const std::string& version) {
   resource["id"] = id;
   resource["meta"]["versionId"] = version;
-  return Dump(resource);
+  return DumpJson(resource);
 }
 
 std::string NextVersion(const std::string& v) {
@@ -137,7 +137,7 @@ BindingOutcome Create(FhirClient* client, JournalScope* ctx, const std::string& 
   auto res = CreateArg(args_json);
   if (!res.ok()) return FailureOutcome(res.status());
   std::string type = (*res)["resourceType"];
-  auto j = Intent(client, ctx, "create", type, "", {}, Dump(*res));
+  auto j = Intent(client, ctx, "create", type, "", {}, DumpJson(*res));
   if (!j.ok()) return FailureOutcome(j.status());
   if (ctx->dry_run) {
     j->resource_id = "dryrun-" + std::to_string(j->id);
@@ -145,7 +145,7 @@ BindingOutcome Create(FhirClient* client, JournalScope* ctx, const std::string& 
     j->post_image = Simulated(*res, j->resource_id, "1");
     return Planned(ctx, *j, j->post_image);
   }
-  auto r = client->Create(type, Dump(*res));
+  auto r = client->Create(type, DumpJson(*res));
   if (Status e = WriteError(r); !e.ok()) return FailedWrite(ctx, *j, e, r);
   FillResult(*r, *j);
   json body = ParseJsonOrDiscarded(r->body);
@@ -163,14 +163,14 @@ BindingOutcome Update(FhirClient* client, JournalScope* ctx, const std::string& 
   json res = ParseJsonOrDiscarded(args_json)["resource"];
   std::string type = res["resourceType"], id = res["id"];
   Current pre = PreparedPre(p->actions.at(0));
-  auto j = Intent(client, ctx, "update", type, id, pre, Dump(res));
+  auto j = Intent(client, ctx, "update", type, id, pre, DumpJson(res));
   if (!j.ok()) return FailureOutcome(j.status());
   if (ctx->dry_run) {
     j->post_version = pre.version.empty() ? "1" : NextVersion(pre.version);
     j->post_image = Simulated(res, id, j->post_version);
     return Planned(ctx, *j, j->post_image);
   }
-  auto r = client->Update(type, id, Dump(res), pre.version);
+  auto r = client->Update(type, id, DumpJson(res), pre.version);
   if (Status e = WriteError(r); !e.ok()) return FailedWrite(ctx, *j, e, r);
   FillResult(*r, *j);
   BindingOutcome out = BindingValue(j->post_image.empty() ? "null" : j->post_image);
@@ -229,7 +229,7 @@ Result<JournaledEntries> JournalTransaction(FhirClient* client, JournalScope* ct
     const json& e = entries[i];
     WARD_ASSIGN_OR_RETURN(JournalEntry j,
                           Intent(client, ctx, op, type, id, PreparedPre(a),
-                                 e.contains("resource") ? Dump(e["resource"]) : ""));
+                                 e.contains("resource") ? DumpJson(e["resource"]) : ""));
     out.journal.push_back(std::move(j));
     out.entry_of.push_back(i);
   }
@@ -245,7 +245,7 @@ std::string FillEntryResult(const json& answered, JournalEntry& j) {
   if (ref.find('/') != std::string::npos) j.resource_id = ref.substr(ref.find('/') + 1);
   j.post_version =
       h == std::string::npos ? VersionFromEtag(resp.value("etag", "")) : loc.substr(h + 10);
-  if (answered.contains("resource")) j.post_image = Dump(answered["resource"]);
+  if (answered.contains("resource")) j.post_image = DumpJson(answered["resource"]);
   return ref;
 }
 
@@ -266,7 +266,7 @@ BindingOutcome Transaction(FhirClient* client, JournalScope* ctx, const std::str
   // If-Match on the version it was prepared on.
   auto journaled = JournalTransaction(client, ctx, bundle.value("entry", json::array()), *p);
   if (!journaled.ok()) return FailureOutcome(journaled.status());
-  auto r = client->Transaction(Dump(bundle));
+  auto r = client->Transaction(DumpJson(bundle));
   Status refused = WriteError(r);
   bool ok = refused.ok();
   BindingOutcome out = ok ? BindingOutcome{} : FailureOutcome(refused, r.ok() ? &*r : nullptr);

@@ -264,10 +264,6 @@ BindingOutcome Write(HttpApi* api, JournalScope* scope, const HttpCallArgs& args
 
 }  // namespace
 
-std::string DumpJson(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 std::string HttpBindingName(const HttpApiConfig& config, const std::string& method) {
   return config.name + "." + AsciiLower(method);
 }

@@ -56,7 +56,4 @@ BindingOutcome ExecuteHttpCall(HttpApi* api, JournalScope* scope, const std::str
 // {"status", "headers", "body"} of a response, as the guest gets it.
 json HttpResponseValue(const HttpApiResponse& response);
 
-// Compact JSON text (invalid UTF-8 replaced).
-std::string DumpJson(const json& value);
-
 }  // namespace ward::http_internal

@@ -8,7 +8,6 @@
 namespace ward {
 namespace {
 
-using http_internal::DumpJson;
 using http_internal::json;
 
 std::string Upper(std::string text) {

@@ -20,13 +20,9 @@ BindingOutcome Conflict(const std::string& binding, const json& current) {
           "(): nothing was written: the row changed after ward read it (and after any "
           "approver saw it) — read it again and decide whether the change still applies. "
           "It is now: " +
-          QuoteModelText(Dump(current), 200));
+          QuoteModelText(DumpJson(current), 200));
   out.stale = true;
   return out;
-}
-
-json Parsed(const std::string& text) {
-  return text.empty() || text == "null" ? json() : ParseJsonOrDiscarded(text);
 }
 
 // The journal entry of a write, before it happens.
@@ -37,7 +33,7 @@ JournalEntry Draft(const SqlCallContext& ctx, const std::string& op, const Prepa
   j.base_url = ctx.endpoint;
   j.operation = op;
   j.resource_type = a.descriptor.resource_type;
-  j.resource_id = key.is_object() ? Dump(key) : "";
+  j.resource_id = key.is_object() ? DumpJson(key) : "";
   j.pre_image = a.before == "null" ? "" : a.before;
   j.post_image = a.after == "null" ? "" : a.after;
   return j;
@@ -49,8 +45,8 @@ BindingOutcome Query(const SqlCallContext& ctx, const std::string& binding, cons
   if (!r.ok()) return Failure(binding, r.status());
   json rows = json::array();
   for (auto& row : r->rows) rows.push_back(std::move(row));
-  BindingOutcome out =
-      BindingValue(Dump({{"columns", r->columns}, {"rows", rows}, {"truncated", r->truncated}}));
+  BindingOutcome out = BindingValue(
+      DumpJson({{"columns", r->columns}, {"rows", rows}, {"truncated", r->truncated}}));
   out.audit.Set("rows", static_cast<int64_t>(rows.size())).Set("truncated", r->truncated);
   return out;
 }
@@ -137,7 +133,7 @@ BindingOutcome RunSqlCall(const SqlCallContext& ctx, const std::string& op,
   if (ctx.scope->dry_run && op == "execute") {
     // A statement can act beyond the transaction a dry run rolls back (a sequence,
     // a file, another session, a notification): in a dry run it is not run at all.
-    BindingOutcome planned = BindingValue(Dump({{"rows_changed", nullptr}, {"dry_run", true}}));
+    BindingOutcome planned = BindingValue(DumpJson({{"rows_changed", nullptr}, {"dry_run", true}}));
     planned.reply.warnings.push_back(
         "dry run: the statement was not run; recorded in the changeset");
     JournalResult(*ctx.scope, *j, "planned", "dry run: not run", planned);
@@ -166,7 +162,7 @@ BindingOutcome RunSqlCall(const SqlCallContext& ctx, const std::string& op,
   if (w.already) {
     // Someone else made this very change first. It is not the session's to undo,
     // so the entry is not "done" (rollback would revert another's work).
-    out = BindingValue(Dump(w.row));
+    out = BindingValue(DumpJson(w.row));
     out.reply.warnings.push_back(
         "the row already was as requested (changed by someone else meanwhile); nothing was "
         "written");
@@ -174,14 +170,14 @@ BindingOutcome RunSqlCall(const SqlCallContext& ctx, const std::string& op,
     return out;
   }
   if (op == "execute") {
-    out = BindingValue(Dump({{"rows_changed", w.changed}}));
+    out = BindingValue(DumpJson({{"rows_changed", w.changed}}));
     out.audit.Set("rows_changed", w.changed);
   } else {
-    out = BindingValue(Dump(w.row));
-    if (op != "delete") j->post_image = Dump(w.row);
+    out = BindingValue(DumpJson(w.row));
+    if (op != "delete") j->post_image = DumpJson(w.row);
     if (op == "insert" && j->resource_id.empty()) {
       auto k = KeyOf(*ctx.db, j->resource_type, w.row);
-      if (k.ok() && k->is_object()) j->resource_id = Dump(*k);
+      if (k.ok() && k->is_object()) j->resource_id = DumpJson(*k);
     }
     out.audit.Set("table", j->resource_type);  // the key stays in the journal: it may name a person
   }

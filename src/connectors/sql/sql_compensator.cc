@@ -9,15 +9,11 @@ namespace {
 
 using nlohmann::json;
 
-json Parsed(const std::string& text) {
-  return text.empty() || text == "null" ? json() : ParseJsonOrDiscarded(text);
-}
-
 // The row, for details (rollback prints the full target beside them).
 std::string Ref(const JournalEntry& e) { return e.resource_type + " row"; }
 
 std::string Shown(const json& row) {
-  return row.is_null() ? "(no row)" : QuoteModelText(Dump(row), 120);
+  return row.is_null() ? "(no row)" : QuoteModelText(DumpJson(row), 120);
 }
 
 class SqlCompensator : public Compensator {
@@ -43,7 +39,7 @@ class SqlCompensator : public Compensator {
       s.outcome = Settlement::Outcome::kHappened;
       s.detail = Ref(e) + ": the row is as the write would leave it";
       s.entry.state = "done";
-      if (e.operation != "delete") s.entry.post_image = Dump(*now);
+      if (e.operation != "delete") s.entry.post_image = DumpJson(*now);
     } else if (*now == before) {
       s.outcome = Settlement::Outcome::kDidNotHappen;
       s.detail = Ref(e) + ": the row is as it was before the write";
@@ -118,18 +114,19 @@ class SqlCompensator : public Compensator {
   GuestCall Replay(const JournalEntry& e, const ReplayIds&) override {
     const std::string binding = e.connector + "." + e.operation;
     json post = Parsed(e.post_image);
-    if (e.operation == "execute") return {binding, Dump(post)};
+    if (e.operation == "execute") return {binding, DumpJson(post)};
     json key = ParseJsonOrDiscarded(e.resource_id);
     if (e.operation == "insert")
-      return {binding, Dump({{"table", e.resource_type}, {"row", post}})};
-    if (e.operation == "delete") return {binding, Dump({{"table", e.resource_type}, {"key", key}})};
+      return {binding, DumpJson({{"table", e.resource_type}, {"row", post}})};
+    if (e.operation == "delete")
+      return {binding, DumpJson({{"table", e.resource_type}, {"key", key}})};
     json changes = json::object();
     json before = Parsed(e.pre_image);
     if (post.is_object())
       for (const auto& [column, value] : post.items())
         if (!key.contains(column) && (!before.is_object() || before.value(column, json()) != value))
           changes[column] = value;
-    return {binding, Dump({{"table", e.resource_type}, {"key", key}, {"changes", changes}})};
+    return {binding, DumpJson({{"table", e.resource_type}, {"key", key}, {"changes", changes}})};
   }
 
   std::string Replayed(const JournalEntry& e, const GuestCall& call, const std::string&,

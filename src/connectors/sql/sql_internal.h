@@ -24,7 +24,8 @@ struct SqlCallContext {
   JournalScope* scope = nullptr;
 };
 
-std::string Dump(const nlohmann::json& j);
+// A journaled row image as JSON: null for "" (no row) or "null".
+nlohmann::json Parsed(const std::string& text);
 // query → read, insert/update → write, delete → delete, execute → execute.
 std::string OperationOf(const std::string& op);
 // The primary-key columns of `row` in `table`; null when the row lacks one (the

@@ -22,7 +22,7 @@ std::optional<json> Args(const std::string& args_json, PreparedCall* refusal) {
 // "NAME.insert hba1c_report {"patient":"p1"}" — the key quoted as model text.
 std::string Shown(const std::string& binding, const std::string& table, const json& key) {
   std::string out = binding + " " + table;
-  if (key.is_object() && !key.empty()) out += " " + QuoteModelText(Dump(key), 60);
+  if (key.is_object() && !key.empty()) out += " " + QuoteModelText(DumpJson(key), 60);
   return out;
 }
 
@@ -36,7 +36,7 @@ PreparedAction Action(const SqlConnectorConfig& c, const std::string& op, const 
   a.descriptor.resource_type = table;
   a.descriptor.reversible = op != "execute";
   a.descriptor.patient_unknown = true;  // a row or a statement may name any patient
-  a.resource = table.empty() ? "" : table + (key.is_object() ? " " + Dump(key) : "");
+  a.resource = table.empty() ? "" : table + (key.is_object() ? " " + DumpJson(key) : "");
   a.summary = Shown(a.descriptor.binding, table, key);
   return a;
 }
@@ -50,7 +50,9 @@ PreparedCall Single(PreparedAction a) {
 
 }  // namespace
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+json Parsed(const std::string& text) {
+  return text.empty() || text == "null" ? json() : ParseJsonOrDiscarded(text);
+}
 
 std::string OperationOf(const std::string& op) {
   if (op == "query") return "read";
@@ -90,7 +92,7 @@ PreparedCall PrepareSqlCall(SqlDatabase& db, const SqlConnectorConfig& c, const 
     PreparedAction a = Action(c, op, "", json());
     a.summary = binding + " " + QuoteModelText((*args)["sql"].get<std::string>(), 80);
     a.after =
-        Dump({{"sql", (*args)["sql"]}, {"params", params.is_null() ? json::array() : params}});
+        DumpJson({{"sql", (*args)["sql"]}, {"params", params.is_null() ? json::array() : params}});
     return Single(std::move(a));
   }
   if (!args->contains("table") || !(*args)["table"].is_string())
@@ -131,7 +133,7 @@ PreparedCall PrepareSqlCall(SqlDatabase& db, const SqlConnectorConfig& c, const 
     auto key = KeyOf(db, table, row);
     if (!key.ok()) return RefusedCall("SqlError", binding + "(): " + key.status().message());
     PreparedAction a = Action(c, op, table, *key);
-    a.after = Dump(row);
+    a.after = DumpJson(row);
     return Single(std::move(a));
   }
   const json& key = args->value("key", json());
@@ -148,7 +150,7 @@ PreparedCall PrepareSqlCall(SqlDatabase& db, const SqlConnectorConfig& c, const 
   if (before->is_null())
     return RefusedCall("SqlError", binding + "(): no row of " + table + " has that key");
   PreparedAction a = Action(c, op, table, key);
-  a.before = Dump(*before);
+  a.before = DumpJson(*before);
   if (op == "update") {
     const json& changes = args->value("changes", json());
     if (std::string e = check_columns(changes, "changes"); !e.empty()) return bad(e);
@@ -156,7 +158,7 @@ PreparedCall PrepareSqlCall(SqlDatabase& db, const SqlConnectorConfig& c, const 
       if (changes.contains(column)) return bad("changes may not set the key column " + column);
     json after = *before;
     for (const auto& [column, value] : changes.items()) after[column] = value;
-    a.after = Dump(after);
+    a.after = DumpJson(after);
   } else if (op != "delete") {
     return RefusedCall("BindingError", "there is no sql binding " + QuoteModelText(binding));
   }
