@@ -128,5 +128,38 @@ TEST_F(AcrossSystemsTest, ADryRunWritesNothingAndItsChangesetAppliesTheRowsLater
   EXPECT_EQ(Rows(), 0);
 }
 
+// A row that holds the id of a resource the same dry run created is applied with
+// the id the resource really got, not the simulated one.
+TEST_F(AcrossSystemsTest, AppliedRowsCarryTheRealIdsOfResourcesTheDryRunCreated) {
+  std::string patient = CreatePatientDirectly("AcrossDry");
+  std::string code =
+      "o = fhir.create({'resourceType': 'Observation', 'status': 'final', 'code': {'text': "
+      "'HbA1c'}, 'subject': {'reference': 'Patient/" +
+      patient +
+      "'}})\n"
+      "reporting.insert('hba1c_report', {'patient': '" +
+      patient +
+      "', 'value': 6.2, 'observation': o['id']})\n"
+      "finish(o['id'])";
+  auto r = RunWard({"run", "--dry-run", "--model", "scripted:" + Transcript({code}), "plan"}, env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string simulated = r.out.substr(0, r.out.find('\n'));
+  ASSERT_EQ(simulated.rfind("dryrun-", 0), 0u) << r.out;
+  auto sessions = json::parse(RunWard({"sessions", "list", "--json"}, env_).out);
+  auto applied = RunWard({"changeset", "apply", sessions[0]["id"]}, env_);
+  ASSERT_EQ(applied.exit_code, 0) << applied.err << applied.out;
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT observation FROM hba1c_report", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  std::string stored = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_NE(stored, simulated) << "the row kept the dry run's simulated id";
+  EXPECT_TRUE(ObservationExists(stored)) << stored;
+}
+
 }  // namespace
 }  // namespace ward::testing

@@ -5,6 +5,7 @@
 #include "connectors/fhir/fhir_bindings.h"
 #include "connectors/fhir/fhir_settle.h"
 #include "connectors/fhir/fhir_writes.h"
+#include "journal/replay_ids.h"
 #include "util/json_limits.h"
 
 namespace ward {
@@ -63,21 +64,6 @@ void Plan(const JournalEntry& e, const fhir_internal::Current& now, RollbackStep
     step.detail = Ref(e) + ": the session left version " + left + " but the server now has " +
                   found +
                   "; someone else changed it, so rollback stops here and changes nothing more";
-  }
-}
-
-// Replaces references to simulated ids ("Patient/dryrun-1") with the real ones.
-void RewriteReferences(json& j, const ReplayIds& ids) {
-  if (j.is_object()) {
-    for (auto& [k, v] : j.items()) {
-      if (k == "reference" && v.is_string() && ids.count(v.get<std::string>())) {
-        v = ids.at(v.get<std::string>());
-      } else {
-        RewriteReferences(v, ids);
-      }
-    }
-  } else if (j.is_array()) {
-    for (auto& v : j) RewriteReferences(v, ids);
   }
 }
 
@@ -146,7 +132,7 @@ GuestCall FhirCompensator::Replay(const JournalEntry& e, const ReplayIds& ids) {
   if (res.is_object()) {
     res.erase("meta");
     if (e.operation == "create") res.erase("id");
-    RewriteReferences(res, ids);
+    RewriteReplayIds(res, ids);
   }
   return {name + (e.operation == "create" ? ".create" : ".update"), DumpJson({{"resource", res}})};
 }

@@ -2,6 +2,7 @@
 // entries. Every undo is a compare-and-set on the row (RestoreRow): the pre-image
 // goes back only while the row still equals what the session left.
 #include "connectors/sql/sql_internal.h"
+#include "journal/replay_ids.h"
 #include "util/json_limits.h"
 
 namespace ward::sql {
@@ -111,11 +112,15 @@ class SqlCompensator : public Compensator {
     return MakeSqlBindings(ctx);
   }
 
-  GuestCall Replay(const JournalEntry& e, const ReplayIds&) override {
+  // Values holding a simulated id from the same dry run (a FHIR resource it
+  // created) are replayed with the real id.
+  GuestCall Replay(const JournalEntry& e, const ReplayIds& ids) override {
     const std::string binding = e.connector + "." + e.operation;
     json post = Parsed(e.post_image);
+    RewriteReplayIds(post, ids);
     if (e.operation == "execute") return {binding, DumpJson(post)};
     json key = ParseJsonOrDiscarded(e.resource_id);
+    RewriteReplayIds(key, ids);
     if (e.operation == "insert")
       return {binding, DumpJson({{"table", e.resource_type}, {"row", post}})};
     if (e.operation == "delete")
