@@ -38,7 +38,7 @@ std::string ChangesetJson(const std::vector<ChangesetItem>& items) {
                    {"operation", i.entry.operation},
                    {"connector", i.entry.connector},
                    {"target_type", i.entry.target_type},
-                   {"target_id", i.entry.target_id},
+                   {"id", i.entry.target_id},
                    {"state", i.entry.state},
                    {"base_version", i.entry.pre_version},
                    {"before", parsed_or_null(i.entry.pre_image)},
