@@ -71,4 +71,12 @@ Result<std::unique_ptr<SqlConnection>> OpenSqliteConnection(const std::string& p
 // Connects to PostgreSQL with the libpq connection string or URL `conninfo`.
 Result<std::unique_ptr<SqlConnection>> OpenPgConnection(const std::string& conninfo);
 
+// FailedPrecondition naming allow_privileged_role when the PostgreSQL session's
+// user or current role can act despite a read-only transaction: a superuser, a
+// member of pg_signal_backend, pg_execute_server_program, pg_write_server_files
+// or pg_read_server_files, or a role that may execute lo_export, lo_import,
+// pg_read_file, pg_read_binary_file, pg_ls_dir, an adminpack file function or
+// a dblink function. Ok otherwise. Runs one read on `conn` (PostgreSQL).
+Status RefusePrivilegedPgRole(SqlConnection& conn, const SqlLimits& limits);
+
 }  // namespace ward::sql::internal
