@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "connectors/sql/testing/pg_test_cluster.h"
 
@@ -265,6 +267,50 @@ TEST_P(SqlDatabaseTest, QueryRunsOneStatementOnly) {
   EXPECT_EQ(Items(), before);
 }
 
+// No string of statements, and no statement followed by a later call, takes a
+// query out of its read-only mode.
+TEST_P(SqlDatabaseTest, QueryCannotLeaveReadOnlyMode) {
+  AddItems(2);
+  const json before = Items();
+  for (const char* sql : {
+           "SELECT 1; DELETE FROM items",
+           "COMMIT; DELETE FROM items",
+           "END; DELETE FROM items",
+           "ROLLBACK; DELETE FROM items",
+           "BEGIN; DELETE FROM items; COMMIT",
+           "SET TRANSACTION READ WRITE; DELETE FROM items",
+           "PRAGMA query_only = 0; DELETE FROM items",
+           "DO $$BEGIN SET TRANSACTION READ WRITE; DELETE FROM items; END$$",
+           "DO $$BEGIN PERFORM set_config('transaction_read_only', 'off', true); "
+           "DELETE FROM items; END$$",
+           "WITH s AS (SELECT set_config('transaction_read_only', 'off', true)), "
+           "d AS (DELETE FROM items RETURNING 1) SELECT * FROM s, d",
+       }) {
+    EXPECT_FALSE(db_->Query(sql, nullptr).ok()) << sql;
+  }
+  // Each engine refuses or allows these; none may make a later query write.
+  for (const char* first : {
+           "SET TRANSACTION READ WRITE",
+           "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE",
+           "SET default_transaction_read_only = off",
+           "SELECT set_config('default_transaction_read_only', 'off', false) AS s",
+           "SELECT set_config('transaction_read_only', 'off', false) AS s",
+           "PRAGMA query_only = 0",
+           "PRAGMA query_only = false",
+           "SELECT * FROM pragma_query_only",
+       }) {
+    static_cast<void>(db_->Query(first, nullptr));  // either outcome; what follows matters
+    for (const char* write : {"DELETE FROM items", "INSERT INTO items (id, name) VALUES (9, 'x')",
+                              "UPDATE items SET qty = 0"}) {
+      auto r = db_->Query(write, nullptr);
+      ASSERT_FALSE(r.ok()) << first << " then " << write;
+      EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied)
+          << first << " then " << write << ": " << r.status().ToString();
+    }
+  }
+  EXPECT_EQ(Items(), before);
+}
+
 TEST_P(SqlDatabaseTest, SqlTextWithANulIsRefusedWhole) {
   AddItems(1);
   const std::string sql("SELECT 1 AS one\0; DELETE FROM items", 35);
@@ -305,6 +351,28 @@ TEST_P(SqlDatabaseTest, QueryStopsAtTheStatementTimeout) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
   EXPECT_TRUE(db->Query("SELECT 1 AS one", nullptr).ok());
+}
+
+// A slow statement stops at the timeout however it is run, and a setting an
+// earlier call made does not lift it.
+TEST_P(SqlDatabaseTest, TheStatementTimeoutHoldsForReadsAndStatements) {
+  FakeAdvancingClock clock;
+  SqlLimits limits;
+  limits.statement_timeout = std::chrono::milliseconds(200);
+  auto db = Open(limits, &clock);
+  ASSERT_NE(db, nullptr);
+  const std::string slow =
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) AS n "
+      "FROM c";
+  for (const char* lift : {"SET statement_timeout = 0", "SET SESSION statement_timeout = 0",
+                           "PRAGMA busy_timeout = 0"}) {
+    static_cast<void>(db->Query(lift, nullptr));
+    static_cast<void>(db->Execute(lift, nullptr));
+    EXPECT_EQ(db->Query(slow, nullptr).status().code(), StatusCode::kDeadlineExceeded) << lift;
+    EXPECT_EQ(db->Execute(slow, nullptr).status().code(), StatusCode::kDeadlineExceeded) << lift;
+  }
+  EXPECT_TRUE(db->Query("SELECT 1 AS one", nullptr).ok());
+  EXPECT_TRUE(db->Execute("SELECT 1 AS one", nullptr).ok());
 }
 
 TEST_P(SqlDatabaseTest, ValuesMapToJson) {
@@ -615,6 +683,46 @@ TEST_P(SqliteAttackTest, PragmasCannotLiftTheReadOnlyGuard) {
   auto info = ASSERT_OK_R(db_->Query("PRAGMA table_info(items)", nullptr));
   EXPECT_EQ(info.rows.size(), 5u);
   EXPECT_EQ(Items().size(), 1u);
+}
+
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// The reading connection cannot write the database file, nor create another
+// one, whatever the statement (the authorizer and SQLITE_OPEN_READONLY decide).
+TEST_P(SqliteAttackTest, NoQueryWritesAnyFile) {
+  AddItems(3);
+  const std::string before = FileBytes(dsn_);
+  const std::string outside = dir_ + "/x.db";
+  for (const std::string& sql : {
+           "ATTACH DATABASE '" + outside + "' AS x",
+           "ATTACH '" + outside + "' AS x",
+           "VACUUM INTO '" + outside + "'",
+           std::string("VACUUM"),
+           std::string("ANALYZE"),
+           std::string("REINDEX"),
+           std::string("PRAGMA optimize"),
+           std::string("PRAGMA incremental_vacuum"),
+           std::string("PRAGMA wal_checkpoint(TRUNCATE)"),
+           std::string("PRAGMA journal_mode = WAL"),
+           std::string("PRAGMA user_version = 7"),
+           std::string("PRAGMA writable_schema = 1"),
+           std::string("CREATE TEMP TABLE t (a)"),
+           std::string("SELECT load_extension('/lib/x.so')"),
+       }) {
+    static_cast<void>(db_->Query(sql, nullptr));
+    EXPECT_FALSE(fs::exists(outside)) << sql;
+    EXPECT_EQ(FileBytes(dsn_), before) << sql;
+  }
+  EXPECT_FALSE(db_->Query("ATTACH DATABASE '" + outside + "' AS x", nullptr).ok());
+  EXPECT_FALSE(db_->Query("VACUUM INTO '" + outside + "'", nullptr).ok());
+  EXPECT_FALSE(db_->Query("PRAGMA user_version = 7", nullptr).ok());
+  auto version = ASSERT_OK_R(db_->Query("PRAGMA user_version", nullptr));
+  EXPECT_EQ(version.rows[0]["user_version"], 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteAttackTest, ::testing::Values(SqlEngine::kSqlite));
