@@ -826,6 +826,20 @@ TEST_P(PgAttackTest, StatementTimeoutIsTheServers) {
   auto r = db_->Query("SELECT pg_sleep(30)", nullptr, limits);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+  // A statement that lifts the timeout while it runs does not escape it.
+  const std::string lifting =
+      "WITH RECURSIVE c(x) AS (SELECT length(set_config('statement_timeout', '0', $1)) "
+      "UNION ALL SELECT x + 1 FROM c) SELECT count(*) AS n FROM c";
+  for (bool local : {true, false}) {
+    EXPECT_EQ(db_->Query(lifting, json::array({local}), limits).status().code(),
+              StatusCode::kDeadlineExceeded);
+  }
+  auto db = Open(limits);
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->Execute(lifting, json::array({false})).status().code(),
+            StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(db->Execute("SELECT pg_sleep(30)", nullptr).status().code(),
+            StatusCode::kDeadlineExceeded);
 }
 
 // What a role that may act could do through a read-only query, the ordinary
