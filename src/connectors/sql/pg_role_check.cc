@@ -6,11 +6,13 @@
 // (pg_terminate_backend); pg_execute_server_program runs programs (COPY … TO
 // PROGRAM); pg_write_server_files writes files (COPY … TO '/file'); and
 // pg_read_server_files reads any file the server can. Functions that reach the
-// server's files (lo_export, lo_import, pg_read_file, …) can also be granted one
-// by one (adminpack's pg_file_write and kin write them), and dblink opens
-// another session that no read-only mode covers. Both
-// the session user and the current user are checked: a session user may return
-// to itself with RESET ROLE.
+// server's files (lo_export, lo_import, pg_read_file, …) or act on the server
+// (pg_reload_conf, pg_promote, pg_switch_wal, …) are superuser-only by default but
+// can be granted one by one (adminpack's pg_file_write and kin write files), and
+// dblink opens another session that no read-only mode covers. Both the session
+// user and the current user are checked (a session user may RESET ROLE back to
+// itself), and a function counts when any role they are members of may execute
+// it (SET ROLE reaches a role whose privileges are not inherited).
 #include <string>
 #include <vector>
 
@@ -29,10 +31,17 @@ constexpr const char* kPrivilegeQuery =
     "  AND pg_catalog.pg_has_role(u.oid, g.oid, 'MEMBER') ORDER BY 1)) AS roles, "
     "pg_catalog.array_to_json(ARRAY(SELECT DISTINCT p.proname::text FROM pg_catalog.pg_proc p "
     "  WHERE ((p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace AND p.proname IN "
-    "    ('lo_export', 'lo_import', 'pg_read_file', 'pg_read_binary_file', 'pg_ls_dir')) "
+    "    ('lo_export', 'lo_import', 'pg_read_file', 'pg_read_binary_file', 'pg_ls_dir', "
+    "     'pg_reload_conf', 'pg_rotate_logfile', 'pg_promote', 'pg_switch_wal', "
+    "     'pg_create_restore_point', 'pg_backup_start', 'pg_backup_stop', 'pg_start_backup', "
+    "     'pg_stop_backup', 'pg_wal_replay_pause', 'pg_wal_replay_resume', "
+    "     'pg_log_backend_memory_contexts')) "
     "    OR p.proname LIKE 'dblink%' "
     "    OR p.proname IN ('pg_file_write', 'pg_file_rename', 'pg_file_unlink', 'pg_file_sync')) "
-    "  AND pg_catalog.has_function_privilege(u.oid, p.oid, 'EXECUTE') ORDER BY 1)) AS functions "
+    "  AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles m "
+    "    WHERE pg_catalog.pg_has_role(u.oid, m.oid, 'MEMBER') "
+    "    AND pg_catalog.has_function_privilege(m.oid, p.oid, 'EXECUTE')) "
+    "  ORDER BY 1)) AS functions "
     "FROM pg_catalog.pg_roles u WHERE u.rolname IN (session_user, current_user) ORDER BY 1";
 
 std::string Joined(const json& names) {

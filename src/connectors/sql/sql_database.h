@@ -213,8 +213,9 @@ class SqlDatabase {
 // user or current role could act through a read-only query (a superuser; a
 // member of pg_signal_backend, pg_execute_server_program, pg_write_server_files
 // or pg_read_server_files; a role that may execute lo_export, lo_import,
-// pg_read_file, pg_read_binary_file, pg_ls_dir, an adminpack file function or
-// a dblink function), unless options.allow_privileged_role.
+// pg_read_file, pg_read_binary_file, pg_ls_dir, a superuser-only server function
+// (pg_reload_conf, pg_promote, …), an adminpack file function or a dblink
+// function, itself or through a role it is a member of), unless options.allow_privileged_role.
 Result<std::unique_ptr<SqlDatabase>> OpenSqlDatabase(const SqlDatabaseOptions& options);
 
 }  // namespace ward::sql

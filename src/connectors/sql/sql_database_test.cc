@@ -927,6 +927,18 @@ TEST_P(PgAttackTest, APrivilegedRoleIsRefusedAtConnect) {
                                                  exporter)
                   .ok());
   refused(role_dsn(exporter), "may execute lo_export");
+  // A privilege held by a role it may SET ROLE to counts, inherited or not.
+  const std::string member = db_name_ + "_member";
+  ASSERT_TRUE(cluster_
+                  ->RunAsSuperuser(db_name_, "CREATE ROLE " + member +
+                                                 " LOGIN NOINHERIT; "
+                                                 "GRANT " +
+                                                 exporter + " TO " + member +
+                                                 "; "
+                                                 "GRANT EXECUTE ON FUNCTION pg_reload_conf() TO " +
+                                                 exporter)
+                  .ok());
+  refused(role_dsn(member), "may execute lo_export, pg_reload_conf");
   // The ordinary role opens (the fixture's own database proves it too)…
   EXPECT_TRUE(OpenSqlDatabase({dsn_}).ok());
   // …until dblink, which PUBLIC may execute, lets it open another session.

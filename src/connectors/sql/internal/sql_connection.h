@@ -75,8 +75,9 @@ Result<std::unique_ptr<SqlConnection>> OpenPgConnection(const std::string& conni
 // user or current role can act despite a read-only transaction: a superuser, a
 // member of pg_signal_backend, pg_execute_server_program, pg_write_server_files
 // or pg_read_server_files, or a role that may execute lo_export, lo_import,
-// pg_read_file, pg_read_binary_file, pg_ls_dir, an adminpack file function or
-// a dblink function. Ok otherwise. Runs one read on `conn` (PostgreSQL).
+// pg_read_file, pg_read_binary_file, pg_ls_dir, a superuser-only server function
+// (pg_reload_conf, pg_promote, …), an adminpack file function or a dblink
+// function, itself or through a role it is a member of. Ok otherwise. Runs one read on `conn` (PostgreSQL).
 Status RefusePrivilegedPgRole(SqlConnection& conn, const SqlLimits& limits);
 
 }  // namespace ward::sql::internal
