@@ -9,10 +9,11 @@
 // server's files (lo_export, lo_import, pg_read_file, …) or act on the server
 // (pg_reload_conf, pg_promote, pg_switch_wal, …) are superuser-only by default but
 // can be granted one by one (adminpack's pg_file_write and kin write files), and
-// dblink opens another session that no read-only mode covers. Both the session
-// user and the current user are checked (a session user may RESET ROLE back to
-// itself), and a function counts when any role they are members of may execute
-// it (SET ROLE reaches a role whose privileges are not inherited).
+// dblink opens another session that no read-only mode covers. A member of a
+// superuser role may become it with SET ROLE. Both the session user and the
+// current user are checked (a session user may RESET ROLE back to itself), and a
+// function counts when any role they are members of may execute it (SET ROLE
+// reaches a role whose privileges are not inherited).
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ using nlohmann::json;
 
 constexpr const char* kPrivilegeQuery =
     "SELECT u.rolname::text AS role, u.rolsuper AS superuser, "
+    "pg_catalog.array_to_json(ARRAY(SELECT s.rolname::text FROM pg_catalog.pg_roles s "
+    "  WHERE s.rolsuper AND s.oid <> u.oid AND pg_catalog.pg_has_role(u.oid, s.oid, 'MEMBER') "
+    "  ORDER BY 1)) AS superuser_roles, "
     "pg_catalog.array_to_json(ARRAY(SELECT g.rolname::text FROM pg_catalog.pg_roles g "
     "  WHERE g.rolname IN ('pg_signal_backend', 'pg_execute_server_program', "
     "    'pg_write_server_files', 'pg_read_server_files') "
@@ -56,6 +60,8 @@ std::string Joined(const json& names) {
 std::string PrivilegeOf(const json& row) {
   const std::string role = "role \"" + row.value("role", std::string()) + "\"";
   if (row.value("superuser", false)) return role + " is a superuser";
+  const std::string superusers = Joined(row.value("superuser_roles", json::array()));
+  if (!superusers.empty()) return role + " may SET ROLE to the superuser " + superusers;
   const std::string roles = Joined(row.value("roles", json::array()));
   const std::string functions = Joined(row.value("functions", json::array()));
   std::string why;

@@ -210,12 +210,13 @@ class SqlDatabase {
 // Opens the database `options.dsn` names: connects (PostgreSQL) or opens the file
 // (SQLite, which must exist). InvalidArgument/Unavailable when it cannot.
 // PostgreSQL: FailedPrecondition naming allow_privileged_role when the session
-// user or current role could act through a read-only query (a superuser; a
-// member of pg_signal_backend, pg_execute_server_program, pg_write_server_files
-// or pg_read_server_files; a role that may execute lo_export, lo_import,
+// user or current role could act through a read-only query (a superuser or a
+// member of one; a member of pg_signal_backend, pg_execute_server_program,
+// pg_write_server_files or pg_read_server_files; a role that may execute,
+// itself or through a role it is a member of, lo_export, lo_import,
 // pg_read_file, pg_read_binary_file, pg_ls_dir, a superuser-only server function
 // (pg_reload_conf, pg_promote, …), an adminpack file function or a dblink
-// function, itself or through a role it is a member of), unless options.allow_privileged_role.
+// function), unless options.allow_privileged_role.
 Result<std::unique_ptr<SqlDatabase>> OpenSqlDatabase(const SqlDatabaseOptions& options);
 
 }  // namespace ward::sql

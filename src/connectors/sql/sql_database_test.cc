@@ -939,6 +939,12 @@ TEST_P(PgAttackTest, APrivilegedRoleIsRefusedAtConnect) {
                                                  exporter)
                   .ok());
   refused(role_dsn(member), "may execute lo_export, pg_reload_conf");
+  const std::string admin_member = db_name_ + "_admin_member";
+  ASSERT_TRUE(cluster_
+                  ->RunAsSuperuser(db_name_, "CREATE ROLE " + admin_member +
+                                                 " LOGIN NOINHERIT; GRANT ward TO " + admin_member)
+                  .ok());
+  refused(role_dsn(admin_member), "may SET ROLE to the superuser ward");
   // The ordinary role opens (the fixture's own database proves it too)…
   EXPECT_TRUE(OpenSqlDatabase({dsn_}).ok());
   // …until dblink, which PUBLIC may execute, lets it open another session.

@@ -72,12 +72,13 @@ Result<std::unique_ptr<SqlConnection>> OpenSqliteConnection(const std::string& p
 Result<std::unique_ptr<SqlConnection>> OpenPgConnection(const std::string& conninfo);
 
 // FailedPrecondition naming allow_privileged_role when the PostgreSQL session's
-// user or current role can act despite a read-only transaction: a superuser, a
-// member of pg_signal_backend, pg_execute_server_program, pg_write_server_files
-// or pg_read_server_files, or a role that may execute lo_export, lo_import,
+// user or current role can act despite a read-only transaction: a superuser or a
+// member of one; a member of pg_signal_backend, pg_execute_server_program,
+// pg_write_server_files or pg_read_server_files; or a role that may execute,
+// itself or through a role it is a member of, lo_export, lo_import,
 // pg_read_file, pg_read_binary_file, pg_ls_dir, a superuser-only server function
 // (pg_reload_conf, pg_promote, …), an adminpack file function or a dblink
-// function, itself or through a role it is a member of. Ok otherwise. Runs one read on `conn` (PostgreSQL).
+// function. Ok otherwise. Runs one read on `conn` (PostgreSQL).
 Status RefusePrivilegedPgRole(SqlConnection& conn, const SqlLimits& limits);
 
 }  // namespace ward::sql::internal
