@@ -282,13 +282,17 @@ bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefi
 
 }  // namespace
 
+DryRun::~DryRun() { db_->EndDryRun(); }
+
+namespace internal {
+
 Status ResultTooLarge(const SqlLimits& limits) {
   return ResourceExhausted("the result is larger than max_result_bytes (" +
                            std::to_string(limits.max_result_bytes) +
                            " bytes): select fewer rows or columns (WHERE, LIMIT)");
 }
 
-DryRun::~DryRun() { db_->EndDryRun(); }
+}  // namespace internal
 
 Result<SqlDsn> ParseSqlDsn(const std::string& dsn) {
   if (dsn.empty()) return InvalidArgument("the sql dsn is empty");

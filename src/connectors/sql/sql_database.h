@@ -72,19 +72,12 @@ struct SqlLimits {
   std::chrono::milliseconds statement_timeout{5000};  // every statement, reads and writes
   size_t row_limit = 1000;                            // rows a Query returns at most
   size_t max_value_bytes = 1 << 20;                   // one returned text value, at most
-  // The whole result of one statement, counted while its rows are read (see
-  // ResultBytes below); past it the call fails with ResourceExhausted.
+  // The whole result of one statement (a query's, or a row image's), counted
+  // while its rows are read: each value adds its column name and its text (a
+  // number, boolean or null: 8 bytes). Past it the call fails with
+  // ResourceExhausted naming max_result_bytes.
   size_t max_result_bytes = 4 << 20;
 };
-
-// What one returned value adds to a result's size: its column name plus its
-// text (a number, boolean or null: 8 bytes).
-inline size_t ResultBytes(size_t column_name_bytes, size_t text_bytes) {
-  return column_name_bytes + (text_bytes < 8 ? 8 : text_bytes);
-}
-
-// The ResourceExhausted of a result over `limits.max_result_bytes`.
-Status ResultTooLarge(const SqlLimits& limits);
 
 struct SqlDatabaseOptions {
   std::string dsn;

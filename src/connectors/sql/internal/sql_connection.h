@@ -59,6 +59,15 @@ class SqlConnection {
   virtual const char* LockRowSuffix() const = 0;
 };
 
+// What one returned value adds to a result's size (SqlLimits::max_result_bytes):
+// its column name plus its text (a number, boolean or null: 8 bytes).
+inline size_t ResultBytes(size_t column_name_bytes, size_t text_bytes) {
+  return column_name_bytes + (text_bytes < 8 ? 8 : text_bytes);
+}
+
+// The ResourceExhausted of a result over `limits.max_result_bytes`.
+Status ResultTooLarge(const SqlLimits& limits);
+
 // `name` as a double-quoted SQL identifier ("a""b" for a"b).
 std::string QuoteIdentifier(const std::string& name);
 
