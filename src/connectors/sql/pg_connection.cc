@@ -1,7 +1,8 @@
 // The PostgreSQL driver of SqlDatabase, over libpq. Statements go through the
 // extended protocol (PQsendQueryParams: one statement, parameters bound as text
 // with types inferred by the server), rows arrive one at a time so a large
-// result never sits in memory, and the statement timeout is the server's.
+// result never sits in memory (a read that stops taking rows cancels its
+// statement on the server), and the statement timeout is the server's.
 #include <libpq-fe.h>
 
 #include <cctype>
@@ -152,9 +153,31 @@ Result<nlohmann::json> PgValue(const PGresult* r, int col, const SqlLimits& limi
   }
 }
 
-Result<nlohmann::json> PgRow(const PGresult* r, const SqlLimits& limits) {
+// Numbers and booleans count 8 bytes in a result's size, as on SQLite.
+bool IsScalarType(Oid type) {
+  switch (type) {
+    case kBoolOid:
+    case kInt2Oid:
+    case kInt4Oid:
+    case kInt8Oid:
+    case kOidOid:
+    case kFloat4Oid:
+    case kFloat8Oid:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The row libpq holds, adding each value to `*result_bytes` (see ResultBytes)
+// before it is converted: past the budget nothing more is kept.
+Result<nlohmann::json> PgRow(const PGresult* r, const SqlLimits& limits, size_t* result_bytes) {
   nlohmann::json row = nlohmann::json::object();
   for (int c = 0; c < PQnfields(r); ++c) {
+    const bool counted_as_text = !PQgetisnull(r, 0, c) && !IsScalarType(PQftype(r, c));
+    *result_bytes += ResultBytes(std::strlen(PQfname(r, c)),
+                                 counted_as_text ? static_cast<size_t>(PQgetlength(r, 0, c)) : 0);
+    if (*result_bytes > limits.max_result_bytes) return ResultTooLarge(limits);
     WARD_ASSIGN_OR_RETURN(row[PQfname(r, c)], PgValue(r, c, limits));
   }
   return row;
@@ -180,6 +203,7 @@ class PgConnection : public SqlConnection {
   // Rolls back, then drops what the query may have left on the session (e.g. a
   // session-level advisory lock).
   Status EndRead() override {
+    reading_ = false;
     Status rolled_back = Control("ROLLBACK");
     ResetSession();
     return rolled_back;
@@ -199,11 +223,34 @@ class PgConnection : public SqlConnection {
     return Control("SET LOCAL statement_timeout = " +
                    std::to_string(limits.statement_timeout.count()));
   }
-  void Collect(PGresult* r, const SqlLimits& limits, StatementResult* out, Status* error);
+  // Adds one of a statement's results to `out`; the first failure goes to
+  // `*error` and what arrives after it is drained and dropped.
+  void Collect(PGresult* r, const SqlLimits& limits, StatementResult* out, size_t* result_bytes,
+               Status* error);
+
+  // Asks the server to stop the running statement (its rows are no longer read).
+  // A request that comes too late has no effect (libpq's PQcancel contract).
+  bool CancelStatement();
 
   PGconn* conn_;
   bool needs_new_session_ = false;  // a reset failed: reconnect before the next transaction
+  bool reading_ = false;            // inside BeginRead … EndRead: a statement may be cancelled
 };
+
+bool PgConnection::CancelStatement() {
+  PGcancel* cancel = PQgetCancel(conn_);
+  if (!cancel) return false;
+  char error[256];
+  bool sent = PQcancel(cancel, error, sizeof(error)) == 1;
+  PQfreeCancel(cancel);
+  return sent;
+}
+
+// The server's answer to a cancel request (or to its statement timeout).
+bool IsCancelled(const PGresult* r) {
+  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  return PQresultStatus(r) == PGRES_FATAL_ERROR && state && std::strcmp(state, "57014") == 0;
+}
 
 Status PgConnection::EnsureConnected() {
   if (PQstatus(conn_) == CONNECTION_OK && !needs_new_session_) return Status::Ok();
@@ -214,7 +261,7 @@ Status PgConnection::EnsureConnected() {
 }
 
 void PgConnection::Collect(PGresult* r, const SqlLimits& limits, StatementResult* out,
-                           Status* error) {
+                           size_t* result_bytes, Status* error) {
   switch (PQresultStatus(r)) {
     case PGRES_SINGLE_TUPLE:
     case PGRES_TUPLES_OK:
@@ -226,7 +273,7 @@ void PgConnection::Collect(PGresult* r, const SqlLimits& limits, StatementResult
       } else if (error->ok() && out->rows.size() >= limits.row_limit) {
         out->truncated = true;
       } else if (error->ok()) {
-        auto row = PgRow(r, limits);
+        auto row = PgRow(r, limits, result_bytes);
         if (row.ok()) {
           out->rows.push_back(std::move(row).value());
         } else {
@@ -277,10 +324,20 @@ Result<StatementResult> PgConnection::Run(const std::string& sql, const nlohmann
   }
   PQsetSingleRowMode(conn_);
   StatementResult out;
+  size_t result_bytes = 0;
   Status error;
+  bool cancelled = false;
   while (PGresult* raw = PQgetResult(conn_)) {
     PgResult r(raw);
-    Collect(r.get(), limits, &out, &error);
+    if (cancelled && IsCancelled(r.get())) continue;  // what was read stands
+    Collect(r.get(), limits, &out, &result_bytes, &error);
+    // A read that stops taking rows (the row limit, the result budget, a refused
+    // value) stops the server too, rather than draining the rest until the
+    // timeout. Never in a writing transaction: cancelling would undo the write.
+    if (reading_ && !cancelled && PQresultStatus(r.get()) == PGRES_SINGLE_TUPLE &&
+        (out.truncated || !error.ok())) {
+      cancelled = CancelStatement();
+    }
   }
   if (!error.ok()) return Lost() ? Unavailable(error.message()) : error;
   if (in_transaction && PQtransactionStatus(conn_) == PQTRANS_IDLE) {
@@ -300,6 +357,7 @@ Status PgConnection::Control(const std::string& sql) {
 Status PgConnection::BeginRead(const SqlLimits& limits) {
   WARD_RETURN_IF_ERROR(EnsureConnected());
   WARD_RETURN_IF_ERROR(Control("BEGIN READ ONLY"));
+  reading_ = true;
   return SetTimeout(limits);
 }
 

@@ -53,6 +53,8 @@ Result<std::unique_ptr<SqlConnector>> SqlConnector::Open(const SqlConnectorConfi
   options.dsn = dsn;
   options.limits.statement_timeout = std::chrono::milliseconds(config.statement_timeout_ms);
   options.limits.row_limit = static_cast<size_t>(config.row_limit);
+  options.limits.max_result_bytes = static_cast<size_t>(config.max_result_bytes);
+  options.allow_privileged_role = config.allow_privileged_role;
   options.clock = clock;
   auto db = OpenSqlDatabase(options);
   if (!db.ok()) return db.status().WithContext("[connectors." + config.name + "]");

@@ -2,7 +2,8 @@
 // (SqlDatabase) as the guest's object NAME, with
 //
 //   NAME.query(sql, params=None)          read only, enforced by the database;
-//                                         {columns, rows, truncated}
+//                                         {columns, rows, truncated}; at most
+//                                         row_limit rows and max_result_bytes
 //   NAME.insert(table, row)               one row; returns it as stored
 //   NAME.update(table, key, changes)      the row whose primary key is `key`
 //   NAME.delete(table, key)
@@ -41,7 +42,8 @@ class SqlConnector : public Connector {
  public:
   // Opens the database (the DSN from the config, or its dsn_env variable).
   // InvalidArgument naming the connector when the variable is unset;
-  // OpenSqlDatabase's errors otherwise.
+  // OpenSqlDatabase's errors otherwise, prefixed "[connectors.NAME]" (among them
+  // the refusal of a privileged PostgreSQL role unless allow_privileged_role).
   static Result<std::unique_ptr<SqlConnector>> Open(const SqlConnectorConfig& config, Clock* clock);
 
   const std::string& name() const override { return config_.name; }

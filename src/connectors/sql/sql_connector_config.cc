@@ -7,8 +7,17 @@
 namespace ward::sql {
 namespace {
 
-const std::set<std::string> kKeys = {
-    "type", "dsn", "dsn_env", "tables", "columns", "statement_timeout_seconds", "row_limit"};
+const std::set<std::string> kKeys = {"type",
+                                     "dsn",
+                                     "dsn_env",
+                                     "tables",
+                                     "columns",
+                                     "statement_timeout_seconds",
+                                     "row_limit",
+                                     "max_result_bytes",
+                                     "allow_privileged_role"};
+
+constexpr int64_t kMinResultBytes = 1 << 10, kMaxResultBytes = 1 << 30;
 
 Status Bad(std::string_view where, const std::string& what) {
   return InvalidArgument(std::string(where) + " " + what);
@@ -27,12 +36,18 @@ Result<std::vector<std::string>> Strings(std::string_view where, const std::stri
   return out;
 }
 
+Result<int64_t> Between(std::string_view where, const std::string& key, const toml::node& node,
+                        int64_t min, int64_t max) {
+  const auto* i = node.as_integer();
+  if (!i || i->get() < min || i->get() > max)
+    return Bad(where, key + " must be a whole number from " + std::to_string(min) + " to " +
+                          std::to_string(max));
+  return i->get();
+}
+
 Result<int64_t> Positive(std::string_view where, const std::string& key, const toml::node& node,
                          int64_t max) {
-  const auto* i = node.as_integer();
-  if (!i || i->get() < 1 || i->get() > max)
-    return Bad(where, key + " must be a whole number from 1 to " + std::to_string(max));
-  return i->get();
+  return Between(where, key, node, 1, max);
 }
 
 }  // namespace
@@ -57,7 +72,8 @@ Result<SqlConnectorConfig> ParseSqlConnectorConfig(const toml::table& table, std
     if (!kKeys.count(key))
       return Bad(where, "unknown key '" + key +
                             "' (an sql connector takes: dsn, dsn_env, tables, columns, "
-                            "statement_timeout_seconds, row_limit)");
+                            "statement_timeout_seconds, row_limit, max_result_bytes, "
+                            "allow_privileged_role)");
     if (key == "dsn" || key == "dsn_env") {
       const auto* s = node.as_string();
       if (!s || s->get().empty()) return Bad(where, key + " must be a non-empty string");
@@ -76,6 +92,13 @@ Result<SqlConnectorConfig> ParseSqlConnectorConfig(const toml::table& table, std
       c.statement_timeout_ms = s * 1000;
     } else if (key == "row_limit") {
       WARD_ASSIGN_OR_RETURN(c.row_limit, Positive(where, key, node, 1'000'000));
+    } else if (key == "max_result_bytes") {
+      WARD_ASSIGN_OR_RETURN(c.max_result_bytes,
+                            Between(where, key, node, kMinResultBytes, kMaxResultBytes));
+    } else if (key == "allow_privileged_role") {
+      const auto* b = node.as_boolean();
+      if (!b) return Bad(where, key + " must be true or false");
+      c.allow_privileged_role = b->get();
     }
   }
   if (c.dsn.empty() == c.dsn_env.empty())

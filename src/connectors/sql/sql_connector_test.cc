@@ -49,6 +49,7 @@ class SqlConnectorTest : public ::testing::TestWithParam<SqlEngine> {
       ASSERT_EQ(sqlite3_open(c.dsn.c_str(), &raw), SQLITE_OK);
       sqlite3_close(raw);
     }
+    config_ = c;
     auto connector = SqlConnector::Open(c, &clock_);
     ASSERT_TRUE(connector.ok()) << connector.status().ToString();
     connector_ = std::move(connector).value();
@@ -95,9 +96,21 @@ class SqlConnectorTest : public ::testing::TestWithParam<SqlEngine> {
     return r.ok() ? *r : RollbackReport{};
   }
 
+  // Bindings of another connector on the same database, with `config`.
+  std::pair<std::unique_ptr<SqlConnector>, BindingRegistry> Reopened(
+      const SqlConnectorConfig& config) {
+    auto connector = SqlConnector::Open(config, &clock_);
+    EXPECT_TRUE(connector.ok()) << connector.status().ToString();
+    BindingRegistry registry;
+    if (connector.ok())
+      for (auto& b : (*connector)->Bindings(&scope_)) EXPECT_TRUE(registry.Add(std::move(b)).ok());
+    return {connector.ok() ? std::move(connector).value() : nullptr, std::move(registry)};
+  }
+
   const json kKey = {{"patient", "p1"}, {"measure", "hba1c"}};
   const json kRow = {{"patient", "p1"}, {"measure", "hba1c"}, {"value", 6.2}};
   std::string dir_;
+  SqlConnectorConfig config_;
   ManualClock clock_{1'700'000'000'000};
   std::unique_ptr<SqlConnector> connector_;
   std::unique_ptr<Store> store_;
@@ -338,6 +351,87 @@ TEST_P(SqlConnectorTest, OneQueryCannotMakeTheHostAllocateGigabytes) {
   }
 }
 
+// max_result_bytes bounds a query's whole result; the guest sees an SqlError
+// that names the setting.
+TEST_P(SqlConnectorTest, AQueryOverTheResultBudgetIsAGuestErrorNamingTheSetting) {
+  SqlConnectorConfig small = config_;
+  small.max_result_bytes = 4096;
+  auto [connector, registry] = Reopened(small);
+  ASSERT_NE(connector, nullptr);
+  const std::string sql =
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < $1) "
+      "SELECT x FROM c";
+  auto call = [&, &registry = registry](int rows) {
+    json args = {{"sql", sql}, {"params", {rows}}};
+    PreparedCall p = registry.Find("reporting.query")->prepare(args.dump());
+    return registry.Find("reporting.query")
+        ->handler(BindingContext{"s1", 1, &p}, args.dump())
+        .reply;
+  };
+  GuestCallReply over = call(1000);  // 1000 × (1 + 8) bytes
+  ASSERT_FALSE(over.ok);
+  EXPECT_EQ(over.error_type, "SqlError");
+  EXPECT_NE(over.error_message.find("reporting.query(): the result is larger than "
+                                    "max_result_bytes (4096 bytes)"),
+            std::string::npos)
+      << over.error_message;
+  GuestCallReply within = call(100);
+  ASSERT_TRUE(within.ok) << within.error_message;
+  EXPECT_EQ(ParseJsonOrDiscarded(within.value_json)["rows"].size(), 100u);
+}
+
+// A statement reaches the database only through `execute`, whose call the
+// policy sees as an irreversible "execute" and which is journaled; the same
+// statement through `query` (a "read" to the policy) is refused by the database.
+TEST_P(SqlConnectorTest, AStatementActsOnlyThroughExecute) {
+  ASSERT_TRUE(Call("insert", {{"table", "notes"}, {"row", {{"id", 1}, {"text", "a"}}}}).ok);
+  std::vector<std::string> with_execute;
+  for (const auto& b : connector_->Bindings(&scope_)) {
+    PreparedCall p = b.prepare(json{{"sql", "DELETE FROM notes"}}.dump());
+    if (p.refusal.ok && p.actions[0].descriptor.operation == "execute")
+      with_execute.push_back(b.name);
+  }
+  EXPECT_EQ(with_execute, (std::vector<std::string>{"reporting.execute"}));
+  for (const char* sql : {"DELETE FROM notes", "SELECT 1; DELETE FROM notes",
+                          "COMMIT; DELETE FROM notes", "SET TRANSACTION READ WRITE"}) {
+    PreparedCall p = Prepare("query", {{"sql", sql}});
+    ASSERT_TRUE(p.refusal.ok);
+    EXPECT_EQ(p.actions[0].descriptor.operation, "read");
+    static_cast<void>(Call("query", {{"sql", sql}}));
+  }
+  GuestCallReply write = Call("query", {{"sql", "DELETE FROM notes"}});
+  EXPECT_FALSE(write.ok);
+  EXPECT_EQ(Journal().size(), 1u) << "a query was journaled";
+  auto rows = connector_->database()->Query("SELECT count(*) AS n FROM notes", json::array());
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->rows[0]["n"], 1) << "a query wrote";
+
+  GuestCallReply executed = Call("execute", {{"sql", "DELETE FROM notes"}});
+  ASSERT_TRUE(executed.ok) << executed.error_message;
+  auto journal = Journal();
+  ASSERT_EQ(journal.size(), 2u);
+  EXPECT_EQ(journal[1].operation, "execute");
+}
+
+// A PostgreSQL connector refuses to open as a role that can act through a read,
+// naming itself and the setting; allow_privileged_role = true opens it.
+TEST_P(SqlConnectorTest, APrivilegedRoleIsRefusedUnlessAllowed) {
+  if (GetParam() != SqlEngine::kPostgres) GTEST_SKIP() << "PostgreSQL roles";
+  auto cluster = testing::SharedPgTestCluster();
+  ASSERT_TRUE(cluster.ok());
+  SqlConnectorConfig c = config_;
+  c.dsn = (*cluster)->SuperuserSocketDsn(c.dsn.substr(c.dsn.rfind("dbname=") + 7));
+  auto refused = SqlConnector::Open(c, &clock_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("[connectors.reporting]"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("is a superuser"), std::string::npos);
+  EXPECT_NE(refused.status().message().find("allow_privileged_role = true"), std::string::npos);
+  c.allow_privileged_role = true;
+  EXPECT_TRUE(SqlConnector::Open(c, &clock_).ok());
+}
+
 TEST_P(SqlConnectorTest, EntriesOfAnotherDatabaseAreNotUndoneHere) {
   ASSERT_TRUE(Call("insert", {{"table", "report"}, {"row", kRow}}).ok);
   JournalEntry e = Journal()[0];
@@ -350,6 +444,32 @@ INSTANTIATE_TEST_SUITE_P(Engines, SqlConnectorTest,
                          [](const auto& info) {
                            return info.param == SqlEngine::kSqlite ? "SQLite" : "PostgreSQL";
                          });
+
+Result<SqlConnectorConfig> ParseConfig(const std::string& text) {
+  toml::table t = toml::parse(text);
+  return ParseSqlConnectorConfig(t, "reporting", "ward.toml: [connectors.reporting]");
+}
+
+TEST(SqlConnectorConfigTest, TheResultBudgetAndThePrivilegedRoleOptIn) {
+  const std::string base = "type = \"sql\"\ndsn = \"/r.db\"\ntables = [\"*\"]\n";
+  auto defaults = ParseConfig(base);
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->max_result_bytes, 4 << 20);
+  EXPECT_FALSE(defaults->allow_privileged_role);
+  auto set = ParseConfig(base + "max_result_bytes = 65536\nallow_privileged_role = true\n");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->max_result_bytes, 65536);
+  EXPECT_TRUE(set->allow_privileged_role);
+  for (const char* bad : {"max_result_bytes = 0", "max_result_bytes = 1023",
+                          "max_result_bytes = 2147483648", "max_result_bytes = \"8MiB\"",
+                          "allow_privileged_role = \"yes\"", "allow_privileged_role = 1"}) {
+    auto r = ParseConfig(base + bad + "\n");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find(std::string(bad).substr(0, 10)), std::string::npos)
+        << r.status().ToString();
+  }
+}
 
 }  // namespace
 }  // namespace ward::sql

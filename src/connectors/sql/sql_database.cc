@@ -284,6 +284,16 @@ bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefi
 
 DryRun::~DryRun() { db_->EndDryRun(); }
 
+namespace internal {
+
+Status ResultTooLarge(const SqlLimits& limits) {
+  return ResourceExhausted("the result is larger than max_result_bytes (" +
+                           std::to_string(limits.max_result_bytes) +
+                           " bytes): select fewer rows or columns (WHERE, LIMIT)");
+}
+
+}  // namespace internal
+
 Result<SqlDsn> ParseSqlDsn(const std::string& dsn) {
   if (dsn.empty()) return InvalidArgument("the sql dsn is empty");
   if (StartsWith(dsn, "sqlite:")) {
@@ -312,6 +322,9 @@ Result<std::unique_ptr<SqlDatabase>> OpenSqlDatabase(const SqlDatabaseOptions& o
   } else {
     WARD_ASSIGN_OR_RETURN(writer, internal::OpenPgConnection(dsn.target));
     WARD_ASSIGN_OR_RETURN(reader, internal::OpenPgConnection(dsn.target));
+    if (!options.allow_privileged_role) {
+      WARD_RETURN_IF_ERROR(internal::RefusePrivilegedPgRole(*reader, options.limits));
+    }
   }
   return std::unique_ptr<SqlDatabase>(std::make_unique<SqlDatabaseImpl>(
       dsn.engine, options.limits, std::move(reader), std::move(writer)));

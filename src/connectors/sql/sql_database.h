@@ -36,8 +36,8 @@
 // PermissionDenied (the database refused the statement: a write in a query,
 // transaction control, ATTACH, a PRAGMA assignment, missing privileges),
 // DeadlineExceeded (statement timeout), ResourceExhausted (a value over
-// max_value_bytes), Unavailable (cannot connect, connection lost, database
-// busy). Messages carry the database's own error text and never the DSN.
+// max_value_bytes, a result over max_result_bytes), Unavailable (cannot connect, connection lost,
+// database busy). Messages carry the database's own error text and never the DSN.
 //
 // Thread-safety: every method may be called from any thread; calls on one
 // SqlDatabase are serialised by an internal mutex. A DryRun scope must be
@@ -72,6 +72,11 @@ struct SqlLimits {
   std::chrono::milliseconds statement_timeout{5000};  // every statement, reads and writes
   size_t row_limit = 1000;                            // rows a Query returns at most
   size_t max_value_bytes = 1 << 20;                   // one returned text value, at most
+  // The whole result of one statement (a query's, or a row image's), counted
+  // while its rows are read: each value adds its column name and its text (a
+  // number, boolean or null: 8 bytes). Past it the call fails with
+  // ResourceExhausted naming max_result_bytes.
+  size_t max_result_bytes = 4 << 20;
 };
 
 struct SqlDatabaseOptions {
@@ -80,6 +85,9 @@ struct SqlDatabaseOptions {
   // SQLite's statement timeout is measured on this clock (PostgreSQL's is the
   // server's). Not owned; nullptr = SystemClock::Default().
   Clock* clock = nullptr;
+  // PostgreSQL: open even when the role can act despite a read-only transaction
+  // (see OpenSqlDatabase). Ignored for SQLite.
+  bool allow_privileged_role = false;
 };
 
 struct QueryResult {
@@ -194,6 +202,14 @@ class SqlDatabase {
 
 // Opens the database `options.dsn` names: connects (PostgreSQL) or opens the file
 // (SQLite, which must exist). InvalidArgument/Unavailable when it cannot.
+// PostgreSQL: FailedPrecondition naming allow_privileged_role when the session
+// user or current role could act through a read-only query (a superuser or a
+// member of one; a member of pg_signal_backend, pg_execute_server_program,
+// pg_write_server_files or pg_read_server_files; a role that may execute,
+// itself or through a role it is a member of, lo_export, lo_import,
+// pg_read_file, pg_read_binary_file, pg_ls_dir, a superuser-only server function
+// (pg_reload_conf, pg_promote, …), an adminpack file function or a dblink
+// function), unless options.allow_privileged_role.
 Result<std::unique_ptr<SqlDatabase>> OpenSqlDatabase(const SqlDatabaseOptions& options);
 
 }  // namespace ward::sql

@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "connectors/sql/testing/pg_test_cluster.h"
 
@@ -90,6 +92,16 @@ class SqlDatabaseTest : public ::testing::TestWithParam<SqlEngine> {
 
   bool IsPg() const { return GetParam() == SqlEngine::kPostgres; }
 
+  // A statement returning rows (x, pad): x counts from 1, pad is 100 bytes of
+  // text; `n` rows, or rows without end when n is 0.
+  // A recursive CTE streams its rows on both engines (PostgreSQL's
+  // generate_series in FROM would compute them all before the first).
+  std::string Series(int64_t n) const {
+    return "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c" +
+           (n ? " WHERE x < " + std::to_string(n) : std::string()) + ") SELECT x, " +
+           (IsPg() ? "lpad(x::text, 100, '0')" : "printf('%0100d', x)") + " AS pad FROM c";
+  }
+
   void AddItems(int n) {
     for (int i = 1; i <= n; ++i) {
       auto r = db_->Insert("items", {{"id", i},
@@ -162,6 +174,63 @@ TEST_P(SqlDatabaseTest, QueryRefusesAValueOverTheSizeLimit) {
   EXPECT_TRUE(db_->Query("SELECT $1 AS small", json::array({"0123456789"}), limits).ok());
 }
 
+TEST_P(SqlDatabaseTest, QueryFailsPastTheResultBudgetNamingIt) {
+  SqlLimits limits;
+  limits.row_limit = 1'000'000;
+  limits.max_result_bytes = 64 << 10;
+  // 1000 rows of (x, pad): over 100 KiB counted (column names, 8 per number, text).
+  auto r = db_->Query(Series(1000), nullptr, limits);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("max_result_bytes (65536 bytes)"), std::string::npos)
+      << r.status().ToString();
+  // 500 rows fit (500 × (1 + 8 + 3 + 100) = 56000 bytes).
+  auto fits = ASSERT_OK_R(db_->Query(Series(500), nullptr, limits));
+  EXPECT_EQ(fits.rows.size(), 500u);
+  EXPECT_FALSE(fits.truncated);
+  // The default budget holds without any setting: 100 000 such rows are ~11 MB.
+  limits = SqlLimits{};
+  limits.row_limit = 1'000'000;
+  EXPECT_EQ(db_->Query(Series(100'000), nullptr, limits).status().code(),
+            StatusCode::kResourceExhausted);
+  // The reading connection is fine afterwards.
+  EXPECT_TRUE(db_->Query("SELECT 1 AS one", nullptr).ok());
+}
+
+// The budget is enforced while rows arrive: a result without end fails at the
+// budget, long before the statement timeout.
+TEST_P(SqlDatabaseTest, AnEndlessResultFailsAtTheBudgetNotTheTimeout) {
+  FakeAdvancingClock clock;
+  SqlLimits limits;
+  limits.row_limit = 1'000'000;
+  limits.max_result_bytes = 1 << 20;
+  // SQLite's timeout is on the test clock (10 ms per read); PostgreSQL's is the server's.
+  limits.statement_timeout = std::chrono::milliseconds(IsPg() ? 20'000 : 60'000'000);
+  auto db = Open(limits, &clock);
+  ASSERT_NE(db, nullptr);
+  auto r = db->Query(Series(0), nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().ToString();
+  EXPECT_TRUE(db->Query("SELECT 1 AS one", nullptr).ok());
+}
+
+// A read cut short by the row limit stops there: the statement does not run on
+// (on PostgreSQL it is cancelled) until the timeout turns the rows into an error.
+TEST_P(SqlDatabaseTest, AnEndlessResultIsTruncatedAtTheRowLimit) {
+  FakeAdvancingClock clock;
+  SqlLimits limits;
+  limits.row_limit = 5;
+  limits.statement_timeout = std::chrono::milliseconds(IsPg() ? 10'000 : 60'000'000);
+  auto db = Open(limits, &clock);
+  ASSERT_NE(db, nullptr);
+  auto r = db->Query(Series(0), nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows.size(), 5u);
+  EXPECT_TRUE(r->truncated);
+  EXPECT_EQ(r->rows[4]["x"], 5);
+  EXPECT_TRUE(db->Query("SELECT 1 AS one", nullptr).ok());
+}
+
 TEST_P(SqlDatabaseTest, QueryCannotWrite) {
   AddItems(2);
   const json before = Items();
@@ -195,6 +264,50 @@ TEST_P(SqlDatabaseTest, QueryRunsOneStatementOnly) {
   }
   auto r = db_->Query("SELECT 1; DELETE FROM items", nullptr);
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
+  EXPECT_EQ(Items(), before);
+}
+
+// No string of statements, and no statement followed by a later call, takes a
+// query out of its read-only mode.
+TEST_P(SqlDatabaseTest, QueryCannotLeaveReadOnlyMode) {
+  AddItems(2);
+  const json before = Items();
+  for (const char* sql : {
+           "SELECT 1; DELETE FROM items",
+           "COMMIT; DELETE FROM items",
+           "END; DELETE FROM items",
+           "ROLLBACK; DELETE FROM items",
+           "BEGIN; DELETE FROM items; COMMIT",
+           "SET TRANSACTION READ WRITE; DELETE FROM items",
+           "PRAGMA query_only = 0; DELETE FROM items",
+           "DO $$BEGIN SET TRANSACTION READ WRITE; DELETE FROM items; END$$",
+           "DO $$BEGIN PERFORM set_config('transaction_read_only', 'off', true); "
+           "DELETE FROM items; END$$",
+           "WITH s AS (SELECT set_config('transaction_read_only', 'off', true)), "
+           "d AS (DELETE FROM items RETURNING 1) SELECT * FROM s, d",
+       }) {
+    EXPECT_FALSE(db_->Query(sql, nullptr).ok()) << sql;
+  }
+  // Each engine refuses or allows these; none may make a later query write.
+  for (const char* first : {
+           "SET TRANSACTION READ WRITE",
+           "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE",
+           "SET default_transaction_read_only = off",
+           "SELECT set_config('default_transaction_read_only', 'off', false) AS s",
+           "SELECT set_config('transaction_read_only', 'off', false) AS s",
+           "PRAGMA query_only = 0",
+           "PRAGMA query_only = false",
+           "SELECT * FROM pragma_query_only",
+       }) {
+    static_cast<void>(db_->Query(first, nullptr));  // either outcome; what follows matters
+    for (const char* write : {"DELETE FROM items", "INSERT INTO items (id, name) VALUES (9, 'x')",
+                              "UPDATE items SET qty = 0"}) {
+      auto r = db_->Query(write, nullptr);
+      ASSERT_FALSE(r.ok()) << first << " then " << write;
+      EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied)
+          << first << " then " << write << ": " << r.status().ToString();
+    }
+  }
   EXPECT_EQ(Items(), before);
 }
 
@@ -238,6 +351,28 @@ TEST_P(SqlDatabaseTest, QueryStopsAtTheStatementTimeout) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
   EXPECT_TRUE(db->Query("SELECT 1 AS one", nullptr).ok());
+}
+
+// A slow statement stops at the timeout however it is run, and a setting an
+// earlier call made does not lift it.
+TEST_P(SqlDatabaseTest, TheStatementTimeoutHoldsForReadsAndStatements) {
+  FakeAdvancingClock clock;
+  SqlLimits limits;
+  limits.statement_timeout = std::chrono::milliseconds(200);
+  auto db = Open(limits, &clock);
+  ASSERT_NE(db, nullptr);
+  const std::string slow =
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) AS n "
+      "FROM c";
+  for (const char* lift : {"SET statement_timeout = 0", "SET SESSION statement_timeout = 0",
+                           "PRAGMA busy_timeout = 0"}) {
+    static_cast<void>(db->Query(lift, nullptr));
+    static_cast<void>(db->Execute(lift, nullptr));
+    EXPECT_EQ(db->Query(slow, nullptr).status().code(), StatusCode::kDeadlineExceeded) << lift;
+    EXPECT_EQ(db->Execute(slow, nullptr).status().code(), StatusCode::kDeadlineExceeded) << lift;
+  }
+  EXPECT_TRUE(db->Query("SELECT 1 AS one", nullptr).ok());
+  EXPECT_TRUE(db->Execute("SELECT 1 AS one", nullptr).ok());
 }
 
 TEST_P(SqlDatabaseTest, ValuesMapToJson) {
@@ -550,6 +685,46 @@ TEST_P(SqliteAttackTest, PragmasCannotLiftTheReadOnlyGuard) {
   EXPECT_EQ(Items().size(), 1u);
 }
 
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// The reading connection cannot write the database file, nor create another
+// one, whatever the statement (the authorizer and SQLITE_OPEN_READONLY decide).
+TEST_P(SqliteAttackTest, NoQueryWritesAnyFile) {
+  AddItems(3);
+  const std::string before = FileBytes(dsn_);
+  const std::string outside = dir_ + "/x.db";
+  for (const std::string& sql : {
+           "ATTACH DATABASE '" + outside + "' AS x",
+           "ATTACH '" + outside + "' AS x",
+           "VACUUM INTO '" + outside + "'",
+           std::string("VACUUM"),
+           std::string("ANALYZE"),
+           std::string("REINDEX"),
+           std::string("PRAGMA optimize"),
+           std::string("PRAGMA incremental_vacuum"),
+           std::string("PRAGMA wal_checkpoint(TRUNCATE)"),
+           std::string("PRAGMA journal_mode = WAL"),
+           std::string("PRAGMA user_version = 7"),
+           std::string("PRAGMA writable_schema = 1"),
+           std::string("CREATE TEMP TABLE t (a)"),
+           std::string("SELECT load_extension('/lib/x.so')"),
+       }) {
+    static_cast<void>(db_->Query(sql, nullptr));
+    EXPECT_FALSE(fs::exists(outside)) << sql;
+    EXPECT_EQ(FileBytes(dsn_), before) << sql;
+  }
+  EXPECT_FALSE(db_->Query("ATTACH DATABASE '" + outside + "' AS x", nullptr).ok());
+  EXPECT_FALSE(db_->Query("VACUUM INTO '" + outside + "'", nullptr).ok());
+  EXPECT_FALSE(db_->Query("PRAGMA user_version = 7", nullptr).ok());
+  auto version = ASSERT_OK_R(db_->Query("PRAGMA user_version", nullptr));
+  EXPECT_EQ(version.rows[0]["user_version"], 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteAttackTest, ::testing::Values(SqlEngine::kSqlite));
 
 class PgAttackTest : public SqlDatabaseTest {};
@@ -651,6 +826,135 @@ TEST_P(PgAttackTest, StatementTimeoutIsTheServers) {
   auto r = db_->Query("SELECT pg_sleep(30)", nullptr, limits);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+  // A statement that lifts the timeout while it runs does not escape it.
+  const std::string lifting =
+      "WITH RECURSIVE c(x) AS (SELECT length(set_config('statement_timeout', '0', $1)) "
+      "UNION ALL SELECT x + 1 FROM c) SELECT count(*) AS n FROM c";
+  for (bool local : {true, false}) {
+    EXPECT_EQ(db_->Query(lifting, json::array({local}), limits).status().code(),
+              StatusCode::kDeadlineExceeded);
+  }
+  auto db = Open(limits);
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->Execute(lifting, json::array({false})).status().code(),
+            StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(db->Execute("SELECT pg_sleep(30)", nullptr).status().code(),
+            StatusCode::kDeadlineExceeded);
+}
+
+// What a role that may act could do through a read-only query, the ordinary
+// role the connector runs as cannot: end or cancel another role's session, write
+// or read server files, run a program.
+TEST_P(PgAttackTest, AnOrdinaryRoleCannotActThroughARead) {
+  AddItems(1);
+  SqlDatabaseOptions privileged{cluster_->SuperuserSocketDsn(db_name_)};
+  privileged.allow_privileged_role = true;
+  auto other = OpenSqlDatabase(privileged);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  auto pid = ASSERT_OK_R((*other)->Query("SELECT pg_backend_pid() AS pid", nullptr));
+  const json victim = json::array({pid.rows[0]["pid"]});
+  for (const char* sql :
+       {"SELECT pg_terminate_backend($1::int) AS t", "SELECT pg_cancel_backend($1::int) AS c"}) {
+    auto r = db_->Query(sql, victim);
+    ASSERT_FALSE(r.ok()) << sql;
+    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << sql << r.status().ToString();
+  }
+  EXPECT_TRUE((*other)->Query("SELECT 1 AS one", nullptr).ok()) << "the session was ended";
+
+  // The server can write in its own directory: only privileges stand in the way.
+  const std::string file = cluster_->dir() + "/" + db_name_ + "-copied";
+  for (const std::string& sql : {
+           "COPY items TO '" + file + "'",
+           "COPY (SELECT 1) TO PROGRAM 'touch " + file + "'",
+           "SELECT lo_export(1, '" + file + "')",
+           std::string("SELECT pg_read_file('PG_VERSION') AS v"),
+           std::string("SELECT lo_import('PG_VERSION') AS o"),
+           std::string("SELECT count(*) AS n FROM pg_ls_dir('.')"),
+       }) {
+    auto r = db_->Query(sql, nullptr);
+    ASSERT_FALSE(r.ok()) << sql;
+    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << sql << r.status().ToString();
+    EXPECT_FALSE(fs::exists(file)) << sql;
+  }
+  // The risk the opt-in accepts: a superuser's read-only query writes a file.
+  ASSERT_OK_R((*other)->Query("COPY items TO '" + file + "'", nullptr));
+  EXPECT_TRUE(fs::exists(file));
+}
+
+// A role that could act through a read is refused at connect, naming why and the
+// setting that accepts it; allow_privileged_role = true opens it.
+TEST_P(PgAttackTest, APrivilegedRoleIsRefusedAtConnect) {
+  auto refused = [](const std::string& dsn, const std::string& why) {
+    auto db = OpenSqlDatabase({dsn});
+    ASSERT_FALSE(db.ok()) << why;
+    EXPECT_EQ(db.status().code(), StatusCode::kFailedPrecondition) << db.status().ToString();
+    EXPECT_NE(db.status().message().find(why), std::string::npos) << db.status().ToString();
+    EXPECT_NE(db.status().message().find("allow_privileged_role = true"), std::string::npos)
+        << db.status().ToString();
+  };
+  const std::string superuser = cluster_->SuperuserSocketDsn(db_name_);
+  refused(superuser, "role \"ward\" is a superuser");
+  // A session user that is a superuser could RESET ROLE back to itself.
+  refused(superuser + " options='-c role=ward_app'", "role \"ward\" is a superuser");
+  SqlDatabaseOptions opt_in{superuser};
+  opt_in.allow_privileged_role = true;
+  EXPECT_TRUE(OpenSqlDatabase(opt_in).ok());
+
+  auto role_dsn = [&](const std::string& role) {
+    std::string dsn = dsn_;
+    dsn.replace(dsn.find("user=ward_app"), 13, "user=" + role);
+    return dsn;
+  };
+  for (const char* granted : {"pg_signal_backend", "pg_execute_server_program",
+                              "pg_write_server_files", "pg_read_server_files"}) {
+    const std::string role = db_name_ + "_" + granted;
+    ASSERT_TRUE(cluster_
+                    ->RunAsSuperuser(db_name_, "CREATE ROLE " + role +
+                                                   " LOGIN NOINHERIT; "
+                                                   "GRANT " +
+                                                   granted + " TO " + role)
+                    .ok());
+    refused(role_dsn(role), "is a member of " + std::string(granted));
+    SqlDatabaseOptions allowed{role_dsn(role)};
+    allowed.allow_privileged_role = true;
+    EXPECT_TRUE(OpenSqlDatabase(allowed).ok()) << granted;
+  }
+  const std::string exporter = db_name_ + "_lo";
+  ASSERT_TRUE(cluster_
+                  ->RunAsSuperuser(db_name_, "CREATE ROLE " + exporter +
+                                                 " LOGIN; GRANT EXECUTE ON FUNCTION "
+                                                 "lo_export(oid, text) TO " +
+                                                 exporter)
+                  .ok());
+  refused(role_dsn(exporter), "may execute lo_export");
+  // A privilege held by a role it may SET ROLE to counts, inherited or not.
+  const std::string member = db_name_ + "_member";
+  ASSERT_TRUE(cluster_
+                  ->RunAsSuperuser(db_name_, "CREATE ROLE " + member +
+                                                 " LOGIN NOINHERIT; "
+                                                 "GRANT " +
+                                                 exporter + " TO " + member +
+                                                 "; "
+                                                 "GRANT EXECUTE ON FUNCTION pg_reload_conf() TO " +
+                                                 exporter)
+                  .ok());
+  refused(role_dsn(member), "may execute lo_export, pg_reload_conf");
+  const std::string admin_member = db_name_ + "_admin_member";
+  ASSERT_TRUE(cluster_
+                  ->RunAsSuperuser(db_name_, "CREATE ROLE " + admin_member +
+                                                 " LOGIN NOINHERIT; GRANT ward TO " + admin_member)
+                  .ok());
+  refused(role_dsn(admin_member), "may SET ROLE to the superuser ward");
+  // The ordinary role opens (the fixture's own database proves it too)…
+  EXPECT_TRUE(OpenSqlDatabase({dsn_}).ok());
+  // …until dblink, which PUBLIC may execute, lets it open another session.
+  ASSERT_TRUE(cluster_->RunAsSuperuser(db_name_, "CREATE EXTENSION dblink").ok());
+  refused(dsn_, "role \"ward_app\" may execute dblink");
+  ASSERT_TRUE(
+      cluster_
+          ->RunAsSuperuser(db_name_, "REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC")
+          .ok());
+  EXPECT_TRUE(OpenSqlDatabase({dsn_}).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, PgAttackTest, ::testing::Values(SqlEngine::kPostgres));

@@ -81,7 +81,7 @@ class SqliteConnection : public SqlConnection {
   Result<StmtPtr> PrepareOne(const std::string& sql);
   Status Bind(sqlite3_stmt* stmt, const nlohmann::json& params);
   Status BindValue(sqlite3_stmt* stmt, int index, const nlohmann::json& value);
-  Result<nlohmann::json> ReadRow(sqlite3_stmt* stmt, const SqlLimits& limits);
+  Result<nlohmann::json> ReadRow(sqlite3_stmt* stmt, const SqlLimits& limits, size_t* result_bytes);
 
   SqliteDb db_;
   bool read_only_;
@@ -206,12 +206,20 @@ Status SqliteConnection::Bind(sqlite3_stmt* stmt, const nlohmann::json& params) 
   return Status::Ok();
 }
 
-Result<nlohmann::json> SqliteConnection::ReadRow(sqlite3_stmt* stmt, const SqlLimits& limits) {
+// Reads the current row, adding each value to `*result_bytes` (see ResultBytes)
+// before it is copied: past the budget nothing more is read.
+Result<nlohmann::json> SqliteConnection::ReadRow(sqlite3_stmt* stmt, const SqlLimits& limits,
+                                                 size_t* result_bytes) {
   nlohmann::json row = nlohmann::json::object();
   const int n = sqlite3_column_count(stmt);
   for (int i = 0; i < n; ++i) {
     const std::string name = sqlite3_column_name(stmt, i);
-    switch (sqlite3_column_type(stmt, i)) {
+    const int type = sqlite3_column_type(stmt, i);
+    // Asking a text value its length does not convert it; numbers count 8.
+    *result_bytes += ResultBytes(
+        name.size(), type == SQLITE_TEXT ? static_cast<size_t>(sqlite3_column_bytes(stmt, i)) : 0);
+    if (*result_bytes > limits.max_result_bytes) return ResultTooLarge(limits);
+    switch (type) {
       case SQLITE_NULL:
         row[name] = nullptr;
         break;
@@ -260,6 +268,7 @@ Result<StatementResult> SqliteConnection::Run(const std::string& sql, const nloh
   WARD_RETURN_IF_ERROR(Bind(stmt.get(), params));
   const int64_t changes_before = sqlite3_total_changes64(db_.get());
   StatementResult out;
+  size_t result_bytes = 0;
   for (int i = 0; i < sqlite3_column_count(stmt.get()); ++i) {
     out.columns.push_back(sqlite3_column_name(stmt.get(), i));
   }
@@ -271,7 +280,7 @@ Result<StatementResult> SqliteConnection::Run(const std::string& sql, const nloh
       out.truncated = true;
       break;
     }
-    WARD_ASSIGN_OR_RETURN(nlohmann::json row, ReadRow(stmt.get(), limits));
+    WARD_ASSIGN_OR_RETURN(nlohmann::json row, ReadRow(stmt.get(), limits, &result_bytes));
     out.rows.push_back(std::move(row));
   }
   // sqlite3_changes64 still holds an earlier statement's count after one that

@@ -59,6 +59,15 @@ class SqlConnection {
   virtual const char* LockRowSuffix() const = 0;
 };
 
+// What one returned value adds to a result's size (SqlLimits::max_result_bytes):
+// its column name plus its text (a number, boolean or null: 8 bytes).
+inline size_t ResultBytes(size_t column_name_bytes, size_t text_bytes) {
+  return column_name_bytes + (text_bytes < 8 ? 8 : text_bytes);
+}
+
+// The ResourceExhausted of a result over `limits.max_result_bytes`.
+Status ResultTooLarge(const SqlLimits& limits);
+
 // `name` as a double-quoted SQL identifier ("a""b" for a"b).
 std::string QuoteIdentifier(const std::string& name);
 
@@ -70,5 +79,15 @@ Result<std::unique_ptr<SqlConnection>> OpenSqliteConnection(const std::string& p
 
 // Connects to PostgreSQL with the libpq connection string or URL `conninfo`.
 Result<std::unique_ptr<SqlConnection>> OpenPgConnection(const std::string& conninfo);
+
+// FailedPrecondition naming allow_privileged_role when the PostgreSQL session's
+// user or current role can act despite a read-only transaction: a superuser or a
+// member of one; a member of pg_signal_backend, pg_execute_server_program,
+// pg_write_server_files or pg_read_server_files; or a role that may execute,
+// itself or through a role it is a member of, lo_export, lo_import,
+// pg_read_file, pg_read_binary_file, pg_ls_dir, a superuser-only server function
+// (pg_reload_conf, pg_promote, …), an adminpack file function or a dblink
+// function. Ok otherwise. Runs one read on `conn` (PostgreSQL).
+Status RefusePrivilegedPgRole(SqlConnection& conn, const SqlLimits& limits);
 
 }  // namespace ward::sql::internal

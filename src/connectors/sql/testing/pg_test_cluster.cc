@@ -170,9 +170,11 @@ Result<std::unique_ptr<PgTestCluster>> PgTestCluster::Start() {
   Status started;
   for (int attempt = 0; attempt < 3; ++attempt) {
     started = cluster->RunServer(bindir);
-    if (started.ok()) return cluster;
+    if (started.ok()) break;
   }
-  return started;
+  WARD_RETURN_IF_ERROR(started);
+  WARD_RETURN_IF_ERROR(cluster->CreateAppRole());
+  return cluster;
 }
 
 namespace {
@@ -258,7 +260,7 @@ Status PgTestCluster::RunServer(const std::string& bindir) {
 }
 
 Status PgTestCluster::WaitUntilReady() {
-  const std::string dsn = SocketDsn("postgres");
+  const std::string dsn = SuperuserSocketDsn("postgres");
   const auto deadline = std::chrono::steady_clock::now() + kReadyTimeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (PQping(dsn.c_str()) == PQPING_OK) return Status::Ok();
@@ -291,12 +293,40 @@ PgTestCluster::~PgTestCluster() {
 }
 
 std::string PgTestCluster::SocketDsn(const std::string& dbname) const {
+  return "host=" + dir_ + " port=" + std::to_string(port_) + " user=" + kAppRole +
+         " dbname=" + dbname;
+}
+
+std::string PgTestCluster::SuperuserSocketDsn(const std::string& dbname) const {
   return "host=" + dir_ + " port=" + std::to_string(port_) + " user=" + kUser + " dbname=" + dbname;
 }
 
 std::string PgTestCluster::UrlDsn(const std::string& dbname) const {
-  return "postgresql://" + std::string(kUser) + ":" + password_ +
+  return "postgresql://" + std::string(kAppRole) + ":" + password_ +
          "@127.0.0.1:" + std::to_string(port_) + "/" + dbname;
+}
+
+Status PgTestCluster::RunAsSuperuser(const std::string& dbname, const std::string& sql) {
+  PGconn* conn = PQconnectdb(SuperuserSocketDsn(dbname).c_str());
+  std::string error;
+  if (PQstatus(conn) != CONNECTION_OK) {
+    error = PQerrorMessage(conn);
+  } else {
+    PGresult* r = PQexec(conn, sql.c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+      error = PQresultErrorMessage(r);
+    PQclear(r);
+  }
+  PQfinish(conn);
+  if (!error.empty()) return Internal("as the superuser: " + error);
+  return Status::Ok();
+}
+
+// The password is the cluster's own (hex, so it needs no quoting).
+Status PgTestCluster::CreateAppRole() {
+  return RunAsSuperuser("postgres", "CREATE ROLE " + std::string(kAppRole) +
+                                        " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '" +
+                                        password_ + "'");
 }
 
 Result<std::string> PgTestCluster::CreateDatabase(const std::string& name) {
@@ -305,17 +335,9 @@ Result<std::string> PgTestCluster::CreateDatabase(const std::string& name) {
       return InvalidArgument("database names here are letters, digits and _");
     }
   }
-  PGconn* conn = PQconnectdb(SocketDsn("postgres").c_str());
-  std::string error;
-  if (PQstatus(conn) != CONNECTION_OK) {
-    error = PQerrorMessage(conn);
-  } else {
-    PGresult* r = PQexec(conn, ("CREATE DATABASE \"" + name + "\" STRATEGY = FILE_COPY").c_str());
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) error = PQresultErrorMessage(r);
-    PQclear(r);
-  }
-  PQfinish(conn);
-  if (!error.empty()) return Internal("create database " + name + ": " + error);
+  WARD_RETURN_IF_ERROR(RunAsSuperuser("postgres", "CREATE DATABASE \"" + name + "\" OWNER " +
+                                                      kAppRole + " STRATEGY = FILE_COPY")
+                           .WithContext("create database " + name));
   return SocketDsn(name);
 }
 

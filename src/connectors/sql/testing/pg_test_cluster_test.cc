@@ -1,6 +1,7 @@
 // The throwaway PostgreSQL cluster: reachable over its socket and over TCP with
-// its password (not without), owned by an unprivileged user when tests run as
-// root, and gone — server and files — once destroyed.
+// its password (not without), as an ordinary role that owns each test database,
+// owned by an unprivileged user when tests run as root, and gone — server and
+// files — once destroyed.
 #include "connectors/sql/testing/pg_test_cluster.h"
 
 #include <gtest/gtest.h>
@@ -42,6 +43,17 @@ TEST(PgTestClusterTest, StartsServesAndCleansUp) {
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   EXPECT_EQ(QueryOne(*db, "SELECT current_database()"), "probe");
   EXPECT_EQ(QueryOne(cluster->UrlDsn("probe"), "SELECT 2"), "2");
+  // Tests connect as an ordinary role that owns its database; the superuser is
+  // there for setting up.
+  const char* kWho =
+      "SELECT current_user || ' ' || rolsuper::text || ' ' || "
+      "(SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_catalog.pg_database "
+      " WHERE datname = current_database()) FROM pg_catalog.pg_roles WHERE rolname = current_user";
+  EXPECT_EQ(QueryOne(*db, kWho), "ward_app false ward_app");
+  EXPECT_EQ(QueryOne(cluster->UrlDsn("probe"), kWho), "ward_app false ward_app");
+  EXPECT_EQ(QueryOne(cluster->SuperuserSocketDsn("probe"), kWho), "ward true ward_app");
+  EXPECT_EQ(QueryOne(*db, "CREATE TABLE t (a int)"), "");  // the owner may create tables
+  EXPECT_EQ(QueryOne(*db, "SELECT count(*) FROM t"), "0");
   // Over TCP the password is required: a wrong one is refused.
   const std::string wrong =
       "postgresql://ward:wrong@127.0.0.1:" + std::to_string(cluster->port()) + "/probe";
@@ -54,7 +66,7 @@ TEST(PgTestClusterTest, StartsServesAndCleansUp) {
     const passwd* nobody = getpwnam("nobody");
     ASSERT_NE(nobody, nullptr);
     EXPECT_EQ(st.st_uid, nobody->pw_uid) << "postgres must not run as root";
-    EXPECT_EQ(QueryOne(cluster->SocketDsn("postgres"),
+    EXPECT_EQ(QueryOne(cluster->SuperuserSocketDsn("postgres"),
                        "SELECT pg_catalog.current_setting('data_directory')"),
               dir + "/data");
   }
