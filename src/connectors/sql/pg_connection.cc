@@ -209,6 +209,7 @@ class PgConnection : public SqlConnection {
     return rolled_back;
   }
   Status BeginWrite(const SqlLimits& limits) override;
+  void AbandonTransaction();
   Result<ResolvedTable> Describe(const std::string& name) override;
   const char* LockRowSuffix() const override { return " FOR UPDATE"; }
   void ResetSession() override {
@@ -358,13 +359,24 @@ Status PgConnection::BeginRead(const SqlLimits& limits) {
   WARD_RETURN_IF_ERROR(EnsureConnected());
   WARD_RETURN_IF_ERROR(Control("BEGIN READ ONLY"));
   reading_ = true;
-  return SetTimeout(limits);
+  Status timed = SetTimeout(limits);
+  if (!timed.ok()) AbandonTransaction();
+  return timed;
 }
 
 Status PgConnection::BeginWrite(const SqlLimits& limits) {
   WARD_RETURN_IF_ERROR(EnsureConnected());
   WARD_RETURN_IF_ERROR(Control("BEGIN"));
-  return SetTimeout(limits);
+  Status timed = SetTimeout(limits);
+  if (!timed.ok()) AbandonTransaction();
+  return timed;
+}
+
+// A transaction begun whose timeout could not be set is not used: it is rolled
+// back, and when even that fails the next call starts on a new session.
+void PgConnection::AbandonTransaction() {
+  reading_ = false;
+  if (!Control("ROLLBACK").ok()) needs_new_session_ = true;
 }
 
 // "name" or "schema.name", quoted for to_regclass.
