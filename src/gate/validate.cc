@@ -16,8 +16,6 @@ using nlohmann::json;
 
 constexpr size_t kMaxMessageBytes = 8 << 10;  // what the model is shown of a failure
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 Result<ValidationResult> DecodeReply(const std::string& line) {
   json reply = ParseJsonOrDiscarded(line);
   if (!reply.is_object() || !reply.contains("ok") || !reply["ok"].is_boolean())
@@ -41,7 +39,7 @@ class ProcessCodeValidator : public CodeValidator {
                        const ValidationRules& rules, const CodeValidatorOptions& options)
       : process_(python, guest_dir, options.max_reply_bytes), options_(options) {
     rules_json_ =
-        Dump({{"forbid_imports", rules.forbid_imports}, {"forbid_calls", rules.forbid_calls}});
+        DumpJson({{"forbid_imports", rules.forbid_imports}, {"forbid_calls", rules.forbid_calls}});
     rules_json_.pop_back();  // the closing brace: requests append the code
   }
 
@@ -52,7 +50,7 @@ class ProcessCodeValidator : public CodeValidator {
       return ValidationResult{false, "the code action is " + std::to_string(code.size()) +
                                          " bytes; at most " +
                                          std::to_string(options_.max_code_bytes) + " are allowed"};
-    std::string request = rules_json_ + ",\"code\":" + Dump(code) + "}";
+    std::string request = rules_json_ + ",\"code\":" + DumpJson(code) + "}";
     Status last;
     for (int attempt = 0; attempt < 2; ++attempt) {  // a second try after the checker died
       if (!process_.running()) WARD_RETURN_IF_ERROR(Start());

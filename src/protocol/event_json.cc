@@ -43,12 +43,10 @@ Result<EventBody> DecodeBody(std::string_view type, const json& payload) {
   }
 }
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 }  // namespace
 
 std::string PayloadJson(const EventBody& body) {
-  return std::visit([](const auto& b) { return Dump(json(b)); }, body);
+  return std::visit([](const auto& b) { return DumpJson(json(b)); }, body);
 }
 
 Result<Event> EventFromStored(const std::string& session, int64_t seq, int64_t time_ms,
@@ -73,7 +71,7 @@ std::string EventJsonLine(const Event& event) {
   j["session"] = event.session;
   j["seq"] = event.seq;
   j["time"] = FormatIso8601(event.time_ms);
-  return Dump(j);
+  return DumpJson(j);
 }
 
 }  // namespace ward

@@ -14,8 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 std::string StringField(const json& j, const char* key) {
   auto it = j.find(key);
   return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
@@ -38,7 +36,7 @@ GuestFailure FailureOf(const Status& s) {
 // Sets *finish_accepted when the call was a finish() the host accepted.
 bool AnswerCall(GuestChannel& channel, const json& msg, const GuestCallHandler& on_call,
                 bool* finish_accepted) {
-  GuestCall call{StringField(msg, "name"), Dump(msg.value("args", json::object()))};
+  GuestCall call{StringField(msg, "name"), DumpJson(msg.value("args", json::object()))};
   GuestCallReply reply =
       on_call ? on_call(call) : GuestCallReply{false, "null", "BindingError", "no bindings"};
   if (call.name == "finish" && reply.ok) *finish_accepted = true;
@@ -50,7 +48,7 @@ bool AnswerCall(GuestChannel& channel, const json& msg, const GuestCallHandler& 
   } else {
     out["error"] = {{"type", reply.error_type}, {"message", reply.error_message}};
   }
-  return channel.Send(Dump(out)).ok();
+  return channel.Send(DumpJson(out)).ok();
 }
 
 // Why a `done` message breaks the protocol, or "" when it does not: `finished`
@@ -84,7 +82,7 @@ Status SendHello(GuestChannel& channel, const GuestSpec& spec) {
   json errors = json::array();
   for (const auto& e : spec.error_types)
     errors.push_back({{"name", e.name}, {"base", e.base}, {"doc", e.doc}});
-  return channel.Send(Dump({{"t", "hello"}, {"bindings", bindings}, {"errors", errors}}));
+  return channel.Send(DumpJson({{"t", "hello"}, {"bindings", bindings}, {"errors", errors}}));
 }
 
 Status AwaitReady(GuestChannel& channel, const GuestSpec& spec) {
@@ -118,7 +116,7 @@ ActionOutcome RunAction(GuestChannel& channel, int64_t action_id, const std::str
   };
   bool finish_accepted = false;
   json exec = {{"t", "exec"}, {"id", action_id}, {"code", code}};
-  if (!channel.Send(Dump(exec)).ok()) return fail(GuestFailure::kDied, "the guest is gone");
+  if (!channel.Send(DumpJson(exec)).ok()) return fail(GuestFailure::kDied, "the guest is gone");
   while (true) {
     auto line = channel.Receive(deadline, cancel);
     if (!line.ok()) return fail(FailureOf(line.status()), line.status().message());

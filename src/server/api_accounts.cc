@@ -28,9 +28,9 @@ Result<ApiResponse> Api::Login(ApiRequest& r, const Principal&) {
                        "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
                        std::to_string(ctx_.auth->web_session_ms() / 1000);
   if (ctx_.tls) cookie += "; Secure";
-  ApiResponse res = JsonResponse(200, Dump({{"user", principal.user},
-                                            {"role", RoleName(principal.role)},
-                                            {"csrf", principal.csrf}}));
+  ApiResponse res = JsonResponse(200, DumpJson({{"user", principal.user},
+                                                {"role", RoleName(principal.role)},
+                                                {"csrf", principal.csrf}}));
   res.headers.emplace_back("Set-Cookie", cookie);
   res.headers.emplace_back("Cache-Control", "no-store");
   return res;
@@ -49,7 +49,7 @@ Result<ApiResponse> Api::Logout(ApiRequest&, const Principal& p) {
 Result<ApiResponse> Api::Me(ApiRequest&, const Principal& p) {
   json out = {{"user", p.user}, {"role", RoleName(p.role)}, {"via", p.browser ? "web" : "api"}};
   if (p.browser) out["csrf"] = p.csrf;
-  ApiResponse res = JsonResponse(200, Dump(out));
+  ApiResponse res = JsonResponse(200, DumpJson(out));
   res.headers.emplace_back("Cache-Control", "no-store");
   return res;
 }
@@ -59,7 +59,7 @@ Result<ApiResponse> Api::ListUsers(ApiRequest&, const Principal&) {
   json out = json::array();
   for (const auto& u : users)
     out.push_back({{"name", u.name}, {"role", u.role}, {"created", FormatIso8601(u.created_ms)}});
-  return JsonResponse(200, Dump(out));
+  return JsonResponse(200, DumpJson(out));
 }
 
 Result<ApiResponse> Api::AddUser(ApiRequest& r, const Principal& p) {
@@ -74,7 +74,7 @@ Result<ApiResponse> Api::AddUser(ApiRequest& r, const Principal& p) {
   int64_t now = ctx_.clock->NowMillis();
   WARD_RETURN_IF_ERROR(ctx_.server_store->PutUser({name, RoleName(role), hash, now, now}, false));
   WARD_RETURN_IF_ERROR(Audit(p, "", "api_user_add", {{"name", name}, {"role", RoleName(role)}}));
-  return JsonResponse(201, Dump({{"name", name}, {"role", RoleName(role)}}));
+  return JsonResponse(201, DumpJson({{"name", name}, {"role", RoleName(role)}}));
 }
 
 Result<ApiResponse> Api::VerifyAudit(ApiRequest&, const Principal&) {
@@ -87,7 +87,7 @@ Result<ApiResponse> Api::VerifyAudit(ApiRequest&, const Principal&) {
   out["unfinished_intents"] = json::array();
   for (const auto& e : v.unfinished_intents)
     out["unfinished_intents"].push_back({{"seq", e.seq}, {"session", e.session}});
-  return JsonResponse(200, Dump(out));
+  return JsonResponse(200, DumpJson(out));
 }
 
 }  // namespace ward::server

@@ -42,7 +42,7 @@ Result<ApiResponse> Api::ListApprovals(ApiRequest& r, const Principal& p) {
       return audited;
     }
   }
-  return JsonResponse(200, Dump(out));
+  return JsonResponse(200, DumpJson(out));
 }
 
 std::vector<std::string> Api::FirstShown(const std::string& user,
@@ -58,7 +58,7 @@ std::vector<std::string> Api::FirstShown(const std::string& user,
 Result<ApiResponse> Api::GetApproval(ApiRequest& r, const Principal& p) {
   WARD_ASSIGN_OR_RETURN(ApprovalRecord a, ctx_.store->GetApproval(r.params[0]));
   WARD_RETURN_IF_ERROR(Audit(p, a.session, "api_approval_read", {{"what", a.id}}));
-  return JsonResponse(200, Dump(ApprovalJson(a)));
+  return JsonResponse(200, DumpJson(ApprovalJson(a)));
 }
 
 Result<ApiResponse> Api::DecideApproval(ApiRequest& r, const Principal& p) {
@@ -90,7 +90,7 @@ Result<ApiResponse> Api::DecideApproval(ApiRequest& r, const Principal& p) {
              {"reason", reason},
              {"outcome", decided.ok() ? "applied" : decided.status().ToString()}}));
   if (!decided.ok()) return decided.status();
-  return JsonResponse(200, Dump(ApprovalJson(*decided)));
+  return JsonResponse(200, DumpJson(ApprovalJson(*decided)));
 }
 
 }  // namespace ward::server

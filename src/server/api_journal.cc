@@ -70,11 +70,11 @@ Result<ApiResponse> Api::Rollback(ApiRequest& r, const Principal& p) {
   WARD_RETURN_IF_ERROR(Audit(
       p, s.id, "api_session_rollback",
       {{"dry_run", dry_run ? "true" : "false"}, {"complete", report.complete ? "true" : "false"}}));
-  return JsonResponse(report.stopped ? 409 : 200, Dump({{"session", s.id},
-                                                        {"complete", report.complete},
-                                                        {"stopped", report.stopped},
-                                                        {"dry_run", dry_run},
-                                                        {"steps", steps}}));
+  return JsonResponse(report.stopped ? 409 : 200, DumpJson({{"session", s.id},
+                                                            {"complete", report.complete},
+                                                            {"stopped", report.stopped},
+                                                            {"dry_run", dry_run},
+                                                            {"steps", steps}}));
 }
 
 }  // namespace ward::server

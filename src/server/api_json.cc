@@ -62,8 +62,4 @@ Result<std::string> StringField(const json& object, const char* name) {
   return it->get<std::string>();
 }
 
-std::string Dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 }  // namespace ward::server

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "store/store.h"
+#include "util/json_limits.h"
 #include "util/status.h"
 
 namespace ward::server {
@@ -16,6 +17,5 @@ nlohmann::json ApprovalJson(const ApprovalRecord& a);
 Result<nlohmann::json> ParseJsonObject(const std::string& body);
 // A string member of `object` ("" when absent); InvalidArgument when not a string.
 Result<std::string> StringField(const nlohmann::json& object, const char* name);
-std::string Dump(const nlohmann::json& value);
 
 }  // namespace ward::server

@@ -68,7 +68,7 @@ Result<ApiResponse> Api::ListSessions(ApiRequest& r, const Principal& p) {
   WARD_ASSIGN_OR_RETURN(auto sessions, ctx_.store->ListSessions(static_cast<int>(limit)));
   json out = json::array();
   for (const auto& s : sessions) out.push_back(SessionJson(s));
-  return JsonResponse(200, Dump(out));
+  return JsonResponse(200, DumpJson(out));
 }
 
 Result<ApiResponse> Api::StartSession(ApiRequest& r, const Principal& p) {
@@ -77,7 +77,7 @@ Result<ApiResponse> Api::StartSession(ApiRequest& r, const Principal& p) {
   WARD_ASSIGN_OR_RETURN(std::string id, ctx_.sessions->Start(req));
   WARD_RETURN_IF_ERROR(
       Audit(p, id, "api_session_start", {{"model", req.op.model}, {"task", req.op.task}}));
-  ApiResponse res = JsonResponse(201, Dump({{"id", id}, {"status", "running"}}));
+  ApiResponse res = JsonResponse(201, DumpJson({{"id", id}, {"status", "running"}}));
   res.headers.emplace_back("Location", "/api/v1/sessions/" + id);
   return res;
 }
@@ -85,7 +85,7 @@ Result<ApiResponse> Api::StartSession(ApiRequest& r, const Principal& p) {
 Result<ApiResponse> Api::GetSession(ApiRequest& r, const Principal& p) {
   WARD_ASSIGN_OR_RETURN(SessionRecord s,
                         GetLiveSession(ctx_.store, ctx_.clock, p.user, r.params[0]));
-  return JsonResponse(200, Dump(SessionJson(s)));
+  return JsonResponse(200, DumpJson(SessionJson(s)));
 }
 
 Result<ApiResponse> Api::CancelSession(ApiRequest& r, const Principal& p) {
@@ -95,7 +95,7 @@ Result<ApiResponse> Api::CancelSession(ApiRequest& r, const Principal& p) {
     return FailedPrecondition("session " + s.id + " is " + s.status + ", not running");
   WARD_RETURN_IF_ERROR(ctx_.store->RequestCancel(s.id));
   WARD_RETURN_IF_ERROR(Audit(p, s.id, "api_session_cancel", {}));
-  return JsonResponse(202, Dump({{"id", s.id}, {"cancel_requested", true}}));
+  return JsonResponse(202, DumpJson({{"id", s.id}, {"cancel_requested", true}}));
 }
 
 Result<ApiResponse> Api::ListEvents(ApiRequest& r, const Principal& p) {
