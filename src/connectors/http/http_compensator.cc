@@ -3,6 +3,8 @@
 #include "connectors/http/http_calls.h"
 #include "connectors/http/http_compensation.h"
 #include "connectors/http/http_connector.h"
+#include "journal/replay_ids.h"
+#include "util/encoding.h"
 #include "util/json_limits.h"
 
 namespace ward {
@@ -40,6 +42,22 @@ Result<std::optional<HttpApiResponse>> ReadTarget(HttpApi& api, const std::strin
   get.path = path;
   WARD_ASSIGN_OR_RETURN(HttpApiResponse r, api.Call(get));
   return std::optional<HttpApiResponse>(std::move(r));
+}
+
+// `path` with every segment that is a simulated id of the same dry run (or a
+// reference's id part) replaced by the real one, percent-encoded.
+std::string ReplayPath(const std::string& path, const ReplayIds& ids) {
+  if (ids.empty() || path.empty() || path.front() != '/') return path;
+  std::string out;
+  size_t start = 1;
+  while (true) {
+    size_t slash = path.find('/', start);
+    std::string segment = path.substr(start, slash == std::string::npos ? slash : slash - start);
+    std::string real = RewriteReplayId(segment, ids);
+    out += "/" + (real == segment ? segment : PercentEncode(real));
+    if (slash == std::string::npos) return out;
+    start = slash + 1;
+  }
 }
 
 bool Gone(int status) { return status == 404 || status == 410; }
@@ -169,10 +187,12 @@ std::vector<Binding> HttpCompensator::ReplayBindings(JournalScope* scope) {
   return MakeHttpBindings(&api_, scope);
 }
 
-GuestCall HttpCompensator::Replay(const JournalEntry& e, const ReplayIds&) {
-  json args = {{"path", e.resource_id}, {"params", nullptr}, {"headers", nullptr}};
-  if (e.operation != "delete")
+GuestCall HttpCompensator::Replay(const JournalEntry& e, const ReplayIds& ids) {
+  json args = {{"path", ReplayPath(e.resource_id, ids)}, {"params", nullptr}, {"headers", nullptr}};
+  if (e.operation != "delete") {
     args["json"] = e.post_image.empty() ? json() : ParseJsonOrDiscarded(e.post_image);
+    RewriteReplayIds(args["json"], ids);
+  }
   size_t brace = e.detail.find('{');
   json extras = brace == std::string::npos ? json() : ParseJsonOrDiscarded(e.detail.substr(brace));
   if (extras.is_object()) {
@@ -185,7 +205,9 @@ GuestCall HttpCompensator::Replay(const JournalEntry& e, const ReplayIds&) {
         std::string name = pair[0].get<std::string>();
         // Params repeat as lists; a header is one value.
         if (std::string(key) == "params")
-          dict[name].push_back(pair[1]);
+          dict[name].push_back(pair[1].is_string()
+                                   ? json(RewriteReplayId(pair[1].get<std::string>(), ids))
+                                   : pair[1]);
         else
           dict[name] = pair[1];
       }

@@ -12,7 +12,10 @@
 //     when the route declares one): "undone" on 2xx, "conflict" on 409/412,
 //     "failed" otherwise.
 //   - Replay of a dry run's planned write: the same binding call (path, JSON
-//     body, and the params and headers its planned detail keeps).
+//     body, and the params and headers its planned detail keeps), with every
+//     simulated id the same dry run gave (a FHIR resource it created, in `ids`)
+//     replaced by the real one (journal/replay_ids.h) in the path's segments
+//     (percent-encoded), the params' values and the JSON body.
 // Where the entry keeps what undo needs: resource_type = the route pattern,
 // resource_id = the concrete path, operation = the method lower-case,
 // pre_image = the route's pre-image GET body, post_image = the response body,

@@ -368,6 +368,45 @@ TEST_F(HttpConnectorTest, ADryRunSendsNothingAndPlansTheWrite) {
   EXPECT_EQ(api_.received().back().params.find("notify")->second, "true");
 }
 
+// A planned write that names a resource the same dry run created (simulated id
+// "dryrun-3") is replayed with the real id in its path, params and body.
+TEST_F(HttpConnectorTest, AReplayRewritesTheDryRunsSimulatedIds) {
+  JournalEntry e;
+  e.connector = "vendor";
+  e.base_url = api_.Url("/v1");
+  e.operation = "put";
+  e.resource_type = "/appointments/{id}";
+  e.resource_id = "/appointments/dryrun-3";
+  e.post_image = json{{"id", "dryrun-3"},
+                      {"patient", "Patient/dryrun-3"},
+                      {"note", "about dryrun-3"},
+                      {"refs", {"Patient/dryrun-3", "Patient/other"}}}
+                     .dump();
+  e.state = "planned";
+  e.detail = "dry run: not sent " +
+             json{{"params", json::array({json::array({"patient", "Patient/dryrun-3"}),
+                                          json::array({"id", "dryrun-3"})})},
+                  {"headers", json::array()}}
+                 .dump();
+  ReplayIds ids = {{"Patient/dryrun-3", "Patient/8f2c"}};
+  GuestCall call = CompensatorFor(e)->Replay(e, ids);
+  EXPECT_EQ(call.name, "vendor.put");
+  json args = json::parse(call.args_json);
+  EXPECT_EQ(args["path"], "/appointments/8f2c");
+  EXPECT_EQ(args["json"], json({{"id", "8f2c"},
+                                {"patient", "Patient/8f2c"},
+                                {"note", "about dryrun-3"},
+                                {"refs", {"Patient/8f2c", "Patient/other"}}}));
+  EXPECT_EQ(args["params"], json({{"patient", {"Patient/8f2c"}}, {"id", {"8f2c"}}}));
+
+  // A real id that is not a plain segment is percent-encoded, so it stays one segment.
+  GuestCall odd = CompensatorFor(e)->Replay(e, {{"Patient/dryrun-3", "Patient/a b"}});
+  EXPECT_EQ(json::parse(odd.args_json)["path"], "/appointments/a%20b");
+  // Without ids the call is replayed as it was planned.
+  EXPECT_EQ(json::parse(CompensatorFor(e)->Replay(e, {}).args_json)["path"],
+            "/appointments/dryrun-3");
+}
+
 // ---- the compensator ----
 
 TEST_F(HttpConnectorTest, RollbackOfACreateDeletesTheLocation) {
