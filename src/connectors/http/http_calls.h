@@ -8,8 +8,13 @@
 //     pre-image the call was prepared on) before the request, "done" (post_image =
 //     the response value, post_version = the response's Location header) or
 //     "failed" after it (a non-2xx status, or nothing sent); left at "intent"
-//     with a detail when there was no answer and the request may have arrived;
-//     "planned" in a dry run (nothing sent).
+//     with a detail when there was no answer and the request may have arrived
+//     (HttpApi's HttpCallStage::kSent); "planned" in a dry run (nothing sent).
+//   - Every exchange of one call — token fetch, pre-image GET (in prepare and
+//     again before the write), request, 401 refresh and resend —
+//     shares one budget, call_timeout_seconds (http_deadline.h); the session's
+//     cancel stops the execution's exchanges. Cut off, the guest gets an
+//     HttpApiError saying so.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -17,6 +22,7 @@
 #include <string>
 
 #include "connectors/http/http_api.h"
+#include "connectors/http/http_deadline.h"
 #include "gate/binding.h"
 #include "journal/journal_writer.h"
 
@@ -49,9 +55,12 @@ Result<HttpCallArgs> ParseHttpCallArgs(const std::string& method, const std::str
 PreparedCall PrepareHttpCall(HttpApi* api, const std::string& method, const std::string& args_json);
 
 // Executes `prepared` (PrepareHttpCall's result as the gate decided on it;
-// prepared here when null).
+// prepared here when null), within what is left of the call's budget
+// (call_timeout_seconds less what its prepare spent on this thread) and stopped
+// when `cancel` (the session's; may be null) fires.
 BindingOutcome ExecuteHttpCall(HttpApi* api, JournalScope* scope, const std::string& method,
-                               const std::string& args_json, const PreparedCall* prepared);
+                               const std::string& args_json, const PreparedCall* prepared,
+                               const CancelToken* cancel);
 
 // {"status", "headers", "body"} of a response, as the guest gets it.
 json HttpResponseValue(const HttpApiResponse& response);

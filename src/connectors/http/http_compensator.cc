@@ -37,9 +37,11 @@ Result<UndoPlan> Resolve(const HttpApi& api, const JournalEntry& e) {
 // The undo's target as it is now: nullopt when the config allows no GET of it.
 Result<std::optional<HttpApiResponse>> ReadTarget(HttpApi& api, const std::string& path) {
   if (!api.Match("GET", path).ok()) return std::optional<HttpApiResponse>();
+  HttpCallDeadline deadline(api.clock(), api.config().call_timeout_ms, nullptr);
   HttpApiRequest get;
   get.method = "GET";
   get.path = path;
+  get.deadline = &deadline;
   WARD_ASSIGN_OR_RETURN(HttpApiResponse r, api.Call(get));
   return std::optional<HttpApiResponse>(std::move(r));
 }
@@ -155,6 +157,8 @@ void HttpCompensator::Undo(const JournalEntry& e, RollbackStep& step) {
     }
     request.body = *pre;
   }
+  HttpCallDeadline deadline(api_.clock(), api_.config().call_timeout_ms, nullptr);
+  request.deadline = &deadline;
   Result<HttpApiResponse> r = api_.Call(request);
   std::string sent = request.method + " " + request.path;
   if (!r.ok()) {

@@ -29,7 +29,7 @@ Binding MakeOne(HttpApi* api, JournalScope* scope, const std::string& method,
   std::string short_name = name.substr(name.rfind('.') + 1);
   Binding b{name, short_name + "(" + params + ")", doc, operation,
             [api, scope, method](const BindingContext& context, const std::string& args) {
-              return ExecuteHttpCall(api, scope, method, args, context.prepared);
+              return ExecuteHttpCall(api, scope, method, args, context.prepared, context.cancel);
             }};
   b.prepare = [api, method](const std::string& args) { return PrepareHttpCall(api, method, args); };
   b.raises = HttpErrorTypes();

@@ -54,7 +54,10 @@ class HttpConnectorTest : public ::testing::Test {
     connector_ = std::make_unique<HttpConnector>(config_, HttpApiOptions{nullptr, &clock_, {}});
     for (Binding& b : connector_->Bindings(&scope_)) bindings_[b.name] = std::move(b);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void TearDown() override {
+    stall_.Release();
+    std::filesystem::remove_all(dir_);
+  }
 
   PreparedCall Prepare(const std::string& name, const json& args) {
     return bindings_.at(name).prepare(args.dump());
@@ -73,6 +76,7 @@ class HttpConnectorTest : public ::testing::Test {
     return std::move(connector_->NewCompensator(e)).value();
   }
 
+  testing::RequestStall stall_;  // outlives api_, whose handlers may wait on it
   FakeVendorApi api_;
   ManualClock clock_;
   std::filesystem::path dir_;
@@ -282,6 +286,81 @@ TEST_F(HttpConnectorTest, AWriteWithoutAnAnswerStaysAtIntent) {
   ASSERT_EQ(journal.size(), 1u);
   EXPECT_EQ(journal[0].state, "intent");
   EXPECT_NE(journal[0].detail.find("unknown"), std::string::npos) << journal[0].detail;
+}
+
+// An API that stops answering holds the session no longer than the call's
+// budget: the call is cut off with a clear error, and since the request reached
+// the API the entry stays at "intent" (whether it acted is unknown), not "failed".
+TEST_F(HttpConnectorTest, AStalledApiIsCutOffAtTheDeadlineAndTheEntryStaysAtIntent) {
+  api_.on_request = [this](const httplib::Request& req) {
+    if (req.method != "POST") return;
+    clock_.Advance(config_.call_timeout_ms + 1000);  // the API takes its time
+    stall_.Wait();
+  };
+  BindingOutcome out =
+      Call("vendor.post", {{"path", "/appointments"}, {"json", {{"time", "09:00"}}}});
+  EXPECT_FALSE(out.reply.ok);
+  EXPECT_EQ(out.reply.error_type, "HttpApiError");
+  EXPECT_NE(out.reply.error_message.find("call_timeout_seconds"), std::string::npos)
+      << out.reply.error_message;
+  EXPECT_NE(out.reply.error_message.find("may have reached the API"), std::string::npos);
+  auto journal = Journal();
+  ASSERT_EQ(journal.size(), 1u);
+  EXPECT_EQ(journal[0].state, "intent");
+  EXPECT_NE(journal[0].detail.find("unknown"), std::string::npos) << journal[0].detail;
+  EXPECT_NE(journal[0].detail.find("call_timeout_seconds"), std::string::npos);
+}
+
+// The budget is the whole call's: what the pre-image read spent in prepare is not
+// given again to the execution, whose own reads count too. Cut off before the
+// write was sent, nothing is journaled and the PUT never leaves.
+TEST_F(HttpConnectorTest, ThePreImageReadsShareTheCallsBudget) {
+  api_.Put("7", {{"id", "7"}, {"time", "09:00"}});
+  int gets = 0;
+  api_.on_request = [this, &gets](const httplib::Request& req) {
+    if (req.method != "GET") return;
+    if (++gets == 1) {
+      clock_.Advance(40'000);  // prepare's read: 40 s of the 60
+    } else {
+      clock_.Advance(25'000);  // the re-read before the write: over the budget
+      stall_.Wait();
+    }
+  };
+  BindingOutcome out =
+      Call("vendor.put", {{"path", "/appointments/7"}, {"json", {{"id", "7"}, {"time", "10:00"}}}});
+  EXPECT_FALSE(out.reply.ok);
+  EXPECT_EQ(out.reply.error_type, "HttpApiError");
+  EXPECT_NE(out.reply.error_message.find("call_timeout_seconds"), std::string::npos)
+      << out.reply.error_message;
+  EXPECT_TRUE(Journal().empty());
+  for (const auto& r : api_.received()) EXPECT_NE(r.method, "PUT") << "the write was sent";
+}
+
+// The session's cancel stops a call waiting on the API at once.
+TEST_F(HttpConnectorTest, TheSessionsCancelStopsAWaitingCall) {
+  CancelToken session;
+  api_.on_request = [this, &session](const httplib::Request& req) {
+    if (req.method != "POST") return;
+    session.Cancel();  // the user cancels while the API is silent
+    stall_.Wait();
+  };
+  json args = {{"path", "/appointments"}, {"json", {{"time", "09:00"}}}};
+  PreparedCall p = Prepare("vendor.post", args);
+  BindingContext context{"s_http", 1, &p, &session};
+  BindingOutcome out = bindings_.at("vendor.post").handler(context, args.dump());
+  EXPECT_FALSE(out.reply.ok);
+  EXPECT_NE(out.reply.error_message.find("cancelled"), std::string::npos)
+      << out.reply.error_message;
+  auto journal = Journal();
+  ASSERT_EQ(journal.size(), 1u);
+  EXPECT_EQ(journal[0].state, "intent") << "the request had reached the API";
+  // A call made after the cancel sends nothing and journals it as not sent.
+  BindingOutcome later = bindings_.at("vendor.post").handler(context, args.dump());
+  EXPECT_FALSE(later.reply.ok);
+  journal = Journal();
+  ASSERT_EQ(journal.size(), 2u);
+  EXPECT_EQ(journal[1].state, "failed");
+  EXPECT_NE(journal[1].detail.find("not sent"), std::string::npos) << journal[1].detail;
 }
 
 // A body over max_request_bytes is refused in prepare: never journaled, never sent.
