@@ -118,6 +118,51 @@ TEST_F(HttpConnectorEndToEnd, RollbackListsARouteWithoutUndoAsIrreversible) {
   EXPECT_EQ(steps[0]["data"]["outcome"], "irreversible");
 }
 
+// A create whose route declares DELETE {location} but whose answer names no
+// Location took effect and cannot be undone: the guest is warned, the audit entry
+// and the journal say so, and `ward rollback` lists it as irreversible (sending
+// nothing) instead of calling it undone or passing over it.
+TEST_F(HttpConnectorEndToEnd, ACreateWithoutALocationIsListedAsIrreversible) {
+  std::ofstream(home_ / "ward.toml", std::ios::app)
+      << "\n[[connectors.vendor.routes]]\nmethods = [\"POST\"]\npath = \"/tasks\"\n"
+         "undo.POST = \"DELETE {location}\"\n\n"
+         "[[connectors.vendor.routes]]\nmethods = [\"DELETE\"]\npath = \"/tasks/{id}\"\n";
+  auto r = RunWard({"run", "--model",
+                    "scripted:" + Transcript({"r = vendor.post('/tasks', json={'x': 1})\n"
+                                              "finish(r['status'])"}),
+                    "task"},
+                   env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "201\n");
+  EXPECT_NE(r.err.find("cannot be undone"), std::string::npos) << r.err;
+  json call;
+  for (const auto& c : AuditEntries("binding_call"))
+    if (c["data"].value("binding", "") == "vendor.post") call = c;
+  ASSERT_TRUE(call.is_object()) << "no vendor.post in the audit log";
+  EXPECT_NE(call["data"].value("irreversible", "").find("Location"), std::string::npos)
+      << call.dump();
+  std::string session = LastSession();
+  {
+    auto store = OpenSqliteStore((home_ / "ward.db").string());
+    ASSERT_TRUE(store.ok());
+    auto journal = (*store)->ListJournal(session, "live");
+    ASSERT_TRUE(journal.ok());
+    ASSERT_EQ(journal->size(), 1u);
+    EXPECT_EQ((*journal)[0].state, "done");
+    EXPECT_EQ((*journal)[0].detail.rfind("irreversible: ", 0), 0u) << (*journal)[0].detail;
+  }
+  size_t before = api_.received_count();
+  auto undo = RunWard({"rollback", session}, env_);
+  EXPECT_NE(undo.exit_code, 0) << "an irreversible effect was left in place: " << undo.out;
+  EXPECT_EQ(undo.out.rfind("irreversible", 0), 0u) << undo.out;
+  EXPECT_NE(undo.out.find("Location"), std::string::npos) << undo.out;
+  EXPECT_EQ(undo.out.find("undone"), std::string::npos) << undo.out;
+  EXPECT_EQ(api_.received_count(), before) << "rollback sent something";
+  auto steps = AuditEntries("rollback_step");
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0]["data"]["outcome"], "irreversible");
+}
+
 // A dry run sends no write (the guest is told so), and applying its changeset
 // replays the planned POST as the same call.
 TEST_F(HttpConnectorEndToEnd, ADryRunSendsNothingAndItsChangesetApplies) {

@@ -196,6 +196,64 @@ BindingOutcome Read(HttpApi* api, const HttpCallArgs& args, const HttpCallDeadli
   return out;
 }
 
+// What the session leaves at the undo's target after a 2xx write, for rollback to
+// compare with: the response's JSON body, or else the target read back by GET
+// when the config allows one. "" (with `why` set) when it could not be captured.
+std::string CapturePostImage(HttpApi* api, const HttpApiResponse& response,
+                             const std::string& target, const HttpCallDeadline& deadline,
+                             std::string* why) {
+  if (response.body_kind == HttpBodyKind::kJson) return DumpJson(response.json);
+  if (!api->Match("GET", target).ok()) return DumpJson(HttpResponseValue(response)["body"]);
+  HttpApiRequest get;
+  get.method = "GET";
+  get.path = target;
+  get.deadline = &deadline;
+  Result<HttpApiResponse> now = api->Call(get);
+  if (!now.ok()) {
+    *why = "reading it back (GET " + target + ") failed: " + now.status().message();
+  } else if (!IsSuccess(now->status) || now->body_kind != HttpBodyKind::kJson) {
+    *why = "reading it back (GET " + target + ") answered HTTP " + std::to_string(now->status) +
+           (now->body_kind == HttpBodyKind::kJson ? "" : " without a JSON body");
+  } else {
+    return DumpJson(now->json);
+  }
+  return "";
+}
+
+// Completes a 2xx write's entry: its undo resolved from the answer (a declared
+// DELETE {location} needs a usable Location), and the post-image rollback checks
+// against. An effect that cannot be undone after all is said so in the entry's
+// detail, to the guest (a warning) and in the audit entry.
+void RecordDone(HttpApi* api, JournalScope* scope, JournalEntry& entry, const HttpCallArgs& args,
+                const HttpRouteMatch& match, const HttpApiResponse& response,
+                const HttpCallDeadline& deadline, BindingOutcome& out) {
+  entry.post_version = response.Header("location");  // what a DELETE {location} undo targets
+  entry.post_image = DumpJson(HttpResponseValue(response)["body"]);
+  std::string detail;
+  Result<HttpResolvedRequest> undo =
+      ResolveHttpUndoRequest(api->config(), match, entry.post_version);
+  if (!undo.ok()) {
+    bool declared = undo.status().code() != StatusCode::kNotFound;
+    std::string reason = declared ? "the route's undo cannot be used: " + undo.status().message()
+                                  : "the route declares no undo for " + args.method;
+    detail = "irreversible: " + reason;
+    out.audit.Set("irreversible", reason);
+    if (declared)
+      out.reply.warnings.push_back(HttpBindingName(api->config(), args.method) + " " + args.path +
+                                   " took effect but cannot be undone (" + reason +
+                                   "); rollback will list it as irreversible");
+  } else if (args.method != "DELETE") {
+    std::string why;
+    entry.post_image = CapturePostImage(api, response, undo->path, deadline, &why);
+    if (!why.empty()) {
+      detail = "post-image not captured: " + why +
+               "; rollback will stop here rather than undo it unchecked";
+      out.reply.warnings.push_back(args.path + ": " + detail);
+    }
+  }
+  JournalResult(*scope, entry, "done", detail, out);
+}
+
 BindingOutcome Write(HttpApi* api, JournalScope* scope, const HttpCallArgs& args,
                      const HttpRouteMatch& match, const PreparedAction& prepared,
                      const HttpCallDeadline& deadline) {
@@ -242,9 +300,7 @@ BindingOutcome Write(HttpApi* api, JournalScope* scope, const HttpCallArgs& args
                   "HTTP " + std::to_string(r->status) + ": the API did not accept it", out);
     return out;
   }
-  entry->post_image = DumpJson(HttpResponseValue(*r)["body"]);
-  entry->post_version = r->Header("location");  // what a DELETE {location} undo targets
-  JournalResult(*scope, *entry, "done", "", out);
+  RecordDone(api, scope, *entry, args, match, *r, deadline, out);
   return out;
 }
 

@@ -5,13 +5,17 @@
 //     matched (a path no route allows is refused here), descriptor, summary from
 //     validated parts, before = the route's pre-image GET, after = the JSON sent;
 //   - ExecuteHttpCall: a read sent as is; a write journaled — intent (with the
-//     pre-image the call was prepared on) before the request, "done" (post_image =
-//     the response value, post_version = the response's Location header) or
-//     "failed" after it (a non-2xx status, or nothing sent); left at "intent"
-//     with a detail when there was no answer and the request may have arrived
-//     (HttpApi's HttpCallStage::kSent); "planned" in a dry run (nothing sent).
+//     pre-image the call was prepared on) before the request, "done" after a 2xx
+//     (post_version = the response's Location header; post_image = the response's
+//     JSON body, or when it has none the undo's target read back by GET if the
+//     config allows one; a write whose declared undo cannot be used — a
+//     DELETE {location} answered without a usable Location — has a detail
+//     "irreversible: …", a warning for the guest and `irreversible` in its audit
+//     data) or "failed" after it (a non-2xx status, or nothing sent); left at
+//     "intent" with a detail when there was no answer and the request may have
+//     arrived (HttpApi's HttpCallStage::kSent); "planned" in a dry run.
 //   - Every exchange of one call — token fetch, pre-image GET (in prepare and
-//     again before the write), request, 401 refresh and resend —
+//     again before the write), request, 401 refresh and resend, post-image GET —
 //     shares one budget, call_timeout_seconds (http_deadline.h); the session's
 //     cancel stops the execution's exchanges. Cut off, the guest gets an
 //     HttpApiError saying so.

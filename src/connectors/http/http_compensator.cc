@@ -62,6 +62,13 @@ std::string ReplayPath(const std::string& path, const ReplayIds& ids) {
   }
 }
 
+// Said of an undo whose target the config allows no GET of.
+std::string UncheckedNote(const std::string& path) {
+  return "; NOT CHECKED: the config allows no GET of " + path +
+         ", so whether someone changed it since the session could not be checked (declare a "
+         "GET route for it to have rollback check it first)";
+}
+
 bool Gone(int status) { return status == 404 || status == 410; }
 
 // Whether the target is still what the session left; sets the step when not.
@@ -86,10 +93,17 @@ void CheckLeftAsIs(const JournalEntry& e, const std::string& path, const HttpApi
     return;
   }
   json left = ParseJsonOrDiscarded(e.post_image);
-  if (left.is_discarded() || left.is_null()) return;  // the write's response had no body
   std::string found = now.body_kind == HttpBodyKind::kJson
                           ? DumpJson(now.json)
                           : "(HTTP " + std::to_string(now.status) + ", not JSON)";
+  if (left.is_discarded() || left.is_null()) {  // nothing to compare with: never undo blindly
+    step.outcome = "conflict";
+    step.detail = path + ": what the session left there was not recorded (" +
+                  (e.detail.empty() ? "the write's answer had no JSON body" : e.detail) +
+                  "), so whether someone changed it since cannot be checked; the API now has " +
+                  found + ". Rollback stops here and changes nothing more: check it by hand";
+    return;
+  }
   if (now.status >= 200 && now.status < 300 && now.body_kind == HttpBodyKind::kJson &&
       now.json == left)
     return;
@@ -134,7 +148,8 @@ RollbackStep HttpCompensator::PlanUndo(const JournalEntry& e) {
   }
   if (*now) CheckLeftAsIs(e, plan->request.path, **now, step);
   if (step.outcome.empty())
-    step.detail = plan->request.method + " " + plan->request.path + " undoes " + Target(e);
+    step.detail = plan->request.method + " " + plan->request.path + " undoes " + Target(e) +
+                  (*now ? "" : UncheckedNote(plan->request.path));
   return step;
 }
 
@@ -166,7 +181,8 @@ void HttpCompensator::Undo(const JournalEntry& e, RollbackStep& step) {
     step.detail = sent + ": " + r.status().message();
   } else if (r->status >= 200 && r->status < 300) {
     step.outcome = "undone";
-    step.detail = sent + " (HTTP " + std::to_string(r->status) + ") undid " + Target(e);
+    step.detail = sent + " (HTTP " + std::to_string(r->status) + ") undid " + Target(e) +
+                  (api_.Match("GET", request.path).ok() ? "" : UncheckedNote(request.path));
   } else {
     step.outcome = r->status == 409 || r->status == 412 ? "conflict" : "failed";
     step.detail = sent + ": HTTP " + std::to_string(r->status);

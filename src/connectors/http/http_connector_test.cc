@@ -28,6 +28,13 @@ constexpr char kNotesRoute[] = R"(
 [[routes]]
 methods = ["POST"]
 path = "/notes"
+[[routes]]
+methods = ["POST"]
+path = "/tasks"
+undo.POST = "DELETE {location}"
+[[routes]]
+methods = ["DELETE"]
+path = "/tasks/{id}"
 )";
 
 class HttpConnectorTest : public ::testing::Test {
@@ -557,6 +564,105 @@ TEST_F(HttpConnectorTest, AWriteOnARouteWithoutCompensationIsIrreversible) {
   RollbackStep step = c->PlanUndo(e);
   EXPECT_EQ(step.outcome, "irreversible");
   EXPECT_NE(step.detail.find("/notes"), std::string::npos) << step.detail;
+  EXPECT_EQ(api_.received_count(), sent);
+}
+
+// A create answered without a body: what the session left is read back by the
+// route's GET, and rollback compares the target with it — a change since is a
+// conflict naming both versions, not a blind DELETE.
+TEST_F(HttpConnectorTest, AWriteWithoutABodyIsReadBackAndRollbackChecksIt) {
+  api_.bodiless_writes = true;
+  BindingOutcome out =
+      Call("vendor.post", {{"path", "/appointments"}, {"json", {{"time", "09:00"}}}});
+  ASSERT_TRUE(out.reply.ok) << out.reply.error_message;
+  JournalEntry e = Journal().at(0);
+  EXPECT_EQ(e.state, "done");
+  EXPECT_EQ(json::parse(e.post_image), json({{"id", "42"}, {"time", "09:00"}}));
+  auto c = CompensatorFor(e);
+  EXPECT_EQ(c->PlanUndo(e).outcome, "") << "unchanged: it can be undone";
+  api_.Put("42", {{"id", "42"}, {"time", "12:00"}});  // someone else
+  size_t sent = api_.received_count();
+  RollbackStep step = c->PlanUndo(e);
+  EXPECT_EQ(step.outcome, "conflict");
+  EXPECT_NE(step.detail.find("09:00"), std::string::npos) << step.detail;
+  EXPECT_NE(step.detail.find("12:00"), std::string::npos) << step.detail;
+  EXPECT_EQ(api_.received_count(), sent + 1) << "only the GET";
+
+  // An update answered 204 is read back the same way.
+  api_.Put("7", {{"id", "7"}, {"time", "09:00"}});
+  Call("vendor.put", {{"path", "/appointments/7"}, {"json", {{"id", "7"}, {"time", "10:00"}}}});
+  JournalEntry put = Journal().at(1);
+  EXPECT_EQ(json::parse(put.post_image), json({{"id", "7"}, {"time", "10:00"}}));
+}
+
+// When the read-back fails, nothing is known to compare with: rollback stops
+// at the entry instead of undoing it unchecked.
+TEST_F(HttpConnectorTest, AWriteWhosePostImageCouldNotBeReadIsNeverUndoneBlindly) {
+  api_.bodiless_writes = true;
+  api_.forced_get_status = 503;
+  BindingOutcome out =
+      Call("vendor.post", {{"path", "/appointments"}, {"json", {{"time", "09:00"}}}});
+  ASSERT_TRUE(out.reply.ok) << out.reply.error_message;
+  ASSERT_FALSE(out.reply.warnings.empty());
+  EXPECT_NE(out.reply.warnings[0].find("not captured"), std::string::npos);
+  JournalEntry e = Journal().at(0);
+  EXPECT_EQ(e.state, "done");
+  EXPECT_NE(e.detail.find("HTTP 503"), std::string::npos) << e.detail;
+  api_.forced_get_status = 0;
+  RollbackStep step = CompensatorFor(e)->PlanUndo(e);
+  EXPECT_EQ(step.outcome, "conflict") << step.detail;
+  EXPECT_NE(step.detail.find("not recorded"), std::string::npos) << step.detail;
+  EXPECT_TRUE(api_.Get("42").has_value()) << "undone blindly";
+}
+
+// A route whose target has no GET is undone unchecked, and the step says so.
+TEST_F(HttpConnectorTest, AnUndoThatCouldNotBeCheckedSaysSo) {
+  auto config = ParseTestConfig("base_url = \"" + api_.Url("/v1") + "\"\n" + R"(
+[[routes]]
+methods = ["POST"]
+path = "/appointments"
+undo.POST = "DELETE {location}"
+[[routes]]
+methods = ["DELETE"]
+path = "/appointments/{id}"
+)");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  BindingOutcome out = PostWith(*config, &scope_, &clock_,
+                                {{"path", "/appointments"}, {"json", {{"time", "09:00"}}}});
+  ASSERT_TRUE(out.reply.ok) << out.reply.error_message;
+  JournalEntry e = Journal().at(0);
+  HttpConnector unchecked(*config, HttpApiOptions{nullptr, &clock_, {}});
+  auto c = std::move(unchecked.NewCompensator(e)).value();
+  RollbackStep step = c->PlanUndo(e);
+  EXPECT_EQ(step.outcome, "");
+  EXPECT_NE(step.detail.find("NOT CHECKED"), std::string::npos) << step.detail;
+  c->Undo(e, step);
+  EXPECT_EQ(step.outcome, "undone") << step.detail;
+  EXPECT_NE(step.detail.find("NOT CHECKED"), std::string::npos) << step.detail;
+  EXPECT_FALSE(api_.Get("42").has_value());
+}
+
+// A create whose route declares DELETE {location} but whose answer names no
+// Location took effect and cannot be undone: the entry, the guest, the audit
+// entry and rollback all say so.
+TEST_F(HttpConnectorTest, ACreateAnsweredWithoutALocationIsIrreversibleAndSaysWhy) {
+  BindingOutcome out = Call("vendor.post", {{"path", "/tasks"}, {"json", {{"x", 1}}}});
+  ASSERT_TRUE(out.reply.ok) << out.reply.error_message;
+  ASSERT_EQ(out.reply.warnings.size(), 1u);
+  EXPECT_NE(out.reply.warnings[0].find("cannot be undone"), std::string::npos);
+  EXPECT_NE(out.reply.warnings[0].find("Location"), std::string::npos) << out.reply.warnings[0];
+  std::string audited;
+  for (const auto& [key, value] : out.audit.fields())
+    if (key == "irreversible") audited = std::get<std::string>(value);
+  EXPECT_NE(audited.find("Location"), std::string::npos) << audited;
+  JournalEntry e = Journal().at(0);
+  EXPECT_EQ(e.state, "done");
+  EXPECT_EQ(e.detail.rfind("irreversible: ", 0), 0u) << e.detail;
+  EXPECT_NE(e.detail.find("Location"), std::string::npos) << e.detail;
+  size_t sent = api_.received_count();
+  RollbackStep step = CompensatorFor(e)->PlanUndo(e);
+  EXPECT_EQ(step.outcome, "irreversible");
+  EXPECT_NE(step.detail.find("Location"), std::string::npos) << step.detail;
   EXPECT_EQ(api_.received_count(), sent);
 }
 
