@@ -8,8 +8,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -18,28 +16,6 @@
 #include "connectors/http/http_test_servers.h"
 
 namespace ward::testing {
-
-// Holds a request's handler until Release() (or 5 s pass, so a test that fails
-// still ends), standing in for an API that stops answering.
-class RequestStall {
- public:
-  void Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, std::chrono::seconds(5), [this] { return released_; });
-  }
-  void Release() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      released_ = true;
-    }
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool released_ = false;  // guarded by mu_
-};
 
 class FakeVendorApi : public LoopbackTestServer {
  public:
