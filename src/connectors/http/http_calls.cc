@@ -425,14 +425,15 @@ BindingOutcome ExecuteHttpCall(HttpApi* api, JournalScope* scope, const std::str
     own = PrepareHttpCall(api, method, args_json);
     prepared = &own;
   }
-  HttpCallDeadline deadline(
-      api->clock(), api->config().call_timeout_ms - SpentInPrepare(api, method, args_json), cancel);
+  int64_t spent_in_prepare_ms = SpentInPrepare(api, method, args_json);
   if (!prepared->refusal.ok) return BindingOutcome{prepared->refusal, {}};
   std::string binding = HttpBindingName(api->config(), method);
   Result<HttpCallArgs> args = ParseHttpCallArgs(method, args_json, binding);
   if (!args.ok()) return BindingFailure("ValueError", args.status().message());
   Result<HttpRouteMatch> match = api->Match(method, args->path);
   if (!match.ok()) return BindingFailure(ErrorTypeOf(match.status()), match.status().message());
+  HttpCallDeadline deadline(api->clock(), api->config().call_timeout_ms - spent_in_prepare_ms,
+                            cancel);
   if (method == "GET") return Read(api, *args, deadline);
   return Write(api, scope, *args, *match, prepared->actions.at(0), deadline);
 }

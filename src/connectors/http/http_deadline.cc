@@ -2,12 +2,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 
 namespace ward {
 namespace {
 
 constexpr auto kPollInterval = std::chrono::milliseconds(10);
+constexpr int kIdlePollsBeforeSleep = 100;  // 1 s without a live deadline
 
 std::string Seconds(int64_t ms) {
   return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
@@ -15,33 +20,79 @@ std::string Seconds(int64_t ms) {
 
 }  // namespace
 
+// Polls every live deadline; waits without polling while there is none.
+class DeadlineWatcher {
+ public:
+  static DeadlineWatcher& Get() {
+    static DeadlineWatcher watcher;
+    return watcher;
+  }
+  void Add(HttpCallDeadline* d) {
+    bool wake;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      live_.insert(d);
+      wake = sleeping_;
+    }
+    if (wake) wake_.notify_all();
+  }
+  // Once it returns, `d` is never polled again.
+  void Remove(HttpCallDeadline* d) {
+    std::lock_guard<std::mutex> lock(mu_);
+    live_.erase(d);
+  }
+
+ private:
+  DeadlineWatcher() : thread_([this] { Run(); }) {}
+  ~DeadlineWatcher() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  // Polls every kPollInterval while deadlines are live (and for a while after,
+  // so back-to-back calls need no wake-up), then sleeps until one is added.
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    int idle_polls = 0;
+    while (!stop_) {
+      if (live_.empty() && idle_polls >= kIdlePollsBeforeSleep) {
+        sleeping_ = true;
+        wake_.wait(lock, [this] { return stop_ || !live_.empty(); });
+        sleeping_ = false;
+        idle_polls = 0;
+        continue;
+      }
+      idle_polls = live_.empty() ? idle_polls + 1 : 0;
+      for (HttpCallDeadline* d : live_) d->Poll();
+      wake_.wait_for(lock, kPollInterval);
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::set<HttpCallDeadline*> live_;  // guarded by mu_
+  bool stop_ = false;                 // guarded by mu_
+  bool sleeping_ = false;             // guarded by mu_
+  std::thread thread_;
+};
+
 HttpCallDeadline::HttpCallDeadline(Clock* clock, int64_t budget_ms,
                                    const CancelToken* session_cancel)
     : clock_(clock),
       budget_ms_(std::max<int64_t>(1, budget_ms)),
       deadline_us_(clock->MonotonicMicros() + budget_ms_ * 1000),
       session_cancel_(session_cancel) {
-  watcher_ = std::thread([this] { Watch(); });
+  Poll();  // already cancelled: no exchange starts
+  DeadlineWatcher::Get().Add(this);
 }
 
-HttpCallDeadline::~HttpCallDeadline() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    done_ = true;
-  }
-  wake_.notify_all();
-  watcher_.join();
-}
+HttpCallDeadline::~HttpCallDeadline() { DeadlineWatcher::Get().Remove(this); }
 
-void HttpCallDeadline::Watch() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!done_) {
-    if (SessionCancelled() || Expired()) {
-      token_.Cancel();
-      return;
-    }
-    wake_.wait_for(lock, kPollInterval);
-  }
+void HttpCallDeadline::Poll() {
+  if (SessionCancelled() || Expired()) token_.Cancel();
 }
 
 bool HttpCallDeadline::SessionCancelled() const {

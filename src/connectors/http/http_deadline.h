@@ -5,26 +5,26 @@
 // A call's exchanges — an OAuth token fetch, the pre-image GET, the request, a
 // 401's token refresh and its resend, the post-image GET — all run under one
 // budget (the connector's call_timeout_seconds), measured by the injected Clock
-// from when the deadline is made. A watcher thread checks the Clock and the
-// session's token every 10 ms (of real time) and cancels token() once the budget
-// is spent or the session is cancelled; HttpClient then stops a send at once,
-// also while it waits for a silent server. Explain() says which of the two
-// stopped an exchange. Internal to src/connectors/http.
+// from when the deadline is made. One process-wide watcher thread (started on
+// first use, idle while no deadline is live) checks every live deadline's Clock
+// and session token every 10 ms (of real time) and cancels its token() once the
+// budget is spent or the session is cancelled; HttpClient then stops a send at
+// once, also while it waits for a silent server. Explain() says which of the
+// two stopped an exchange. Internal to src/connectors/http.
 //
 // Thread-safety: every method may be called from any thread. The Clock and the
 // session's token must outlive the deadline.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
-#include <thread>
 
 #include "util/cancel.h"
 #include "util/clock.h"
 #include "util/status.h"
 
 namespace ward {
+
+class DeadlineWatcher;
 
 class HttpCallDeadline {
  public:
@@ -48,7 +48,9 @@ class HttpCallDeadline {
   Status Explain(const Status& failed) const;
 
  private:
-  void Watch();
+  friend class DeadlineWatcher;
+  // Cancels token() once the budget is spent or the session cancelled.
+  void Poll();
   bool SessionCancelled() const;
   bool Expired() const;
 
@@ -57,10 +59,6 @@ class HttpCallDeadline {
   const int64_t deadline_us_;  // by clock_->MonotonicMicros()
   const CancelToken* const session_cancel_;
   CancelToken token_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool done_ = false;  // guarded by mu_
-  std::thread watcher_;
 };
 
 }  // namespace ward
