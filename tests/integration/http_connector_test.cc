@@ -39,7 +39,10 @@ class HttpConnectorEndToEnd : public ::testing::Test {
            "[[policy.rule]]\nname = \"vendor-calls\"\nconnector = \"vendor\"\n"
            "decision = \"allow\"\n";
   }
-  void TearDown() override { std::filesystem::remove_all(home_); }
+  void TearDown() override {
+    stall_.Release();
+    std::filesystem::remove_all(home_);
+  }
 
   std::string Transcript(const std::vector<std::string>& codes) {
     std::string path = (home_ / "transcript.jsonl").string();
@@ -63,6 +66,7 @@ class HttpConnectorEndToEnd : public ::testing::Test {
     return sessions.is_array() && !sessions.empty() ? sessions[0].value("id", "") : "";
   }
 
+  RequestStall stall_;  // outlives api_, whose handlers may wait on it
   FakeVendorApi api_;
   std::filesystem::path home_;
   std::map<std::string, std::string> env_;
@@ -161,6 +165,45 @@ TEST_F(HttpConnectorEndToEnd, ACreateWithoutALocationIsListedAsIrreversible) {
   auto steps = AuditEntries("rollback_step");
   ASSERT_EQ(steps.size(), 1u);
   EXPECT_EQ(steps[0]["data"]["outcome"], "irreversible");
+}
+
+// An API that stops answering is cut off at call_timeout_seconds: the session
+// goes on, the guest gets an HttpApiError saying why, and the write (which
+// reached the API) is left at intent, so rollback stops there instead of
+// pretending it failed or undoing it.
+TEST_F(HttpConnectorEndToEnd, AStalledApiIsCutOffAtTheCallTimeout) {
+  std::string toml;
+  {
+    std::ifstream in(home_ / "ward.toml");
+    toml.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  toml.insert(toml.find("\n\n") + 1, "call_timeout_seconds = 1\n");
+  std::ofstream(home_ / "ward.toml") << toml;
+  api_.on_request = [this](const httplib::Request& req) {
+    if (req.method == "POST") stall_.Wait();
+  };
+  auto r = RunWard({"run", "--model",
+                    "scripted:" + Transcript({"try:\n    vendor.post('/appointments', "
+                                              "json={'time': '09:00'})\n"
+                                              "except HttpApiError as e:\n"
+                                              "    print('cut off:', e)\n"
+                                              "finish('done')"}),
+                    "stall"},
+                   env_);
+  stall_.Release();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("cut off:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("call_timeout_seconds"), std::string::npos) << r.err;
+  std::string session = LastSession();
+  auto store = OpenSqliteStore((home_ / "ward.db").string());
+  ASSERT_TRUE(store.ok());
+  auto journal = (*store)->ListJournal(session, "live");
+  ASSERT_TRUE(journal.ok());
+  ASSERT_EQ(journal->size(), 1u);
+  EXPECT_EQ((*journal)[0].state, "intent") << (*journal)[0].detail;
+  auto undo = RunWard({"rollback", session}, env_);
+  EXPECT_NE(undo.exit_code, 0);
+  EXPECT_EQ(undo.out.rfind("unknown", 0), 0u) << undo.out;
 }
 
 // A dry run sends no write (the guest is told so), and applying its changeset

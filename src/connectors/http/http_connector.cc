@@ -12,7 +12,8 @@ using http_internal::PrepareHttpCall;
 
 std::vector<GuestErrorType> HttpErrorTypes() {
   return {{http_internal::kHttpApiError, "BindingError",
-           "Nothing could be exchanged with the API: the network failed or gave no answer, "
+           "Nothing could be exchanged with the API: the network failed or gave no answer "
+           "in time (call_timeout_seconds), "
            "the body or the response was too large, or a credential is missing. An HTTP error "
            "status is not an "
            "error: the returned dict carries it."},
