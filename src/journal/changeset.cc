@@ -36,8 +36,9 @@ std::string ChangesetJson(const std::vector<ChangesetItem>& items) {
   for (const auto& i : items)
     out.push_back({{"seq", i.entry.seq},
                    {"operation", i.entry.operation},
-                   {"resource_type", i.entry.resource_type},
-                   {"id", i.entry.resource_id},
+                   {"connector", i.entry.connector},
+                   {"target_type", i.entry.target_type},
+                   {"target_id", i.entry.target_id},
                    {"state", i.entry.state},
                    {"base_version", i.entry.pre_version},
                    {"before", parsed_or_null(i.entry.pre_image)},
@@ -90,7 +91,7 @@ Result<ApplyReport> ApplyChangeset(Store* store, AuditLog* audit, EventSink* eve
     GuestCallReply reply = gate.Dispatch(BindingContext{session, 0}, call);
     if (!reply.ok) {
       report.stopped =
-          call.name + " " + e.resource_type + "/" + e.resource_id + ": " + reply.error_message;
+          call.name + " " + e.target_type + "/" + e.target_id + ": " + reply.error_message;
       break;
     }
     std::string line = c.Replayed(e, call, reply.value_json, ids);

@@ -32,7 +32,8 @@ Result<std::vector<ChangesetItem>> LoadChangeset(Store* store, const std::string
                                                  const std::string& mode = "dry_run");
 
 // The changeset as a JSON array (the wire form for `ward changeset show --json` and
-// the server): seq, operation, resource_type, id, state, base_version, before, after, diff.
+// the server): seq, operation, connector, target_type, target_id, state, base_version,
+// before, after, diff.
 std::string ChangesetJson(const std::vector<ChangesetItem>& items);
 
 struct ApplyReport {

@@ -8,8 +8,8 @@
 // before the effect, then "done" or "failed" after it; "planned" in a dry run,
 // "applied" once a planned entry was replayed live; "compensated" once undone.
 // A connector's entries fill JournalEntry as its header describes: `connector`
-// (the connector's name), `base_url` (the system written to), `operation`,
-// `resource_type`/`resource_id` (the target: a FHIR resource, a table and row key,
+// (the connector's name), `endpoint` (the system written to), `operation`,
+// `target_type`/`target_id` (the target: a FHIR resource, a table and row key,
 // a route and location), pre/post images and versions.
 //
 // A Compensator is used from one thread at a time.

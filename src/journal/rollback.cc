@@ -7,7 +7,7 @@ namespace ward {
 namespace {
 
 std::string Target(const JournalEntry& e) {
-  return e.connector + " " + e.resource_type + (e.resource_id.empty() ? "" : "/" + e.resource_id);
+  return e.connector + " " + e.target_type + (e.target_id.empty() ? "" : "/" + e.target_id);
 }
 
 // Settles an entry left at "intent" (compensator.h): stored unless a dry run.
@@ -50,11 +50,11 @@ Result<RollbackStep> UndoEntry(Store* store, const CompensatorLookup& compensato
 }  // namespace
 
 std::string DescribeTarget(const JournalEntry& e) {
-  if (!e.resource_id.empty() && e.resource_id.front() == '/')
-    return e.connector + " " + e.resource_id;  // an HTTP path says it all
-  std::string out = e.connector + " " + e.resource_type;
-  if (e.resource_id.empty()) return out;
-  return out + (e.resource_id.front() == '{' ? " " : "/") + e.resource_id;
+  if (!e.target_id.empty() && e.target_id.front() == '/')
+    return e.connector + " " + e.target_id;  // an HTTP path says it all
+  std::string out = e.connector + " " + e.target_type;
+  if (e.target_id.empty()) return out;
+  return out + (e.target_id.front() == '{' ? " " : "/") + e.target_id;
 }
 
 Result<RollbackReport> RollbackSession(Store* store, AuditLog* audit,
@@ -76,7 +76,7 @@ Result<RollbackReport> RollbackSession(Store* store, AuditLog* audit,
     }
     AuditData data;
     data.Set("journal_id", e.id).Set("connector", e.connector);
-    data.Set("resource", e.resource_type + "/" + e.resource_id).Set("action", step.action);
+    data.Set("resource", e.target_type + "/" + e.target_id).Set("action", step.action);
     data.Set("outcome", step.outcome).Set("detail", step.detail).Set("dry_run", options.dry_run);
     WARD_RETURN_IF_ERROR(audit->Record(session, "rollback_step", data).status());
     if (step.outcome == "irreversible") report.complete = false;

@@ -32,8 +32,8 @@ class ScriptedCompensator : public Compensator {
       : name_(std::move(name)), state_(state) {}
   Settlement Settle(const JournalEntry& e) override {
     Settlement s;
-    s.outcome = state_->settle.count(e.resource_id) ? state_->settle.at(e.resource_id)
-                                                    : Settlement::Outcome::kUnknown;
+    s.outcome = state_->settle.count(e.target_id) ? state_->settle.at(e.target_id)
+                                                  : Settlement::Outcome::kUnknown;
     s.detail = "scripted";
     s.entry = e;
     s.entry.state = s.outcome == Settlement::Outcome::kHappened ? "done" : "failed";
@@ -41,13 +41,13 @@ class ScriptedCompensator : public Compensator {
   }
   RollbackStep PlanUndo(const JournalEntry& e) override {
     RollbackStep step{e, "restore", "", ""};
-    if (state_->plan.count(e.resource_id)) step.outcome = state_->plan.at(e.resource_id);
-    if (!step.outcome.empty()) step.detail = e.resource_id + " " + step.outcome;
+    if (state_->plan.count(e.target_id)) step.outcome = state_->plan.at(e.target_id);
+    if (!step.outcome.empty()) step.detail = e.target_id + " " + step.outcome;
     return step;
   }
   void Undo(const JournalEntry& e, RollbackStep& step) override {
-    step.outcome = state_->undo.count(e.resource_id) ? state_->undo.at(e.resource_id) : "undone";
-    state_->undone.push_back(name_ + ":" + e.resource_id);
+    step.outcome = state_->undo.count(e.target_id) ? state_->undo.at(e.target_id) : "undone";
+    state_->undone.push_back(name_ + ":" + e.target_id);
   }
   Result<std::string> Drift(const JournalEntry&) override { return std::string(); }
   std::vector<Binding> ReplayBindings(JournalScope*) override { return {}; }
@@ -83,8 +83,8 @@ class RollbackTest : public ::testing::Test {
     JournalEntry draft;
     draft.connector = connector;
     draft.operation = "update";
-    draft.resource_type = "Thing";
-    draft.resource_id = id;
+    draft.target_type = "Thing";
+    draft.target_id = id;
     auto j = JournalIntent(scope, draft);
     ASSERT_TRUE(j.ok()) << j.status().ToString();
     if (state == "intent") return;

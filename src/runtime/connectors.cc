@@ -71,9 +71,9 @@ CompensatorLookup MakeCompensatorLookup(const WardConfig& config, ConnectorDeps 
     if (settings->type == "fhir") {
       FhirConnectorConfig fhir;
       fhir.name = settings->name;
-      fhir.base_url = e.base_url;
+      fhir.base_url = e.endpoint;
       // Credentials go only to the server the connector is configured for.
-      if (e.base_url == settings->base_url) fhir.bearer_token = FhirBearerToken(*settings);
+      if (e.endpoint == settings->base_url) fhir.bearer_token = FhirBearerToken(*settings);
       return FhirConnector(fhir, deps.http).NewCompensator(e);
     }
     WARD_ASSIGN_OR_RETURN(auto connector, MakeConnector(*settings, deps));

@@ -77,16 +77,16 @@ TEST(ConnectorFactoryTest, RollbackFindsTheConnectorByNameAndSendsItsTokenOnlyTo
   JournalEntry e;
   e.connector = "labs";
   e.operation = "create";
-  e.resource_type = "Patient";
-  e.resource_id = "1";
-  e.base_url = "https://labs.example/fhir";
+  e.target_type = "Patient";
+  e.target_id = "1";
+  e.endpoint = "https://labs.example/fhir";
   auto c = lookup(e);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   (*c)->PlanUndo(e);  // reads the resource as it is now
   ASSERT_EQ(http.requests.size(), 1u);
   EXPECT_EQ(http.AuthorizationOf(0), "Bearer s3cret");
 
-  e.base_url = "https://elsewhere.example/fhir";  // a journal entry naming another server
+  e.endpoint = "https://elsewhere.example/fhir";  // a journal entry naming another server
   auto other = lookup(e);
   ASSERT_TRUE(other.ok());
   (*other)->PlanUndo(e);

@@ -17,7 +17,7 @@ namespace {
 
 json StepJson(const RollbackStep& step) {
   const JournalEntry& e = step.entry;
-  return {{"resource", e.resource_type + "/" + e.resource_id},
+  return {{"resource", e.target_type + "/" + e.target_id},
           {"connector", e.connector},
           {"target", DescribeTarget(e)},
           {"operation", e.operation},         // what the session did

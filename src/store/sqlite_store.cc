@@ -40,8 +40,8 @@ CREATE TABLE IF NOT EXISTS approvals (
 CREATE INDEX IF NOT EXISTS approvals_by_state ON approvals(state, created_ms);
 CREATE TABLE IF NOT EXISTS journal (
   id INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT NOT NULL, seq INTEGER NOT NULL,
-  mode TEXT NOT NULL, connector TEXT NOT NULL, base_url TEXT NOT NULL, operation TEXT NOT NULL,
-  resource_type TEXT NOT NULL, resource_id TEXT NOT NULL, pre_image TEXT NOT NULL,
+  mode TEXT NOT NULL, connector TEXT NOT NULL, endpoint TEXT NOT NULL, operation TEXT NOT NULL,
+  target_type TEXT NOT NULL, target_id TEXT NOT NULL, pre_image TEXT NOT NULL,
   pre_version TEXT NOT NULL, post_image TEXT NOT NULL, post_version TEXT NOT NULL,
   state TEXT NOT NULL, detail TEXT NOT NULL, time_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS journal_by_session ON journal(session, mode, seq);
@@ -98,7 +98,7 @@ ApprovalRecord ReadApproval(Stmt& s) {
 }
 
 constexpr const char* kJournalColumns =
-    "id, session, seq, mode, connector, base_url, operation, resource_type, resource_id, "
+    "id, session, seq, mode, connector, endpoint, operation, target_type, target_id, "
     "pre_image, pre_version, post_image, post_version, state, detail, time_ms";
 
 JournalEntry ReadJournal(Stmt& s) {
@@ -108,10 +108,10 @@ JournalEntry ReadJournal(Stmt& s) {
   j.seq = s.Int(2);
   j.mode = s.Text(3);
   j.connector = s.Text(4);
-  j.base_url = s.Text(5);
+  j.endpoint = s.Text(5);
   j.operation = s.Text(6);
-  j.resource_type = s.Text(7);
-  j.resource_id = s.Text(8);
+  j.target_type = s.Text(7);
+  j.target_id = s.Text(8);
   j.pre_image = s.Text(9);
   j.pre_version = s.Text(10);
   j.post_image = s.Text(11);
@@ -284,11 +284,11 @@ class SqliteStore : public Store {
     WARD_ASSIGN_OR_RETURN(bool row, next.Step());
     int64_t seq = row ? next.Int(0) : 1;
     Stmt s(cache_,
-           "INSERT INTO journal (session, seq, mode, connector, base_url, operation, "
-           "resource_type, resource_id, pre_image, pre_version, post_image, post_version, state, "
+           "INSERT INTO journal (session, seq, mode, connector, endpoint, operation, "
+           "target_type, target_id, pre_image, pre_version, post_image, post_version, state, "
            "detail, time_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    s.Bind(1, j.session).Bind(2, seq).Bind(3, j.mode).Bind(4, j.connector).Bind(5, j.base_url);
-    s.Bind(6, j.operation).Bind(7, j.resource_type).Bind(8, j.resource_id).Bind(9, j.pre_image);
+    s.Bind(1, j.session).Bind(2, seq).Bind(3, j.mode).Bind(4, j.connector).Bind(5, j.endpoint);
+    s.Bind(6, j.operation).Bind(7, j.target_type).Bind(8, j.target_id).Bind(9, j.pre_image);
     s.Bind(10, j.pre_version).Bind(11, j.post_image).Bind(12, j.post_version).Bind(13, j.state);
     s.Bind(14, j.detail).Bind(15, j.time_ms);
     WARD_RETURN_IF_ERROR(s.Run());
@@ -300,9 +300,9 @@ class SqliteStore : public Store {
   Status UpdateJournal(const JournalEntry& j) override {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     Stmt s(cache_,
-           "UPDATE journal SET resource_id=?, post_image=?, post_version=?, state=?, detail=? "
+           "UPDATE journal SET target_id=?, post_image=?, post_version=?, state=?, detail=? "
            "WHERE id=?");
-    s.Bind(1, j.resource_id).Bind(2, j.post_image).Bind(3, j.post_version).Bind(4, j.state);
+    s.Bind(1, j.target_id).Bind(2, j.post_image).Bind(3, j.post_version).Bind(4, j.state);
     s.Bind(5, j.detail).Bind(6, j.id);
     WARD_RETURN_IF_ERROR(s.Run());
     if (sqlite3_changes(db_.get()) == 0)
@@ -518,6 +518,24 @@ Status AddNewSessionColumns(sqlite3* db) {
   return Status::Ok();
 }
 
+// Journal columns named for FHIR before other connectors existed; a store made by
+// an older ward has them renamed when it is opened (another process may have
+// renamed them first).
+Status RenameOldJournalColumns(sqlite3* db) {
+  constexpr std::pair<const char*, const char*> kRenamed[] = {
+      {"base_url", "endpoint"}, {"resource_type", "target_type"}, {"resource_id", "target_id"}};
+  for (const auto& [old_name, new_name] : kRenamed) {
+    Stmt has(db, "SELECT 1 FROM pragma_table_info('journal') WHERE name=?");
+    has.Bind(1, old_name);
+    WARD_ASSIGN_OR_RETURN(bool present, has.Step());
+    if (!present) continue;
+    Status s = ExecSql(
+        db, std::string("ALTER TABLE journal RENAME COLUMN ") + old_name + " TO " + new_name);
+    if (!s.ok() && s.message().find("no such column") == std::string::npos) return s;
+  }
+  return Status::Ok();
+}
+
 Status CheckSchemaVersion(sqlite3* db, const std::string& path) {
   Stmt get(db, "SELECT value FROM meta WHERE key='schema_version'");
   WARD_ASSIGN_OR_RETURN(bool row, get.Step());
@@ -541,6 +559,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   if (!s.ok()) return InvalidArgument(path + " is not a usable ward store: " + s.message());
   WARD_RETURN_IF_ERROR(CheckSchemaVersion(db.get(), path));
   WARD_RETURN_IF_ERROR(AddNewSessionColumns(db.get()));
+  WARD_RETURN_IF_ERROR(RenameOldJournalColumns(db.get()));
   return std::unique_ptr<Store>(new SqliteStore(std::move(db)));
 }
 

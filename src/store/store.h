@@ -76,14 +76,15 @@ struct ApprovalDecision {
 struct JournalEntry {
   int64_t id = 0;  // assigned by the store
   std::string session;
-  int64_t seq = 0;        // order within the session and mode, assigned by the store
-  std::string mode;       // "live" or "dry_run"
-  std::string connector;  // "fhir"
-  std::string base_url;   // the server written to
-  std::string operation;  // "create", "update", "delete"
-  std::string resource_type;
-  std::string resource_id;   // for a create, known once done
-  std::string pre_image;     // JSON of the resource before, "" when none
+  int64_t seq = 0;          // order within the session and mode, assigned by the store
+  std::string mode;         // "live" or "dry_run"
+  std::string connector;    // the connector's name ("fhir", "reporting", …)
+  std::string endpoint;     // the system written to: a FHIR base URL, a database, an API's base URL
+  std::string operation;    // the connector's: "create", "update", "delete", "insert", "post", …
+  std::string target_type;  // what kind of thing: a FHIR resource type, a table, a route
+  std::string target_id;  // which one: a resource id, a row key (JSON), a path; for a create, known
+                          // once done
+  std::string pre_image;  // JSON of the resource before, "" when none
   std::string pre_version;   // its version, "" when none
   std::string post_image;    // JSON of what was written (or would be), "" for a delete
   std::string post_version;  // the version the write produced
@@ -150,7 +151,7 @@ class Store {
 
   // Journal: appends an entry (id and seq assigned) and returns its id.
   virtual Result<int64_t> AppendJournal(const JournalEntry& entry) = 0;
-  // Overwrites resource_id, post_image, post_version, state and detail of entry `id`.
+  // Overwrites target_id, post_image, post_version, state and detail of entry `id`.
   virtual Status UpdateJournal(const JournalEntry& entry) = 0;
   // A session's entries of one mode, in seq order.
   virtual Result<std::vector<JournalEntry>> ListJournal(const std::string& session,

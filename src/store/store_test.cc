@@ -308,6 +308,40 @@ TEST_F(StoreTest, StoreFilesAreOwnerOnlyWhateverTheUmask) {
   }
 }
 
+// A store whose journal columns were named for FHIR (base_url, resource_type,
+// resource_id) keeps its entries under the connector-neutral names.
+TEST_F(StoreTest, OlderJournalColumnsAreRenamedAndTheirEntriesKept) {
+  store_.reset();
+  std::filesystem::remove(path_);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT "
+                         "NOT NULL, seq INTEGER NOT NULL, mode TEXT NOT NULL, connector TEXT NOT "
+                         "NULL, base_url TEXT NOT NULL, operation TEXT NOT NULL, resource_type "
+                         "TEXT NOT NULL, resource_id TEXT NOT NULL, pre_image TEXT NOT NULL, "
+                         "pre_version TEXT NOT NULL, post_image TEXT NOT NULL, post_version TEXT "
+                         "NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL, time_ms INTEGER NOT "
+                         "NULL); INSERT INTO journal (session, seq, mode, connector, base_url, "
+                         "operation, resource_type, resource_id, pre_image, pre_version, "
+                         "post_image, post_version, state, detail, time_ms) VALUES ('s_old', 1, "
+                         "'live', 'fhir', 'http://ehr/fhir', 'create', 'Patient', 'p1', '', '', "
+                         "'{}', '1', 'done', '', 5);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto store = OpenSqliteStore(path_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto entries = (*store)->ListJournal("s_old", "live");
+  ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].endpoint, "http://ehr/fhir");
+  EXPECT_EQ((*entries)[0].target_type, "Patient");
+  EXPECT_EQ((*entries)[0].target_id, "p1");
+  auto again = OpenSqliteStore(path_);  // already renamed: opens as it is
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+}
+
 // A store made before the claimed actor and the owner were recorded gets them.
 TEST_F(StoreTest, OlderStoresGainTheNewSessionColumns) {
   store_.reset();

@@ -112,7 +112,7 @@ TEST(WebE2eTest, PhoneApprovesAFhirWriteSeesTheSessionFinishAndRollsItBack) {
   const JournalEntry& created = (*writes)[0];
   EXPECT_EQ(created.operation, "create");
   EXPECT_EQ(created.state, "compensated");
-  std::string patient = fhir_url + "/Patient/" + created.resource_id;
+  std::string patient = fhir_url + "/Patient/" + created.target_id;
   auto http = NewHttpClient();
   HttpRequest read;
   read.url = patient + "/_history/1";

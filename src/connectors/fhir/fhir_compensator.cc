@@ -29,7 +29,7 @@ std::string Restorable(const std::string& pre_image) {
   return DumpJson(j);
 }
 
-std::string Ref(const JournalEntry& e) { return e.resource_type + "/" + e.resource_id; }
+std::string Ref(const JournalEntry& e) { return e.target_type + "/" + e.target_id; }
 
 // Decides what undoing `e` means given the resource's current state; sets
 // step.outcome to "conflict" when someone else changed it.
@@ -78,7 +78,7 @@ Settlement FhirCompensator::Settle(const JournalEntry& entry) {
 
 RollbackStep FhirCompensator::PlanUndo(const JournalEntry& e) {
   RollbackStep step{e, "", "", ""};
-  auto now = fhir_internal::ReadCurrent(&client_, e.resource_type, e.resource_id);
+  auto now = fhir_internal::ReadCurrent(&client_, e.target_type, e.target_id);
   if (!now.ok()) {
     step.outcome = "failed";
     step.detail = now.status().message();
@@ -89,11 +89,10 @@ RollbackStep FhirCompensator::PlanUndo(const JournalEntry& e) {
 }
 
 void FhirCompensator::Undo(const JournalEntry& e, RollbackStep& step) {
-  Result<FhirResponse> r =
-      step.action == "delete"
-          ? client_.Delete(e.resource_type, e.resource_id, e.post_version)
-          : client_.Update(e.resource_type, e.resource_id, Restorable(e.pre_image),
-                           e.operation == "update" ? e.post_version : "");
+  Result<FhirResponse> r = step.action == "delete"
+                               ? client_.Delete(e.target_type, e.target_id, e.post_version)
+                               : client_.Update(e.target_type, e.target_id, Restorable(e.pre_image),
+                                                e.operation == "update" ? e.post_version : "");
   if (!r.ok()) {
     step.outcome = "failed";
     step.detail = r.status().message();
@@ -111,8 +110,7 @@ void FhirCompensator::Undo(const JournalEntry& e, RollbackStep& step) {
 
 Result<std::string> FhirCompensator::Drift(const JournalEntry& e) {
   if (e.operation == "create") return std::string();
-  WARD_ASSIGN_OR_RETURN(auto now,
-                        fhir_internal::ReadCurrent(&client_, e.resource_type, e.resource_id));
+  WARD_ASSIGN_OR_RETURN(auto now, fhir_internal::ReadCurrent(&client_, e.target_type, e.target_id));
   if (now.version == e.pre_version) return std::string();
   return Ref(e) + ": the dry run saw version " +
          (e.pre_version.empty() ? "(none)" : e.pre_version) + ", the server now has " +
@@ -126,8 +124,7 @@ std::vector<Binding> FhirCompensator::ReplayBindings(JournalScope* scope) {
 GuestCall FhirCompensator::Replay(const JournalEntry& e, const ReplayIds& ids) {
   const std::string& name = client_.config().name;
   if (e.operation == "delete")
-    return {name + ".delete",
-            DumpJson({{"resource_type", e.resource_type}, {"id", e.resource_id}})};
+    return {name + ".delete", DumpJson({{"resource_type", e.target_type}, {"id", e.target_id}})};
   json res = ParseJsonOrDiscarded(e.post_image);
   if (res.is_object()) {
     res.erase("meta");
@@ -140,12 +137,12 @@ GuestCall FhirCompensator::Replay(const JournalEntry& e, const ReplayIds& ids) {
 std::string FhirCompensator::Replayed(const JournalEntry& e, const GuestCall& call,
                                       const std::string& reply_json, ReplayIds& ids) {
   json stored = ParseJsonOrDiscarded(reply_json);
-  std::string real_id = stored.is_object() ? stored.value("id", e.resource_id) : e.resource_id;
+  std::string real_id = stored.is_object() ? stored.value("id", e.target_id) : e.target_id;
   if (e.operation == "create")
-    ids[e.resource_type + "/" + e.resource_id] = e.resource_type + "/" + real_id;
+    ids[e.target_type + "/" + e.target_id] = e.target_type + "/" + real_id;
   std::string version =
       stored.is_object() && stored.contains("meta") ? stored["meta"].value("versionId", "") : "";
-  return call.name + " " + e.resource_type + "/" + real_id +
+  return call.name + " " + e.target_type + "/" + real_id +
          (version.empty() ? "" : " → version " + version);
 }
 

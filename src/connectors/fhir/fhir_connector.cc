@@ -14,7 +14,7 @@ std::vector<Binding> FhirConnector::Bindings(JournalScope* scope) {
 
 Result<std::unique_ptr<Compensator>> FhirConnector::NewCompensator(const JournalEntry& entry) {
   FhirConnectorConfig config = config_;
-  config.base_url = entry.base_url;
+  config.base_url = entry.endpoint;
   return std::unique_ptr<Compensator>(std::make_unique<FhirCompensator>(config, http_));
 }
 

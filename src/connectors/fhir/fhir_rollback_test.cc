@@ -71,10 +71,10 @@ class RollbackIntentTest : public ::testing::Test {
     j.session = "s_test";
     j.mode = "live";
     j.connector = "fhir";
-    j.base_url = kBase;
+    j.endpoint = kBase;
     j.operation = op;
-    j.resource_type = "Patient";
-    j.resource_id = id;
+    j.target_type = "Patient";
+    j.target_id = id;
     if (!pre.is_null()) {
       j.pre_image = pre.dump();
       j.pre_version = pre["meta"]["versionId"];
@@ -102,7 +102,7 @@ class RollbackIntentTest : public ::testing::Test {
   CompensatorLookup Compensators() {
     return [this](const JournalEntry& e) -> Result<std::unique_ptr<Compensator>> {
       FhirConnectorConfig config;
-      config.base_url = e.base_url;
+      config.base_url = e.endpoint;
       return std::unique_ptr<Compensator>(std::make_unique<FhirCompensator>(config, &http_));
     };
   }
@@ -127,7 +127,7 @@ TEST_F(RollbackIntentTest, ACreateThatHappenedIsFoundAndUndone) {
   EXPECT_EQ(ehr_.Call("GET", "/Patient/" + created["id"].get<std::string>()).status, 410);
   JournalEntry j = store_->ListJournal("s_test", "live").value().at(0);
   EXPECT_EQ(j.state, "compensated");
-  EXPECT_EQ(j.resource_id, created["id"]);
+  EXPECT_EQ(j.target_id, created["id"]);
 }
 
 TEST_F(RollbackIntentTest, ACreateThatNeverHappenedIsSettledAsFailed) {

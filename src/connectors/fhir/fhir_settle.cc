@@ -90,32 +90,32 @@ Result<std::vector<Version>> History(FhirClient& client, const std::string& path
 
 Settlement Unknown(const JournalEntry& e, const std::string& why) {
   return {Settlement::Outcome::kUnknown,
-          "cannot tell whether the session's " + e.operation + " of " + e.resource_type +
-              (e.resource_id.empty() ? "" : "/" + e.resource_id) + " happened: " + why,
+          "cannot tell whether the session's " + e.operation + " of " + e.target_type +
+              (e.target_id.empty() ? "" : "/" + e.target_id) + " happened: " + why,
           e};
 }
 
 Settlement DidNotHappen(JournalEntry e, const std::string& why) {
   e.state = "failed";
-  std::string what = "the session's " + e.operation + " of " + e.resource_type +
-                     (e.resource_id.empty() ? "" : "/" + e.resource_id);
+  std::string what = "the session's " + e.operation + " of " + e.target_type +
+                     (e.target_id.empty() ? "" : "/" + e.target_id);
   e.detail = "settled after an interruption: " + what + " did not happen: " + why;
   return {Settlement::Outcome::kDidNotHappen, e.detail, e};
 }
 
 Settlement Happened(JournalEntry e, const Version& v, const std::string& why) {
   e.state = "done";
-  e.resource_id = v.id.empty() ? e.resource_id : v.id;
+  e.target_id = v.id.empty() ? e.target_id : v.id;
   e.post_version = v.version;
   e.post_image = v.resource.is_null() ? "" : DumpJson(v.resource);
   e.detail = "settled after an interruption: the session's " + e.operation + " of " +
-             e.resource_type + "/" + e.resource_id + " happened: " + why;
+             e.target_type + "/" + e.target_id + " happened: " + why;
   return {Settlement::Outcome::kHappened, e.detail, e};
 }
 
 // An update or delete of a known resource.
 Settlement SettleVersioned(FhirClient& client, const JournalEntry& e) {
-  std::string ref = e.resource_type + "/" + e.resource_id;
+  std::string ref = e.target_type + "/" + e.target_id;
   auto versions = History(client, ref + "/_history?_count=1000");
   if (!versions.ok()) return Unknown(e, "its history: " + versions.status().message());
   json post = Content(ParseJsonOrDiscarded(e.post_image));
@@ -161,9 +161,9 @@ Settlement SettleVersioned(FhirClient& client, const JournalEntry& e) {
 Settlement SettleCreate(FhirClient& client, const JournalEntry& e) {
   std::string since = FormatIso8601(e.time_ms - kCreateClockSkewMs);
   auto versions =
-      History(client, e.resource_type + "/_history?_since=" + UrlEncode(since) + "&_count=1000");
+      History(client, e.target_type + "/_history?_since=" + UrlEncode(since) + "&_count=1000");
   if (!versions.ok())
-    return Unknown(e, "the history of " + e.resource_type + ": " + versions.status().message());
+    return Unknown(e, "the history of " + e.target_type + ": " + versions.status().message());
   json post = Content(ParseJsonOrDiscarded(e.post_image));
   std::vector<Version> created, matching;
   for (const auto& v : *versions) {
@@ -171,7 +171,7 @@ Settlement SettleCreate(FhirClient& client, const JournalEntry& e) {
     created.push_back(v);
     if (!v.deleted && Content(v.resource) == post) matching.push_back(v);
   }
-  std::string window = e.resource_type + " created since " + since;
+  std::string window = e.target_type + " created since " + since;
   if (matching.size() == 1)
     return Happened(e, matching[0],
                     matching[0].type + "/" + matching[0].id + " is the only " + window +

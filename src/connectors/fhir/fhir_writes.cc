@@ -16,10 +16,10 @@ Result<JournalEntry> Intent(FhirClient* client, JournalScope* ctx, const std::st
   if (!ctx) return GuestError("PermissionDenied", "writes are not journaled here; refused");
   JournalEntry j;
   j.connector = client->config().name;
-  j.base_url = client->base_url();
+  j.endpoint = client->base_url();
   j.operation = op;
-  j.resource_type = type;
-  j.resource_id = id;
+  j.target_type = type;
+  j.target_id = id;
   j.pre_image = pre.json;
   j.pre_version = pre.version;
   j.post_image = post_image;
@@ -82,7 +82,7 @@ void FillResult(const FhirResponse& r, JournalEntry& j) {
   json body = ParseJsonOrDiscarded(r.body);
   if (body.is_object() && body.value("resourceType", "") != "OperationOutcome") {
     j.post_image = r.body;
-    if (body.contains("id")) j.resource_id = body.value("id", j.resource_id);
+    if (body.contains("id")) j.target_id = body.value("id", j.target_id);
     if (body.contains("meta")) j.post_version = body["meta"].value("versionId", "");
   }
   if (j.post_version.empty()) j.post_version = VersionFromEtag(r.etag);
@@ -140,9 +140,9 @@ BindingOutcome Create(FhirClient* client, JournalScope* ctx, const std::string& 
   auto j = Intent(client, ctx, "create", type, "", {}, DumpJson(*res));
   if (!j.ok()) return FailureOutcome(j.status());
   if (ctx->dry_run) {
-    j->resource_id = "dryrun-" + std::to_string(j->id);
+    j->target_id = "dryrun-" + std::to_string(j->id);
     j->post_version = "1";
-    j->post_image = Simulated(*res, j->resource_id, "1");
+    j->post_image = Simulated(*res, j->target_id, "1");
     return Planned(ctx, *j, j->post_image);
   }
   auto r = client->Create(type, DumpJson(*res));
@@ -150,7 +150,7 @@ BindingOutcome Create(FhirClient* client, JournalScope* ctx, const std::string& 
   FillResult(*r, *j);
   json body = ParseJsonOrDiscarded(r->body);
   BindingOutcome out = BindingValue(body.is_object() ? r->body : "null");
-  out.audit = CallAudit(*r, {type + "/" + j->resource_id});
+  out.audit = CallAudit(*r, {type + "/" + j->target_id});
   Record(ctx, *j, "done", "", out);
   return out;
 }
@@ -242,7 +242,7 @@ std::string FillEntryResult(const json& answered, JournalEntry& j) {
   std::string loc = resp.value("location", "");  // Type/id/_history/v
   size_t h = loc.find("/_history/");
   std::string ref = h == std::string::npos ? loc : loc.substr(0, h);
-  if (ref.find('/') != std::string::npos) j.resource_id = ref.substr(ref.find('/') + 1);
+  if (ref.find('/') != std::string::npos) j.target_id = ref.substr(ref.find('/') + 1);
   j.post_version =
       h == std::string::npos ? VersionFromEtag(resp.value("etag", "")) : loc.substr(h + 10);
   if (answered.contains("resource")) j.post_image = DumpJson(answered["resource"]);

@@ -264,10 +264,10 @@ BindingOutcome Write(HttpApi* api, JournalScope* scope, const HttpCallArgs& args
   }
   JournalEntry draft;
   draft.connector = api->config().name;
-  draft.base_url = api->config().base_url;
+  draft.endpoint = api->config().base_url;
   draft.operation = AsciiLower(args.method);
-  draft.resource_type = match.route->path.text;
-  draft.resource_id = args.path;
+  draft.target_type = match.route->path.text;
+  draft.target_id = args.path;
   draft.pre_image = prepared.before == "null" ? "" : prepared.before;
   draft.post_image = args.body ? DumpJson(*args.body) : "";
   Result<JournalEntry> entry = JournalIntent(*scope, std::move(draft));

@@ -18,7 +18,7 @@ std::string Upper(std::string text) {
   return text;
 }
 
-std::string Target(const JournalEntry& e) { return Upper(e.operation) + " " + e.resource_id; }
+std::string Target(const JournalEntry& e) { return Upper(e.operation) + " " + e.target_id; }
 
 // The entry's call as a route match, and the request that undoes it.
 struct UndoPlan {
@@ -28,7 +28,7 @@ struct UndoPlan {
 
 Result<UndoPlan> Resolve(const HttpApi& api, const JournalEntry& e) {
   UndoPlan plan;
-  WARD_ASSIGN_OR_RETURN(plan.forward, api.Match(Upper(e.operation), e.resource_id));
+  WARD_ASSIGN_OR_RETURN(plan.forward, api.Match(Upper(e.operation), e.target_id));
   WARD_ASSIGN_OR_RETURN(plan.request,
                         ResolveHttpUndoRequest(api.config(), plan.forward, e.post_version));
   return plan;
@@ -124,7 +124,7 @@ Settlement HttpCompensator::Settle(const JournalEntry& e) {
   s.detail = e.connector + " " + Target(e) +
              ": ward stopped between journaling this request and recording its answer, and an "
              "HTTP API cannot tell afterwards whether it arrived; check " +
-             api_.config().base_url + e.resource_id + " by hand (rollback stops here)";
+             api_.config().base_url + e.target_id + " by hand (rollback stops here)";
   return s;
 }
 
@@ -135,7 +135,7 @@ RollbackStep HttpCompensator::PlanUndo(const JournalEntry& e) {
     bool undeclared = plan.status().code() == StatusCode::kNotFound ||
                       plan.status().code() == StatusCode::kFailedPrecondition;
     step.outcome = undeclared ? "irreversible" : "failed";
-    step.detail = e.connector + " " + Target(e) + " (route " + e.resource_type +
+    step.detail = e.connector + " " + Target(e) + " (route " + e.target_type +
                   "): " + plan.status().message();
     return step;
   }
@@ -191,7 +191,7 @@ void HttpCompensator::Undo(const JournalEntry& e, RollbackStep& step) {
 
 Result<std::string> HttpCompensator::Drift(const JournalEntry& e) {
   if (e.pre_image.empty()) return std::string();
-  WARD_ASSIGN_OR_RETURN(HttpRouteMatch forward, api_.Match(Upper(e.operation), e.resource_id));
+  WARD_ASSIGN_OR_RETURN(HttpRouteMatch forward, api_.Match(Upper(e.operation), e.target_id));
   WARD_ASSIGN_OR_RETURN(auto get, ResolveHttpPreImageRequest(api_.config(), forward));
   if (!get) return std::string();
   WARD_ASSIGN_OR_RETURN(auto now, ReadTarget(api_, get->path));
@@ -208,7 +208,7 @@ std::vector<Binding> HttpCompensator::ReplayBindings(JournalScope* scope) {
 }
 
 GuestCall HttpCompensator::Replay(const JournalEntry& e, const ReplayIds& ids) {
-  json args = {{"path", ReplayPath(e.resource_id, ids)}, {"params", nullptr}, {"headers", nullptr}};
+  json args = {{"path", ReplayPath(e.target_id, ids)}, {"params", nullptr}, {"headers", nullptr}};
   if (e.operation != "delete") {
     args["json"] = e.post_image.empty() ? json() : ParseJsonOrDiscarded(e.post_image);
     RewriteReplayIds(args["json"], ids);
@@ -243,7 +243,7 @@ std::string HttpCompensator::Replayed(const JournalEntry& e, const GuestCall& ca
   std::string status = reply.is_object() && reply.contains("status") && reply["status"].is_number()
                            ? std::to_string(reply["status"].get<int>())
                            : "?";
-  return call.name + " " + e.resource_id + " → HTTP " + status;
+  return call.name + " " + e.target_id + " → HTTP " + status;
 }
 
 }  // namespace ward

@@ -70,9 +70,9 @@ std::vector<Binding> HttpConnector::Bindings(JournalScope* scope) {
 }
 
 Result<std::unique_ptr<Compensator>> HttpConnector::NewCompensator(const JournalEntry& entry) {
-  if (entry.base_url != api_.config().base_url)
+  if (entry.endpoint != api_.config().base_url)
     return FailedPrecondition("[connectors." + name_ + "] now points at " + api_.config().base_url +
-                              ", but the entry was written to " + entry.base_url +
+                              ", but the entry was written to " + entry.endpoint +
                               "; it is not sent elsewhere");
   return std::unique_ptr<Compensator>(std::make_unique<HttpCompensator>(api_.config(), options_));
 }

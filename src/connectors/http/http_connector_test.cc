@@ -241,10 +241,10 @@ TEST_F(HttpConnectorTest, AWriteIsJournaledBeforeTheApiSeesIt) {
   const JournalEntry& e = journal[0];
   EXPECT_EQ(e.state, "done");
   EXPECT_EQ(e.connector, "vendor");
-  EXPECT_EQ(e.base_url, api_.Url("/v1"));
+  EXPECT_EQ(e.endpoint, api_.Url("/v1"));
   EXPECT_EQ(e.operation, "post");
-  EXPECT_EQ(e.resource_type, "/appointments");
-  EXPECT_EQ(e.resource_id, "/appointments");
+  EXPECT_EQ(e.target_type, "/appointments");
+  EXPECT_EQ(e.target_id, "/appointments");
   EXPECT_EQ(json::parse(e.post_image), json({{"id", "42"}, {"time", "09:00"}}));
   EXPECT_EQ(e.post_version, "/v1/appointments/42");
   EXPECT_TRUE(out.unrecorded.ok());
@@ -459,10 +459,10 @@ TEST_F(HttpConnectorTest, ADryRunSendsNothingAndPlansTheWrite) {
 TEST_F(HttpConnectorTest, AReplayRewritesTheDryRunsSimulatedIds) {
   JournalEntry e;
   e.connector = "vendor";
-  e.base_url = api_.Url("/v1");
+  e.endpoint = api_.Url("/v1");
   e.operation = "put";
-  e.resource_type = "/appointments/{id}";
-  e.resource_id = "/appointments/dryrun-3";
+  e.target_type = "/appointments/{id}";
+  e.target_id = "/appointments/dryrun-3";
   e.post_image = json{{"id", "dryrun-3"},
                       {"patient", "Patient/dryrun-3"},
                       {"note", "about dryrun-3"},
@@ -681,10 +681,10 @@ TEST_F(HttpConnectorTest, AnUndoNeverFollowsALocationOffTheApi) {
 TEST_F(HttpConnectorTest, AnEntryLeftAtIntentCannotBeSettled) {
   JournalEntry e;
   e.connector = "vendor";
-  e.base_url = api_.Url("/v1");
+  e.endpoint = api_.Url("/v1");
   e.operation = "post";
-  e.resource_type = "/appointments";
-  e.resource_id = "/appointments";
+  e.target_type = "/appointments";
+  e.target_id = "/appointments";
   Settlement s = CompensatorFor(e)->Settle(e);
   EXPECT_EQ(s.outcome, Settlement::Outcome::kUnknown);
   EXPECT_NE(s.detail.find("cannot tell"), std::string::npos) << s.detail;
@@ -695,7 +695,7 @@ TEST_F(HttpConnectorTest, AnEntryLeftAtIntentCannotBeSettled) {
 TEST_F(HttpConnectorTest, EntriesWrittenToAnotherServerAreNotUndoneHere) {
   JournalEntry e;
   e.connector = "vendor";
-  e.base_url = "http://127.0.0.1:1/v1";
+  e.endpoint = "http://127.0.0.1:1/v1";
   EXPECT_FALSE(connector_->NewCompensator(e).ok());
 }
 

@@ -30,10 +30,10 @@ JournalEntry Draft(const SqlCallContext& ctx, const std::string& op, const Prepa
                    const json& key) {
   JournalEntry j;
   j.connector = ctx.config.name;
-  j.base_url = ctx.endpoint;
+  j.endpoint = ctx.endpoint;
   j.operation = op;
-  j.resource_type = a.descriptor.resource_type;
-  j.resource_id = key.is_object() ? DumpJson(key) : "";
+  j.target_type = a.descriptor.resource_type;
+  j.target_id = key.is_object() ? DumpJson(key) : "";
   j.pre_image = a.before == "null" ? "" : a.before;
   j.post_image = a.after == "null" ? "" : a.after;
   return j;
@@ -75,17 +75,17 @@ WriteResult Write(const SqlCallContext& ctx, const std::string& op, const json& 
     return w;
   }
   if (op == "insert") {
-    auto change = db.Insert(j.resource_type, args["row"]);
+    auto change = db.Insert(j.target_type, args["row"]);
     if (!change.ok())
       w.status = change.status();
     else
       w.row = change->after;
     return w;
   }
-  json key = ParseJsonOrDiscarded(j.resource_id);
+  json key = ParseJsonOrDiscarded(j.target_id);
   json before = Parsed(j.pre_image);
   json target = op == "delete" ? json() : Parsed(j.post_image);
-  auto r = db.RestoreRow(j.resource_type, key, before, target);
+  auto r = db.RestoreRow(j.target_type, key, before, target);
   if (!r.ok()) {
     w.status = r.status();
   } else if (r->status == RestoreStatus::kConflict) {
@@ -175,11 +175,11 @@ BindingOutcome RunSqlCall(const SqlCallContext& ctx, const std::string& op,
   } else {
     out = BindingValue(DumpJson(w.row));
     if (op != "delete") j->post_image = DumpJson(w.row);
-    if (op == "insert" && j->resource_id.empty()) {
-      auto k = KeyOf(*ctx.db, j->resource_type, w.row);
-      if (k.ok() && k->is_object()) j->resource_id = DumpJson(*k);
+    if (op == "insert" && j->target_id.empty()) {
+      auto k = KeyOf(*ctx.db, j->target_type, w.row);
+      if (k.ok() && k->is_object()) j->target_id = DumpJson(*k);
     }
-    out.audit.Set("table", j->resource_type);  // the key stays in the journal: it may name a person
+    out.audit.Set("table", j->target_type);  // the key stays in the journal: it may name a person
   }
   if (ctx.scope->dry_run) {
     out.reply.warnings.push_back("dry run: not written (rolled back); recorded in the changeset");

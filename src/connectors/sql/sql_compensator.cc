@@ -11,7 +11,7 @@ namespace {
 using nlohmann::json;
 
 // The row, for details (rollback prints the full target beside them).
-std::string Ref(const JournalEntry& e) { return e.resource_type + " row"; }
+std::string Ref(const JournalEntry& e) { return e.target_type + " row"; }
 
 std::string Shown(const json& row) {
   return row.is_null() ? "(no row)" : QuoteModelText(DumpJson(row), 120);
@@ -24,12 +24,12 @@ class SqlCompensator : public Compensator {
   Settlement Settle(const JournalEntry& e) override {
     Settlement s;
     s.entry = e;
-    if (e.operation == "execute" || e.resource_id.empty()) {
+    if (e.operation == "execute" || e.target_id.empty()) {
       s.detail = Ref(e) + ": what a " + e.operation +
                  " did cannot be read back from the database; check it by hand";
       return s;
     }
-    auto now = ctx_.db->ReadRow(e.resource_type, ParseJsonOrDiscarded(e.resource_id));
+    auto now = ctx_.db->ReadRow(e.target_type, ParseJsonOrDiscarded(e.target_id));
     if (!now.ok()) {
       s.detail = Ref(e) + ": " + now.status().message();
       return s;
@@ -59,7 +59,7 @@ class SqlCompensator : public Compensator {
       step.detail = Ref(e) + ": a statement run with execute cannot be undone";
       return step;
     }
-    auto now = ctx_.db->ReadRow(e.resource_type, ParseJsonOrDiscarded(e.resource_id));
+    auto now = ctx_.db->ReadRow(e.target_type, ParseJsonOrDiscarded(e.target_id));
     if (!now.ok()) {
       step.outcome = "failed";
       step.detail = Ref(e) + ": " + now.status().message();
@@ -83,7 +83,7 @@ class SqlCompensator : public Compensator {
 
   void Undo(const JournalEntry& e, RollbackStep& step) override {
     json left = e.operation == "delete" ? json() : Parsed(e.post_image);
-    auto r = ctx_.db->RestoreRow(e.resource_type, ParseJsonOrDiscarded(e.resource_id), left,
+    auto r = ctx_.db->RestoreRow(e.target_type, ParseJsonOrDiscarded(e.target_id), left,
                                  Parsed(e.pre_image));
     if (!r.ok()) {
       step.outcome = "failed";
@@ -98,9 +98,9 @@ class SqlCompensator : public Compensator {
   }
 
   Result<std::string> Drift(const JournalEntry& e) override {
-    if (e.operation == "execute" || e.resource_id.empty()) return std::string();
+    if (e.operation == "execute" || e.target_id.empty()) return std::string();
     WARD_ASSIGN_OR_RETURN(json now,
-                          ctx_.db->ReadRow(e.resource_type, ParseJsonOrDiscarded(e.resource_id)));
+                          ctx_.db->ReadRow(e.target_type, ParseJsonOrDiscarded(e.target_id)));
     if (now == Parsed(e.pre_image)) return std::string();
     return Ref(e) + ": the dry run saw " + Shown(Parsed(e.pre_image)) + ", the row is now " +
            Shown(now);
@@ -119,24 +119,24 @@ class SqlCompensator : public Compensator {
     json post = Parsed(e.post_image);
     RewriteReplayIds(post, ids);
     if (e.operation == "execute") return {binding, DumpJson(post)};
-    json key = ParseJsonOrDiscarded(e.resource_id);
+    json key = ParseJsonOrDiscarded(e.target_id);
     RewriteReplayIds(key, ids);
     if (e.operation == "insert")
-      return {binding, DumpJson({{"table", e.resource_type}, {"row", post}})};
+      return {binding, DumpJson({{"table", e.target_type}, {"row", post}})};
     if (e.operation == "delete")
-      return {binding, DumpJson({{"table", e.resource_type}, {"key", key}})};
+      return {binding, DumpJson({{"table", e.target_type}, {"key", key}})};
     json changes = json::object();
     json before = Parsed(e.pre_image);
     if (post.is_object())
       for (const auto& [column, value] : post.items())
         if (!key.contains(column) && (!before.is_object() || before.value(column, json()) != value))
           changes[column] = value;
-    return {binding, DumpJson({{"table", e.resource_type}, {"key", key}, {"changes", changes}})};
+    return {binding, DumpJson({{"table", e.target_type}, {"key", key}, {"changes", changes}})};
   }
 
   std::string Replayed(const JournalEntry& e, const GuestCall& call, const std::string&,
                        ReplayIds&) override {
-    return call.name + " " + e.resource_type;
+    return call.name + " " + e.target_type;
   }
 
  private:

@@ -107,9 +107,9 @@ std::vector<Binding> SqlConnector::Bindings(JournalScope* scope) {
 }
 
 Result<std::unique_ptr<Compensator>> SqlConnector::NewCompensator(const JournalEntry& entry) {
-  if (entry.base_url != endpoint_)
+  if (entry.endpoint != endpoint_)
     return FailedPrecondition("journal entry " + std::to_string(entry.id) + " was written to " +
-                              entry.base_url + ", but [connectors." + config_.name + "] is now " +
+                              entry.endpoint + ", but [connectors." + config_.name + "] is now " +
                               endpoint_ + "; it can only be undone there");
   return NewSqlCompensator(SqlCallContext{db_, config_, endpoint_, nullptr});
 }

@@ -181,14 +181,14 @@ TEST_P(SqlConnectorTest, WritesAreJournaledAndQueriesReadThemBack) {
   ASSERT_EQ(journal.size(), 1u);
   EXPECT_EQ(journal[0].connector, "reporting");
   EXPECT_EQ(journal[0].operation, "insert");
-  EXPECT_EQ(journal[0].resource_type, "report");
-  EXPECT_EQ(ParseJsonOrDiscarded(journal[0].resource_id), kKey);
+  EXPECT_EQ(journal[0].target_type, "report");
+  EXPECT_EQ(ParseJsonOrDiscarded(journal[0].target_id), kKey);
   EXPECT_EQ(journal[0].state, "done");
   // The database, never the DSN's user or password.
   if (GetParam() == SqlEngine::kPostgres) {
-    EXPECT_EQ(journal[0].base_url.rfind("postgresql://", 0), 0u) << journal[0].base_url;
-    EXPECT_EQ(journal[0].base_url.find('@'), std::string::npos) << journal[0].base_url;
-    EXPECT_EQ(journal[0].base_url.find("password"), std::string::npos) << journal[0].base_url;
+    EXPECT_EQ(journal[0].endpoint.rfind("postgresql://", 0), 0u) << journal[0].endpoint;
+    EXPECT_EQ(journal[0].endpoint.find('@'), std::string::npos) << journal[0].endpoint;
+    EXPECT_EQ(journal[0].endpoint.find("password"), std::string::npos) << journal[0].endpoint;
   }
 }
 
@@ -313,7 +313,7 @@ TEST_P(SqlConnectorTest, AWriteLeftAtIntentIsSettledFromTheRow) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ((*c)->Settle(happened).outcome, Settlement::Outcome::kHappened);
   JournalEntry never = happened;
-  never.resource_id = json{{"patient", "p9"}, {"measure", "hba1c"}}.dump();
+  never.target_id = json{{"patient", "p9"}, {"measure", "hba1c"}}.dump();
   EXPECT_EQ((*c)->Settle(never).outcome, Settlement::Outcome::kDidNotHappen);
   JournalEntry statement = happened;
   statement.operation = "execute";
@@ -341,7 +341,7 @@ TEST_P(SqlConnectorTest, OneQueryCannotMakeTheHostAllocateGigabytes) {
 TEST_P(SqlConnectorTest, EntriesOfAnotherDatabaseAreNotUndoneHere) {
   ASSERT_TRUE(Call("insert", {{"table", "report"}, {"row", kRow}}).ok);
   JournalEntry e = Journal()[0];
-  e.base_url = "sqlite:/elsewhere.db";
+  e.endpoint = "sqlite:/elsewhere.db";
   EXPECT_EQ(connector_->NewCompensator(e).status().code(), StatusCode::kFailedPrecondition);
 }
 
