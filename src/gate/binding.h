@@ -13,6 +13,7 @@
 #include "audit/audit_log.h"
 #include "gate/policy/policy.h"
 #include "sandbox/guest.h"
+#include "util/cancel.h"
 
 namespace ward {
 
@@ -25,6 +26,9 @@ struct BindingContext {
   // that has a `prepare` executes exactly this (e.g. writes If-Match on the
   // versions it holds). Null when the binding has no `prepare`.
   const PreparedCall* prepared = nullptr;
+  // The session's cancel (null: none): a handler that waits on another system
+  // stops when it fires. The gate sets it from GateOptions::cancel.
+  const CancelToken* cancel = nullptr;
 };
 
 // What a binding call produced: the reply for the guest (a value as JSON text, or

@@ -271,6 +271,7 @@ GuestCallReply Gate::Dispatch(const BindingContext& context, const GuestCall& ca
       binding->prepare ? binding->prepare(call.args_json) : Unprepared(*binding);
   BindingContext run_context = context;
   run_context.prepared = binding->prepare ? &prepared : nullptr;
+  if (!run_context.cancel) run_context.cancel = options_.cancel;
   std::vector<ActionDescriptor> actions;
   for (const auto& a : prepared.actions) actions.push_back(a.descriptor);
   Verdict verdict;

@@ -45,8 +45,9 @@ class GateTest : public ::testing::Test {
       b.name = std::string("t.") + op;
       b.signature = std::string(op) + "()";
       b.operation = op;
-      b.handler = [this, op](const BindingContext&, const std::string&) {
+      b.handler = [this, op](const BindingContext& context, const std::string&) {
         ++runs_[op];
+        seen_cancel_ = context.cancel;
         if (on_run_) on_run_();
         return BindingValue("1");
       };
@@ -77,6 +78,7 @@ class GateTest : public ::testing::Test {
     o.store = store_.get();
     o.clock = &clock_;
     o.actor = "tester";
+    o.cancel = &cancel_;
     return std::make_unique<Gate>(&registry_, audit_.get(), events_.get(), o);
   }
 
@@ -112,6 +114,8 @@ class GateTest : public ::testing::Test {
   Policy policy_;
   std::map<std::string, int> runs_;
   std::function<void()> on_run_;
+  CancelToken cancel_;
+  const CancelToken* seen_cancel_ = nullptr;
   BindingContext context_{"s_test", 1};
 };
 
@@ -138,6 +142,14 @@ TEST_F(GateTest, AnEffectIsAuditedBeforeItRunsAndItsOutcomeNamesTheIntent) {
   json outcome = json::parse(calls[0].body)["data"];
   EXPECT_EQ(outcome["intent_seq"], intents[0].seq);
   EXPECT_EQ(outcome["intent_hash"], intents[0].hash);
+}
+
+// A handler that waits on another system (an API that stalls) sees the session's
+// cancel, so cancelling the session stops it.
+TEST_F(GateTest, AHandlerSeesTheSessionsCancel) {
+  auto gate = MakeGate(kAllowAll);
+  ASSERT_TRUE(gate->Dispatch(context_, {"t.read", "{}"}).ok);
+  EXPECT_EQ(seen_cancel_, &cancel_);
 }
 
 TEST_F(GateTest, AReadIsAuditedOnceAfterwards) {

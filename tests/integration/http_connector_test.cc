@@ -39,7 +39,10 @@ class HttpConnectorEndToEnd : public ::testing::Test {
            "[[policy.rule]]\nname = \"vendor-calls\"\nconnector = \"vendor\"\n"
            "decision = \"allow\"\n";
   }
-  void TearDown() override { std::filesystem::remove_all(home_); }
+  void TearDown() override {
+    stall_.Release();
+    std::filesystem::remove_all(home_);
+  }
 
   std::string Transcript(const std::vector<std::string>& codes) {
     std::string path = (home_ / "transcript.jsonl").string();
@@ -63,6 +66,7 @@ class HttpConnectorEndToEnd : public ::testing::Test {
     return sessions.is_array() && !sessions.empty() ? sessions[0].value("id", "") : "";
   }
 
+  RequestStall stall_;  // outlives api_, whose handlers may wait on it
   FakeVendorApi api_;
   std::filesystem::path home_;
   std::map<std::string, std::string> env_;
@@ -116,6 +120,90 @@ TEST_F(HttpConnectorEndToEnd, RollbackListsARouteWithoutUndoAsIrreversible) {
   auto steps = AuditEntries("rollback_step");
   ASSERT_EQ(steps.size(), 1u);
   EXPECT_EQ(steps[0]["data"]["outcome"], "irreversible");
+}
+
+// A create whose route declares DELETE {location} but whose answer names no
+// Location took effect and cannot be undone: the guest is warned, the audit entry
+// and the journal say so, and `ward rollback` lists it as irreversible (sending
+// nothing) instead of calling it undone or passing over it.
+TEST_F(HttpConnectorEndToEnd, ACreateWithoutALocationIsListedAsIrreversible) {
+  std::ofstream(home_ / "ward.toml", std::ios::app)
+      << "\n[[connectors.vendor.routes]]\nmethods = [\"POST\"]\npath = \"/tasks\"\n"
+         "undo.POST = \"DELETE {location}\"\n\n"
+         "[[connectors.vendor.routes]]\nmethods = [\"DELETE\"]\npath = \"/tasks/{id}\"\n";
+  auto r = RunWard({"run", "--model",
+                    "scripted:" + Transcript({"r = vendor.post('/tasks', json={'x': 1})\n"
+                                              "finish(r['status'])"}),
+                    "task"},
+                   env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "201\n");
+  EXPECT_NE(r.err.find("cannot be undone"), std::string::npos) << r.err;
+  json call;
+  for (const auto& c : AuditEntries("binding_call"))
+    if (c["data"].value("binding", "") == "vendor.post") call = c;
+  ASSERT_TRUE(call.is_object()) << "no vendor.post in the audit log";
+  EXPECT_NE(call["data"].value("irreversible", "").find("Location"), std::string::npos)
+      << call.dump();
+  std::string session = LastSession();
+  {
+    auto store = OpenSqliteStore((home_ / "ward.db").string());
+    ASSERT_TRUE(store.ok());
+    auto journal = (*store)->ListJournal(session, "live");
+    ASSERT_TRUE(journal.ok());
+    ASSERT_EQ(journal->size(), 1u);
+    EXPECT_EQ((*journal)[0].state, "done");
+    EXPECT_EQ((*journal)[0].detail.rfind("irreversible: ", 0), 0u) << (*journal)[0].detail;
+  }
+  size_t before = api_.received_count();
+  auto undo = RunWard({"rollback", session}, env_);
+  EXPECT_NE(undo.exit_code, 0) << "an irreversible effect was left in place: " << undo.out;
+  EXPECT_EQ(undo.out.rfind("irreversible", 0), 0u) << undo.out;
+  EXPECT_NE(undo.out.find("Location"), std::string::npos) << undo.out;
+  EXPECT_EQ(undo.out.find("undone"), std::string::npos) << undo.out;
+  EXPECT_EQ(api_.received_count(), before) << "rollback sent something";
+  auto steps = AuditEntries("rollback_step");
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0]["data"]["outcome"], "irreversible");
+}
+
+// An API that stops answering is cut off at call_timeout_seconds: the session
+// goes on, the guest gets an HttpApiError saying why, and the write (which
+// reached the API) is left at intent, so rollback stops there instead of
+// pretending it failed or undoing it.
+TEST_F(HttpConnectorEndToEnd, AStalledApiIsCutOffAtTheCallTimeout) {
+  std::string toml;
+  {
+    std::ifstream in(home_ / "ward.toml");
+    toml.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  toml.insert(toml.find("\n\n") + 1, "call_timeout_seconds = 1\n");
+  std::ofstream(home_ / "ward.toml") << toml;
+  api_.on_request = [this](const httplib::Request& req) {
+    if (req.method == "POST") stall_.Wait();
+  };
+  auto r = RunWard({"run", "--model",
+                    "scripted:" + Transcript({"try:\n    vendor.post('/appointments', "
+                                              "json={'time': '09:00'})\n"
+                                              "except HttpApiError as e:\n"
+                                              "    print('cut off:', e)\n"
+                                              "finish('done')"}),
+                    "stall"},
+                   env_);
+  stall_.Release();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("cut off:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("call_timeout_seconds"), std::string::npos) << r.err;
+  std::string session = LastSession();
+  auto store = OpenSqliteStore((home_ / "ward.db").string());
+  ASSERT_TRUE(store.ok());
+  auto journal = (*store)->ListJournal(session, "live");
+  ASSERT_TRUE(journal.ok());
+  ASSERT_EQ(journal->size(), 1u);
+  EXPECT_EQ((*journal)[0].state, "intent") << (*journal)[0].detail;
+  auto undo = RunWard({"rollback", session}, env_);
+  EXPECT_NE(undo.exit_code, 0);
+  EXPECT_EQ(undo.out.rfind("unknown", 0), 0u) << undo.out;
 }
 
 // A dry run sends no write (the guest is told so), and applying its changeset

@@ -1,8 +1,10 @@
 // Test fixture (tests only): a fake vendor REST API on loopback that keeps
 // appointments in memory — POST /v1/appointments (201 with a Location),
-// GET/PUT/DELETE /v1/appointments/{id} — and notes that can only be created
-// (POST /v1/notes), with hooks to look inside a request while it is being
-// handled and to force a status. Records every request (LoopbackTestServer).
+// GET/PUT/DELETE /v1/appointments/{id} — notes that can only be created
+// (POST /v1/notes), and tasks whose creation answers without a Location
+// (POST /v1/tasks), with hooks to look inside (or stall) a request while it is
+// being handled, to force a status (of every request, or of GETs), and to answer
+// writes without a body. Records every request (LoopbackTestServer).
 #pragma once
 
 #include <atomic>
@@ -27,7 +29,7 @@ class FakeVendorApi : public LoopbackTestServer {
       appointments_[id] = a;
       res.status = 201;
       res.set_header("Location", "/v1/appointments/" + id);
-      res.set_content(a.dump(), "application/json");
+      if (!bodiless_writes) res.set_content(a.dump(), "application/json");
     });
     server_.Get(R"(/v1/appointments/([^/]+))",
                 [this](const httplib::Request& req, httplib::Response& res) {
@@ -45,7 +47,10 @@ class FakeVendorApi : public LoopbackTestServer {
                   if (Intercept(req, res)) return;
                   std::lock_guard<std::mutex> lock(mu_);
                   appointments_[req.matches[1].str()] = nlohmann::json::parse(req.body);
-                  res.set_content(req.body, "application/json");
+                  if (bodiless_writes)
+                    res.status = 204;
+                  else
+                    res.set_content(req.body, "application/json");
                 });
     server_.Delete(R"(/v1/appointments/([^/]+))",
                    [this](const httplib::Request& req, httplib::Response& res) {
@@ -58,6 +63,11 @@ class FakeVendorApi : public LoopbackTestServer {
       res.status = 201;
       res.set_content("{\"note\":\"kept\"}", "application/json");
     });
+    server_.Post("/v1/tasks", [this](const httplib::Request& req, httplib::Response& res) {
+      if (Intercept(req, res)) return;
+      res.status = 201;  // created, but no Location says where
+      res.set_content("{\"task\":\"made\"}", "application/json");
+    });
     Start();
   }
   ~FakeVendorApi() override { Stop(); }
@@ -66,6 +76,10 @@ class FakeVendorApi : public LoopbackTestServer {
   std::function<void(const httplib::Request&)> on_request;
   // When not 0, every request is answered with this status and no effect.
   std::atomic<int> forced_status{0};
+  // When not 0, every GET is answered with this status.
+  std::atomic<int> forced_get_status{0};
+  // When set, a create or update answers without a body (201 / 204).
+  std::atomic<bool> bodiless_writes{false};
 
   void Put(const std::string& id, const nlohmann::json& a) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -82,8 +96,10 @@ class FakeVendorApi : public LoopbackTestServer {
   bool Intercept(const httplib::Request& req, httplib::Response& res) {
     Record(req);
     if (on_request) on_request(req);
-    if (forced_status == 0) return false;
-    res.status = forced_status;
+    int forced = req.method == "GET" && forced_get_status != 0 ? forced_get_status.load()
+                                                               : forced_status.load();
+    if (forced == 0) return false;
+    res.status = forced;
     return true;
   }
   std::mutex mu_;

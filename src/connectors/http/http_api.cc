@@ -1,6 +1,7 @@
 #include "connectors/http/http_api.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "connectors/http/bounded_send.h"
 #include "connectors/http/http_headers.h"
@@ -51,6 +52,14 @@ Result<std::string> SerializeBody(const HttpApiRequest& request, size_t max_byte
                              " bytes; the limit (max_request_bytes) is " +
                              std::to_string(max_bytes));
   return text;
+}
+
+// A transport failure that certainly sent nothing: no connection was made.
+bool NeverConnected(const Status& s) {
+  return (s.code() == StatusCode::kUnavailable &&
+          s.message().rfind("cannot connect to ", 0) == 0) ||
+         (s.code() == StatusCode::kDeadlineExceeded &&
+          s.message().rfind("timed out connecting to ", 0) == 0);
 }
 
 bool IsJsonMediaType(const std::string& content_type) {
@@ -167,7 +176,7 @@ Result<HttpApi::Prepared> HttpApi::Prepare(const HttpApiRequest& request) const 
 }
 
 Result<HttpResponse> HttpApi::Send(const Prepared& prepared, const HttpCredentials& credentials,
-                                   const CancelToken* cancel) {
+                                   const CancelToken* cancel, const HttpCallDeadline* deadline) {
   HttpRequest request;
   request.method = prepared.method;
   request.url = prepared.url;
@@ -175,8 +184,10 @@ Result<HttpResponse> HttpApi::Send(const Prepared& prepared, const HttpCredentia
   if (!credentials.authorization.empty())
     request.headers.emplace_back("Authorization", credentials.authorization);
   request.body = prepared.body;
-  request.connect_timeout_ms = config_.connect_timeout_ms;
-  request.read_timeout_ms = config_.read_timeout_ms;
+  request.connect_timeout_ms =
+      deadline ? deadline->Cap(config_.connect_timeout_ms) : config_.connect_timeout_ms;
+  request.read_timeout_ms =
+      deadline ? deadline->Cap(config_.read_timeout_ms) : config_.read_timeout_ms;
   request.verify_tls = config_.verify_tls;
   request.ca_cert_file = config_.ca_file;
   request.cancel = cancel;
@@ -188,13 +199,35 @@ Result<HttpResponse> HttpApi::Send(const Prepared& prepared, const HttpCredentia
   return response;
 }
 
-Result<HttpApiResponse> HttpApi::Call(const HttpApiRequest& request) {
+Result<HttpApiResponse> HttpApi::Call(const HttpApiRequest& request, HttpCallStage* failed_at) {
+  HttpCallStage ignored;
+  HttpCallStage& stage = failed_at ? *failed_at : ignored;
+  stage = HttpCallStage::kNotSent;
+  const HttpCallDeadline* deadline = request.deadline;
+  const CancelToken* cancel = deadline ? deadline->token() : request.cancel;
+  auto explain = [deadline](const Status& s) { return deadline ? deadline->Explain(s) : s; };
+  auto credentials_now = [&]() -> Result<HttpCredentials> {
+    if (deadline) WARD_RETURN_IF_ERROR(deadline->Check());
+    Result<HttpCredentials> c = auth_->Current(
+        cancel, deadline ? deadline->Cap(std::numeric_limits<int64_t>::max()) : int64_t{0});
+    if (!c.ok()) return explain(c.status());
+    return c;
+  };
+  auto send = [&](const Prepared& p, const HttpCredentials& c) -> Result<HttpResponse> {
+    if (deadline) WARD_RETURN_IF_ERROR(deadline->Check());
+    stage = HttpCallStage::kSent;
+    Result<HttpResponse> r = Send(p, c, cancel, deadline);
+    if (r.ok()) return r;
+    if (NeverConnected(r.status())) stage = HttpCallStage::kNotSent;
+    return explain(r.status());
+  };
   WARD_ASSIGN_OR_RETURN(Prepared prepared, Prepare(request));
-  WARD_ASSIGN_OR_RETURN(HttpCredentials credentials, auth_->Current(request.cancel));
-  WARD_ASSIGN_OR_RETURN(HttpResponse response, Send(prepared, credentials, request.cancel));
+  WARD_ASSIGN_OR_RETURN(HttpCredentials credentials, credentials_now());
+  WARD_ASSIGN_OR_RETURN(HttpResponse response, send(prepared, credentials));
   if (response.status == 401 && auth_->InvalidateAfterUnauthorized(credentials)) {
-    WARD_ASSIGN_OR_RETURN(credentials, auth_->Current(request.cancel));
-    WARD_ASSIGN_OR_RETURN(response, Send(prepared, credentials, request.cancel));
+    stage = HttpCallStage::kNotSent;  // the API refused the first send
+    WARD_ASSIGN_OR_RETURN(credentials, credentials_now());
+    WARD_ASSIGN_OR_RETURN(response, send(prepared, credentials));
   }
   return Decode(response, config_, credentials);
 }

@@ -10,7 +10,9 @@
 // max_request_bytes (ResourceExhausted). The response body is read only up to
 // max_response_bytes — reading stops there and the call is ResourceExhausted.
 // Redirects are never followed. Any HTTP status is a successful Call(); transport
-// failures are Unavailable or DeadlineExceeded, a cancelled token Cancelled.
+// failures are Unavailable or DeadlineExceeded, a cancelled token Cancelled. A
+// request with an HttpCallDeadline is cut off when its budget is spent
+// (DeadlineExceeded naming call_timeout_seconds) or the session is cancelled.
 //
 // Auth (http_auth.h): credentials are read at call time; with oauth2 a 401 makes
 // the client fetch a new token once and resend once — never more. Secrets never
@@ -38,6 +40,7 @@
 
 #include "connectors/http/http_api_config.h"
 #include "connectors/http/http_auth.h"
+#include "connectors/http/http_deadline.h"
 #include "connectors/http/http_route_match.h"
 #include "net/http_client.h"
 #include "util/cancel.h"
@@ -61,6 +64,18 @@ struct HttpApiRequest {
   HttpQueryParams query;               // percent-encoded by HttpApi
   HttpHeaders headers;                 // extra headers (checked)
   const CancelToken* cancel = nullptr;
+  // When set, bounds every exchange of the call (its timeouts capped at what is
+  // left) and stops it with its token, which folds in the session's cancel;
+  // `cancel` is then not used.
+  const HttpCallDeadline* deadline = nullptr;
+};
+
+// Where a failed Call() stopped, for a caller that must know whether the API may
+// have acted on the request.
+enum class HttpCallStage {
+  kNotSent,  // nothing the API could act on left the host: refused, no credentials,
+             // no connection, or its only send was answered 401
+  kSent,     // the request was being sent or answered: the API may have acted on it
 };
 
 enum class HttpBodyKind { kEmpty, kJson, kText, kBinary };
@@ -88,14 +103,17 @@ class HttpApi {
   // MatchHttpRoute() against this API's config.
   Result<HttpRouteMatch> Match(std::string_view method, std::string_view path) const;
 
-  // Sends one call; see the file comment for what is refused.
-  Result<HttpApiResponse> Call(const HttpApiRequest& request);
+  // Sends one call; see the file comment for what is refused. When it fails and
+  // `failed_at` is set, *failed_at says whether the API may have acted.
+  Result<HttpApiResponse> Call(const HttpApiRequest& request, HttpCallStage* failed_at = nullptr);
+
+  Clock* clock() const { return clock_; }
 
  private:
   struct Prepared;
   Result<Prepared> Prepare(const HttpApiRequest& request) const;
   Result<HttpResponse> Send(const Prepared& prepared, const HttpCredentials& credentials,
-                            const CancelToken* cancel);
+                            const CancelToken* cancel, const HttpCallDeadline* deadline);
 
   const HttpApiConfig config_;
   std::unique_ptr<HttpClient> owned_http_;

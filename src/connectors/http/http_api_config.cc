@@ -178,6 +178,8 @@ Status ReadLimits(const Fields& f, HttpApiConfig& c) {
   WARD_ASSIGN_OR_RETURN(int64_t read, f.IntegerIn("read_timeout_seconds", 1, 3600, 30));
   c.connect_timeout_ms = connect * 1000;
   c.read_timeout_ms = read * 1000;
+  WARD_ASSIGN_OR_RETURN(int64_t call, f.IntegerIn("call_timeout_seconds", 1, 3600, 60));
+  c.call_timeout_ms = call * 1000;
   constexpr int64_t kMaxBody = 64 << 20;
   WARD_ASSIGN_OR_RETURN(int64_t request, f.IntegerIn("max_request_bytes", 1, kMaxBody, 1 << 20));
   WARD_ASSIGN_OR_RETURN(int64_t response, f.IntegerIn("max_response_bytes", 1, kMaxBody, 8 << 20));
@@ -240,6 +242,7 @@ Result<HttpApiConfig> ParseHttpApiConfig(const toml::table& table, std::string_v
                                      "expose_headers",
                                      "connect_timeout_seconds",
                                      "read_timeout_seconds",
+                                     "call_timeout_seconds",
                                      "max_request_bytes",
                                      "max_response_bytes",
                                      "tls_verify",

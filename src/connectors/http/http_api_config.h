@@ -85,6 +85,9 @@ struct HttpApiConfig {
   std::vector<std::string> exposed_response_headers;  // lower case, beyond the built-in ones
   int64_t connect_timeout_ms = 10'000;
   int64_t read_timeout_ms = 30'000;
+  // The most one guest call may spend with the API, all its exchanges together
+  // (token fetch, pre-image GET, request, 401 refresh and resend, post-image GET).
+  int64_t call_timeout_ms = 60'000;
   size_t max_request_bytes = 1u << 20;
   size_t max_response_bytes = 8u << 20;
   bool verify_tls = true;

@@ -41,6 +41,7 @@ X-Api-Version = "2"
   EXPECT_TRUE(c->verify_tls);
   EXPECT_EQ(c->connect_timeout_ms, 10'000);
   EXPECT_EQ(c->read_timeout_ms, 30'000);
+  EXPECT_EQ(c->call_timeout_ms, 60'000);
   EXPECT_EQ(c->max_request_bytes, 1u << 20);
   EXPECT_EQ(c->max_response_bytes, 8u << 20);
   ASSERT_EQ(c->default_headers.size(), 1u);
@@ -110,6 +111,8 @@ TEST(HttpApiConfigTest, ErrorsNameTheKey) {
       {base + "connect_timeout_seconds = 0\n" + kRoutes, "connect_timeout_seconds must be 1-600"},
       {base + "read_timeout_seconds = \"9\"\n" + kRoutes,
        "read_timeout_seconds must be an integer"},
+      {base + "call_timeout_seconds = 0\n" + kRoutes, "call_timeout_seconds must be 1-3600"},
+      {base + "call_timeout_seconds = 3601\n" + kRoutes, "call_timeout_seconds must be 1-3600"},
       {base + "max_response_bytes = 0\n" + kRoutes, "max_response_bytes must be"},
       {base + "max_request_bytes = 999999999999\n" + kRoutes, "max_request_bytes must be"},
       {base + "tls_verify = \"yes\"\n" + kRoutes, "tls_verify must be true or false"},

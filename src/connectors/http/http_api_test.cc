@@ -97,6 +97,9 @@ path = "/unimplemented"
     }
   }
 
+  void TearDown() override { stall_.Release(); }
+
+  testing::RequestStall stall_;  // outlives the servers, whose handlers may wait on it
   VendorApiTestServer vendor_;
   OAuthTokenTestServer tokens_;
   ManualClock clock_;
@@ -251,6 +254,49 @@ TEST_F(HttpApiTest, ACancelledCallSendsNothing) {
   EXPECT_EQ(api->Call(r).status().code(), StatusCode::kCancelled);
   EXPECT_EQ(tokens_.received_count(), 0u);
   EXPECT_EQ(vendor_.received_count(), 0u);
+}
+
+// The call's deadline covers the token fetch: a token endpoint that stalls is
+// cut off, and the API never saw the request.
+TEST_F(HttpApiTest, AStalledTokenFetchIsCutOffAtTheDeadlineAndNothingIsSent) {
+  auto api = Api(Config(OAuthSettings()));
+  tokens_.on_request = [this] {
+    clock_.Advance(61'000);
+    stall_.Wait();
+  };
+  HttpCallDeadline deadline(&clock_, 60'000, nullptr);
+  HttpApiRequest r = Get("/appointments");
+  r.deadline = &deadline;
+  HttpCallStage stage = HttpCallStage::kSent;
+  Result<HttpApiResponse> res = api->Call(r, &stage);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_NE(res.status().message().find("call_timeout_seconds"), std::string::npos)
+      << res.status().message();
+  EXPECT_EQ(stage, HttpCallStage::kNotSent);
+  EXPECT_EQ(vendor_.received_count(), 0u);
+}
+
+// ... and the token refresh after a 401: the API refused the first send, so a
+// call cut off while refreshing was not acted on.
+TEST_F(HttpApiTest, ARefreshAfterA401IsWithinTheSameDeadline) {
+  vendor_.RequireAuthorization("Bearer token-2");
+  auto api = Api(Config(OAuthSettings()));
+  int fetched = 0;
+  tokens_.on_request = [this, &fetched] {
+    if (++fetched < 2) return;
+    clock_.Advance(61'000);
+    stall_.Wait();
+  };
+  HttpCallDeadline deadline(&clock_, 60'000, nullptr);
+  HttpApiRequest r = Get("/appointments");
+  r.deadline = &deadline;
+  HttpCallStage stage = HttpCallStage::kSent;
+  Result<HttpApiResponse> res = api->Call(r, &stage);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.status().code(), StatusCode::kDeadlineExceeded) << res.status().message();
+  EXPECT_EQ(stage, HttpCallStage::kNotSent);
+  EXPECT_EQ(vendor_.received_count(), 1u) << "only the first send, answered 401";
 }
 
 TEST_F(HttpApiTest, OAuth2NeverLoopsOnARepeated401) {

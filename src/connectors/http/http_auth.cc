@@ -96,7 +96,7 @@ Result<std::string> HttpAuthenticator::ReadSecret(const std::string& variable) c
   return *std::move(value);
 }
 
-Result<HttpCredentials> HttpAuthenticator::Current(const CancelToken* cancel) {
+Result<HttpCredentials> HttpAuthenticator::Current(const CancelToken* cancel, int64_t max_wait_ms) {
   HttpCredentials out;
   switch (config_.mode) {
     case HttpAuthMode::kNone:
@@ -119,17 +119,19 @@ Result<HttpCredentials> HttpAuthenticator::Current(const CancelToken* cancel) {
       return out;
     }
     case HttpAuthMode::kOAuth2ClientCredentials:
-      return OAuth2Credentials(cancel);
+      return OAuth2Credentials(cancel, max_wait_ms);
   }
   return Internal("unknown auth mode");
 }
 
-Result<HttpCredentials> HttpAuthenticator::OAuth2Credentials(const CancelToken* cancel) {
+Result<HttpCredentials> HttpAuthenticator::OAuth2Credentials(const CancelToken* cancel,
+                                                             int64_t max_wait_ms) {
   WARD_ASSIGN_OR_RETURN(std::string client_id, ReadSecret(config_.client_id_env));
   WARD_ASSIGN_OR_RETURN(std::string client_secret, ReadSecret(config_.client_secret_env));
   std::lock_guard<std::mutex> lock(mu_);
   bool expired = expires_at_ms_ && transport_.clock->NowMillis() >= *expires_at_ms_;
-  if (token_.empty() || expired) WARD_RETURN_IF_ERROR(FetchToken(client_id, client_secret, cancel));
+  if (token_.empty() || expired)
+    WARD_RETURN_IF_ERROR(FetchToken(client_id, client_secret, cancel, max_wait_ms));
   HttpCredentials out;
   out.authorization = "Bearer " + token_;
   out.secrets = {token_, client_secret};
@@ -138,7 +140,7 @@ Result<HttpCredentials> HttpAuthenticator::OAuth2Credentials(const CancelToken* 
 }
 
 Status HttpAuthenticator::FetchToken(const std::string& client_id, const std::string& client_secret,
-                                     const CancelToken* cancel) {
+                                     const CancelToken* cancel, int64_t max_wait_ms) {
   token_.clear();
   HttpRequest request;
   request.method = "POST";
@@ -149,8 +151,11 @@ Status HttpAuthenticator::FetchToken(const std::string& client_id, const std::st
   request.body = "grant_type=client_credentials";
   if (!config_.scopes.empty())
     request.body += "&scope=" + FormUrlEncode(JoinScopes(config_.scopes));
-  request.connect_timeout_ms = transport_.connect_timeout_ms;
-  request.read_timeout_ms = transport_.read_timeout_ms;
+  auto capped = [max_wait_ms](int64_t ms) {
+    return max_wait_ms > 0 ? std::max<int64_t>(1, std::min(ms, max_wait_ms)) : ms;
+  };
+  request.connect_timeout_ms = capped(transport_.connect_timeout_ms);
+  request.read_timeout_ms = capped(transport_.read_timeout_ms);
   request.verify_tls = transport_.verify_tls;
   request.ca_cert_file = transport_.ca_file;
   request.cancel = cancel;

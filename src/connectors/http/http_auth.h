@@ -64,8 +64,9 @@ class HttpAuthenticator {
                     EnvReader env);
 
   // The credentials for the next request: reads the environment, and for oauth2
-  // returns the cached token or fetches one.
-  Result<HttpCredentials> Current(const CancelToken* cancel);
+  // returns the cached token or fetches one — stopped by `cancel`, and within
+  // `max_wait_ms` when it is not 0 (the fetch's timeouts are capped at it).
+  Result<HttpCredentials> Current(const CancelToken* cancel, int64_t max_wait_ms = 0);
 
   // After the API answered 401 to a request sent with `used`: drops the cached
   // oauth2 token if it is still the one used. True when a retry with fresh
@@ -78,9 +79,9 @@ class HttpAuthenticator {
 
  private:
   Result<std::string> ReadSecret(const std::string& variable) const;
-  Result<HttpCredentials> OAuth2Credentials(const CancelToken* cancel);
+  Result<HttpCredentials> OAuth2Credentials(const CancelToken* cancel, int64_t max_wait_ms);
   Status FetchToken(const std::string& client_id, const std::string& client_secret,
-                    const CancelToken* cancel);  // REQUIRES: mu_ held
+                    const CancelToken* cancel, int64_t max_wait_ms);  // REQUIRES: mu_ held
 
   const HttpAuthConfig config_;
   const std::string connector_name_;

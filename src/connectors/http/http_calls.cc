@@ -104,12 +104,14 @@ PreparedAction Describe(const HttpApi& api, const HttpRouteMatch& match, const H
 
 // The pre-image of a write whose route declares one: the target as it is now.
 // nullopt when the route declares none.
-Result<std::optional<std::string>> ReadPreImage(HttpApi* api, const HttpRouteMatch& match) {
+Result<std::optional<std::string>> ReadPreImage(HttpApi* api, const HttpRouteMatch& match,
+                                                const HttpCallDeadline& deadline) {
   WARD_ASSIGN_OR_RETURN(auto get, ResolveHttpPreImageRequest(api->config(), match));
   if (!get) return std::optional<std::string>();
   HttpApiRequest request;
   request.method = get->method;
   request.path = get->path;
+  request.deadline = &deadline;
   Result<HttpApiResponse> r = api->Call(request);
   if (!r.ok())
     return Unavailable("reading the pre-image (GET " + get->path +
@@ -138,8 +140,9 @@ BindingOutcome Failure(const std::string& type, const std::string& message, Audi
   return out;
 }
 
-HttpApiRequest RequestOf(const HttpCallArgs& args) {
+HttpApiRequest RequestOf(const HttpCallArgs& args, const HttpCallDeadline& deadline) {
   HttpApiRequest request;
+  request.deadline = &deadline;
   request.method = args.method;
   request.path = args.path;
   request.body = args.body;
@@ -171,8 +174,9 @@ std::string PlannedDetail(const HttpCallArgs& args) {
 // The target must still be what the call was prepared (and approved) on: the
 // HTTP form of If-Match, as close to the write as the API allows.
 std::optional<BindingOutcome> Stale(HttpApi* api, const HttpRouteMatch& match,
-                                    const PreparedAction& prepared) {
-  auto now = ReadPreImage(api, match);
+                                    const PreparedAction& prepared,
+                                    const HttpCallDeadline& deadline) {
+  auto now = ReadPreImage(api, match, deadline);
   if (!now.ok()) return BindingFailure(kHttpApiError, now.status().message());
   if (!*now || **now == prepared.before) return std::nullopt;
   BindingOutcome out = BindingFailure(
@@ -183,27 +187,8 @@ std::optional<BindingOutcome> Stale(HttpApi* api, const HttpRouteMatch& match,
   return out;
 }
 
-// A failed Call() that certainly sent nothing to the API: refused by HttpApi's
-// checks, or no connection was made. Anything else (a read timeout, a reset while
-// reading, a response over the limit) may have come after the API acted on it.
-bool NeverSent(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kPermissionDenied:
-    case StatusCode::kFailedPrecondition:
-    case StatusCode::kUnauthenticated:
-      return true;
-    case StatusCode::kUnavailable:
-      return s.message().rfind("cannot connect to ", 0) == 0;
-    case StatusCode::kDeadlineExceeded:
-      return s.message().rfind("timed out connecting to ", 0) == 0;
-    default:
-      return false;
-  }
-}
-
-BindingOutcome Read(HttpApi* api, const HttpCallArgs& args) {
-  Result<HttpApiResponse> r = api->Call(RequestOf(args));
+BindingOutcome Read(HttpApi* api, const HttpCallArgs& args, const HttpCallDeadline& deadline) {
+  Result<HttpApiResponse> r = api->Call(RequestOf(args, deadline));
   if (!r.ok())
     return Failure(ErrorTypeOf(r.status()), r.status().message(), CallAudit(*api, args, nullptr));
   BindingOutcome out = BindingValue(DumpJson(HttpResponseValue(*r)));
@@ -211,12 +196,71 @@ BindingOutcome Read(HttpApi* api, const HttpCallArgs& args) {
   return out;
 }
 
+// What the session leaves at the undo's target after a 2xx write, for rollback to
+// compare with: the response's JSON body, or else the target read back by GET
+// when the config allows one. "" (with `why` set) when it could not be captured.
+std::string CapturePostImage(HttpApi* api, const HttpApiResponse& response,
+                             const std::string& target, const HttpCallDeadline& deadline,
+                             std::string* why) {
+  if (response.body_kind == HttpBodyKind::kJson) return DumpJson(response.json);
+  if (!api->Match("GET", target).ok()) return DumpJson(HttpResponseValue(response)["body"]);
+  HttpApiRequest get;
+  get.method = "GET";
+  get.path = target;
+  get.deadline = &deadline;
+  Result<HttpApiResponse> now = api->Call(get);
+  if (!now.ok()) {
+    *why = "reading it back (GET " + target + ") failed: " + now.status().message();
+  } else if (!IsSuccess(now->status) || now->body_kind != HttpBodyKind::kJson) {
+    *why = "reading it back (GET " + target + ") answered HTTP " + std::to_string(now->status) +
+           (now->body_kind == HttpBodyKind::kJson ? "" : " without a JSON body");
+  } else {
+    return DumpJson(now->json);
+  }
+  return "";
+}
+
+// Completes a 2xx write's entry: its undo resolved from the answer (a declared
+// DELETE {location} needs a usable Location), and the post-image rollback checks
+// against. An effect that cannot be undone after all is said so in the entry's
+// detail, to the guest (a warning) and in the audit entry.
+void RecordDone(HttpApi* api, JournalScope* scope, JournalEntry& entry, const HttpCallArgs& args,
+                const HttpRouteMatch& match, const HttpApiResponse& response,
+                const HttpCallDeadline& deadline, BindingOutcome& out) {
+  entry.post_version = response.Header("location");  // what a DELETE {location} undo targets
+  entry.post_image = DumpJson(HttpResponseValue(response)["body"]);
+  std::string detail;
+  Result<HttpResolvedRequest> undo =
+      ResolveHttpUndoRequest(api->config(), match, entry.post_version);
+  if (!undo.ok()) {
+    bool declared = undo.status().code() != StatusCode::kNotFound;
+    std::string reason = declared ? "the route's undo cannot be used: " + undo.status().message()
+                                  : "the route declares no undo for " + args.method;
+    detail = "irreversible: " + reason;
+    out.audit.Set("irreversible", reason);
+    if (declared)
+      out.reply.warnings.push_back(HttpBindingName(api->config(), args.method) + " " + args.path +
+                                   " took effect but cannot be undone (" + reason +
+                                   "); rollback will list it as irreversible");
+  } else if (args.method != "DELETE") {
+    std::string why;
+    entry.post_image = CapturePostImage(api, response, undo->path, deadline, &why);
+    if (!why.empty()) {
+      detail = "post-image not captured: " + why +
+               "; rollback will stop here rather than undo it unchecked";
+      out.reply.warnings.push_back(args.path + ": " + detail);
+    }
+  }
+  JournalResult(*scope, entry, "done", detail, out);
+}
+
 BindingOutcome Write(HttpApi* api, JournalScope* scope, const HttpCallArgs& args,
-                     const HttpRouteMatch& match, const PreparedAction& prepared) {
+                     const HttpRouteMatch& match, const PreparedAction& prepared,
+                     const HttpCallDeadline& deadline) {
   if (!scope || !scope->store)
     return BindingFailure("PermissionDenied", "writes are not journaled here; refused");
   if (!scope->dry_run) {
-    if (auto stale = Stale(api, match, prepared)) return *stale;
+    if (auto stale = Stale(api, match, prepared, deadline)) return *stale;
   }
   JournalEntry draft;
   draft.connector = api->config().name;
@@ -235,12 +279,13 @@ BindingOutcome Write(HttpApi* api, JournalScope* scope, const HttpCallArgs& args
     JournalResult(*scope, *entry, "planned", PlannedDetail(args), out);
     return out;
   }
-  Result<HttpApiResponse> r = api->Call(RequestOf(args));
+  HttpCallStage stage = HttpCallStage::kNotSent;
+  Result<HttpApiResponse> r = api->Call(RequestOf(args, deadline), &stage);
   if (!r.ok()) {
     BindingOutcome out =
         Failure(ErrorTypeOf(r.status()), r.status().message(), CallAudit(*api, args, nullptr));
-    if (NeverSent(r.status())) {
-      JournalResult(*scope, *entry, "failed", r.status().message(), out);
+    if (stage == HttpCallStage::kNotSent) {
+      JournalResult(*scope, *entry, "failed", "not sent: " + r.status().message(), out);
     } else {  // it may have arrived: left at "intent", rollback stops there and says so
       out.reply.error_message += " (the request may have reached the API: check it)";
       JournalResult(*scope, *entry, "intent",
@@ -248,18 +293,36 @@ BindingOutcome Write(HttpApi* api, JournalScope* scope, const HttpCallArgs& args
     }
     return out;
   }
-  json value = HttpResponseValue(*r);
-  BindingOutcome out = BindingValue(DumpJson(value));
+  BindingOutcome out = BindingValue(DumpJson(HttpResponseValue(*r)));
   out.audit = CallAudit(*api, args, &*r);
   if (!IsSuccess(r->status)) {
     JournalResult(*scope, *entry, "failed",
                   "HTTP " + std::to_string(r->status) + ": the API did not accept it", out);
     return out;
   }
-  entry->post_image = DumpJson(value["body"]);
-  entry->post_version = r->Header("location");  // what a DELETE {location} undo targets
-  JournalResult(*scope, *entry, "done", "", out);
+  RecordDone(api, scope, *entry, args, match, *r, deadline, out);
   return out;
+}
+
+// What the last prepare on this thread spent with the API (its pre-image read),
+// so that its execution gets only the rest of the call's budget: the gate
+// prepares a call and then (after the policy, and any approval) executes it on
+// the same thread, one call at a time.
+struct PrepareSpend {
+  const HttpApi* api = nullptr;
+  std::string method;
+  std::string args_json;
+  int64_t spent_ms = 0;
+};
+thread_local std::optional<PrepareSpend> last_prepare;
+
+// What the prepare of this call spent (0 when it read nothing); forgets it.
+int64_t SpentInPrepare(const HttpApi* api, const std::string& method,
+                       const std::string& args_json) {
+  std::optional<PrepareSpend> last = std::move(last_prepare);
+  last_prepare.reset();
+  if (!last || last->api != api || last->method != method || last->args_json != args_json) return 0;
+  return last->spent_ms;
 }
 
 }  // namespace
@@ -336,10 +399,17 @@ PreparedCall PrepareHttpCall(HttpApi* api, const std::string& method,
                                           " bytes (max_request_bytes)");
   PreparedAction action = Describe(*api, *match, *args);
   if (method != "GET") {
-    auto before = ReadPreImage(api, *match);
-    if (!before.ok())
-      return RefusedCall(kHttpApiError, binding + "(): " + before.status().message());
-    if (*before) action.before = **before;
+    int64_t started_us = api->clock()->MonotonicMicros();
+    std::optional<std::string> before;
+    {
+      HttpCallDeadline deadline(api->clock(), api->config().call_timeout_ms, nullptr);
+      auto read = ReadPreImage(api, *match, deadline);
+      if (!read.ok()) return RefusedCall(kHttpApiError, binding + "(): " + read.status().message());
+      before = *read;
+    }
+    if (before) action.before = *before;
+    int64_t spent_ms = (api->clock()->MonotonicMicros() - started_us) / 1000;
+    last_prepare = PrepareSpend{api, method, args_json, spent_ms};
   }
   PreparedCall p;
   p.summary = action.summary;
@@ -348,20 +418,24 @@ PreparedCall PrepareHttpCall(HttpApi* api, const std::string& method,
 }
 
 BindingOutcome ExecuteHttpCall(HttpApi* api, JournalScope* scope, const std::string& method,
-                               const std::string& args_json, const PreparedCall* prepared) {
+                               const std::string& args_json, const PreparedCall* prepared,
+                               const CancelToken* cancel) {
   PreparedCall own;
   if (!prepared) {
     own = PrepareHttpCall(api, method, args_json);
     prepared = &own;
   }
+  int64_t spent_in_prepare_ms = SpentInPrepare(api, method, args_json);
   if (!prepared->refusal.ok) return BindingOutcome{prepared->refusal, {}};
   std::string binding = HttpBindingName(api->config(), method);
   Result<HttpCallArgs> args = ParseHttpCallArgs(method, args_json, binding);
   if (!args.ok()) return BindingFailure("ValueError", args.status().message());
   Result<HttpRouteMatch> match = api->Match(method, args->path);
   if (!match.ok()) return BindingFailure(ErrorTypeOf(match.status()), match.status().message());
-  if (method == "GET") return Read(api, *args);
-  return Write(api, scope, *args, *match, prepared->actions.at(0));
+  HttpCallDeadline deadline(api->clock(), api->config().call_timeout_ms - spent_in_prepare_ms,
+                            cancel);
+  if (method == "GET") return Read(api, *args, deadline);
+  return Write(api, scope, *args, *match, prepared->actions.at(0), deadline);
 }
 
 }  // namespace ward::http_internal

@@ -5,11 +5,20 @@
 //     matched (a path no route allows is refused here), descriptor, summary from
 //     validated parts, before = the route's pre-image GET, after = the JSON sent;
 //   - ExecuteHttpCall: a read sent as is; a write journaled — intent (with the
-//     pre-image the call was prepared on) before the request, "done" (post_image =
-//     the response value, post_version = the response's Location header) or
-//     "failed" after it (a non-2xx status, or nothing sent); left at "intent"
-//     with a detail when there was no answer and the request may have arrived;
-//     "planned" in a dry run (nothing sent).
+//     pre-image the call was prepared on) before the request, "done" after a 2xx
+//     (post_version = the response's Location header; post_image = the response's
+//     JSON body, or when it has none the undo's target read back by GET if the
+//     config allows one; a write whose declared undo cannot be used — a
+//     DELETE {location} answered without a usable Location — has a detail
+//     "irreversible: …", a warning for the guest and `irreversible` in its audit
+//     data) or "failed" after it (a non-2xx status, or nothing sent); left at
+//     "intent" with a detail when there was no answer and the request may have
+//     arrived (HttpApi's HttpCallStage::kSent); "planned" in a dry run.
+//   - Every exchange of one call — token fetch, pre-image GET (in prepare and
+//     again before the write), request, 401 refresh and resend, post-image GET —
+//     shares one budget, call_timeout_seconds (http_deadline.h); the session's
+//     cancel stops the execution's exchanges. Cut off, the guest gets an
+//     HttpApiError saying so.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -17,6 +26,7 @@
 #include <string>
 
 #include "connectors/http/http_api.h"
+#include "connectors/http/http_deadline.h"
 #include "gate/binding.h"
 #include "journal/journal_writer.h"
 
@@ -49,9 +59,12 @@ Result<HttpCallArgs> ParseHttpCallArgs(const std::string& method, const std::str
 PreparedCall PrepareHttpCall(HttpApi* api, const std::string& method, const std::string& args_json);
 
 // Executes `prepared` (PrepareHttpCall's result as the gate decided on it;
-// prepared here when null).
+// prepared here when null), within what is left of the call's budget
+// (call_timeout_seconds less what its prepare spent on this thread) and stopped
+// when `cancel` (the session's; may be null) fires.
 BindingOutcome ExecuteHttpCall(HttpApi* api, JournalScope* scope, const std::string& method,
-                               const std::string& args_json, const PreparedCall* prepared);
+                               const std::string& args_json, const PreparedCall* prepared,
+                               const CancelToken* cancel);
 
 // {"status", "headers", "body"} of a response, as the guest gets it.
 json HttpResponseValue(const HttpApiResponse& response);

@@ -3,6 +3,8 @@
 #include "connectors/http/http_calls.h"
 #include "connectors/http/http_compensation.h"
 #include "connectors/http/http_connector.h"
+#include "journal/replay_ids.h"
+#include "util/encoding.h"
 #include "util/json_limits.h"
 
 namespace ward {
@@ -35,11 +37,36 @@ Result<UndoPlan> Resolve(const HttpApi& api, const JournalEntry& e) {
 // The undo's target as it is now: nullopt when the config allows no GET of it.
 Result<std::optional<HttpApiResponse>> ReadTarget(HttpApi& api, const std::string& path) {
   if (!api.Match("GET", path).ok()) return std::optional<HttpApiResponse>();
+  HttpCallDeadline deadline(api.clock(), api.config().call_timeout_ms, nullptr);
   HttpApiRequest get;
   get.method = "GET";
   get.path = path;
+  get.deadline = &deadline;
   WARD_ASSIGN_OR_RETURN(HttpApiResponse r, api.Call(get));
   return std::optional<HttpApiResponse>(std::move(r));
+}
+
+// `path` with every segment that is a simulated id of the same dry run (or a
+// reference's id part) replaced by the real one, percent-encoded.
+std::string ReplayPath(const std::string& path, const ReplayIds& ids) {
+  if (ids.empty() || path.empty() || path.front() != '/') return path;
+  std::string out;
+  size_t start = 1;
+  while (true) {
+    size_t slash = path.find('/', start);
+    std::string segment = path.substr(start, slash == std::string::npos ? slash : slash - start);
+    std::string real = RewriteReplayId(segment, ids);
+    out += "/" + (real == segment ? segment : PercentEncode(real));
+    if (slash == std::string::npos) return out;
+    start = slash + 1;
+  }
+}
+
+// Said of an undo whose target the config allows no GET of.
+std::string UncheckedNote(const std::string& path) {
+  return "; NOT CHECKED: the config allows no GET of " + path +
+         ", so whether someone changed it since the session could not be checked (declare a "
+         "GET route for it to have rollback check it first)";
 }
 
 bool Gone(int status) { return status == 404 || status == 410; }
@@ -66,10 +93,17 @@ void CheckLeftAsIs(const JournalEntry& e, const std::string& path, const HttpApi
     return;
   }
   json left = ParseJsonOrDiscarded(e.post_image);
-  if (left.is_discarded() || left.is_null()) return;  // the write's response had no body
   std::string found = now.body_kind == HttpBodyKind::kJson
                           ? DumpJson(now.json)
                           : "(HTTP " + std::to_string(now.status) + ", not JSON)";
+  if (left.is_discarded() || left.is_null()) {  // nothing to compare with: never undo blindly
+    step.outcome = "conflict";
+    step.detail = path + ": what the session left there was not recorded (" +
+                  (e.detail.empty() ? "the write's answer had no JSON body" : e.detail) +
+                  "), so whether someone changed it since cannot be checked; the API now has " +
+                  found + ". Rollback stops here and changes nothing more: check it by hand";
+    return;
+  }
   if (now.status >= 200 && now.status < 300 && now.body_kind == HttpBodyKind::kJson &&
       now.json == left)
     return;
@@ -114,7 +148,8 @@ RollbackStep HttpCompensator::PlanUndo(const JournalEntry& e) {
   }
   if (*now) CheckLeftAsIs(e, plan->request.path, **now, step);
   if (step.outcome.empty())
-    step.detail = plan->request.method + " " + plan->request.path + " undoes " + Target(e);
+    step.detail = plan->request.method + " " + plan->request.path + " undoes " + Target(e) +
+                  (*now ? "" : UncheckedNote(plan->request.path));
   return step;
 }
 
@@ -137,6 +172,8 @@ void HttpCompensator::Undo(const JournalEntry& e, RollbackStep& step) {
     }
     request.body = *pre;
   }
+  HttpCallDeadline deadline(api_.clock(), api_.config().call_timeout_ms, nullptr);
+  request.deadline = &deadline;
   Result<HttpApiResponse> r = api_.Call(request);
   std::string sent = request.method + " " + request.path;
   if (!r.ok()) {
@@ -144,7 +181,8 @@ void HttpCompensator::Undo(const JournalEntry& e, RollbackStep& step) {
     step.detail = sent + ": " + r.status().message();
   } else if (r->status >= 200 && r->status < 300) {
     step.outcome = "undone";
-    step.detail = sent + " (HTTP " + std::to_string(r->status) + ") undid " + Target(e);
+    step.detail = sent + " (HTTP " + std::to_string(r->status) + ") undid " + Target(e) +
+                  (api_.Match("GET", request.path).ok() ? "" : UncheckedNote(request.path));
   } else {
     step.outcome = r->status == 409 || r->status == 412 ? "conflict" : "failed";
     step.detail = sent + ": HTTP " + std::to_string(r->status);
@@ -169,10 +207,12 @@ std::vector<Binding> HttpCompensator::ReplayBindings(JournalScope* scope) {
   return MakeHttpBindings(&api_, scope);
 }
 
-GuestCall HttpCompensator::Replay(const JournalEntry& e, const ReplayIds&) {
-  json args = {{"path", e.target_id}, {"params", nullptr}, {"headers", nullptr}};
-  if (e.operation != "delete")
+GuestCall HttpCompensator::Replay(const JournalEntry& e, const ReplayIds& ids) {
+  json args = {{"path", ReplayPath(e.target_id, ids)}, {"params", nullptr}, {"headers", nullptr}};
+  if (e.operation != "delete") {
     args["json"] = e.post_image.empty() ? json() : ParseJsonOrDiscarded(e.post_image);
+    RewriteReplayIds(args["json"], ids);
+  }
   size_t brace = e.detail.find('{');
   json extras = brace == std::string::npos ? json() : ParseJsonOrDiscarded(e.detail.substr(brace));
   if (extras.is_object()) {
@@ -185,7 +225,9 @@ GuestCall HttpCompensator::Replay(const JournalEntry& e, const ReplayIds&) {
         std::string name = pair[0].get<std::string>();
         // Params repeat as lists; a header is one value.
         if (std::string(key) == "params")
-          dict[name].push_back(pair[1]);
+          dict[name].push_back(pair[1].is_string()
+                                   ? json(RewriteReplayId(pair[1].get<std::string>(), ids))
+                                   : pair[1]);
         else
           dict[name] = pair[1];
       }

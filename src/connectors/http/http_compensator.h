@@ -5,14 +5,20 @@
 //     gave no usable Location for a DELETE {location} undo) is "irreversible";
 //     otherwise action "delete" (the undo is a DELETE) or "restore". When the
 //     config allows a GET of the undo's target, the target is read first and must
-//     still be what the session left — the write's response body (post_image);
-//     for a write that was a DELETE, still absent — else "conflict" with both;
-//     a DELETE-undo whose target is gone (404/410) is "already undone".
+//     still be what the session left — post_image (the write's JSON answer, or
+//     the target read back after it); for a write that was a DELETE, still
+//     absent — else "conflict" with both; with no post_image recorded it is a
+//     "conflict" too (never undone blindly). A DELETE-undo whose target is gone
+//     (404/410) is "already undone". When the config allows no GET of the
+//     target, the undo runs unchecked and the step's detail says "NOT CHECKED".
 //   - Undo: sends ResolveHttpUndoRequest's request (the pre-image as its body
 //     when the route declares one): "undone" on 2xx, "conflict" on 409/412,
 //     "failed" otherwise.
 //   - Replay of a dry run's planned write: the same binding call (path, JSON
-//     body, and the params and headers its planned detail keeps).
+//     body, and the params and headers its planned detail keeps), with every
+//     simulated id the same dry run gave (a FHIR resource it created, in `ids`)
+//     replaced by the real one (journal/replay_ids.h) in the path's segments
+//     (percent-encoded), the params' values and the JSON body.
 // Where the entry keeps what undo needs: resource_type = the route pattern,
 // resource_id = the concrete path, operation = the method lower-case,
 // pre_image = the route's pre-image GET body, post_image = the response body,

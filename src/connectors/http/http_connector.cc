@@ -12,7 +12,8 @@ using http_internal::PrepareHttpCall;
 
 std::vector<GuestErrorType> HttpErrorTypes() {
   return {{http_internal::kHttpApiError, "BindingError",
-           "Nothing could be exchanged with the API: the network failed or gave no answer, "
+           "Nothing could be exchanged with the API: the network failed or gave no answer "
+           "in time (call_timeout_seconds), "
            "the body or the response was too large, or a credential is missing. An HTTP error "
            "status is not an "
            "error: the returned dict carries it."},
@@ -29,7 +30,7 @@ Binding MakeOne(HttpApi* api, JournalScope* scope, const std::string& method,
   std::string short_name = name.substr(name.rfind('.') + 1);
   Binding b{name, short_name + "(" + params + ")", doc, operation,
             [api, scope, method](const BindingContext& context, const std::string& args) {
-              return ExecuteHttpCall(api, scope, method, args, context.prepared);
+              return ExecuteHttpCall(api, scope, method, args, context.prepared, context.cancel);
             }};
   b.prepare = [api, method](const std::string& args) { return PrepareHttpCall(api, method, args); };
   b.raises = HttpErrorTypes();

@@ -28,6 +28,13 @@ constexpr char kNotesRoute[] = R"(
 [[routes]]
 methods = ["POST"]
 path = "/notes"
+[[routes]]
+methods = ["POST"]
+path = "/tasks"
+undo.POST = "DELETE {location}"
+[[routes]]
+methods = ["DELETE"]
+path = "/tasks/{id}"
 )";
 
 class HttpConnectorTest : public ::testing::Test {
@@ -54,7 +61,10 @@ class HttpConnectorTest : public ::testing::Test {
     connector_ = std::make_unique<HttpConnector>(config_, HttpApiOptions{nullptr, &clock_, {}});
     for (Binding& b : connector_->Bindings(&scope_)) bindings_[b.name] = std::move(b);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void TearDown() override {
+    stall_.Release();
+    std::filesystem::remove_all(dir_);
+  }
 
   PreparedCall Prepare(const std::string& name, const json& args) {
     return bindings_.at(name).prepare(args.dump());
@@ -73,6 +83,7 @@ class HttpConnectorTest : public ::testing::Test {
     return std::move(connector_->NewCompensator(e)).value();
   }
 
+  testing::RequestStall stall_;  // outlives api_, whose handlers may wait on it
   FakeVendorApi api_;
   ManualClock clock_;
   std::filesystem::path dir_;
@@ -284,6 +295,81 @@ TEST_F(HttpConnectorTest, AWriteWithoutAnAnswerStaysAtIntent) {
   EXPECT_NE(journal[0].detail.find("unknown"), std::string::npos) << journal[0].detail;
 }
 
+// An API that stops answering holds the session no longer than the call's
+// budget: the call is cut off with a clear error, and since the request reached
+// the API the entry stays at "intent" (whether it acted is unknown), not "failed".
+TEST_F(HttpConnectorTest, AStalledApiIsCutOffAtTheDeadlineAndTheEntryStaysAtIntent) {
+  api_.on_request = [this](const httplib::Request& req) {
+    if (req.method != "POST") return;
+    clock_.Advance(config_.call_timeout_ms + 1000);  // the API takes its time
+    stall_.Wait();
+  };
+  BindingOutcome out =
+      Call("vendor.post", {{"path", "/appointments"}, {"json", {{"time", "09:00"}}}});
+  EXPECT_FALSE(out.reply.ok);
+  EXPECT_EQ(out.reply.error_type, "HttpApiError");
+  EXPECT_NE(out.reply.error_message.find("call_timeout_seconds"), std::string::npos)
+      << out.reply.error_message;
+  EXPECT_NE(out.reply.error_message.find("may have reached the API"), std::string::npos);
+  auto journal = Journal();
+  ASSERT_EQ(journal.size(), 1u);
+  EXPECT_EQ(journal[0].state, "intent");
+  EXPECT_NE(journal[0].detail.find("unknown"), std::string::npos) << journal[0].detail;
+  EXPECT_NE(journal[0].detail.find("call_timeout_seconds"), std::string::npos);
+}
+
+// The budget is the whole call's: what the pre-image read spent in prepare is not
+// given again to the execution, whose own reads count too. Cut off before the
+// write was sent, nothing is journaled and the PUT never leaves.
+TEST_F(HttpConnectorTest, ThePreImageReadsShareTheCallsBudget) {
+  api_.Put("7", {{"id", "7"}, {"time", "09:00"}});
+  int gets = 0;
+  api_.on_request = [this, &gets](const httplib::Request& req) {
+    if (req.method != "GET") return;
+    if (++gets == 1) {
+      clock_.Advance(40'000);  // prepare's read: 40 s of the 60
+    } else {
+      clock_.Advance(25'000);  // the re-read before the write: over the budget
+      stall_.Wait();
+    }
+  };
+  BindingOutcome out =
+      Call("vendor.put", {{"path", "/appointments/7"}, {"json", {{"id", "7"}, {"time", "10:00"}}}});
+  EXPECT_FALSE(out.reply.ok);
+  EXPECT_EQ(out.reply.error_type, "HttpApiError");
+  EXPECT_NE(out.reply.error_message.find("call_timeout_seconds"), std::string::npos)
+      << out.reply.error_message;
+  EXPECT_TRUE(Journal().empty());
+  for (const auto& r : api_.received()) EXPECT_NE(r.method, "PUT") << "the write was sent";
+}
+
+// The session's cancel stops a call waiting on the API at once.
+TEST_F(HttpConnectorTest, TheSessionsCancelStopsAWaitingCall) {
+  CancelToken session;
+  api_.on_request = [this, &session](const httplib::Request& req) {
+    if (req.method != "POST") return;
+    session.Cancel();  // the user cancels while the API is silent
+    stall_.Wait();
+  };
+  json args = {{"path", "/appointments"}, {"json", {{"time", "09:00"}}}};
+  PreparedCall p = Prepare("vendor.post", args);
+  BindingContext context{"s_http", 1, &p, &session};
+  BindingOutcome out = bindings_.at("vendor.post").handler(context, args.dump());
+  EXPECT_FALSE(out.reply.ok);
+  EXPECT_NE(out.reply.error_message.find("cancelled"), std::string::npos)
+      << out.reply.error_message;
+  auto journal = Journal();
+  ASSERT_EQ(journal.size(), 1u);
+  EXPECT_EQ(journal[0].state, "intent") << "the request had reached the API";
+  // A call made after the cancel sends nothing and journals it as not sent.
+  BindingOutcome later = bindings_.at("vendor.post").handler(context, args.dump());
+  EXPECT_FALSE(later.reply.ok);
+  journal = Journal();
+  ASSERT_EQ(journal.size(), 2u);
+  EXPECT_EQ(journal[1].state, "failed");
+  EXPECT_NE(journal[1].detail.find("not sent"), std::string::npos) << journal[1].detail;
+}
+
 // A body over max_request_bytes is refused in prepare: never journaled, never sent.
 TEST_F(HttpConnectorTest, ABodyOverTheLimitIsRefusedBeforeThePolicy) {
   config_.max_request_bytes = 16;
@@ -368,6 +454,45 @@ TEST_F(HttpConnectorTest, ADryRunSendsNothingAndPlansTheWrite) {
   EXPECT_EQ(api_.received().back().params.find("notify")->second, "true");
 }
 
+// A planned write that names a resource the same dry run created (simulated id
+// "dryrun-3") is replayed with the real id in its path, params and body.
+TEST_F(HttpConnectorTest, AReplayRewritesTheDryRunsSimulatedIds) {
+  JournalEntry e;
+  e.connector = "vendor";
+  e.endpoint = api_.Url("/v1");
+  e.operation = "put";
+  e.target_type = "/appointments/{id}";
+  e.target_id = "/appointments/dryrun-3";
+  e.post_image = json{{"id", "dryrun-3"},
+                      {"patient", "Patient/dryrun-3"},
+                      {"note", "about dryrun-3"},
+                      {"refs", {"Patient/dryrun-3", "Patient/other"}}}
+                     .dump();
+  e.state = "planned";
+  e.detail = "dry run: not sent " +
+             json{{"params", json::array({json::array({"patient", "Patient/dryrun-3"}),
+                                          json::array({"id", "dryrun-3"})})},
+                  {"headers", json::array()}}
+                 .dump();
+  ReplayIds ids = {{"Patient/dryrun-3", "Patient/8f2c"}};
+  GuestCall call = CompensatorFor(e)->Replay(e, ids);
+  EXPECT_EQ(call.name, "vendor.put");
+  json args = json::parse(call.args_json);
+  EXPECT_EQ(args["path"], "/appointments/8f2c");
+  EXPECT_EQ(args["json"], json({{"id", "8f2c"},
+                                {"patient", "Patient/8f2c"},
+                                {"note", "about dryrun-3"},
+                                {"refs", {"Patient/8f2c", "Patient/other"}}}));
+  EXPECT_EQ(args["params"], json({{"patient", {"Patient/8f2c"}}, {"id", {"8f2c"}}}));
+
+  // A real id that is not a plain segment is percent-encoded, so it stays one segment.
+  GuestCall odd = CompensatorFor(e)->Replay(e, {{"Patient/dryrun-3", "Patient/a b"}});
+  EXPECT_EQ(json::parse(odd.args_json)["path"], "/appointments/a%20b");
+  // Without ids the call is replayed as it was planned.
+  EXPECT_EQ(json::parse(CompensatorFor(e)->Replay(e, {}).args_json)["path"],
+            "/appointments/dryrun-3");
+}
+
 // ---- the compensator ----
 
 TEST_F(HttpConnectorTest, RollbackOfACreateDeletesTheLocation) {
@@ -439,6 +564,105 @@ TEST_F(HttpConnectorTest, AWriteOnARouteWithoutCompensationIsIrreversible) {
   RollbackStep step = c->PlanUndo(e);
   EXPECT_EQ(step.outcome, "irreversible");
   EXPECT_NE(step.detail.find("/notes"), std::string::npos) << step.detail;
+  EXPECT_EQ(api_.received_count(), sent);
+}
+
+// A create answered without a body: what the session left is read back by the
+// route's GET, and rollback compares the target with it — a change since is a
+// conflict naming both versions, not a blind DELETE.
+TEST_F(HttpConnectorTest, AWriteWithoutABodyIsReadBackAndRollbackChecksIt) {
+  api_.bodiless_writes = true;
+  BindingOutcome out =
+      Call("vendor.post", {{"path", "/appointments"}, {"json", {{"time", "09:00"}}}});
+  ASSERT_TRUE(out.reply.ok) << out.reply.error_message;
+  JournalEntry e = Journal().at(0);
+  EXPECT_EQ(e.state, "done");
+  EXPECT_EQ(json::parse(e.post_image), json({{"id", "42"}, {"time", "09:00"}}));
+  auto c = CompensatorFor(e);
+  EXPECT_EQ(c->PlanUndo(e).outcome, "") << "unchanged: it can be undone";
+  api_.Put("42", {{"id", "42"}, {"time", "12:00"}});  // someone else
+  size_t sent = api_.received_count();
+  RollbackStep step = c->PlanUndo(e);
+  EXPECT_EQ(step.outcome, "conflict");
+  EXPECT_NE(step.detail.find("09:00"), std::string::npos) << step.detail;
+  EXPECT_NE(step.detail.find("12:00"), std::string::npos) << step.detail;
+  EXPECT_EQ(api_.received_count(), sent + 1) << "only the GET";
+
+  // An update answered 204 is read back the same way.
+  api_.Put("7", {{"id", "7"}, {"time", "09:00"}});
+  Call("vendor.put", {{"path", "/appointments/7"}, {"json", {{"id", "7"}, {"time", "10:00"}}}});
+  JournalEntry put = Journal().at(1);
+  EXPECT_EQ(json::parse(put.post_image), json({{"id", "7"}, {"time", "10:00"}}));
+}
+
+// When the read-back fails, nothing is known to compare with: rollback stops
+// at the entry instead of undoing it unchecked.
+TEST_F(HttpConnectorTest, AWriteWhosePostImageCouldNotBeReadIsNeverUndoneBlindly) {
+  api_.bodiless_writes = true;
+  api_.forced_get_status = 503;
+  BindingOutcome out =
+      Call("vendor.post", {{"path", "/appointments"}, {"json", {{"time", "09:00"}}}});
+  ASSERT_TRUE(out.reply.ok) << out.reply.error_message;
+  ASSERT_FALSE(out.reply.warnings.empty());
+  EXPECT_NE(out.reply.warnings[0].find("not captured"), std::string::npos);
+  JournalEntry e = Journal().at(0);
+  EXPECT_EQ(e.state, "done");
+  EXPECT_NE(e.detail.find("HTTP 503"), std::string::npos) << e.detail;
+  api_.forced_get_status = 0;
+  RollbackStep step = CompensatorFor(e)->PlanUndo(e);
+  EXPECT_EQ(step.outcome, "conflict") << step.detail;
+  EXPECT_NE(step.detail.find("not recorded"), std::string::npos) << step.detail;
+  EXPECT_TRUE(api_.Get("42").has_value()) << "undone blindly";
+}
+
+// A route whose target has no GET is undone unchecked, and the step says so.
+TEST_F(HttpConnectorTest, AnUndoThatCouldNotBeCheckedSaysSo) {
+  auto config = ParseTestConfig("base_url = \"" + api_.Url("/v1") + "\"\n" + R"(
+[[routes]]
+methods = ["POST"]
+path = "/appointments"
+undo.POST = "DELETE {location}"
+[[routes]]
+methods = ["DELETE"]
+path = "/appointments/{id}"
+)");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  BindingOutcome out = PostWith(*config, &scope_, &clock_,
+                                {{"path", "/appointments"}, {"json", {{"time", "09:00"}}}});
+  ASSERT_TRUE(out.reply.ok) << out.reply.error_message;
+  JournalEntry e = Journal().at(0);
+  HttpConnector unchecked(*config, HttpApiOptions{nullptr, &clock_, {}});
+  auto c = std::move(unchecked.NewCompensator(e)).value();
+  RollbackStep step = c->PlanUndo(e);
+  EXPECT_EQ(step.outcome, "");
+  EXPECT_NE(step.detail.find("NOT CHECKED"), std::string::npos) << step.detail;
+  c->Undo(e, step);
+  EXPECT_EQ(step.outcome, "undone") << step.detail;
+  EXPECT_NE(step.detail.find("NOT CHECKED"), std::string::npos) << step.detail;
+  EXPECT_FALSE(api_.Get("42").has_value());
+}
+
+// A create whose route declares DELETE {location} but whose answer names no
+// Location took effect and cannot be undone: the entry, the guest, the audit
+// entry and rollback all say so.
+TEST_F(HttpConnectorTest, ACreateAnsweredWithoutALocationIsIrreversibleAndSaysWhy) {
+  BindingOutcome out = Call("vendor.post", {{"path", "/tasks"}, {"json", {{"x", 1}}}});
+  ASSERT_TRUE(out.reply.ok) << out.reply.error_message;
+  ASSERT_EQ(out.reply.warnings.size(), 1u);
+  EXPECT_NE(out.reply.warnings[0].find("cannot be undone"), std::string::npos);
+  EXPECT_NE(out.reply.warnings[0].find("Location"), std::string::npos) << out.reply.warnings[0];
+  std::string audited;
+  for (const auto& [key, value] : out.audit.fields())
+    if (key == "irreversible") audited = std::get<std::string>(value);
+  EXPECT_NE(audited.find("Location"), std::string::npos) << audited;
+  JournalEntry e = Journal().at(0);
+  EXPECT_EQ(e.state, "done");
+  EXPECT_EQ(e.detail.rfind("irreversible: ", 0), 0u) << e.detail;
+  EXPECT_NE(e.detail.find("Location"), std::string::npos) << e.detail;
+  size_t sent = api_.received_count();
+  RollbackStep step = CompensatorFor(e)->PlanUndo(e);
+  EXPECT_EQ(step.outcome, "irreversible");
+  EXPECT_NE(step.detail.find("Location"), std::string::npos) << step.detail;
   EXPECT_EQ(api_.received_count(), sent);
 }
 

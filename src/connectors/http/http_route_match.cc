@@ -4,6 +4,8 @@
 #include <cctype>
 #include <optional>
 
+#include "util/encoding.h"
+
 namespace ward {
 namespace {
 
@@ -44,6 +46,52 @@ std::string EscapedByteProblem(unsigned char c) {
   if (std::isalnum(c) || c == '-' || c == '_' || c == '~')
     return "an encoded letter, digit, '-', '_' or '~' (write it as it is)";
   return "";
+}
+
+// The bytes `segment` stands for (its escapes already checked as well formed).
+std::string PercentDecoded(std::string_view segment) {
+  std::string out;
+  for (size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] == '%' && i + 2 < segment.size()) {
+      out.push_back(static_cast<char>(HexValue(segment[i + 1]) * 16 + HexValue(segment[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(segment[i]);
+    }
+  }
+  return out;
+}
+
+// Characters that Unicode compatibility normalization (NFKC) folds to '.', '/' or
+// '\' — a server that normalizes would see a traversal — in UTF-8.
+constexpr std::string_view kFoldsToSeparator[] = {
+    "\xEF\xBC\x8E",  // U+FF0E fullwidth full stop
+    "\xEF\xBC\x8F",  // U+FF0F fullwidth solidus
+    "\xEF\xBC\xBC",  // U+FF3C fullwidth reverse solidus
+    "\xE2\x80\xA4",  // U+2024 one dot leader
+    "\xEF\xB9\x92",  // U+FE52 small full stop
+    "\xEF\xB9\xA8",  // U+FE68 small reverse solidus
+};
+
+// Why the decoded segment is refused, or "" when it is fine: bytes that are not
+// UTF-8 (an overlong '.' or '/' such as %C0%AE), or a character that folds to one.
+std::string DecodedProblem(std::string_view segment) {
+  std::string decoded = PercentDecoded(segment);
+  if (!IsValidUtf8(decoded))
+    return "an escape sequence that is not UTF-8 (such as an overlong '.' or '/')";
+  for (std::string_view lookalike : kFoldsToSeparator)
+    if (decoded.find(lookalike) != std::string::npos)
+      return "a character that Unicode normalization turns into '.', '/' or '\\'";
+  return "";
+}
+
+// True when the part of `segment` before its first ';' is empty or only dots: a
+// server that strips path parameters (";jsessionid=…") would see "..".
+bool IsDotSegmentWithParameter(std::string_view segment) {
+  size_t semicolon = segment.find(';');
+  if (semicolon == std::string_view::npos) return false;
+  std::string_view before = segment.substr(0, semicolon);
+  return before.find_first_not_of('.') == std::string_view::npos;
 }
 
 std::vector<std::string_view> SplitSegments(std::string_view path) {
@@ -98,6 +146,10 @@ Status CheckHttpPathSegment(std::string_view segment, std::string_view what) {
       return InvalidArgument(where + " contains " + problem);
     i += 2;
   }
+  if (IsDotSegmentWithParameter(segment))
+    return InvalidArgument(where + " has a ';' after nothing or only dots (\"..;\")");
+  if (std::string problem = DecodedProblem(segment); !problem.empty())
+    return InvalidArgument(where + " contains " + problem);
   return Status::Ok();
 }
 

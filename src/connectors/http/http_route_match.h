@@ -8,8 +8,12 @@
 // "//host"), an empty segment ("//"), a "." or ".." segment, a backslash, a
 // query or fragment in the path (queries go in params), control characters (CR,
 // LF, NUL, …), spaces, raw non-ASCII bytes, characters outside
-// A-Z a-z 0-9 - . _ ~ : @ + , ; = %, a malformed percent escape, and an escape that
-// decodes to '/', '\', '.', '%', '?', '#' or a control character. A `{name}`
+// A-Z a-z 0-9 - . _ ~ : @ + , ; = %, a malformed percent escape, an escape that
+// decodes to '/', '\', '.', '%', '?', '#' or a control character, escapes that
+// decode to bytes that are not UTF-8 (an overlong '.' or '/': %C0%AE) or to a
+// character Unicode normalization folds to '.', '/' or '\' (U+FF0E, …), and a
+// segment whose part before a ';' is empty or only dots ("..;": a server that
+// strips path parameters would see ".."). A `{name}`
 // parameter matches one non-empty segment that passes those checks; nothing
 // matches across segments. A path that passes but matches no route (or a route
 // without that method) is PermissionDenied, naming the allowed routes.

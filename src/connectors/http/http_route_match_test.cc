@@ -113,6 +113,18 @@ TEST(HttpRouteMatchTest, RefusesTraversalEncodingAndSmuggling) {
       "/appointments/\xc3\xa9",
       "/appointments/a*",
       "/appointments/{id}",
+      // A server that strips ";params" or decodes overlong or lookalike dots and
+      // slashes would see a traversal in these.
+      "/patients/..;/appointments/9",
+      "/appointments/..;x=1",
+      "/appointments/.;",
+      "/appointments/;x",
+      "/appointments/%c0%ae%c0%ae",
+      "/appointments/%C0%AF",
+      "/appointments/%e0%80%ae",
+      "/appointments/%EF%BC%8E%EF%BC%8E",
+      "/appointments/a%ef%bc%8fb",
+      "/appointments/%ff",
   };
   for (const char* path : attacks) {
     Result<HttpRouteMatch> m = MatchHttpRoute(c, "GET", path);
@@ -128,6 +140,12 @@ TEST(HttpRouteMatchTest, RefusesTraversalEncodingAndSmuggling) {
   EXPECT_NE(CheckHttpApiPath("/a/%2fb").message().find("encoded slash"), std::string::npos);
   EXPECT_NE(CheckHttpApiPath("/a/%2e%2e").message().find("encoded dot"), std::string::npos);
   EXPECT_NE(CheckHttpApiPath("/a\r\n").message().find("CR or LF"), std::string::npos);
+  EXPECT_NE(CheckHttpApiPath("/a/..;/b").message().find("..;"), std::string::npos);
+  EXPECT_NE(CheckHttpApiPath("/a/%c0%ae").message().find("not UTF-8"), std::string::npos);
+  // Path parameters after a real name, and UTF-8 that folds to nothing special, stay allowed.
+  EXPECT_TRUE(MatchHttpRoute(c, "GET", "/appointments/1;v=2").ok());
+  EXPECT_TRUE(MatchHttpRoute(c, "GET", "/appointments/..a").ok());
+  EXPECT_TRUE(MatchHttpRoute(c, "GET", "/appointments/%E2%80%A6").ok());  // U+2026 "…"
 }
 
 TEST(HttpRouteMatchTest, RootAndTrailingSlashAreLiteral) {

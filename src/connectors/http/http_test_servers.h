@@ -6,6 +6,9 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -24,6 +27,28 @@ struct ReceivedRequest {
     auto it = headers.find(name);
     return it == headers.end() ? "" : it->second;
   }
+};
+
+// Holds a request's handler until Release() (or 5 s pass, so a test that fails
+// still ends), standing in for an API that stops answering.
+class RequestStall {
+ public:
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(5), [this] { return released_; });
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;  // guarded by mu_
 };
 
 // A loopback httplib server with a request log. Subclasses add routes in their
@@ -188,12 +213,14 @@ class VendorApiTestServer : public LoopbackTestServer {
 };
 
 // An OAuth 2.0 token endpoint at POST /token issuing "token-1", "token-2", … .
-// `SetReply` replaces the reply with a fixed status and body.
+// `SetReply` replaces the reply with a fixed status and body; `on_request` looks
+// inside (or stalls) a request while it is handled.
 class OAuthTokenTestServer : public LoopbackTestServer {
  public:
   OAuthTokenTestServer() {
     server_.Post("/token", [this](const httplib::Request& req, httplib::Response& res) {
       Record(req);
+      if (on_request) on_request();
       std::lock_guard<std::mutex> lock(reply_mu_);
       if (fixed_status_ != 0) {
         res.status = fixed_status_;
@@ -210,6 +237,9 @@ class OAuthTokenTestServer : public LoopbackTestServer {
     Start();
   }
   ~OAuthTokenTestServer() override { Stop(); }
+
+  // Called inside every token request's handler, before it is answered.
+  std::function<void()> on_request;
 
   // expires_in of the tokens issued next; negative: leave it out.
   void SetExpiresIn(int seconds) {
