@@ -80,6 +80,9 @@ struct PreparedCall {
   GuestCallReply refusal;  // not ok: refused as it is, never evaluated
   std::vector<PreparedAction> actions;
   std::string summary;  // one line for approvers, from validated parts only
+  // Time the prepare spent on the connector's system (e.g. reading a pre-image),
+  // which the handler takes off the call's own time budget.
+  int64_t spent_ms = 0;
 };
 
 struct Binding {

@@ -10,13 +10,11 @@
 
 #include <httplib.h>
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <optional>
 
 #include "util/clock.h"
+#include "util/shared_poller.h"
 
 namespace ward {
 namespace {
@@ -55,34 +53,23 @@ Result<SplitUrl> Split(const std::string& url) {
   return out;
 }
 
-// Calls client.stop() repeatedly once `cancel` fires, until Done().
-class CancelWatcher {
+// Calls client.stop() whenever the shared poller finds `cancel` fired, until
+// Done() (or destruction).
+class CancelWatcher final : public Polled {
  public:
-  CancelWatcher(httplib::Client* client, const CancelToken* cancel) {
-    if (cancel == nullptr) return;
-    thread_ = std::thread([this, client, cancel] {
-      std::unique_lock<std::mutex> lock(mu_);
-      while (!done_) {
-        if (cancel->cancelled()) client->stop();
-        cv_.wait_for(lock, std::chrono::milliseconds(20));
-      }
-    });
+  CancelWatcher(httplib::Client* client, const CancelToken* cancel)
+      : client_(client), cancel_(cancel) {
+    if (cancel_ != nullptr) registration_.emplace(this);
   }
-  ~CancelWatcher() { Done(); }
-  void Done() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
+  void Poll() override {
+    if (cancel_->cancelled()) client_->stop();
   }
+  void Done() { registration_.reset(); }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;  // guarded by mu_
-  std::thread thread_;
+  httplib::Client* const client_;
+  const CancelToken* const cancel_;
+  std::optional<PollRegistration> registration_;
 };
 
 void ApplyTimeouts(httplib::Client& client, const HttpRequest& request) {

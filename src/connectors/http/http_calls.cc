@@ -304,27 +304,6 @@ BindingOutcome Write(HttpApi* api, JournalScope* scope, const HttpCallArgs& args
   return out;
 }
 
-// What the last prepare on this thread spent with the API (its pre-image read),
-// so that its execution gets only the rest of the call's budget: the gate
-// prepares a call and then (after the policy, and any approval) executes it on
-// the same thread, one call at a time.
-struct PrepareSpend {
-  const HttpApi* api = nullptr;
-  std::string method;
-  std::string args_json;
-  int64_t spent_ms = 0;
-};
-thread_local std::optional<PrepareSpend> last_prepare;
-
-// What the prepare of this call spent (0 when it read nothing); forgets it.
-int64_t SpentInPrepare(const HttpApi* api, const std::string& method,
-                       const std::string& args_json) {
-  std::optional<PrepareSpend> last = std::move(last_prepare);
-  last_prepare.reset();
-  if (!last || last->api != api || last->method != method || last->args_json != args_json) return 0;
-  return last->spent_ms;
-}
-
 }  // namespace
 
 std::string HttpBindingName(const HttpApiConfig& config, const std::string& method) {
@@ -398,6 +377,7 @@ PreparedCall PrepareHttpCall(HttpApi* api, const std::string& method,
                                           std::to_string(api->config().max_request_bytes) +
                                           " bytes (max_request_bytes)");
   PreparedAction action = Describe(*api, *match, *args);
+  int64_t spent_ms = 0;
   if (method != "GET") {
     int64_t started_us = api->clock()->MonotonicMicros();
     std::optional<std::string> before;
@@ -408,11 +388,11 @@ PreparedCall PrepareHttpCall(HttpApi* api, const std::string& method,
       before = *read;
     }
     if (before) action.before = *before;
-    int64_t spent_ms = (api->clock()->MonotonicMicros() - started_us) / 1000;
-    last_prepare = PrepareSpend{api, method, args_json, spent_ms};
+    spent_ms = (api->clock()->MonotonicMicros() - started_us) / 1000;
   }
   PreparedCall p;
   p.summary = action.summary;
+  p.spent_ms = spent_ms;
   p.actions.push_back(std::move(action));
   return p;
 }
@@ -425,14 +405,13 @@ BindingOutcome ExecuteHttpCall(HttpApi* api, JournalScope* scope, const std::str
     own = PrepareHttpCall(api, method, args_json);
     prepared = &own;
   }
-  int64_t spent_in_prepare_ms = SpentInPrepare(api, method, args_json);
   if (!prepared->refusal.ok) return BindingOutcome{prepared->refusal, {}};
   std::string binding = HttpBindingName(api->config(), method);
   Result<HttpCallArgs> args = ParseHttpCallArgs(method, args_json, binding);
   if (!args.ok()) return BindingFailure("ValueError", args.status().message());
   Result<HttpRouteMatch> match = api->Match(method, args->path);
   if (!match.ok()) return BindingFailure(ErrorTypeOf(match.status()), match.status().message());
-  HttpCallDeadline deadline(api->clock(), api->config().call_timeout_ms - spent_in_prepare_ms,
+  HttpCallDeadline deadline(api->clock(), api->config().call_timeout_ms - prepared->spent_ms,
                             cancel);
   if (method == "GET") return Read(api, *args, deadline);
   return Write(api, scope, *args, *match, prepared->actions.at(0), deadline);

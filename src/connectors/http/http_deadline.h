@@ -5,9 +5,9 @@
 // A call's exchanges — an OAuth token fetch, the pre-image GET, the request, a
 // 401's token refresh and its resend, the post-image GET — all run under one
 // budget (the connector's call_timeout_seconds), measured by the injected Clock
-// from when the deadline is made. One process-wide watcher thread (started on
-// first use, idle while no deadline is live) checks every live deadline's Clock
-// and session token every 10 ms (of real time) and cancels its token() once the
+// from when the deadline is made. The process-wide poller (util/shared_poller.h)
+// checks every live deadline's Clock and session token every 10 ms (of real
+// time) and cancels its token() once the
 // budget is spent or the session is cancelled; HttpClient then stops a send at
 // once, also while it waits for a silent server. Explain() says which of the
 // two stopped an exchange. Internal to src/connectors/http.
@@ -20,17 +20,15 @@
 
 #include "util/cancel.h"
 #include "util/clock.h"
+#include "util/shared_poller.h"
 #include "util/status.h"
 
 namespace ward {
 
-class DeadlineWatcher;
-
-class HttpCallDeadline {
+class HttpCallDeadline final : public Polled {
  public:
   // Starts the budget of `budget_ms` (at least 1) now; `session_cancel` may be null.
   HttpCallDeadline(Clock* clock, int64_t budget_ms, const CancelToken* session_cancel);
-  ~HttpCallDeadline();
   HttpCallDeadline(const HttpCallDeadline&) = delete;
   HttpCallDeadline& operator=(const HttpCallDeadline&) = delete;
 
@@ -48,9 +46,8 @@ class HttpCallDeadline {
   Status Explain(const Status& failed) const;
 
  private:
-  friend class DeadlineWatcher;
   // Cancels token() once the budget is spent or the session cancelled.
-  void Poll();
+  void Poll() override;
   bool SessionCancelled() const;
   bool Expired() const;
 
@@ -59,6 +56,7 @@ class HttpCallDeadline {
   const int64_t deadline_us_;  // by clock_->MonotonicMicros()
   const CancelToken* const session_cancel_;
   CancelToken token_;
+  PollRegistration polled_{this};  // last: dropped first, before what Poll reads
 };
 
 }  // namespace ward
