@@ -62,7 +62,7 @@ int Show(const std::string& home, const std::string& session, bool as_json) {
   for (const auto& i : *items) {
     printf("#%lld %s %s/%s (%s%s)\n", static_cast<long long>(i.entry.seq),
            i.entry.operation.c_str(), i.entry.target_type.c_str(), i.entry.target_id.c_str(),
-           i.entry.state.c_str(),
+           JournalStateName(i.entry.state),
            i.entry.pre_version.empty() ? "" : (", base version " + i.entry.pre_version).c_str());
     for (const auto& line : i.diff) printf("    %s\n", line.c_str());
   }

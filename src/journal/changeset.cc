@@ -39,7 +39,7 @@ std::string ChangesetJson(const std::vector<ChangesetItem>& items) {
                    {"connector", i.entry.connector},
                    {"target_type", i.entry.target_type},
                    {"id", i.entry.target_id},
-                   {"state", i.entry.state},
+                   {"state", JournalStateName(i.entry.state)},
                    {"base_version", i.entry.pre_version},
                    {"before", parsed_or_null(i.entry.pre_image)},
                    {"after", parsed_or_null(i.entry.post_image)},
@@ -48,7 +48,7 @@ std::string ChangesetJson(const std::vector<ChangesetItem>& items) {
 }
 
 Result<std::vector<ChangesetItem>> LoadChangeset(Store* store, const std::string& session,
-                                                 const std::string& mode) {
+                                                 JournalMode mode) {
   WARD_RETURN_IF_ERROR(store->GetSession(session).status());
   WARD_ASSIGN_OR_RETURN(auto entries, store->ListJournal(session, mode));
   std::vector<ChangesetItem> out;
@@ -63,7 +63,7 @@ Result<ApplyReport> ApplyChangeset(Store* store, AuditLog* audit, EventSink* eve
   ApplyReport report;
   std::vector<JournalEntry> planned;
   for (const auto& item : items)
-    if (item.entry.state == "planned") planned.push_back(item.entry);
+    if (item.entry.state == JournalState::kPlanned) planned.push_back(item.entry);
   if (planned.empty()) {
     report.stopped = "nothing to apply: the session has no planned writes";
     return report;
@@ -96,7 +96,7 @@ Result<ApplyReport> ApplyChangeset(Store* store, AuditLog* audit, EventSink* eve
     }
     std::string line = c.Replayed(e, call, reply.value_json, ids);
     report.applied.push_back(line);
-    e.state = "applied";
+    e.state = JournalState::kApplied;
     e.detail = "applied as " + line;
     WARD_RETURN_IF_ERROR(store->UpdateJournal(e));
   }

@@ -29,7 +29,7 @@ struct ChangesetItem {
 // of a dry run: its changeset) or "live" (the writes it made, with their state:
 // "done", "failed", "compensated" once rolled back, ...). NotFound for no such session.
 Result<std::vector<ChangesetItem>> LoadChangeset(Store* store, const std::string& session,
-                                                 const std::string& mode = "dry_run");
+                                                 JournalMode mode = JournalMode::kDryRun);
 
 // The changeset as a JSON array (the wire form for `ward changeset show --json` and
 // the server): seq, operation, connector, target_type, id, state, base_version,

@@ -5,14 +5,14 @@ namespace ward {
 Result<JournalEntry> JournalIntent(const JournalScope& scope, JournalEntry draft) {
   if (!scope.store) return FailedPrecondition("effects are not journaled here; refused");
   draft.session = scope.session;
-  draft.mode = scope.dry_run ? "dry_run" : "live";
-  draft.state = scope.dry_run ? "planned" : "intent";
+  draft.mode = scope.dry_run ? JournalMode::kDryRun : JournalMode::kLive;
+  draft.state = scope.dry_run ? JournalState::kPlanned : JournalState::kIntent;
   draft.time_ms = scope.clock ? scope.clock->NowMillis() : 0;
   WARD_ASSIGN_OR_RETURN(draft.id, scope.store->AppendJournal(draft));
   return draft;
 }
 
-void JournalResult(const JournalScope& scope, JournalEntry& entry, const std::string& state,
+void JournalResult(const JournalScope& scope, JournalEntry& entry, JournalState state,
                    const std::string& detail, BindingOutcome& out) {
   entry.state = state;
   entry.detail = detail;
@@ -23,7 +23,8 @@ void JournalResult(const JournalScope& scope, JournalEntry& entry, const std::st
     if (out.unrecorded.ok())
       out.unrecorded = s.WithContext("journal entry " + std::to_string(entry.id));
   }
-  out.audit.Set("journal_id", entry.id).Set("journal_state", s.ok() ? state : "intent");
+  out.audit.Set("journal_id", entry.id)
+      .Set("journal_state", JournalStateName(s.ok() ? state : JournalState::kIntent));
 }
 
 }  // namespace ward

@@ -42,7 +42,7 @@ Result<JournalEntry> JournalIntent(const JournalScope& scope, JournalEntry draft
 // Step 3: sets the entry's state and detail and stores it. On a store failure the
 // guest gets a warning and `out.unrecorded` is set (the gate then fails the
 // session closed). Adds journal_id and journal_state to the call's audit details.
-void JournalResult(const JournalScope& scope, JournalEntry& entry, const std::string& state,
+void JournalResult(const JournalScope& scope, JournalEntry& entry, JournalState state,
                    const std::string& detail, BindingOutcome& out);
 
 }  // namespace ward

@@ -32,7 +32,7 @@ Result<RollbackStep> UndoEntry(Store* store, const CompensatorLookup& compensato
     return RollbackStep{e, "none", "failed",
                         Target(e) + ": cannot undo it here: " + c.status().message()};
   std::optional<RollbackStep> settled;
-  if (e.state == "intent") {
+  if (e.state == JournalState::kIntent) {
     WARD_ASSIGN_OR_RETURN(settled, SettleStep(store, **c, e, dry_run));
     if (settled) return *settled;
   }
@@ -61,15 +61,16 @@ Result<RollbackReport> RollbackSession(Store* store, AuditLog* audit,
                                        const CompensatorLookup& compensators,
                                        const std::string& session, const RollbackOptions& options) {
   WARD_RETURN_IF_ERROR(store->GetSession(session).status());
-  WARD_ASSIGN_OR_RETURN(auto entries, store->ListJournal(session, "live"));
+  WARD_ASSIGN_OR_RETURN(auto entries, store->ListJournal(session, JournalMode::kLive));
   std::reverse(entries.begin(), entries.end());
   RollbackReport report;
   for (auto& e : entries) {
-    if (e.state != "done" && e.state != "intent") continue;  // failures, compensated
+    if (e.state != JournalState::kDone && e.state != JournalState::kIntent)
+      continue;  // failures, compensated
     WARD_ASSIGN_OR_RETURN(RollbackStep step, UndoEntry(store, compensators, e, options.dry_run));
     bool stop = step.outcome == "conflict" || step.outcome == "failed" || step.outcome == "unknown";
     if (!options.dry_run && (step.outcome == "undone" || step.outcome == "already undone")) {
-      e.state = "compensated";
+      e.state = JournalState::kCompensated;
       e.detail = step.detail;
       WARD_RETURN_IF_ERROR(store->UpdateJournal(e));
       step.entry = e;

@@ -36,7 +36,8 @@ class ScriptedCompensator : public Compensator {
                                                   : Settlement::Outcome::kUnknown;
     s.detail = "scripted";
     s.entry = e;
-    s.entry.state = s.outcome == Settlement::Outcome::kHappened ? "done" : "failed";
+    s.entry.state =
+        s.outcome == Settlement::Outcome::kHappened ? JournalState::kDone : JournalState::kFailed;
     return s;
   }
   RollbackStep PlanUndo(const JournalEntry& e) override {
@@ -89,7 +90,7 @@ class RollbackTest : public ::testing::Test {
     ASSERT_TRUE(j.ok()) << j.status().ToString();
     if (state == "intent") return;
     BindingOutcome out;
-    JournalResult(scope, *j, state, "", out);
+    JournalResult(scope, *j, *JournalStateFromName(state), "", out);
     ASSERT_TRUE(out.unrecorded.ok());
   }
 
@@ -110,10 +111,10 @@ class RollbackTest : public ::testing::Test {
 
   std::vector<std::string> States() {
     std::vector<std::string> out;
-    auto entries = store_->ListJournal("s1", "live");
+    auto entries = store_->ListJournal("s1", JournalMode::kLive);
     EXPECT_TRUE(entries.ok());
     if (entries.ok())
-      for (const auto& e : *entries) out.push_back(e.state);
+      for (const auto& e : *entries) out.push_back(JournalStateName(e.state));
     return out;
   }
 
@@ -221,11 +222,11 @@ TEST_F(RollbackTest, NoStoreMeansNoIntentAndAFailedResultFailsTheCallClosed) {
   draft.connector = "db";
   auto j = JournalIntent(scope, draft);
   ASSERT_TRUE(j.ok());
-  EXPECT_EQ(j->state, "intent");
-  EXPECT_EQ(j->mode, "live");
+  EXPECT_EQ(j->state, JournalState::kIntent);
+  EXPECT_EQ(j->mode, JournalMode::kLive);
   j->id += 1000;  // an entry the store does not have: the update fails
   BindingOutcome out;
-  JournalResult(scope, *j, "done", "", out);
+  JournalResult(scope, *j, JournalState::kDone, "", out);
   EXPECT_FALSE(out.unrecorded.ok());
   ASSERT_EQ(out.reply.warnings.size(), 1u);
   EXPECT_NE(out.reply.warnings[0].find("could not record"), std::string::npos);

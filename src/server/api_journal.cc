@@ -31,11 +31,11 @@ json StepJson(const RollbackStep& step) {
 }  // namespace
 
 Result<ApiResponse> Api::Changeset(ApiRequest& r, const Principal& p) {
-  std::string mode = r.query.count("mode") ? r.query.at("mode") : "dry_run";
-  if (mode != "dry_run" && mode != "live")
-    return InvalidArgument("mode must be \"dry_run\" (the planned writes) or \"live\"");
-  WARD_ASSIGN_OR_RETURN(auto items, LoadChangeset(ctx_.store, r.params[0], mode));
-  WARD_RETURN_IF_ERROR(Audit(p, r.params[0], "api_session_read", {{"what", "changeset " + mode}}));
+  std::string name = r.query.count("mode") ? r.query.at("mode") : "dry_run";
+  std::optional<JournalMode> mode = JournalModeFromName(name);
+  if (!mode) return InvalidArgument("mode must be \"dry_run\" (the planned writes) or \"live\"");
+  WARD_ASSIGN_OR_RETURN(auto items, LoadChangeset(ctx_.store, r.params[0], *mode));
+  WARD_RETURN_IF_ERROR(Audit(p, r.params[0], "api_session_read", {{"what", "changeset " + name}}));
   return JsonResponse(200, ChangesetJson(items));
 }
 

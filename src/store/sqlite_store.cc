@@ -101,12 +101,16 @@ constexpr const char* kJournalColumns =
     "id, session, seq, mode, connector, endpoint, operation, target_type, target_id, "
     "pre_image, pre_version, post_image, post_version, state, detail, time_ms";
 
-JournalEntry ReadJournal(Stmt& s) {
+// DataLoss for a state or mode no ward writes: the entry is not guessed at.
+Result<JournalEntry> ReadJournal(Stmt& s) {
   JournalEntry j;
   j.id = s.Int(0);
   j.session = s.Text(1);
   j.seq = s.Int(2);
-  j.mode = s.Text(3);
+  std::optional<JournalMode> mode = JournalModeFromName(s.Text(3));
+  if (!mode)
+    return DataLoss("journal entry " + std::to_string(j.id) + " has mode \"" + s.Text(3) + "\"");
+  j.mode = *mode;
   j.connector = s.Text(4);
   j.endpoint = s.Text(5);
   j.operation = s.Text(6);
@@ -116,7 +120,10 @@ JournalEntry ReadJournal(Stmt& s) {
   j.pre_version = s.Text(10);
   j.post_image = s.Text(11);
   j.post_version = s.Text(12);
-  j.state = s.Text(13);
+  std::optional<JournalState> state = JournalStateFromName(s.Text(13));
+  if (!state)
+    return DataLoss("journal entry " + std::to_string(j.id) + " has state \"" + s.Text(13) + "\"");
+  j.state = *state;
   j.detail = s.Text(14);
   j.time_ms = s.Int(15);
   return j;
@@ -280,16 +287,21 @@ class SqliteStore : public Store {
     NestedTx tx(this);
     WARD_RETURN_IF_ERROR(tx.Begin());
     Stmt next(cache_, "SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE session=? AND mode=?");
-    next.Bind(1, j.session).Bind(2, j.mode);
+    next.Bind(1, j.session).Bind(2, JournalModeName(j.mode));
     WARD_ASSIGN_OR_RETURN(bool row, next.Step());
     int64_t seq = row ? next.Int(0) : 1;
     Stmt s(cache_,
            "INSERT INTO journal (session, seq, mode, connector, endpoint, operation, "
            "target_type, target_id, pre_image, pre_version, post_image, post_version, state, "
            "detail, time_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    s.Bind(1, j.session).Bind(2, seq).Bind(3, j.mode).Bind(4, j.connector).Bind(5, j.endpoint);
+    s.Bind(1, j.session)
+        .Bind(2, seq)
+        .Bind(3, JournalModeName(j.mode))
+        .Bind(4, j.connector)
+        .Bind(5, j.endpoint);
     s.Bind(6, j.operation).Bind(7, j.target_type).Bind(8, j.target_id).Bind(9, j.pre_image);
-    s.Bind(10, j.pre_version).Bind(11, j.post_image).Bind(12, j.post_version).Bind(13, j.state);
+    s.Bind(10, j.pre_version).Bind(11, j.post_image).Bind(12, j.post_version);
+    s.Bind(13, JournalStateName(j.state));
     s.Bind(14, j.detail).Bind(15, j.time_ms);
     WARD_RETURN_IF_ERROR(s.Run());
     int64_t id = sqlite3_last_insert_rowid(db_.get());
@@ -302,7 +314,8 @@ class SqliteStore : public Store {
     Stmt s(cache_,
            "UPDATE journal SET target_id=?, post_image=?, post_version=?, state=?, detail=? "
            "WHERE id=?");
-    s.Bind(1, j.target_id).Bind(2, j.post_image).Bind(3, j.post_version).Bind(4, j.state);
+    s.Bind(1, j.target_id).Bind(2, j.post_image).Bind(3, j.post_version);
+    s.Bind(4, JournalStateName(j.state));
     s.Bind(5, j.detail).Bind(6, j.id);
     WARD_RETURN_IF_ERROR(s.Run());
     if (sqlite3_changes(db_.get()) == 0)
@@ -311,11 +324,11 @@ class SqliteStore : public Store {
   }
 
   Result<std::vector<JournalEntry>> ListJournal(const std::string& session,
-                                                const std::string& mode) override {
+                                                JournalMode mode) override {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     Stmt s(cache_, std::string("SELECT ") + kJournalColumns +
                        " FROM journal WHERE session=? AND mode=? ORDER BY seq");
-    s.Bind(1, session).Bind(2, mode);
+    s.Bind(1, session).Bind(2, JournalModeName(mode));
     return ReadRows<JournalEntry>(s, ReadJournal);
   }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -95,14 +96,20 @@ class Stmt {
   Status prepare_status_;
 };
 
-// Steps `s` to its end, turning each row into a T with `read(s)`.
+// Steps `s` to its end, turning each row into a T with `read(s)` (a T, or a
+// Result<T> whose error ends the read).
 template <typename T, typename Read>
 Result<std::vector<T>> ReadRows(Stmt& s, Read read) {
   std::vector<T> out;
   while (true) {
     WARD_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return out;
-    out.push_back(read(s));
+    if constexpr (std::is_same_v<decltype(read(s)), Result<T>>) {
+      WARD_ASSIGN_OR_RETURN(T value, read(s));
+      out.push_back(std::move(value));
+    } else {
+      out.push_back(read(s));
+    }
   }
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/status.h"
@@ -70,14 +71,29 @@ struct ApprovalDecision {
   int64_t now_ms = 0;
 };
 
+// Where a journal entry stands (src/journal/journal_writer.h has the protocol):
+// committed before its effect (kIntent), after it (kDone, kFailed), planned by a
+// dry run (kPlanned), a planned entry replayed live (kApplied), undone
+// (kCompensated).
+enum class JournalState { kIntent, kDone, kFailed, kPlanned, kCompensated, kApplied };
+// The writes a session made (kLive), or the ones its dry run planned (kDryRun).
+enum class JournalMode { kLive, kDryRun };
+
+// The stored and shown names: "intent", "done", "failed", "planned",
+// "compensated", "applied"; "live", "dry_run". FromName: nullopt for any other.
+const char* JournalStateName(JournalState state);
+std::optional<JournalState> JournalStateFromName(std::string_view name);
+const char* JournalModeName(JournalMode mode);
+std::optional<JournalMode> JournalModeFromName(std::string_view name);
+
 // One write through a connector, recorded before it happens (state "intent") and
 // after ("done" / "failed"), with what it takes to undo it; or, in a dry run, one
 // planned write ("planned") of the session's changeset.
 struct JournalEntry {
   int64_t id = 0;  // assigned by the store
   std::string session;
-  int64_t seq = 0;          // order within the session and mode, assigned by the store
-  std::string mode;         // "live" or "dry_run"
+  int64_t seq = 0;  // order within the session and mode, assigned by the store
+  JournalMode mode = JournalMode::kLive;
   std::string connector;    // the connector's name ("fhir", "reporting", …)
   std::string endpoint;     // the system written to: a FHIR base URL, a database, an API's base URL
   std::string operation;    // the connector's: "create", "update", "delete", "insert", "post", …
@@ -88,7 +104,7 @@ struct JournalEntry {
   std::string pre_version;   // its version, "" when none
   std::string post_image;    // JSON of what was written (or would be), "" for a delete
   std::string post_version;  // the version the write produced
-  std::string state;         // "intent", "done", "failed", "planned", "compensated", "applied"
+  JournalState state = JournalState::kIntent;
   std::string detail;
   int64_t time_ms = 0;
 };
@@ -155,7 +171,7 @@ class Store {
   virtual Status UpdateJournal(const JournalEntry& entry) = 0;
   // A session's entries of one mode, in seq order.
   virtual Result<std::vector<JournalEntry>> ListJournal(const std::string& session,
-                                                        const std::string& mode) = 0;
+                                                        JournalMode mode) = 0;
 
   // Appends an event and returns its sequence number (1, 2, ... per session).
   virtual Result<int64_t> AppendEvent(const std::string& session, int64_t time_ms,

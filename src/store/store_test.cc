@@ -332,7 +332,7 @@ TEST_F(StoreTest, OlderJournalColumnsAreRenamedAndTheirEntriesKept) {
   sqlite3_close(db);
   auto store = OpenSqliteStore(path_);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  auto entries = (*store)->ListJournal("s_old", "live");
+  auto entries = (*store)->ListJournal("s_old", JournalMode::kLive);
   ASSERT_TRUE(entries.ok()) << entries.status().ToString();
   ASSERT_EQ(entries->size(), 1u);
   EXPECT_EQ((*entries)[0].endpoint, "http://ehr/fhir");

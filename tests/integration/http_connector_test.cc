@@ -149,10 +149,10 @@ TEST_F(HttpConnectorEndToEnd, ACreateWithoutALocationIsListedAsIrreversible) {
   {
     auto store = OpenSqliteStore((home_ / "ward.db").string());
     ASSERT_TRUE(store.ok());
-    auto journal = (*store)->ListJournal(session, "live");
+    auto journal = (*store)->ListJournal(session, JournalMode::kLive);
     ASSERT_TRUE(journal.ok());
     ASSERT_EQ(journal->size(), 1u);
-    EXPECT_EQ((*journal)[0].state, "done");
+    EXPECT_EQ((*journal)[0].state, JournalState::kDone);
     EXPECT_EQ((*journal)[0].detail.rfind("irreversible: ", 0), 0u) << (*journal)[0].detail;
   }
   size_t before = api_.received_count();
@@ -197,10 +197,10 @@ TEST_F(HttpConnectorEndToEnd, AStalledApiIsCutOffAtTheCallTimeout) {
   std::string session = LastSession();
   auto store = OpenSqliteStore((home_ / "ward.db").string());
   ASSERT_TRUE(store.ok());
-  auto journal = (*store)->ListJournal(session, "live");
+  auto journal = (*store)->ListJournal(session, JournalMode::kLive);
   ASSERT_TRUE(journal.ok());
   ASSERT_EQ(journal->size(), 1u);
-  EXPECT_EQ((*journal)[0].state, "intent") << (*journal)[0].detail;
+  EXPECT_EQ((*journal)[0].state, JournalState::kIntent) << (*journal)[0].detail;
   auto undo = RunWard({"rollback", session}, env_);
   EXPECT_NE(undo.exit_code, 0);
   EXPECT_EQ(undo.out.rfind("unknown", 0), 0u) << undo.out;

@@ -106,12 +106,12 @@ TEST(WebE2eTest, PhoneApprovesAFhirWriteSeesTheSessionFinishAndRollsItBack) {
   EXPECT_TRUE(std::filesystem::exists(rolled_shot)) << rolled_shot;
 
   // The write happened (version 1 is in the EHR's history) and is undone now.
-  auto writes = store->ListJournal(session, "live");
+  auto writes = store->ListJournal(session, JournalMode::kLive);
   ASSERT_TRUE(writes.ok());
   ASSERT_EQ(writes->size(), 1u);
   const JournalEntry& created = (*writes)[0];
   EXPECT_EQ(created.operation, "create");
-  EXPECT_EQ(created.state, "compensated");
+  EXPECT_EQ(created.state, JournalState::kCompensated);
   std::string patient = fhir_url + "/Patient/" + created.target_id;
   auto http = NewHttpClient();
   HttpRequest read;

@@ -69,7 +69,7 @@ class RollbackIntentTest : public ::testing::Test {
                       const std::string& post) {
     JournalEntry j;
     j.session = "s_test";
-    j.mode = "live";
+    j.mode = JournalMode::kLive;
     j.connector = "fhir";
     j.endpoint = kBase;
     j.operation = op;
@@ -80,7 +80,7 @@ class RollbackIntentTest : public ::testing::Test {
       j.pre_version = pre["meta"]["versionId"];
     }
     j.post_image = post;
-    j.state = "intent";
+    j.state = JournalState::kIntent;
     j.time_ms = ehr_.clock.NowMillis();
     j.id = store_->AppendJournal(j).value();
     return j;
@@ -107,7 +107,9 @@ class RollbackIntentTest : public ::testing::Test {
     };
   }
 
-  std::string JournalState() { return store_->ListJournal("s_test", "live").value().at(0).state; }
+  std::string FirstEntryState() {
+    return JournalStateName(store_->ListJournal("s_test", JournalMode::kLive).value().at(0).state);
+  }
 
   std::filesystem::path dir_;
   TestEhr ehr_;
@@ -125,8 +127,8 @@ TEST_F(RollbackIntentTest, ACreateThatHappenedIsFoundAndUndone) {
   EXPECT_EQ(report.steps[0].action, "delete");
   EXPECT_TRUE(report.complete);
   EXPECT_EQ(ehr_.Call("GET", "/Patient/" + created["id"].get<std::string>()).status, 410);
-  JournalEntry j = store_->ListJournal("s_test", "live").value().at(0);
-  EXPECT_EQ(j.state, "compensated");
+  JournalEntry j = store_->ListJournal("s_test", JournalMode::kLive).value().at(0);
+  EXPECT_EQ(j.state, JournalState::kCompensated);
   EXPECT_EQ(j.target_id, created["id"]);
 }
 
@@ -136,7 +138,7 @@ TEST_F(RollbackIntentTest, ACreateThatNeverHappenedIsSettledAsFailed) {
   ASSERT_EQ(report.steps.size(), 1u);
   EXPECT_EQ(report.steps[0].outcome, "not applied") << report.steps[0].detail;
   EXPECT_TRUE(report.complete);
-  EXPECT_EQ(JournalState(), "failed");
+  EXPECT_EQ(FirstEntryState(), "failed");
 }
 
 TEST_F(RollbackIntentTest, ACreateAmongOtherCreatesIsNotGuessed) {
@@ -148,7 +150,7 @@ TEST_F(RollbackIntentTest, ACreateAmongOtherCreatesIsNotGuessed) {
   ASSERT_EQ(report.steps.size(), 1u);
   EXPECT_EQ(report.steps[0].outcome, "unknown") << report.steps[0].detail;
   EXPECT_FALSE(report.complete);
-  EXPECT_EQ(JournalState(), "intent");
+  EXPECT_EQ(FirstEntryState(), "intent");
 }
 
 TEST_F(RollbackIntentTest, AnUpdateThatHappenedIsUndone) {
@@ -173,7 +175,7 @@ TEST_F(RollbackIntentTest, AnUpdateThatNeverHappenedIsSettledAsFailed) {
   RollbackReport report = Rollback();
   ASSERT_EQ(report.steps.size(), 1u);
   EXPECT_EQ(report.steps[0].outcome, "not applied") << report.steps[0].detail;
-  EXPECT_EQ(JournalState(), "failed");
+  EXPECT_EQ(FirstEntryState(), "failed");
   EXPECT_EQ(ehr_.Json("GET", "/Patient/" + before["id"].get<std::string>())["meta"]["versionId"],
             "1");
 }
@@ -220,7 +222,7 @@ TEST_F(RollbackIntentTest, ADryRunSettlesNothingInTheJournal) {
   ASSERT_TRUE(report.ok());
   ASSERT_EQ(report->steps.size(), 1u);
   EXPECT_EQ(report->steps[0].outcome, "planned") << report->steps[0].detail;
-  EXPECT_EQ(JournalState(), "intent");
+  EXPECT_EQ(FirstEntryState(), "intent");
 }
 
 }  // namespace

@@ -96,7 +96,7 @@ Settlement Unknown(const JournalEntry& e, const std::string& why) {
 }
 
 Settlement DidNotHappen(JournalEntry e, const std::string& why) {
-  e.state = "failed";
+  e.state = JournalState::kFailed;
   std::string what = "the session's " + e.operation + " of " + e.target_type +
                      (e.target_id.empty() ? "" : "/" + e.target_id);
   e.detail = "settled after an interruption: " + what + " did not happen: " + why;
@@ -104,7 +104,7 @@ Settlement DidNotHappen(JournalEntry e, const std::string& why) {
 }
 
 Settlement Happened(JournalEntry e, const Version& v, const std::string& why) {
-  e.state = "done";
+  e.state = JournalState::kDone;
   e.target_id = v.id.empty() ? e.target_id : v.id;
   e.post_version = v.version;
   e.post_image = v.resource.is_null() ? "" : DumpJson(v.resource);

@@ -28,7 +28,7 @@ Result<JournalEntry> Intent(FhirClient* client, JournalScope* ctx, const std::st
   return stored;
 }
 
-void Record(JournalScope* ctx, JournalEntry& j, const std::string& state, const std::string& detail,
+void Record(JournalScope* ctx, JournalEntry& j, JournalState state, const std::string& detail,
             BindingOutcome& out) {
   JournalResult(*ctx, j, state, detail, out);
 }
@@ -72,8 +72,8 @@ Status WriteError(const Result<FhirResponse>& r) {
 BindingOutcome FailedWrite(JournalScope* ctx, JournalEntry& j, const Status& error,
                            const Result<FhirResponse>& r) {
   BindingOutcome out = FailureOutcome(error, r.ok() ? &*r : nullptr);
-  Record(ctx, j, "failed", r.ok() ? "HTTP " + std::to_string(r->status) : r.status().message(),
-         out);
+  Record(ctx, j, JournalState::kFailed,
+         r.ok() ? "HTTP " + std::to_string(r->status) : r.status().message(), out);
   return out;
 }
 
@@ -109,7 +109,7 @@ Result<json> CreateArg(const std::string& args_json) {
 // A dry run's write: recorded as planned, answered with `value` (JSON text).
 BindingOutcome Planned(JournalScope* ctx, JournalEntry& j, std::string value) {
   BindingOutcome out = BindingValue(std::move(value));
-  Record(ctx, j, "planned", "dry run: not sent", out);
+  Record(ctx, j, JournalState::kPlanned, "dry run: not sent", out);
   return out;
 }
 
@@ -151,7 +151,7 @@ BindingOutcome Create(FhirClient* client, JournalScope* ctx, const std::string& 
   json body = ParseJsonOrDiscarded(r->body);
   BindingOutcome out = BindingValue(body.is_object() ? r->body : "null");
   out.audit = CallAudit(*r, {type + "/" + j->target_id});
-  Record(ctx, *j, "done", "", out);
+  Record(ctx, *j, JournalState::kDone, "", out);
   return out;
 }
 
@@ -176,7 +176,7 @@ BindingOutcome Update(FhirClient* client, JournalScope* ctx, const std::string& 
   BindingOutcome out = BindingValue(j->post_image.empty() ? "null" : j->post_image);
   out.audit = CallAudit(*r, {type + "/" + id});
   out.audit.Set("pre_version", pre.version).Set("post_version", j->post_version);
-  Record(ctx, *j, "done", "", out);
+  Record(ctx, *j, JournalState::kDone, "", out);
   return out;
 }
 
@@ -200,7 +200,7 @@ BindingOutcome Delete(FhirClient* client, JournalScope* ctx, const std::string& 
   BindingOutcome out = BindingValue("null");
   out.audit = CallAudit(*r, {type + "/" + id});
   out.audit.Set("pre_version", pre.version);
-  Record(ctx, *j, "done", "", out);
+  Record(ctx, *j, JournalState::kDone, "", out);
   return out;
 }
 
@@ -277,7 +277,8 @@ BindingOutcome Transaction(FhirClient* client, JournalScope* ctx, const std::str
     JournalEntry& j = journaled->journal[k];
     size_t i = journaled->entry_of[k];
     if (ok && i < resp_entries.size()) ids.push_back(FillEntryResult(resp_entries[i], j));
-    Record(ctx, j, ok ? "done" : "failed", ok ? "" : "transaction refused", out);
+    Record(ctx, j, ok ? JournalState::kDone : JournalState::kFailed,
+           ok ? "" : "transaction refused", out);
   }
   if (!ok) return out;
   BindingOutcome done = BindingValue(body.is_object() ? r->body : "null");

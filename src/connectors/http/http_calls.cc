@@ -251,7 +251,7 @@ void RecordDone(HttpApi* api, JournalScope* scope, JournalEntry& entry, const Ht
       out.reply.warnings.push_back(args.path + ": " + detail);
     }
   }
-  JournalResult(*scope, entry, "done", detail, out);
+  JournalResult(*scope, entry, JournalState::kDone, detail, out);
 }
 
 BindingOutcome Write(HttpApi* api, JournalScope* scope, const HttpCallArgs& args,
@@ -276,7 +276,7 @@ BindingOutcome Write(HttpApi* api, JournalScope* scope, const HttpCallArgs& args
     BindingOutcome out = Simulated(args);
     out.audit = CallAudit(*api, args, nullptr);
     out.audit.Set("dry_run", true);
-    JournalResult(*scope, *entry, "planned", PlannedDetail(args), out);
+    JournalResult(*scope, *entry, JournalState::kPlanned, PlannedDetail(args), out);
     return out;
   }
   HttpCallStage stage = HttpCallStage::kNotSent;
@@ -285,10 +285,11 @@ BindingOutcome Write(HttpApi* api, JournalScope* scope, const HttpCallArgs& args
     BindingOutcome out =
         Failure(ErrorTypeOf(r.status()), r.status().message(), CallAudit(*api, args, nullptr));
     if (stage == HttpCallStage::kNotSent) {
-      JournalResult(*scope, *entry, "failed", "not sent: " + r.status().message(), out);
+      JournalResult(*scope, *entry, JournalState::kFailed, "not sent: " + r.status().message(),
+                    out);
     } else {  // it may have arrived: left at "intent", rollback stops there and says so
       out.reply.error_message += " (the request may have reached the API: check it)";
-      JournalResult(*scope, *entry, "intent",
+      JournalResult(*scope, *entry, JournalState::kIntent,
                     "no answer, so whether it arrived is unknown: " + r.status().message(), out);
     }
     return out;
@@ -296,7 +297,7 @@ BindingOutcome Write(HttpApi* api, JournalScope* scope, const HttpCallArgs& args
   BindingOutcome out = BindingValue(DumpJson(HttpResponseValue(*r)));
   out.audit = CallAudit(*api, args, &*r);
   if (!IsSuccess(r->status)) {
-    JournalResult(*scope, *entry, "failed",
+    JournalResult(*scope, *entry, JournalState::kFailed,
                   "HTTP " + std::to_string(r->status) + ": the API did not accept it", out);
     return out;
   }

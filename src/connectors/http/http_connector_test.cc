@@ -76,7 +76,7 @@ class HttpConnectorTest : public ::testing::Test {
     BindingContext context{"s_http", 1, &p};
     return bindings_.at(name).handler(context, args.dump());
   }
-  std::vector<JournalEntry> Journal(const std::string& mode = "live") {
+  std::vector<JournalEntry> Journal(JournalMode mode = JournalMode::kLive) {
     return std::move(store_->ListJournal("s_http", mode)).value();
   }
   std::unique_ptr<Compensator> CompensatorFor(const JournalEntry& e) {
@@ -226,7 +226,7 @@ TEST_F(HttpConnectorTest, AWriteIsJournaledBeforeTheApiSeesIt) {
   std::vector<std::string> states_seen;
   api_.on_request = [this, &states_seen](const httplib::Request& req) {
     if (req.method != "POST") return;
-    for (const auto& e : Journal()) states_seen.push_back(e.state);
+    for (const auto& e : Journal()) states_seen.push_back(JournalStateName(e.state));
   };
   BindingOutcome out =
       Call("vendor.post", {{"path", "/appointments"}, {"json", {{"time", "09:00"}}}});
@@ -239,7 +239,7 @@ TEST_F(HttpConnectorTest, AWriteIsJournaledBeforeTheApiSeesIt) {
   auto journal = Journal();
   ASSERT_EQ(journal.size(), 1u);
   const JournalEntry& e = journal[0];
-  EXPECT_EQ(e.state, "done");
+  EXPECT_EQ(e.state, JournalState::kDone);
   EXPECT_EQ(e.connector, "vendor");
   EXPECT_EQ(e.endpoint, api_.Url("/v1"));
   EXPECT_EQ(e.operation, "post");
@@ -274,9 +274,9 @@ TEST_F(HttpConnectorTest, AnErrorStatusOrNoConnectionIsRecordedAsFailed) {
   EXPECT_EQ(refused.reply.error_type, "HttpApiError");
   auto journal = Journal();
   ASSERT_EQ(journal.size(), 2u);
-  EXPECT_EQ(journal[0].state, "failed");
+  EXPECT_EQ(journal[0].state, JournalState::kFailed);
   EXPECT_NE(journal[0].detail.find("HTTP 500"), std::string::npos);
-  EXPECT_EQ(journal[1].state, "failed") << journal[1].detail;
+  EXPECT_EQ(journal[1].state, JournalState::kFailed) << journal[1].detail;
 }
 
 // The API acted, but its answer was lost (here: over max_response_bytes): the
@@ -291,7 +291,7 @@ TEST_F(HttpConnectorTest, AWriteWithoutAnAnswerStaysAtIntent) {
   EXPECT_TRUE(api_.Get("42").has_value()) << "the fake did create it";
   auto journal = Journal();
   ASSERT_EQ(journal.size(), 1u);
-  EXPECT_EQ(journal[0].state, "intent");
+  EXPECT_EQ(journal[0].state, JournalState::kIntent);
   EXPECT_NE(journal[0].detail.find("unknown"), std::string::npos) << journal[0].detail;
 }
 
@@ -313,7 +313,7 @@ TEST_F(HttpConnectorTest, AStalledApiIsCutOffAtTheDeadlineAndTheEntryStaysAtInte
   EXPECT_NE(out.reply.error_message.find("may have reached the API"), std::string::npos);
   auto journal = Journal();
   ASSERT_EQ(journal.size(), 1u);
-  EXPECT_EQ(journal[0].state, "intent");
+  EXPECT_EQ(journal[0].state, JournalState::kIntent);
   EXPECT_NE(journal[0].detail.find("unknown"), std::string::npos) << journal[0].detail;
   EXPECT_NE(journal[0].detail.find("call_timeout_seconds"), std::string::npos);
 }
@@ -360,13 +360,13 @@ TEST_F(HttpConnectorTest, TheSessionsCancelStopsAWaitingCall) {
       << out.reply.error_message;
   auto journal = Journal();
   ASSERT_EQ(journal.size(), 1u);
-  EXPECT_EQ(journal[0].state, "intent") << "the request had reached the API";
+  EXPECT_EQ(journal[0].state, JournalState::kIntent) << "the request had reached the API";
   // A call made after the cancel sends nothing and journals it as not sent.
   BindingOutcome later = bindings_.at("vendor.post").handler(context, args.dump());
   EXPECT_FALSE(later.reply.ok);
   journal = Journal();
   ASSERT_EQ(journal.size(), 2u);
-  EXPECT_EQ(journal[1].state, "failed");
+  EXPECT_EQ(journal[1].state, JournalState::kFailed);
   EXPECT_NE(journal[1].detail.find("not sent"), std::string::npos) << journal[1].detail;
 }
 
@@ -427,9 +427,9 @@ TEST_F(HttpConnectorTest, ADryRunSendsNothingAndPlansTheWrite) {
   ASSERT_FALSE(out.reply.warnings.empty());
   EXPECT_NE(out.reply.warnings[0].find("not sent"), std::string::npos);
   EXPECT_EQ(api_.received_count(), before) << "a dry run sent the write";
-  auto planned = Journal("dry_run");
+  auto planned = Journal(JournalMode::kDryRun);
   ASSERT_EQ(planned.size(), 1u);
-  EXPECT_EQ(planned[0].state, "planned");
+  EXPECT_EQ(planned[0].state, JournalState::kPlanned);
 
   // Applying the changeset replays it as the same call, params included.
   auto c = CompensatorFor(planned[0]);
@@ -468,7 +468,7 @@ TEST_F(HttpConnectorTest, AReplayRewritesTheDryRunsSimulatedIds) {
                       {"note", "about dryrun-3"},
                       {"refs", {"Patient/dryrun-3", "Patient/other"}}}
                      .dump();
-  e.state = "planned";
+  e.state = JournalState::kPlanned;
   e.detail = "dry run: not sent " +
              json{{"params", json::array({json::array({"patient", "Patient/dryrun-3"}),
                                           json::array({"id", "dryrun-3"})})},
@@ -576,7 +576,7 @@ TEST_F(HttpConnectorTest, AWriteWithoutABodyIsReadBackAndRollbackChecksIt) {
       Call("vendor.post", {{"path", "/appointments"}, {"json", {{"time", "09:00"}}}});
   ASSERT_TRUE(out.reply.ok) << out.reply.error_message;
   JournalEntry e = Journal().at(0);
-  EXPECT_EQ(e.state, "done");
+  EXPECT_EQ(e.state, JournalState::kDone);
   EXPECT_EQ(json::parse(e.post_image), json({{"id", "42"}, {"time", "09:00"}}));
   auto c = CompensatorFor(e);
   EXPECT_EQ(c->PlanUndo(e).outcome, "") << "unchanged: it can be undone";
@@ -606,7 +606,7 @@ TEST_F(HttpConnectorTest, AWriteWhosePostImageCouldNotBeReadIsNeverUndoneBlindly
   ASSERT_FALSE(out.reply.warnings.empty());
   EXPECT_NE(out.reply.warnings[0].find("not captured"), std::string::npos);
   JournalEntry e = Journal().at(0);
-  EXPECT_EQ(e.state, "done");
+  EXPECT_EQ(e.state, JournalState::kDone);
   EXPECT_NE(e.detail.find("HTTP 503"), std::string::npos) << e.detail;
   api_.forced_get_status = 0;
   RollbackStep step = CompensatorFor(e)->PlanUndo(e);
@@ -656,7 +656,7 @@ TEST_F(HttpConnectorTest, ACreateAnsweredWithoutALocationIsIrreversibleAndSaysWh
     if (key == "irreversible") audited = std::get<std::string>(value);
   EXPECT_NE(audited.find("Location"), std::string::npos) << audited;
   JournalEntry e = Journal().at(0);
-  EXPECT_EQ(e.state, "done");
+  EXPECT_EQ(e.state, JournalState::kDone);
   EXPECT_EQ(e.detail.rfind("irreversible: ", 0), 0u) << e.detail;
   EXPECT_NE(e.detail.find("Location"), std::string::npos) << e.detail;
   size_t sent = api_.received_count();

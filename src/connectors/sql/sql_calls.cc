@@ -136,7 +136,7 @@ BindingOutcome RunSqlCall(const SqlCallContext& ctx, const std::string& op,
     BindingOutcome planned = BindingValue(DumpJson({{"rows_changed", nullptr}, {"dry_run", true}}));
     planned.reply.warnings.push_back(
         "dry run: the statement was not run; recorded in the changeset");
-    JournalResult(*ctx.scope, *j, "planned", "dry run: not run", planned);
+    JournalResult(*ctx.scope, *j, JournalState::kPlanned, "dry run: not run", planned);
     return planned;
   }
   WriteResult w;
@@ -154,7 +154,7 @@ BindingOutcome RunSqlCall(const SqlCallContext& ctx, const std::string& op,
   BindingOutcome out;
   if (!w.status.ok() || w.conflict) {
     out = w.conflict ? Conflict(binding, w.row) : Failure(binding, w.status);
-    JournalResult(*ctx.scope, *j, "failed",
+    JournalResult(*ctx.scope, *j, JournalState::kFailed,
                   w.conflict ? "conflict: the row changed since it was read" : w.status.message(),
                   out);
     return out;
@@ -166,7 +166,8 @@ BindingOutcome RunSqlCall(const SqlCallContext& ctx, const std::string& op,
     out.reply.warnings.push_back(
         "the row already was as requested (changed by someone else meanwhile); nothing was "
         "written");
-    JournalResult(*ctx.scope, *j, "failed", "no change: the row already was as requested", out);
+    JournalResult(*ctx.scope, *j, JournalState::kFailed,
+                  "no change: the row already was as requested", out);
     return out;
   }
   if (op == "execute") {
@@ -183,9 +184,9 @@ BindingOutcome RunSqlCall(const SqlCallContext& ctx, const std::string& op,
   }
   if (ctx.scope->dry_run) {
     out.reply.warnings.push_back("dry run: not written (rolled back); recorded in the changeset");
-    JournalResult(*ctx.scope, *j, "planned", "dry run: rolled back", out);
+    JournalResult(*ctx.scope, *j, JournalState::kPlanned, "dry run: rolled back", out);
   } else {
-    JournalResult(*ctx.scope, *j, "done", "", out);
+    JournalResult(*ctx.scope, *j, JournalState::kDone, "", out);
   }
   return out;
 }

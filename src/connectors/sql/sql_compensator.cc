@@ -39,12 +39,12 @@ class SqlCompensator : public Compensator {
     if (*now == after) {
       s.outcome = Settlement::Outcome::kHappened;
       s.detail = Ref(e) + ": the row is as the write would leave it";
-      s.entry.state = "done";
+      s.entry.state = JournalState::kDone;
       if (e.operation != "delete") s.entry.post_image = DumpJson(*now);
     } else if (*now == before) {
       s.outcome = Settlement::Outcome::kDidNotHappen;
       s.detail = Ref(e) + ": the row is as it was before the write";
-      s.entry.state = "failed";
+      s.entry.state = JournalState::kFailed;
     } else {
       s.detail = Ref(e) + ": the row is neither as before nor as after the write";
     }

@@ -83,7 +83,7 @@ class SqlConnectorTest : public ::testing::TestWithParam<SqlEngine> {
         .reply;
   }
   json Row(const json& key) { return *connector_->database()->ReadRow("report", key); }
-  std::vector<JournalEntry> Journal(const std::string& mode = "live") {
+  std::vector<JournalEntry> Journal(JournalMode mode = JournalMode::kLive) {
     auto j = store_->ListJournal("s1", mode);
     return j.ok() ? *j : std::vector<JournalEntry>{};
   }
@@ -196,7 +196,7 @@ TEST_P(SqlConnectorTest, WritesAreJournaledAndQueriesReadThemBack) {
   EXPECT_EQ(journal[0].operation, "insert");
   EXPECT_EQ(journal[0].target_type, "report");
   EXPECT_EQ(ParseJsonOrDiscarded(journal[0].target_id), kKey);
-  EXPECT_EQ(journal[0].state, "done");
+  EXPECT_EQ(journal[0].state, JournalState::kDone);
   // The database, never the DSN's user or password.
   if (GetParam() == SqlEngine::kPostgres) {
     EXPECT_EQ(journal[0].endpoint.rfind("postgresql://", 0), 0u) << journal[0].endpoint;
@@ -233,7 +233,7 @@ TEST_P(SqlConnectorTest, AnUpdateNeverOverwritesAChangeMadeAfterItWasPrepared) {
   EXPECT_EQ(out.reply.error_type, "SqlConflictError");
   EXPECT_TRUE(out.stale);
   EXPECT_EQ(Row(kKey)["value"], 7.0) << "the later change was overwritten";
-  EXPECT_EQ(Journal().back().state, "failed");
+  EXPECT_EQ(Journal().back().state, JournalState::kFailed);
   for (const auto& d : out.reply.warnings) ADD_FAILURE() << d;
 }
 
@@ -249,7 +249,7 @@ TEST_P(SqlConnectorTest, AChangeSomeoneElseAlreadyMadeIsNotTheSessionsToUndo) {
   ASSERT_TRUE(connector_->database()->Delete("report", kKey).ok());  // someone else
   BindingOutcome out = del->handler(BindingContext{"s1", 1, &p}, args.dump());
   EXPECT_TRUE(out.reply.ok) << out.reply.error_message;
-  EXPECT_EQ(Journal().back().state, "failed");
+  EXPECT_EQ(Journal().back().state, JournalState::kFailed);
   Rollback();
   EXPECT_TRUE(Row(kKey).is_null()) << "rollback brought back a row someone else deleted";
 }
@@ -302,25 +302,25 @@ TEST_P(SqlConnectorTest, ADryRunWritesNothingButSurfacesConstraintErrors) {
   GuestCallReply bad =
       Call("insert", {{"table", "report"}, {"row", {{"patient", "p2"}, {"measure", "m"}}}});
   EXPECT_FALSE(bad.ok) << "a NOT NULL violation did not surface in the dry run";
-  auto planned_entries = Journal("dry_run");
+  auto planned_entries = Journal(JournalMode::kDryRun);
   ASSERT_EQ(planned_entries.size(), 2u);
-  EXPECT_EQ(planned_entries[0].state, "planned");
-  EXPECT_EQ(planned_entries[1].state, "failed");
-  EXPECT_TRUE(Journal("live").empty());
+  EXPECT_EQ(planned_entries[0].state, JournalState::kPlanned);
+  EXPECT_EQ(planned_entries[1].state, JournalState::kFailed);
+  EXPECT_TRUE(Journal(JournalMode::kLive).empty());
 
   // A statement is not run at all in a dry run: it could act beyond the transaction.
   GuestCallReply statement =
       Call("execute", {{"sql", "INSERT INTO notes (id, text) VALUES (9, 'x')"}});
   ASSERT_TRUE(statement.ok) << statement.error_message;
   EXPECT_TRUE(connector_->database()->ReadRow("notes", {{"id", 9}})->is_null());
-  EXPECT_EQ(Journal("dry_run").back().state, "planned");
+  EXPECT_EQ(Journal(JournalMode::kDryRun).back().state, JournalState::kPlanned);
 }
 
 TEST_P(SqlConnectorTest, AWriteLeftAtIntentIsSettledFromTheRow) {
   ASSERT_TRUE(Call("insert", {{"table", "report"}, {"row", kRow}}).ok);
   // As a crash leaves them: one intent that happened, one that did not.
   JournalEntry happened = Journal()[0];
-  happened.state = "intent";
+  happened.state = JournalState::kIntent;
   ASSERT_TRUE(store_->UpdateJournal(happened).ok());
   auto c = connector_->NewCompensator(happened);
   ASSERT_TRUE(c.ok());
