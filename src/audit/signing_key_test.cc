@@ -86,6 +86,18 @@ TEST_F(SigningKeyTest, AKeyFileOthersCanReadIsRefused) {
   EXPECT_EQ(LoadSigningKey(path_).status().code(), StatusCode::kPermissionDenied);
 }
 
+// Another user's key file (needs root to make one): refused even at 0600.
+TEST_F(SigningKeyTest, AKeyFileOwnedByAnotherUserIsRefused) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give the file to another user";
+  ASSERT_TRUE(LoadOrCreateSigningKey(path_).ok());
+  ASSERT_EQ(chown(path_.c_str(), 65534, 65534), 0);
+  auto loaded = LoadSigningKey(path_);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(loaded.status().message().find("owned by uid 65534"), std::string::npos)
+      << loaded.status().message();
+}
+
 TEST_F(SigningKeyTest, ASymlinkOrAForeignFileIsRefused) {
   ASSERT_TRUE(LoadOrCreateSigningKey(path_).ok());
   std::string link = (dir_ / "link.pem").string();
