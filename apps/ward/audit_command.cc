@@ -3,6 +3,7 @@
 // `ward audit checkpoint`: signs, stores and publishes the chain's head now.
 // `ward audit key`: prints the checkpoint signing key's public key.
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "audit/audit_log.h"
 #include "audit/checkpoint_sink.h"
@@ -77,12 +78,12 @@ nlohmann::json ChainJson(const AuditVerification& v) {
 }
 
 nlohmann::json CheckpointsJson(const CheckpointVerification& c, const std::string& source,
-                               const AuditPublicKey& key) {
+                               const std::optional<AuditPublicKey>& key) {
   nlohmann::json out = {{"ok", c.ok},
                         {"source", source},
                         {"checked", c.checked},
-                        {"last_checked_seq", c.last_checked_seq},
-                        {"key_id", key.Id()}};
+                        {"last_checked_seq", c.last_checked_seq}};
+  if (key) out["key_id"] = key->Id();
   if (!c.ok) {
     out["problem"] = c.problem;
     out["contradicted"] = {{"seq", c.contradicted.checkpoint.seq},
@@ -121,6 +122,40 @@ int VerifyCheckpointsAt(const WardConfig& config, Store* store, const VerifyFlag
   return c->ok ? kExitOk : kExitFailed;
 }
 
+// The store's own checkpoints signed by the local key, checked against the chain
+// (an attacker who rewrote the chain but not this table is caught without a
+// published file). nullopt when there is no usable local key (said on stderr
+// when it exists but is refused).
+Result<std::optional<CheckpointVerification>> CheckStoredCheckpoints(const WardConfig& config,
+                                                                     Store* store) {
+  auto key = LoadSigningKey(config.audit.key_file);
+  if (!key.ok()) {
+    if (key.status().code() != StatusCode::kNotFound)
+      PrintError("checkpoints kept in the store not checked: " + key.status().message());
+    return std::optional<CheckpointVerification>();
+  }
+  WARD_ASSIGN_OR_RETURN(auto stored, store->ListCheckpoints());
+  std::vector<PublishedCheckpoint> mine;
+  for (auto& c : stored)
+    if (c.key_id == key->public_key().Id()) mine.push_back({std::move(c), 0});
+  WARD_ASSIGN_OR_RETURN(CheckpointVerification v,
+                        VerifyCheckpoints(store, std::move(mine), key->public_key()));
+  return std::optional<CheckpointVerification>(std::move(v));
+}
+
+void PrintStored(const CheckpointVerification& c) {
+  if (!c.ok) {
+    printf(
+        "audit log FAILED checkpoint verification: the checkpoint kept in the store for entry "
+        "#%lld (signed %s) is contradicted: %s\n",
+        static_cast<long long>(c.contradicted.checkpoint.seq),
+        c.contradicted.checkpoint.time.c_str(), c.problem.c_str());
+  } else if (c.checked > 0) {
+    printf("%d checkpoints kept in the store hold (up to entry #%lld)\n", c.checked,
+           static_cast<long long>(c.last_checked_seq));
+  }
+}
+
 int Verify(const VerifyFlags& flags) {
   auto config = LoadConfig(flags.home);
   if (!config.ok()) return PrintError(config.status().message()), kExitUsage;
@@ -129,9 +164,20 @@ int Verify(const VerifyFlags& flags) {
   auto v = VerifyAuditChain(store->get());
   if (!v.ok()) return PrintError(v.status().message()), kExitFailed;
   nlohmann::json out = ChainJson(*v);
-  if (!flags.as_json) PrintChain(*v, !flags.checkpoints.empty());
-  int code = v->ok ? kExitOk : kExitFailed;
-  if (v->ok && !flags.checkpoints.empty())
+  std::optional<CheckpointVerification> stored;
+  if (v->ok) {
+    auto checked = CheckStoredCheckpoints(*config, store->get());
+    if (!checked.ok()) return PrintError(checked.status().message()), kExitFailed;
+    stored = std::move(checked).value();
+  }
+  bool stored_failed = stored && !stored->ok;
+  if (stored) out["stored_checkpoints"] = CheckpointsJson(*stored, "store", std::nullopt);
+  if (!flags.as_json) {
+    PrintChain(*v, !flags.checkpoints.empty() || stored_failed);
+    if (stored) PrintStored(*stored);
+  }
+  int code = v->ok && !stored_failed ? kExitOk : kExitFailed;
+  if (code == kExitOk && !flags.checkpoints.empty())
     code = VerifyCheckpointsAt(*config, store->get(), flags, out, *v);
   if (flags.as_json) printf("%s\n", out.dump().c_str());
   return code;

@@ -97,8 +97,13 @@ TEST_F(AuditCheckpointTest, AnEditedAndRehashedChainIsCaught) {
   RunSession();
   RunSession();
   ASSERT_EQ(RewriteAndRehash(Db(), 2, 5, "\"actor\":\"", "\"actor\":\"mallory-"), "");
+  // The checkpoints kept in the store catch an attacker who left them.
+  auto naive = RunWard({"audit", "verify"}, env_);
+  EXPECT_EQ(naive.exit_code, 1) << naive.out;
+  EXPECT_NE(naive.out.find("kept in the store"), std::string::npos) << naive.out;
+  ASSERT_EQ(DeleteStoredCheckpoints(Db()), "");
   auto chain = RunWard({"audit", "verify"}, env_);
-  EXPECT_EQ(chain.exit_code, 0) << "the chain alone cannot see it: " << chain.out;
+  EXPECT_EQ(chain.exit_code, 0) << "the store alone cannot see it: " << chain.out;
   auto v = VerifyWithCheckpoints({"--json"});
   EXPECT_EQ(v.exit_code, 1) << v.out << v.err;
   json out = json::parse(v.out);
@@ -114,6 +119,8 @@ TEST_F(AuditCheckpointTest, CutLastEntriesAreCaught) {
   auto before = json::parse(RunWard({"audit", "verify", "--json"}, env_).out);
   int64_t entries = before["entries"];
   ASSERT_EQ(TruncateChain(Db(), entries - 4), "");
+  EXPECT_EQ(RunWard({"audit", "verify"}, env_).exit_code, 1) << "stored checkpoints";
+  ASSERT_EQ(DeleteStoredCheckpoints(Db()), "");
   EXPECT_EQ(RunWard({"audit", "verify"}, env_).exit_code, 0);
   auto v = VerifyWithCheckpoints();
   EXPECT_EQ(v.exit_code, 1) << v.out;
@@ -220,6 +227,7 @@ TEST_F(AuditCheckpointTest, CheckpointsPostedToAUrlCatchACutChain) {
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
   EXPECT_NE(v.out.find("1 checkpoints from"), std::string::npos) << v.out;
   ASSERT_EQ(TruncateChain(Db(), 2), "");
+  ASSERT_EQ(DeleteStoredCheckpoints(Db()), "");
   v = RunWard({"audit", "verify", "--checkpoints", service.url()}, env_);
   EXPECT_EQ(v.exit_code, 1) << v.out << v.err;
   EXPECT_NE(v.out.find("entries were cut"), std::string::npos) << v.out;

@@ -85,4 +85,14 @@ std::string TruncateChain(const std::string& db_path, int64_t keep_seq) {
   return err;
 }
 
+std::string DeleteStoredCheckpoints(const std::string& db_path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK) return "cannot open " + db_path;
+  std::string err = Exec(db,
+                         "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete; "
+                         "DELETE FROM audit_checkpoints");
+  sqlite3_close(db);
+  return err;
+}
+
 }  // namespace ward::testing

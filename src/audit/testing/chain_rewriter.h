@@ -19,4 +19,8 @@ std::string RewriteAndRehash(const std::string& db_path, int64_t first_seq, int6
 // Deletes every entry with seq > keep_seq.
 std::string TruncateChain(const std::string& db_path, int64_t keep_seq);
 
+// Deletes the checkpoints kept in the store (the thorough attacker: the rewrite
+// then contradicts only checkpoints published elsewhere).
+std::string DeleteStoredCheckpoints(const std::string& db_path);
+
 }  // namespace ward::testing
