@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/clock.h"
+#include "util/hash.h"
 #include "util/json_limits.h"
 
 namespace ward {
@@ -74,7 +75,7 @@ Result<StoredCheckpoint> SignCheckpoint(const SigningKey& key, int64_t seq,
                                         const std::string& head_hash, const std::string& time) {
   StoredCheckpoint c{seq, head_hash, time, key.public_key().Id(), ""};
   WARD_ASSIGN_OR_RETURN(std::string sig, key.Sign(CheckpointMessage(c)));
-  c.signature = ToHex(sig);
+  c.signature = HexEncode(sig);
   return c;
 }
 
@@ -83,7 +84,7 @@ Status CheckCheckpointSignature(const StoredCheckpoint& c, const AuditPublicKey&
     return PermissionDenied("signed by another key (id " + c.key_id + ", expected " + key.Id() +
                             ")");
   std::string sig;
-  if (!FromHex(c.signature, &sig) || !key.Verify(CheckpointMessage(c), sig))
+  if (!HexDecode(c.signature, &sig) || !key.Verify(CheckpointMessage(c), sig))
     return PermissionDenied("its signature does not verify: the checkpoint is forged or edited");
   return Status::Ok();
 }

@@ -86,7 +86,7 @@ Result<AuditPublicKey> PublicOf(EVP_PKEY* key) {
   if (EVP_PKEY_get_raw_public_key(key, raw, &len) != 1 || len != kRawKeyBytes)
     return Internal("cannot derive the audit signing key's public key");
   return AuditPublicKey::Parse(std::string(kPublicPrefix) +
-                               ToHex(std::string_view(reinterpret_cast<char*>(raw), len)));
+                               HexEncode(std::string_view(reinterpret_cast<char*>(raw), len)));
 }
 
 // A new key as PEM (PKCS#8).
@@ -128,40 +128,10 @@ Status CreateKeyFile(const std::string& path, std::string pem) {
 
 }  // namespace
 
-std::string ToHex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
-bool FromHex(std::string_view hex, std::string* bytes) {
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (hex.size() % 2 != 0) return false;
-  std::string out;
-  out.reserve(hex.size() / 2);
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out += static_cast<char>(hi << 4 | lo);
-  }
-  *bytes = std::move(out);
-  return true;
-}
-
 Result<AuditPublicKey> AuditPublicKey::Parse(std::string_view text) {
   AuditPublicKey key;
   if (text.substr(0, kPublicPrefix.size()) != kPublicPrefix ||
-      !FromHex(text.substr(kPublicPrefix.size()), &key.raw_) || key.raw_.size() != kRawKeyBytes)
+      !HexDecode(text.substr(kPublicPrefix.size()), &key.raw_) || key.raw_.size() != kRawKeyBytes)
     return InvalidArgument("not an audit public key (expected \"ed25519:\" and 64 hex digits)");
   return key;
 }
@@ -180,7 +150,7 @@ Result<AuditPublicKey> AuditPublicKey::FromTextOrFile(const std::string& text_or
   return key;
 }
 
-std::string AuditPublicKey::Text() const { return std::string(kPublicPrefix) + ToHex(raw_); }
+std::string AuditPublicKey::Text() const { return std::string(kPublicPrefix) + HexEncode(raw_); }
 
 std::string AuditPublicKey::Id() const { return Sha256Hex(raw_).substr(0, 16); }
 

@@ -64,9 +64,4 @@ Result<SigningKey> LoadSigningKey(const std::string& path);
 // LoadSigningKey, creating the key first when `path` does not exist.
 Result<SigningKey> LoadOrCreateSigningKey(const std::string& path);
 
-// Lower-case hex of `bytes`, and its inverse (nullopt-like: false when `hex` is not
-// an even number of hex digits).
-std::string ToHex(std::string_view bytes);
-bool FromHex(std::string_view hex, std::string* bytes);
-
 }  // namespace ward
