@@ -4,20 +4,18 @@
 #include "audit/checkpoint.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <mutex>
-#include <thread>
 
 #include "audit/audit_log.h"
 #include "audit/checkpoint_sink.h"
 #include "audit/checkpointer.h"
 #include "audit/testing/chain_rewriter.h"
+#include "audit/testing/fake_checkpoint_service.h"
 
 namespace ward {
 namespace {
@@ -302,40 +300,8 @@ TEST_F(CheckpointTest, AStoreWithoutTheCheckpointTableOpens) {
   EXPECT_TRUE(list->empty());
 }
 
-// A loopback service that keeps what is POSTed and serves it back as NDJSON.
-class CheckpointService {
- public:
-  CheckpointService() {
-    server_.Post("/cp", [this](const httplib::Request& req, httplib::Response& res) {
-      std::lock_guard<std::mutex> lock(mu_);
-      lines_ += req.body + "\n";
-      res.status = fail_ ? 503 : 201;
-    });
-    server_.Get("/cp", [this](const httplib::Request&, httplib::Response& res) {
-      std::lock_guard<std::mutex> lock(mu_);
-      res.set_content(lines_, "application/x-ndjson");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~CheckpointService() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/cp"; }
-  void set_fail(bool fail) { fail_ = fail; }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  std::mutex mu_;
-  std::string lines_;
-  bool fail_ = false;
-};
-
 TEST_F(CheckpointTest, CheckpointsPostedToAUrlVerifyFromIt) {
-  CheckpointService service;
+  testing::FakeCheckpointService service;
   auto http = NewHttpClient();
   std::vector<std::unique_ptr<CheckpointSink>> sinks;
   sinks.push_back(NewHttpCheckpointSink(service.url(), http.get(), 2000));

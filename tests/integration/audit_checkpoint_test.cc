@@ -3,17 +3,15 @@
 // the chain alone cannot — four entries edited and the chain rehashed, the last
 // entries cut — and refuses forged checkpoints and a key file others can read.
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "audit/testing/chain_rewriter.h"
+#include "audit/testing/fake_checkpoint_service.h"
 #include "ward_process.h"
 
 namespace ward::testing {
@@ -187,37 +185,6 @@ TEST_F(AuditCheckpointTest, CheckpointOnDemandAndUnknownAuditKeys) {
   EXPECT_EQ(unpublished.exit_code, 1);
   EXPECT_NE(unpublished.err.find("not published"), std::string::npos) << unpublished.err;
 }
-
-// A loopback checkpoint service (test-only): keeps what is POSTed, serves it back
-// as NDJSON on GET.
-class FakeCheckpointService {
- public:
-  FakeCheckpointService() {
-    server_.Post("/cp", [this](const httplib::Request& req, httplib::Response& res) {
-      std::lock_guard<std::mutex> lock(mu_);
-      lines_ += req.body + "\n";
-      res.status = 201;
-    });
-    server_.Get("/cp", [this](const httplib::Request&, httplib::Response& res) {
-      std::lock_guard<std::mutex> lock(mu_);
-      res.set_content(lines_, "application/x-ndjson");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~FakeCheckpointService() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/cp"; }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  std::mutex mu_;
-  std::string lines_;
-};
 
 TEST_F(AuditCheckpointTest, CheckpointsPostedToAUrlCatchACutChain) {
   FakeCheckpointService service;
