@@ -4,6 +4,7 @@
 //   ward-bench gate [N]       gate overhead per binding call (no upstream I/O)
 //   ward-bench validate [N]   code-action validation round trip (N samples)
 //   ward-bench connectors [N] the gate's overhead on real connector calls (FHIR, SQL)
+//   ward-bench checkpoint [N] one signed audit checkpoint: sign + store + file append
 #include <cstdio>
 #include <cstring>
 
@@ -13,6 +14,7 @@ int RunSandboxBench(int argc, char** argv);
 int RunValidateBench(int argc, char** argv);
 int RunGateBench(int argc, char** argv);
 int RunConnectorBench(int argc, char** argv);
+int RunCheckpointBench(int argc, char** argv);
 }  // namespace ward::bench
 
 int main(int argc, char** argv) {
@@ -24,6 +26,8 @@ int main(int argc, char** argv) {
     return ward::bench::RunGateBench(argc - 2, argv + 2);
   if (argc >= 2 && strcmp(argv[1], "connectors") == 0)
     return ward::bench::RunConnectorBench(argc - 2, argv + 2);
+  if (argc >= 2 && strcmp(argv[1], "checkpoint") == 0)
+    return ward::bench::RunCheckpointBench(argc - 2, argv + 2);
   if (argc >= 2 && strcmp(argv[1], "validate") == 0)
     return ward::bench::RunValidateBench(argc - 2, argv + 2);
   fprintf(stderr,
@@ -36,6 +40,8 @@ int main(int argc, char** argv) {
           "  gate [N]     gate overhead per binding call p50/p99 (N calls, default 5000)\n"
           "  connectors [N]  the gate's overhead on real calls: fhir.read and fhir.create\n"
           "              against the embedded EHR, an SQL row insert, an HTTP POST to a\n"
-          "              loopback API (N calls, default 2000)\n");
+          "              loopback API (N calls, default 2000)\n"
+          "  checkpoint [N]  one signed audit checkpoint: head, Ed25519 signature, store row,\n"
+          "              file append with fsync p50/p99 (N checkpoints, default 500)\n");
   return 2;
 }

@@ -19,7 +19,7 @@ constexpr int kExitInterrupted = 130;
 void AddRunCommands(CLI::App& app, int* exit_code, CancelToken* cancel);
 // `ward sessions list|show`.
 void AddSessionsCommand(CLI::App& app, int* exit_code);
-// `ward audit verify`.
+// `ward audit verify|checkpoint|key`.
 void AddAuditCommand(CLI::App& app, int* exit_code);
 // `ward doctor [--json]`: the sandbox layers this host provides.
 void AddDoctorCommand(CLI::App& app, int* exit_code);

@@ -177,6 +177,7 @@ int Run(const RunFlags& flags, CancelToken* cancel) {
     PrintError("the store failed: " + outcome.status().message());
     return kExitFailed;
   }
+  for (const auto& warning : outcome->warnings) PrintError("warning: " + warning);
   if (!flags.json && outcome->status == "succeeded") printf("%s\n", outcome->answer.c_str());
   if (outcome->status != "succeeded" && flags.rollback_on_failure && !op.dry_run)
     RollBackFailedSession(*config, store->get(), outcome->session);

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <vector>
 
+#include "audit/checkpointer.h"
 #include "util/hash.h"
 #include "util/json_limits.h"
 
@@ -113,7 +114,23 @@ Result<StoredAuditEntry> AuditLog::Append(const std::string& session, const std:
     return body;
   });
   if (!entry.ok()) return entry.status().WithContext("audit log");
+  if (checkpointer_) ScheduleCheckpoint();
   return entry;
+}
+
+namespace {
+thread_local bool tl_checkpointing = false;  // an entry the checkpointer itself writes
+}  // namespace
+
+void AuditLog::ScheduleCheckpoint() {
+  if (tl_checkpointing) return;
+  store_->OnCommit([this] {
+    tl_checkpointing = true;
+    // Ignored here on purpose: the checkpointer audits each of its failures.
+    auto due = checkpointer_->CheckpointIfDue(this);
+    tl_checkpointing = false;
+    static_cast<void>(due);
+  });
 }
 
 namespace {

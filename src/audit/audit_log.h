@@ -19,6 +19,8 @@
 
 namespace ward {
 
+class Checkpointer;  // audit/checkpointer.h
+
 // The `data` of an entry: ordered key/value pairs, typed, JSON-free for callers.
 class AuditData {
  public:
@@ -61,10 +63,18 @@ class AuditLog {
                                   const AuditData& data);
   const std::string& actor() const { return actor_; }
 
+  // From now on, once each appended entry is committed, asks `checkpointer` for a
+  // checkpoint if one is due (Checkpointer::CheckpointIfDue; it audits its own
+  // failures). Not owned; null turns it off. Set before the log is shared.
+  void SetCheckpointer(Checkpointer* checkpointer) { checkpointer_ = checkpointer; }
+
  private:
+  void ScheduleCheckpoint();
+
   Store* store_;  // not owned
   Clock* clock_;  // not owned
   std::string actor_;
+  Checkpointer* checkpointer_ = nullptr;  // not owned
 };
 
 struct AuditVerification {

@@ -53,6 +53,9 @@ struct SessionOutcome {
   std::string reason;
   int steps = 0;
   Usage usage;
+  // Problems after the session ended that did not change its outcome (an audit
+  // checkpoint that could not be published — also audited). For the operator.
+  std::vector<std::string> warnings;
 };
 
 // `session_id` may be empty (a new id is made).

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <type_traits>
 
 #include "runtime/config_connectors.h"
 #include "runtime/config_keys.h"
@@ -73,6 +74,50 @@ Status ApplyServerToml(const std::string& file, const toml::table& t, ServerConf
   return Status::Ok();
 }
 
+// A string or integer key of [audit]: absent keeps `out`; another type is an error.
+template <typename T>
+Status ReadAuditKey(const toml::table& t, const std::string& file, const char* key, T* out) {
+  const toml::node* node = t["audit"][key].node();
+  if (!node) return Status::Ok();
+  if (auto v = node->value_exact<T>()) {
+    *out = *v;
+    return Status::Ok();
+  }
+  return InvalidArgument(
+      file + ":" + std::to_string(node->source().begin.line) + ": [audit] " + key +
+      (std::is_same_v<T, std::string> ? " must be a string" : " must be an integer"));
+}
+
+// A path from ward.toml: relative ones are relative to the home directory.
+std::string UnderHome(const std::string& home, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  return home + "/" + path;
+}
+
+Status ApplyAuditToml(const std::string& file, const toml::table& t, const std::string& home,
+                      AuditConfig& a) {
+  WARD_RETURN_IF_ERROR(ReadAuditKey(t, file, "key_file", &a.key_file));
+  WARD_RETURN_IF_ERROR(ReadAuditKey(t, file, "checkpoint_every", &a.checkpoint_every));
+  WARD_RETURN_IF_ERROR(ReadAuditKey(t, file, "checkpoint_file", &a.checkpoint_file));
+  WARD_RETURN_IF_ERROR(ReadAuditKey(t, file, "checkpoint_url", &a.checkpoint_url));
+  WARD_RETURN_IF_ERROR(
+      ReadAuditKey(t, file, "publish_timeout_seconds", &a.publish_timeout_seconds));
+  if (a.checkpoint_every < 0)
+    return InvalidArgument(file +
+                           ": [audit] checkpoint_every must be >= 0 (0: only at session "
+                           "ends and on demand)");
+  if (a.publish_timeout_seconds < 1 || a.publish_timeout_seconds > 120)
+    return InvalidArgument(file + ": [audit] publish_timeout_seconds must be 1-120");
+  if (!a.checkpoint_url.empty() && a.checkpoint_url.rfind("http://", 0) != 0 &&
+      a.checkpoint_url.rfind("https://", 0) != 0)
+    return InvalidArgument(file + ": [audit] checkpoint_url must be an http:// or https:// URL");
+  if (a.key_file.empty() && t["audit"]["key_file"])
+    return InvalidArgument(file + ": [audit] key_file must not be empty");
+  a.key_file = UnderHome(home, a.key_file);
+  a.checkpoint_file = UnderHome(home, a.checkpoint_file);
+  return Status::Ok();
+}
+
 Status ApplyToml(const std::string& file, WardConfig& c) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return InvalidArgument(file + ": cannot be read");
@@ -129,6 +174,7 @@ Status ApplyToml(const std::string& file, WardConfig& c) {
     }
   }
   WARD_RETURN_IF_ERROR(ApplyServerToml(file, t, c.server));
+  WARD_RETURN_IF_ERROR(ApplyAuditToml(file, t, c.home, c.audit));
   c.run_defaults.max_wall_ms = max_seconds * 1000;
   c.run_defaults.action_timeout_ms = action_seconds * 1000;
   c.run_defaults.observation_cap_bytes = static_cast<size_t>(cap);
@@ -188,6 +234,7 @@ std::string CurrentUserName() {
 Result<WardConfig> LoadConfig(const std::string& home_flag) {
   WardConfig c;
   WARD_ASSIGN_OR_RETURN(c.home, ResolveHome(home_flag));
+  c.audit.key_file = c.home + "/audit_key.pem";
   std::string file = c.home + "/ward.toml";
   std::error_code ec;
   if (std::filesystem::exists(file, ec)) {

@@ -52,6 +52,14 @@
 //   topic = ""                 # ntfy topic, when webhook is ntfy's root URL
 //   include_summary = false    # add the approval's one-line summary (it may name
 //                              # patients); by default only ids, binding, rule, link
+//   [audit]                    # signed checkpoints of the audit chain (docs/audit.md)
+//   key_file = ""              # Ed25519 key (PEM, 0600); default <home>/audit_key.pem,
+//                              # created on first use
+//   checkpoint_every = 1000    # entries between checkpoints; 0 = only at session ends
+//                              # and `ward audit checkpoint`
+//   checkpoint_file = ""       # append each checkpoint here (other storage)
+//   checkpoint_url = ""        # and/or POST each one here
+//   publish_timeout_seconds = 5
 //
 // A key not listed here (outside [[policy.rule]], which the policy checks) is an
 // error naming the key and its line: a typo never leaves a setting at its default.
@@ -81,6 +89,15 @@ struct ServerConfig {
   std::string notify_webhook;
   std::string notify_topic;
   bool notify_include_summary = false;  // the approval's summary in webhook bodies
+};
+
+// [audit]: where checkpoints are signed and published (audit/checkpointer.h).
+struct AuditConfig {
+  std::string key_file;  // absolute; <home>/audit_key.pem unless ward.toml names one
+  int64_t checkpoint_every = 1000;
+  std::string checkpoint_file;  // "" = not published to a file
+  std::string checkpoint_url;   // "" = not posted
+  int64_t publish_timeout_seconds = 5;
 };
 
 struct HttpApiConfig;  // connectors/http/http_api_config.h
@@ -113,6 +130,7 @@ struct WardConfig {
   std::map<std::string, std::pair<double, double>> prices;  // model -> input, output per Mtok
   SandboxOptions sandbox;  // guest_dir empty; require and limits from [sandbox]
   ServerConfig server;
+  AuditConfig audit;
 };
 
 // `home_flag` empty → $WARD_HOME → ~/.ward. Creates the directory (0700) when

@@ -44,6 +44,11 @@ constexpr std::string_view kKnownKeys[] = {
     "server.notify.webhook",
     "server.notify.topic",
     "server.notify.include_summary",
+    "audit.key_file",
+    "audit.checkpoint_every",
+    "audit.checkpoint_file",
+    "audit.checkpoint_url",
+    "audit.publish_timeout_seconds",
 };
 
 std::vector<std::string_view> Split(std::string_view path) {

@@ -134,5 +134,32 @@ TEST_F(ConfigTest, WardFhirUrlSetsTheFhirConnectorsBaseUrl) {
   EXPECT_EQ(FindConnector(*named, "fhir")->base_url, "http://127.0.0.1:9/fhir");
 }
 
+TEST_F(ConfigTest, AuditCheckpointKeysHaveDefaultsAndAreChecked) {
+  auto defaults = Load("");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->audit.key_file, home_.string() + "/audit_key.pem");
+  EXPECT_EQ(defaults->audit.checkpoint_every, 1000);
+  EXPECT_EQ(defaults->audit.checkpoint_file, "");
+  auto set = Load(
+      "[audit]\nkey_file = \"keys/k.pem\"\ncheckpoint_every = 10\n"
+      "checkpoint_file = \"/mnt/worm/cp.ndjson\"\ncheckpoint_url = \"https://a.example/cp\"\n"
+      "publish_timeout_seconds = 3\n");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->audit.key_file, home_.string() + "/keys/k.pem");
+  EXPECT_EQ(set->audit.checkpoint_every, 10);
+  EXPECT_EQ(set->audit.checkpoint_file, "/mnt/worm/cp.ndjson");
+  EXPECT_EQ(set->audit.checkpoint_url, "https://a.example/cp");
+  EXPECT_EQ(set->audit.publish_timeout_seconds, 3);
+  auto error = [&](const std::string& toml) { return Load(toml).status().message(); };
+  EXPECT_NE(error("[audit]\ncheckpoint_evry = 1\n").find("unknown key 'audit.checkpoint_evry'"),
+            std::string::npos);
+  EXPECT_NE(error("[audit]\ncheckpoint_every = \"10\"\n").find("must be an integer"),
+            std::string::npos);
+  EXPECT_NE(error("[audit]\ncheckpoint_every = -1\n").find(">= 0"), std::string::npos);
+  EXPECT_NE(error("[audit]\ncheckpoint_url = \"ftp://x\"\n").find("http"), std::string::npos);
+  EXPECT_NE(error("[audit]\nkey_file = \"\"\n").find("must not be empty"), std::string::npos);
+  EXPECT_NE(error("[audit]\npublish_timeout_seconds = 0\n").find("1-120"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ward

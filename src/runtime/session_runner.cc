@@ -6,6 +6,7 @@
 
 #include "audit/audit_log.h"
 #include "net/http_client.h"
+#include "runtime/audit_checkpoints.h"
 #include "runtime/connectors.h"
 #include "sandbox/sandbox.h"
 #include "util/hash.h"
@@ -104,6 +105,8 @@ class Prepared : public PreparedSession {
     for (auto& connector : connectors_)
       for (auto& b : connector->Bindings(&writes_)) bindings_.push_back(std::move(b));
     audit_ = std::make_unique<AuditLog>(store_, clock_, op_.actor);
+    WARD_ASSIGN_OR_RETURN(checkpointing_, MakeAuditCheckpointing(config, store_, clock_));
+    audit_->SetCheckpointer(checkpointing_.checkpointer.get());
     if (request.shared_launcher && request.sandbox != "none") {
       launcher_ = request.shared_launcher;
     } else {
@@ -176,7 +179,21 @@ class Prepared : public PreparedSession {
     auto outcome = RunSession(op_, deps, id_);
     done = true;
     watcher.join();
+    if (outcome.ok()) CheckpointAtEnd(*outcome);
     return outcome;
+  }
+
+  // Signs and publishes the chain's head once the session has ended. Failures are
+  // audited by the checkpointer and handed to the operator as warnings.
+  void CheckpointAtEnd(SessionOutcome& outcome) {
+    auto result = checkpointing_.checkpointer->CheckpointIfMoved(audit_.get());
+    if (!result.ok()) {
+      outcome.warnings.push_back(result.status().message());
+      return;
+    }
+    if (!result->has_value()) return;
+    for (const auto& failure : (*result)->publish_failures)
+      outcome.warnings.push_back("audit checkpoint not published: " + failure);
   }
 
  private:
@@ -200,6 +217,7 @@ class Prepared : public PreparedSession {
   std::unique_ptr<GuestLauncher> own_launcher_;  // when not shared
   GuestLauncher* launcher_ = nullptr;
   std::unique_ptr<AuditLog> audit_;
+  AuditCheckpointing checkpointing_;  // audit_ calls it while the session runs only
 };
 
 }  // namespace

@@ -7,7 +7,10 @@
 // PrepareSession fails with InvalidArgument on configuration errors, or when the
 // sandbox cannot provide a required layer (audited as sandbox_refused), (unknown
 // provider, missing API key, bad connector URL, guest package not found) before
-// anything is stored. Run() also honours cancellation requested through the store
+// anything is stored; also (PermissionDenied) when the audit signing key is
+// refused (runtime/audit_checkpoints.h). A session signs and publishes an audit
+// checkpoint every [audit] checkpoint_every entries and when it ends; what could
+// not be published is audited and listed in SessionOutcome::warnings. Run() also honours cancellation requested through the store
 // (Store::RequestCancel from another process), polled while the session runs.
 // A PreparedSession is used by one thread.
 #pragma once

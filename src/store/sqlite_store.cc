@@ -45,6 +45,13 @@ CREATE TABLE IF NOT EXISTS journal (
   pre_version TEXT NOT NULL, post_image TEXT NOT NULL, post_version TEXT NOT NULL,
   state TEXT NOT NULL, detail TEXT NOT NULL, time_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS journal_by_session ON journal(session, mode, seq);
+CREATE TABLE IF NOT EXISTS audit_checkpoints (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, head_hash TEXT NOT NULL,
+  time TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
@@ -390,6 +397,32 @@ class SqliteStore : public Store {
     s.Bind(1, after_seq).Bind(2, static_cast<int64_t>(limit > 0 ? limit : -1));
     return ReadRows<StoredAuditEntry>(s, [](Stmt& r) {
       return StoredAuditEntry{r.Int(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4)};
+    });
+  }
+
+  Result<StoredAuditEntry> LastAudit() override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_, "SELECT seq, session, kind, body, hash FROM audit ORDER BY seq DESC LIMIT 1");
+    WARD_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return NotFound("the audit log is empty");
+    return StoredAuditEntry{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4)};
+  }
+
+  Status AddCheckpoint(const StoredCheckpoint& c) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_,
+           "INSERT INTO audit_checkpoints (seq, head_hash, time, key_id, signature) "
+           "VALUES (?,?,?,?,?)");
+    s.Bind(1, c.seq).Bind(2, c.head_hash).Bind(3, c.time).Bind(4, c.key_id).Bind(5, c.signature);
+    return s.Run();
+  }
+
+  Result<std::vector<StoredCheckpoint>> ListCheckpoints() override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_,
+           "SELECT seq, head_hash, time, key_id, signature FROM audit_checkpoints ORDER BY id");
+    return ReadRows<StoredCheckpoint>(s, [](Stmt& r) {
+      return StoredCheckpoint{r.Int(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4)};
     });
   }
 

@@ -126,6 +126,16 @@ struct StoredAuditEntry {
   std::string hash;
 };
 
+// A signed statement that the audit chain's entry `seq` had hash `head_hash` at
+// `time` (see audit/checkpoint.h); `signature` is hex, `key_id` names the key.
+struct StoredCheckpoint {
+  int64_t seq = 0;
+  std::string head_hash;
+  std::string time;  // RFC 3339 UTC
+  std::string key_id;
+  std::string signature;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -189,6 +199,13 @@ class Store {
       const std::function<std::string(int64_t seq, const std::string& prev_hash)>& make_body) = 0;
   // Entries with seq > after_seq, in order; at most `limit` (0 = all).
   virtual Result<std::vector<StoredAuditEntry>> ListAudit(int64_t after_seq, int limit) = 0;
+  // The last audit entry; NotFound when the log is empty.
+  virtual Result<StoredAuditEntry> LastAudit() = 0;
+
+  // Audit checkpoints (append-only, like the audit log): adds one; lists all of
+  // them in the order they were added.
+  virtual Status AddCheckpoint(const StoredCheckpoint& checkpoint) = 0;
+  virtual Result<std::vector<StoredCheckpoint>> ListCheckpoints() = 0;
 
   // Runs `fn` so that every store write it makes (on this thread) lands in one
   // transaction: all are kept when it returns Ok, none when it returns an error or

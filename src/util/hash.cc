@@ -20,7 +20,30 @@ std::string ToHex(const unsigned char* data, size_t size) {
   return out;
 }
 
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 }  // namespace
+
+std::string HexEncode(std::string_view bytes) {
+  return ToHex(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
+bool HexDecode(std::string_view hex, std::string* bytes) {
+  if (hex.size() % 2 != 0) return false;
+  std::string out(hex.size() / 2, '\0');
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = HexDigit(hex[2 * i]), lo = HexDigit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<char>(hi << 4 | lo);
+  }
+  *bytes = std::move(out);
+  return true;
+}
 
 std::string Sha256Hex(std::string_view data) {
   // Fetched once: an implicit fetch on every call costs more than hashing a small body.
