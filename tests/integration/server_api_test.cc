@@ -317,7 +317,8 @@ TEST_F(ServerApiTest, ApprovalNeedsTheActionsHash) {
       EXPECT_EQ(item["action"]["binding"], "fhir.create");
     }
   EXPECT_TRUE(listed);
-  std::string wrong = json{{"decision", "approve"}, {"hash", std::string(64, 'f')}}.dump();
+  std::string other_hash(64, a.action_hash[0] == '0' ? '1' : '0');  // never the action's
+  std::string wrong = json{{"decision", "approve"}, {"hash", other_hash}}.dump();
   ApiReply refused = Call("POST", "/api/v1/approvals/" + a.id, wrong, *approver_);
   EXPECT_EQ(refused.status, 400) << refused.body;
   EXPECT_EQ(store->GetApproval(a.id)->state, "pending");
