@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto mode = ward::server::StringField(options, "mode");
     if (mode.ok()) mode->size();
   }
-  ward::server::Dump(object).size();
+  ward::DumpJson(object).size();
   nlohmann::json copy = object;
   return copy == object ? 0 : 1;
 }
