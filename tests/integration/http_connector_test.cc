@@ -44,6 +44,17 @@ class HttpConnectorEndToEnd : public ::testing::Test {
     std::filesystem::remove_all(home_);
   }
 
+  // Adds `lines` to the [connectors.vendor] table of ward.toml.
+  void AddVendorSettings(const std::string& lines) {
+    std::string toml;
+    {
+      std::ifstream in(home_ / "ward.toml");
+      toml.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    toml.insert(toml.find("\n\n") + 1, lines);
+    std::ofstream(home_ / "ward.toml") << toml;
+  }
+
   std::string Transcript(const std::vector<std::string>& codes) {
     std::string path = (home_ / "transcript.jsonl").string();
     std::ofstream out(path);
@@ -172,13 +183,7 @@ TEST_F(HttpConnectorEndToEnd, ACreateWithoutALocationIsListedAsIrreversible) {
 // reached the API) is left at intent, so rollback stops there instead of
 // pretending it failed or undoing it.
 TEST_F(HttpConnectorEndToEnd, AStalledApiIsCutOffAtTheCallTimeout) {
-  std::string toml;
-  {
-    std::ifstream in(home_ / "ward.toml");
-    toml.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  toml.insert(toml.find("\n\n") + 1, "call_timeout_seconds = 1\n");
-  std::ofstream(home_ / "ward.toml") << toml;
+  AddVendorSettings("call_timeout_seconds = 1\n");
   api_.on_request = [this](const httplib::Request& req) {
     if (req.method == "POST") stall_.Wait();
   };
@@ -298,13 +303,7 @@ TEST_F(HttpConnectorEndToEnd, AnApproverSeesBeforeAndAfterAndRollbackRestoresIt)
 // Attacker: the API's token goes to the API and nowhere else — not to the guest,
 // the audit log or the journal — and a missing token names only its variable.
 TEST_F(HttpConnectorEndToEnd, TheTokenReachesOnlyTheApi) {
-  std::string toml;
-  {
-    std::ifstream in(home_ / "ward.toml");
-    toml.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  toml.insert(toml.find("\n\n") + 1, "auth = \"bearer\"\ntoken_env = \"VENDOR_TOKEN\"\n");
-  std::ofstream(home_ / "ward.toml") << toml;
+  AddVendorSettings("auth = \"bearer\"\ntoken_env = \"VENDOR_TOKEN\"\n");
   std::string code =
       "r = vendor.post('/appointments', json={'time': '09:00'})\n"
       "import json\nprint(json.dumps(r))\nfinish(r['status'])";
