@@ -1,0 +1,313 @@
+#include "privacy/fhir_identifiers.h"
+
+#include <string_view>
+
+namespace ward {
+namespace {
+
+using nlohmann::json;
+
+bool IsSubjectType(std::string_view type) {
+  return type == "Patient" || type == "RelatedPerson" || type == "Person";
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string StringAt(const json& object, const char* key) {
+  if (!object.is_object()) return "";
+  auto it = object.find(key);
+  return (it != object.end() && it->is_string()) ? it->get<std::string>() : "";
+}
+
+class Collector {
+ public:
+  explicit Collector(std::vector<FoundIdentifier>* out) : out_(out) {}
+
+  void Walk(const json& value) {
+    if (value.is_array()) {
+      for (const json& item : value) Walk(item);
+      return;
+    }
+    if (!value.is_object()) return;
+    std::string type = StringAt(value, "resourceType");
+    if (IsSubjectType(type)) {
+      Subject(value, type);
+    } else {
+      Other(value);
+    }
+  }
+
+ private:
+  void Add(const std::string& owner, IdentifierField field, const std::string& value,
+           std::vector<std::string> variants = {}) {
+    if (!value.empty()) out_->push_back({owner, field, value, std::move(variants)});
+  }
+
+  void Subject(const json& r, const std::string& type) {
+    std::string id = StringAt(r, "id");
+    std::string owner = id.empty() ? "" : type + "/" + id;
+    Add(owner, IdentifierField::kId, id);
+    for (const auto& [key, v] : r.items()) {
+      if (key == "name") {
+        Names(owner, v);
+      } else if (key == "identifier") {
+        Identifiers(owner, v);
+      } else if (key == "telecom") {
+        Telecoms(owner, v);
+      } else if (key == "address") {
+        Addresses(owner, v);
+      } else if (key == "birthDate") {
+        if (v.is_string()) Add(owner, IdentifierField::kBirthDate, v.get<std::string>());
+      } else if (key == "deceasedDateTime") {
+        if (v.is_string()) Add(owner, IdentifierField::kDeathDate, v.get<std::string>());
+      } else if (key == "photo") {
+        Attachments(owner, v, IdentifierField::kPhoto);
+      } else if (key == "contact") {
+        Contacts(owner, v);
+      } else if (key == "extension" || key == "modifierExtension") {
+        Extensions(owner, v);
+      } else if (key == "contained") {
+        Walk(v);
+      } else if (v.is_object() || v.is_array()) {
+        Other(v);  // references, attachments further in
+      }
+    }
+  }
+
+  // Anything that is not a subject: resources may be nested (Bundle.entry.resource,
+  // contained, search results); references and attachments may be anywhere.
+  void Other(const json& v) {
+    if (v.is_array()) {
+      for (const json& item : v) Other(item);
+      return;
+    }
+    if (!v.is_object()) return;
+    if (IsSubjectType(StringAt(v, "resourceType"))) {
+      Walk(v);
+      return;
+    }
+    Reference(v);
+    if (v.contains("contentType") && (v.contains("data") || v.contains("url"))) {
+      Add("", IdentifierField::kAttachment, StringAt(v, "data"));
+      Add("", IdentifierField::kAttachment, StringAt(v, "url"));
+    }
+    for (const auto& [key, item] : v.items())
+      if (item.is_object() || item.is_array()) Other(item);
+  }
+
+  // {"reference": "Patient/123", "display": "..."}: the id and the name it shows.
+  void Reference(const json& v) {
+    std::string ref = StringAt(v, "reference");
+    if (ref.empty()) return;
+    size_t slash = ref.rfind('/');
+    // Absolute references end in Type/id too; a version suffix is _history/N.
+    if (size_t history = ref.find("/_history/"); history != std::string::npos) {
+      ref = ref.substr(0, history);
+      slash = ref.rfind('/');
+    }
+    if (slash == std::string::npos || slash == 0) return;
+    size_t type_start = ref.rfind('/', slash - 1);
+    std::string type = ref.substr(type_start == std::string::npos ? 0 : type_start + 1,
+                                  slash - (type_start == std::string::npos ? 0 : type_start + 1));
+    if (!IsSubjectType(type)) return;
+    std::string id = ref.substr(slash + 1);
+    std::string owner = type + "/" + id;
+    Add(owner, IdentifierField::kId, id);
+    Add(owner, IdentifierField::kName, StringAt(v, "display"));
+  }
+
+  void Names(const std::string& owner, const json& names) {
+    for (const json& n : names.is_array() ? names : json::array({names})) {
+      if (!n.is_object()) continue;
+      Add(owner, IdentifierField::kName, StringAt(n, "text"));
+      std::string family = StringAt(n, "family");
+      std::string givens;
+      if (auto g = n.find("given"); g != n.end() && g->is_array()) {
+        for (const json& given : *g) {
+          if (!given.is_string()) continue;
+          Add(owner, IdentifierField::kGiven, given.get<std::string>());
+          givens += (givens.empty() ? "" : " ") + given.get<std::string>();
+        }
+      }
+      Add(owner, IdentifierField::kFamily, family);
+      if (!givens.empty() && !family.empty()) {
+        Add(owner, IdentifierField::kName, givens + " " + family,
+            {family + ", " + givens, family + "," + givens, family + " " + givens});
+      }
+    }
+  }
+
+  static IdentifierField IdentifierKind(const json& identifier) {
+    std::string system = StringAt(identifier, "system");
+    if (EndsWith(system, "us-ssn")) return IdentifierField::kSsn;
+    const json* type = identifier.contains("type") ? &identifier["type"] : nullptr;
+    if (type && type->is_object() && type->contains("coding") && (*type)["coding"].is_array()) {
+      for (const json& coding : (*type)["coding"]) {
+        std::string code = StringAt(coding, "code");
+        if (code == "MR") return IdentifierField::kMrn;
+        if (code == "SS" || code == "SB") return IdentifierField::kSsn;
+        if (code == "DL") return IdentifierField::kLicense;
+        if (code == "PPN") return IdentifierField::kPassport;
+      }
+    }
+    return IdentifierField::kIdentifier;
+  }
+
+  void Identifiers(const std::string& owner, const json& list) {
+    for (const json& i : list.is_array() ? list : json::array({list}))
+      if (i.is_object()) Add(owner, IdentifierKind(i), StringAt(i, "value"));
+  }
+
+  void Telecoms(const std::string& owner, const json& list) {
+    for (const json& t : list.is_array() ? list : json::array({list})) {
+      if (!t.is_object()) continue;
+      std::string system = StringAt(t, "system");
+      IdentifierField field =
+          (system == "phone" || system == "fax" || system == "sms" || system == "pager")
+              ? IdentifierField::kPhone
+          : system == "email" ? IdentifierField::kEmail
+          : system == "url"   ? IdentifierField::kUrl
+                              : IdentifierField::kTelecom;
+      Add(owner, field, StringAt(t, "value"));
+    }
+  }
+
+  void Address(const std::string& owner, const json& a) {
+    if (!a.is_object()) return;
+    if (auto line = a.find("line"); line != a.end() && line->is_array())
+      for (const json& l : *line)
+        if (l.is_string()) Add(owner, IdentifierField::kAddress, l.get<std::string>());
+    Add(owner, IdentifierField::kAddress, StringAt(a, "text"));
+    Add(owner, IdentifierField::kCity, StringAt(a, "city"));
+    Add(owner, IdentifierField::kDistrict, StringAt(a, "district"));
+    Add(owner, IdentifierField::kPostalCode, StringAt(a, "postalCode"));
+    if (a.contains("extension")) Extensions(owner, a["extension"]);
+  }
+
+  void Addresses(const std::string& owner, const json& list) {
+    for (const json& a : list.is_array() ? list : json::array({list})) Address(owner, a);
+  }
+
+  void Attachments(const std::string& owner, const json& list, IdentifierField field) {
+    for (const json& a : list.is_array() ? list : json::array({list})) {
+      Add(owner, field, StringAt(a, "data"));
+      Add(owner, field, StringAt(a, "url"));
+    }
+  }
+
+  void Contacts(const std::string& owner, const json& list) {
+    for (const json& c : list.is_array() ? list : json::array({list})) {
+      if (!c.is_object()) continue;
+      if (c.contains("name")) Names(owner, c["name"]);
+      if (c.contains("telecom")) Telecoms(owner, c["telecom"]);
+      if (c.contains("address")) Addresses(owner, c["address"]);
+    }
+  }
+
+  // Extensions of a subject: a mother's maiden name, addresses (birth place),
+  // geolocation, names; nested extensions too.
+  void Extensions(const std::string& owner, const json& list) {
+    for (const json& e : list.is_array() ? list : json::array({list})) {
+      if (!e.is_object()) continue;
+      std::string url = StringAt(e, "url");
+      if (EndsWith(url, "mothersMaidenName"))
+        Add(owner, IdentifierField::kName, StringAt(e, "valueString"));
+      if ((url == "latitude" || url == "longitude") && e.contains("valueDecimal") &&
+          e["valueDecimal"].is_number())
+        Add(owner, IdentifierField::kGeo, e["valueDecimal"].dump());
+      if (e.contains("valueAddress")) Address(owner, e["valueAddress"]);
+      if (e.contains("valueHumanName")) Names(owner, e["valueHumanName"]);
+      if (e.contains("extension")) Extensions(owner, e["extension"]);
+    }
+  }
+
+  std::vector<FoundIdentifier>* out_;
+};
+
+}  // namespace
+
+void CollectIdentifiers(const nlohmann::json& value, std::vector<FoundIdentifier>* out) {
+  Collector(out).Walk(value);
+}
+
+const char* IdentifierFieldName(IdentifierField field) {
+  switch (field) {
+    case IdentifierField::kId:
+      return "";
+    case IdentifierField::kName:
+      return "name";
+    case IdentifierField::kGiven:
+      return "given";
+    case IdentifierField::kFamily:
+      return "family";
+    case IdentifierField::kMrn:
+      return "mrn";
+    case IdentifierField::kSsn:
+      return "ssn";
+    case IdentifierField::kLicense:
+      return "license";
+    case IdentifierField::kPassport:
+      return "passport";
+    case IdentifierField::kIdentifier:
+      return "identifier";
+    case IdentifierField::kPhone:
+      return "phone";
+    case IdentifierField::kEmail:
+      return "email";
+    case IdentifierField::kUrl:
+      return "url";
+    case IdentifierField::kTelecom:
+      return "telecom";
+    case IdentifierField::kAddress:
+      return "address";
+    case IdentifierField::kCity:
+      return "city";
+    case IdentifierField::kDistrict:
+      return "district";
+    case IdentifierField::kPostalCode:
+      return "postalCode";
+    case IdentifierField::kGeo:
+      return "geo";
+    case IdentifierField::kBirthDate:
+      return "birthDate";
+    case IdentifierField::kDeathDate:
+      return "deathDate";
+    case IdentifierField::kPhoto:
+      return "photo";
+    case IdentifierField::kAttachment:
+      return "attachment";
+  }
+  return "identifier";
+}
+
+const char* IdentifierCategory(IdentifierField field) {
+  switch (field) {
+    case IdentifierField::kName:
+    case IdentifierField::kGiven:
+    case IdentifierField::kFamily:
+      return "name";
+    case IdentifierField::kPhone:
+    case IdentifierField::kEmail:
+    case IdentifierField::kUrl:
+    case IdentifierField::kTelecom:
+      return "telecom";
+    case IdentifierField::kAddress:
+    case IdentifierField::kCity:
+    case IdentifierField::kDistrict:
+    case IdentifierField::kPostalCode:
+    case IdentifierField::kGeo:
+      return "address";
+    case IdentifierField::kBirthDate:
+    case IdentifierField::kDeathDate:
+      return "date";
+    case IdentifierField::kPhoto:
+    case IdentifierField::kAttachment:
+      return "attachment";
+    default:
+      return "identifier";
+  }
+}
+
+}  // namespace ward
