@@ -22,6 +22,7 @@ namespace {
 
 struct RunFlags {
   std::string task, model, mode, now, home, workspace, actor, fhir_url, policy, sandbox = "on";
+  std::string privacy;
   bool dry_run = false, rollback_on_failure = false;
   int64_t max_writes = -1;
   double max_cost = -1;
@@ -74,6 +75,11 @@ void AddRunOptions(CLI::App* cmd, RunFlags& f) {
                   "[sandbox] require is missing; none: a plain process (operator override, "
                   "written to the audit log)")
       ->check(CLI::IsMember({"on", "none"}));
+  cmd->add_option("--privacy", f.privacy,
+                  "What the model may see: pseudonymise (identifiers become tokens such as "
+                  "[[PATIENT_1.family]]), strict, or off (default: [privacy] mode in ward.toml, "
+                  "else pseudonymise when a FHIR connector is configured)")
+      ->check(CLI::IsMember({"off", "pseudonymise", "pseudonymize", "strict"}));
 }
 
 // Merges flags over configuration into the op. Returns a usage error message or "".
@@ -159,8 +165,9 @@ int Run(const RunFlags& flags, CancelToken* cancel) {
   auto store = OpenSqliteStore(db);
   if (!store.ok()) return usage_error(store.status().message());
   EventLog events(store->get(), SystemClock::Default());
-  auto prepared = PrepareSession(*config, {op, flags.fhir_url, flags.policy, flags.sandbox},
-                                 store->get(), &events, SystemClock::Default());
+  SessionRequest request{op, flags.fhir_url, flags.policy, flags.sandbox};
+  request.privacy = flags.privacy;
+  auto prepared = PrepareSession(*config, request, store->get(), &events, SystemClock::Default());
   if (!prepared.ok()) return usage_error(prepared.status().message());
 
   EventPrinter printer(stderr, isatty(STDERR_FILENO));

@@ -54,7 +54,7 @@ int List(const std::string& home, bool as_json, int limit) {
   return kExitOk;
 }
 
-int Show(const std::string& home, const std::string& id, bool as_json) {
+int Show(const std::string& home, const std::string& id, bool as_json, bool raw) {
   auto store = OpenHomeStore(home);
   if (!store.ok()) return PrintError(store.status().message()), kExitUsage;
   auto session = GetLiveSession(store->get(), SystemClock::Default(), CurrentUserName(), id);
@@ -66,10 +66,14 @@ int Show(const std::string& home, const std::string& id, bool as_json) {
     auto event = EventFromStored(stored.session, stored.seq, stored.time_ms, stored.type,
                                  stored.payload_json);
     if (!event.ok()) return PrintError(event.status().message()), kExitFailed;
+    if (raw) event->body = AsExchangedWithModel(std::move(event->body));
     if (as_json) {
       printf("%s\n", EventJsonLine(*event).c_str());
     } else {
       printer.Print(*event);
+      if (const auto* started = std::get_if<SessionStartedEvent>(&event->body); started && raw)
+        printf("  task as the model got it (privacy %s):\n    %s\n",
+               started->privacy.empty() ? "off" : started->privacy.c_str(), started->task.c_str());
     }
   }
   if (!as_json && session->status == "succeeded") printf("answer: %s\n", session->answer.c_str());
@@ -104,11 +108,15 @@ void AddSessionsCommand(CLI::App& app, int* exit_code) {
   list->callback([=] { *exit_code = List(*home, *as_json, *limit); });
 
   auto id = std::make_shared<std::string>();
+  auto raw = std::make_shared<bool>(false);
   auto* show = sessions->add_subcommand("show", "Every event of a session, in order");
   show->add_option("id", *id, "Session id")->required();
   show->add_option("--home", *home, "ward's home directory");
   show->add_flag("--json", *as_json, "Print JSON Lines, one event per line");
-  show->callback([=] { *exit_code = Show(*home, *id, *as_json); });
+  show->add_flag("--raw", *raw,
+                 "Show the text exchanged with the model exactly (the task, observations and "
+                 "replies as pseudonymised under [privacy]) instead of the host's view");
+  show->callback([=] { *exit_code = Show(*home, *id, *as_json, *raw); });
 }
 
 }  // namespace ward

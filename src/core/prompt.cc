@@ -51,4 +51,14 @@ std::string NoActionCorrection(AgentMode mode) {
          "finish(answer) when the task is done.";
 }
 
+std::string PseudonymTokensNote() {
+  return "\n\nPrivacy: patient identifiers (names, record numbers, dates, addresses, phone "
+         "numbers, ids) reach you as tokens such as [[PATIENT_1]], [[PATIENT_1.family]], "
+         "[[PATIENT_1.birthDate]] or [[DATE_3]]. Each stands for one real value that your code "
+         "sees: to use it, write the token inside a string in your code (for example "
+         "fhir.read(\"Patient\", \"[[PATIENT_1]]\")), and it is replaced by the value before "
+         "the code runs. Do arithmetic and comparisons on dates in code, not in your head. Tokens "
+         "in your final answer are replaced for the user, so you may answer with them.";
+}
+
 }  // namespace ward

@@ -15,6 +15,10 @@ std::string BuildSystemPrompt(AgentMode mode, const std::vector<BindingInfo>& bi
 
 std::string BuildTaskMessage(const std::string& task);
 
+// Appended to the system prompt when identifiers reach the model as tokens
+// (privacy/pseudonymizer.h): what tokens are and how to use them.
+std::string PseudonymTokensNote();
+
 // The correction sent when a reply holds no action.
 std::string NoActionCorrection(AgentMode mode);
 

@@ -57,8 +57,12 @@ class TurnLoop {
   void HandleToolReply(int step, const ChatResponse& reply);
   // Runs code in the guest; returns the observation text for the model.
   std::string RunAction(int step, const std::string& code, const std::string& source);
-  void AddObservation(int step, const std::string& kind, const std::string& text,
-                      bool truncated = false, int64_t elapsed_ms = 0);
+  // Emits the observation and returns its text as the model may see it.
+  std::string AddObservation(int step, const std::string& kind, const std::string& text,
+                             bool truncated = false, int64_t elapsed_ms = 0);
+  // `text` as the model may see it (pseudonymised); counts toward the next model call.
+  std::string ToModel(const std::string& text);
+  GuestCallReply DispatchCall(const BindingContext& context, const GuestCall& call);
   void End(const std::string& status, const std::string& reason);
   bool Ended() const { return !outcome_.status.empty(); }
   void Emit(EventBody body);
@@ -74,6 +78,8 @@ class TurnLoop {
   std::unique_ptr<TempWorkspace> temp_workdir_;  // see MakeWorkdir; outlives guest_
   std::unique_ptr<Guest> guest_;
   std::string finish_answer_;
+  std::unique_ptr<Pseudonymizer> privacy_;
+  SubstitutionCounts pending_substitutions_;  // made since the last model call
   std::vector<ChatMessage> messages_;
   SessionRecord record_;
   SessionOutcome outcome_;
@@ -111,6 +117,11 @@ Result<std::string> TurnLoop::MakeWorkdir() {
 
 Status TurnLoop::Begin() {
   started_us_ = deps_.clock->MonotonicMicros();
+  auto privacy = Pseudonymizer::Create(deps_.privacy);
+  if (!privacy.ok()) return privacy.status().WithContext("[privacy]");
+  privacy_ = std::move(privacy).value();
+  std::string model_task = privacy_->PseudonymiseTask(op_.task, &pending_substitutions_);
+
   std::string model = deps_.provider->provider() + ":" + deps_.provider->model();
   record_ = {id_,
              op_.task,
@@ -137,11 +148,14 @@ Status TurnLoop::Begin() {
                               deps_.launcher->name(),
                               deps_.launcher->isolation_layers(),
                               op_.workspace};
+  started.privacy = PrivacyModeName(privacy_->mode());
+  if (model_task != op_.task) started.model_task = model_task;
   Emit(started);
   AuditData data;
   data.Set("task", op_.task).Set("model", model).Set("scripted", deps_.provider->scripted());
   data.Set("mode", AgentModeName(op_.mode)).Set("launcher", deps_.launcher->name());
   data.SetStrings("isolation", deps_.launcher->isolation_layers());
+  data.Set("privacy", PrivacyModeName(privacy_->mode()));
   if (!op_.claimed_actor.empty()) data.Set("claimed_actor", op_.claimed_actor);
   Audit("session_start", data);
   WARD_RETURN_IF_ERROR(store_status_);
@@ -161,8 +175,10 @@ Status TurnLoop::Begin() {
   guest_ = std::move(guest).value();
 
   std::string now = op_.now.empty() ? FormatIso8601(deps_.clock->NowMillis()) : op_.now;
-  messages_.push_back({ChatRole::kSystem, BuildSystemPrompt(op_.mode, registry_.Infos(), now)});
-  messages_.push_back({ChatRole::kUser, BuildTaskMessage(op_.task)});
+  std::string system = BuildSystemPrompt(op_.mode, registry_.Infos(), now);
+  if (privacy_->active()) system += PseudonymTokensNote();
+  messages_.push_back({ChatRole::kSystem, system});
+  messages_.push_back({ChatRole::kUser, BuildTaskMessage(model_task)});
   return Status::Ok();
 }
 
@@ -212,6 +228,9 @@ void TurnLoop::Step(int step) {
   AuditData call;
   call.Set("step", step).Set("provider", deps_.provider->provider());
   call.Set("model", deps_.provider->model()).Set("ok", reply.ok());
+  call.Set("privacy", PrivacyModeName(privacy_->mode()));
+  if (privacy_->active()) call.SetJson("substitutions", pending_substitutions_.ToJson());
+  pending_substitutions_ = {};
   if (!reply.ok()) {
     call.Set("error", reply.status().message());
     Audit("model_call", call);
@@ -229,14 +248,18 @@ void TurnLoop::Step(int step) {
   outcome_.usage.output_tokens += reply->usage.output_tokens;
 
   ModelTurnEvent turn{step,
-                      reply->content,
+                      privacy_->ReIdentify(reply->content),
                       {},
                       reply->usage.input_tokens,
                       reply->usage.output_tokens,
                       reply->attempts,
                       latency_ms};
-  for (const auto& c : reply->tool_calls)
-    turn.tool_calls.push_back({c.id, c.name, c.arguments_json});
+  if (turn.content != reply->content) turn.model_content = reply->content;
+  for (const auto& c : reply->tool_calls) {
+    ToolCallSummary summary{c.id, c.name, privacy_->ReIdentify(c.arguments_json)};
+    if (summary.arguments_json != c.arguments_json) summary.model_arguments_json = c.arguments_json;
+    turn.tool_calls.push_back(std::move(summary));
+  }
   Emit(turn);
   messages_.push_back({ChatRole::kAssistant, reply->content, reply->tool_calls});
   if (op_.mode == AgentMode::kCode) {
@@ -249,8 +272,7 @@ void TurnLoop::Step(int step) {
 void TurnLoop::HandleCodeReply(int step, const ChatResponse& reply) {
   auto code = ExtractPythonCode(reply.content);
   if (!code) {
-    std::string text = NoActionCorrection(AgentMode::kCode);
-    AddObservation(step, "correction", text);
+    std::string text = AddObservation(step, "correction", NoActionCorrection(AgentMode::kCode));
     messages_.push_back({ChatRole::kUser, text});
     return;
   }
@@ -260,8 +282,7 @@ void TurnLoop::HandleCodeReply(int step, const ChatResponse& reply) {
 
 void TurnLoop::HandleToolReply(int step, const ChatResponse& reply) {
   if (reply.tool_calls.empty()) {
-    std::string text = NoActionCorrection(AgentMode::kTools);
-    AddObservation(step, "correction", text);
+    std::string text = AddObservation(step, "correction", NoActionCorrection(AgentMode::kTools));
     messages_.push_back({ChatRole::kUser, text});
     return;
   }
@@ -274,19 +295,17 @@ void TurnLoop::HandleToolReply(int step, const ChatResponse& reply) {
         End(kSucceeded, "");
         return;
       }
-      result = "finish: " + answer.status().message();
-      AddObservation(step, "error", result);
+      result = AddObservation(step, "error", "finish: " + answer.status().message());
     } else if (call.name == "run_python") {
       auto code = ToolCallStringArgument(call, "code");
       if (code.ok()) {
         result = RunAction(step, *code, "tool_call");
       } else {
-        result = "run_python: " + code.status().message();
-        AddObservation(step, "error", result);
+        result = AddObservation(step, "error", "run_python: " + code.status().message());
       }
     } else {
-      result = "There is no tool named '" + call.name + "'. Use run_python or finish.";
-      AddObservation(step, "error", result);
+      result = AddObservation(
+          step, "error", "There is no tool named '" + call.name + "'. Use run_python or finish.");
     }
     if (Ended()) return;
     ChatMessage tool{ChatRole::kTool, result};
@@ -296,8 +315,12 @@ void TurnLoop::HandleToolReply(int step, const ChatResponse& reply) {
   }
 }
 
-std::string TurnLoop::RunAction(int step, const std::string& code, const std::string& source) {
-  Emit(ActionProposedEvent{step, code, source});
+std::string TurnLoop::RunAction(int step, const std::string& model_code,
+                                const std::string& source) {
+  // The model wrote tokens; the code runs on the host's side of the boundary, with
+  // the values they stand for.
+  const std::string code = privacy_->ReIdentifyCode(model_code);
+  Emit(ActionProposedEvent{step, code, source, code != model_code ? model_code : ""});
   AuditData data;
   data.Set("step", step).Set("code", code).Set("code_sha256", Sha256Hex(code));
   Audit("code_action", data);
@@ -310,24 +333,22 @@ std::string TurnLoop::RunAction(int step, const std::string& code, const std::st
                           : !valid->ok ? valid->message
                                        : "";
     if (!problem.empty()) {
-      std::string text = "The code was not run: it failed validation: " + problem;
-      AddObservation(step, "refused", text);
-      return text;
+      return AddObservation(step, "refused",
+                            "The code was not run: it failed validation: " + problem);
     }
   }
   if (GuestCallReply verdict = gate_->CheckCode(context, code); !verdict.ok) {
-    std::string text = "The code was not run: " + verdict.error_message;
-    AddObservation(step, "refused", text);
-    return text;
+    return AddObservation(step, "refused", "The code was not run: " + verdict.error_message);
   }
-  GuestCallHandler handler = [&](const GuestCall& call) { return gate_->Dispatch(context, call); };
+  GuestCallHandler handler = [&](const GuestCall& call) { return DispatchCall(context, call); };
   auto outcome = guest_->Execute(code, op_.action_timeout_ms, handler, deps_.cancel);
   if (!outcome.ok()) {
     End(kFailed, "the Python guest is not usable: " + outcome.status().message());
     return "";
   }
   Observation obs = FormatObservation(*outcome, op_.action_timeout_ms, op_.observation_cap_bytes);
-  AddObservation(step, obs.kind, obs.text, obs.truncated, outcome->elapsed_us / 1000);
+  std::string model_text =
+      AddObservation(step, obs.kind, obs.text, obs.truncated, outcome->elapsed_us / 1000);
   if (outcome->failure == GuestFailure::kCancelled) {
     End(kCancelled, "interrupted by the user");
   } else if (outcome->finished) {
@@ -344,18 +365,38 @@ std::string TurnLoop::RunAction(int step, const std::string& code, const std::st
   // An effect the audit log could not record: the session fails closed.
   if (!Ended() && !gate_->failure().ok()) End(kFailed, gate_->failure().message());
   if (!Ended() && !gate_->exhausted_budget().empty()) End(kFailed, gate_->exhausted_budget());
-  return obs.text;
+  return model_text;
 }
 
-void TurnLoop::AddObservation(int step, const std::string& kind, const std::string& text,
-                              bool truncated, int64_t elapsed_ms) {
-  Emit(ObservationEvent{step, kind, text, truncated, elapsed_ms});
+// A token the code built at run time (not written in its text) is re-identified
+// here, before the policy sees the call; what the call returns teaches the
+// pseudonymizer the identifiers it holds.
+GuestCallReply TurnLoop::DispatchCall(const BindingContext& context, const GuestCall& call) {
+  if (!privacy_->active()) return gate_->Dispatch(context, call);
+  GuestCall real = call;
+  if (auto args = privacy_->ReIdentifyJson(call.args_json); args.ok()) real.args_json = *args;
+  GuestCallReply reply = gate_->Dispatch(context, real);
+  if (reply.ok) privacy_->Learn(reply.value_json);
+  return reply;
+}
+
+std::string TurnLoop::ToModel(const std::string& text) {
+  return privacy_->Pseudonymise(text, &pending_substitutions_);
+}
+
+std::string TurnLoop::AddObservation(int step, const std::string& kind, const std::string& text,
+                                     bool truncated, int64_t elapsed_ms) {
+  ObservationEvent event{step, kind, text, truncated, elapsed_ms};
+  std::string model_text = ToModel(text);
+  if (model_text != text) event.model_text = model_text;
+  Emit(std::move(event));
+  return model_text;
 }
 
 void TurnLoop::End(const std::string& status, const std::string& reason) {
   outcome_.status = status;
   outcome_.reason = reason;
-  outcome_.answer = status == kSucceeded ? finish_answer_ : "";
+  outcome_.answer = status == kSucceeded && privacy_ ? privacy_->ReIdentify(finish_answer_) : "";
   guest_.reset();
   temp_workdir_.reset();
   Emit(FinishedEvent{status, outcome_.answer, reason, outcome_.steps, outcome_.usage.input_tokens,

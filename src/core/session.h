@@ -17,6 +17,7 @@
 #include "gate/gate.h"
 #include "gate/validate.h"
 #include "llm/provider.h"
+#include "privacy/pseudonymizer.h"
 #include "protocol/event_sink.h"
 #include "protocol/op.h"
 #include "sandbox/guest.h"
@@ -44,6 +45,12 @@ struct SessionDeps {
   bool require_distinct_approver = false;
   double price_input_per_mtok = 0;  // model prices, for the cost budget
   double price_output_per_mtok = 0;
+  // What the model may see (privacy/pseudonymizer.h): with a mode other than off,
+  // every text bound for the model is pseudonymised, and tokens are re-identified
+  // in the code before it runs, in binding arguments and in the final answer.
+  // Events keep the host's view (real values) and, where it differs, the exact
+  // text exchanged with the model (model_task, model_content, model_text).
+  PrivacyOptions privacy;
 };
 
 struct SessionOutcome {

@@ -155,9 +155,16 @@ class Collector {
     return IdentifierField::kIdentifier;
   }
 
+  // Typed identifiers first: a value that is also listed untyped (Synthea repeats
+  // the MRN so) is named by its type.
   void Identifiers(const std::string& owner, const json& list) {
-    for (const json& i : list.is_array() ? list : json::array({list}))
-      if (i.is_object()) Add(owner, IdentifierKind(i), StringAt(i, "value"));
+    for (bool typed : {true, false}) {
+      for (const json& i : list.is_array() ? list : json::array({list})) {
+        if (!i.is_object()) continue;
+        IdentifierField kind = IdentifierKind(i);
+        if ((kind != IdentifierField::kIdentifier) == typed) Add(owner, kind, StringAt(i, "value"));
+      }
+    }
   }
 
   void Telecoms(const std::string& owner, const json& list) {
@@ -213,7 +220,7 @@ class Collector {
       if (!e.is_object()) continue;
       std::string url = StringAt(e, "url");
       if (EndsWith(url, "mothersMaidenName"))
-        Add(owner, IdentifierField::kName, StringAt(e, "valueString"));
+        Add(owner, IdentifierField::kMaidenName, StringAt(e, "valueString"));
       if ((url == "latitude" || url == "longitude") && e.contains("valueDecimal") &&
           e["valueDecimal"].is_number())
         Add(owner, IdentifierField::kGeo, e["valueDecimal"].dump());
@@ -238,6 +245,8 @@ const char* IdentifierFieldName(IdentifierField field) {
       return "";
     case IdentifierField::kName:
       return "name";
+    case IdentifierField::kMaidenName:
+      return "maidenName";
     case IdentifierField::kGiven:
       return "given";
     case IdentifierField::kFamily:
@@ -285,6 +294,7 @@ const char* IdentifierFieldName(IdentifierField field) {
 const char* IdentifierCategory(IdentifierField field) {
   switch (field) {
     case IdentifierField::kName:
+    case IdentifierField::kMaidenName:
     case IdentifierField::kGiven:
     case IdentifierField::kFamily:
       return "name";

@@ -22,8 +22,9 @@ namespace ward {
 // Which kind of identifier a value is; chooses its token's field name and the
 // category it is counted under.
 enum class IdentifierField {
-  kId,    // a subject's resource id
-  kName,  // a full name (text, display, or given + family)
+  kId,          // a subject's resource id
+  kName,        // a full name (text, display, or given + family)
+  kMaidenName,  // a mother's maiden name (another person's name)
   kGiven,
   kFamily,
   kMrn,

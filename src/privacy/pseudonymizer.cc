@@ -154,6 +154,7 @@ size_t TokenLengthAt(std::string_view text, size_t pos) {
 const char* GenericKind(IdentifierField field) {
   switch (field) {
     case IdentifierField::kName:
+    case IdentifierField::kMaidenName:
     case IdentifierField::kGiven:
     case IdentifierField::kFamily:
       return "NAME";
@@ -282,6 +283,13 @@ int64_t SubstitutionCounts::total() const {
   int64_t n = 0;
   for (const auto& [category, count] : by_category) n += count;
   return n;
+}
+
+std::string SubstitutionCounts::ToJson() const {
+  json out = json::object();
+  for (const auto& [category, count] : by_category) out[category] = count;
+  out["total"] = total();
+  return DumpJson(out);
 }
 
 void SubstitutionCounts::Add(const SubstitutionCounts& other) {

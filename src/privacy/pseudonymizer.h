@@ -65,6 +65,8 @@ struct SubstitutionCounts {
   std::map<std::string, int64_t> by_category;
   int64_t total() const;
   void Add(const SubstitutionCounts& other);
+  // {"date":2,"name":3,...,"total":5}
+  std::string ToJson() const;
 };
 
 class Pseudonymizer {

@@ -21,4 +21,26 @@ const char* EventTypeName(const EventBody& body) {
 
 const char* AgentModeName(AgentMode mode) { return mode == AgentMode::kCode ? "code" : "tools"; }
 
+namespace {
+void Swap(std::string& shown, std::string& exchanged) {
+  if (exchanged.empty()) return;
+  shown = std::move(exchanged);
+  exchanged.clear();
+}
+}  // namespace
+
+EventBody AsExchangedWithModel(EventBody body) {
+  if (auto* started = std::get_if<SessionStartedEvent>(&body)) {
+    Swap(started->task, started->model_task);
+  } else if (auto* turn = std::get_if<ModelTurnEvent>(&body)) {
+    Swap(turn->content, turn->model_content);
+    for (auto& call : turn->tool_calls) Swap(call.arguments_json, call.model_arguments_json);
+  } else if (auto* action = std::get_if<ActionProposedEvent>(&body)) {
+    Swap(action->code, action->model_code);
+  } else if (auto* observation = std::get_if<ObservationEvent>(&body)) {
+    Swap(observation->text, observation->model_text);
+  }
+  return body;
+}
+
 }  // namespace ward

@@ -20,28 +20,33 @@ struct SessionStartedEvent {
   std::string launcher;                // how the guest runs, e.g. "process"
   std::vector<std::string> isolation;  // isolation layers active for the guest
   std::string workspace;               // empty when none was given
+  std::string privacy;                 // privacy mode toward the model ("off", ...)
+  std::string model_task;              // the task as the model got it, when it differs
 };
 
 struct ToolCallSummary {
   std::string id;
   std::string name;
-  std::string arguments_json;
+  std::string arguments_json;        // re-identified (tokens back to values)
+  std::string model_arguments_json;  // as the model wrote them, when they differ
 };
 
 struct ModelTurnEvent {
   int step = 0;
-  std::string content;
+  std::string content;  // re-identified (tokens back to values)
   std::vector<ToolCallSummary> tool_calls;
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
   int attempts = 1;
   int64_t latency_ms = 0;
+  std::string model_content;  // as the model wrote it, when it differs from content
 };
 
 struct ActionProposedEvent {
   int step = 0;
   std::string code;
-  std::string source;  // "code_block" or "tool_call"
+  std::string source;      // "code_block" or "tool_call"
+  std::string model_code;  // as the model wrote it, when it differs (tokens re-identified)
 };
 
 struct BindingCallEvent {
@@ -81,6 +86,7 @@ struct ObservationEvent {
   std::string text;
   bool truncated = false;
   int64_t elapsed_ms = 0;
+  std::string model_text;  // as the model was sent it (pseudonymised), when it differs
 };
 
 struct ContextElidedEvent {
@@ -108,6 +114,12 @@ struct Event {
   int64_t time_ms = 0;  // wall clock, ms since epoch
   EventBody body;
 };
+
+// The event as the model saw it: where an event keeps the text exchanged with the
+// model (model_task, model_content, model_arguments_json, model_text), that text
+// replaces the host's view in the main field, and the model_* field is cleared.
+// Other events are returned unchanged.
+EventBody AsExchangedWithModel(EventBody body);
 
 // Stable wire name of an event body: "session_started", "model_turn", ...
 const char* EventTypeName(const EventBody& body);

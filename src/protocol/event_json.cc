@@ -10,11 +10,14 @@ namespace ward {
 using nlohmann::json;
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SessionStartedEvent, task, model, scripted, mode,
-                                                actor, launcher, isolation, workspace)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ToolCallSummary, id, name, arguments_json)
+                                                actor, launcher, isolation, workspace, privacy,
+                                                model_task)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ToolCallSummary, id, name, arguments_json,
+                                                model_arguments_json)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelTurnEvent, step, content, tool_calls,
-                                                input_tokens, output_tokens, attempts, latency_ms)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ActionProposedEvent, step, code, source)
+                                                input_tokens, output_tokens, attempts, latency_ms,
+                                                model_content)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ActionProposedEvent, step, code, source, model_code)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BindingCallEvent, step, name, arguments_json, ok,
                                                 outcome, decision, rule)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ApprovalRequestedEvent, step, approval_id, summary,
@@ -22,7 +25,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ApprovalRequestedEvent, step, ap
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ApprovalDecidedEvent, step, approval_id, decision,
                                                 by, reason)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ObservationEvent, step, kind, text, truncated,
-                                                elapsed_ms)
+                                                elapsed_ms, model_text)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContextElidedEvent, elided_messages,
                                                 estimated_tokens_before, estimated_tokens_after)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FinishedEvent, status, answer, reason, steps,

@@ -118,6 +118,41 @@ Status ApplyAuditToml(const std::string& file, const toml::table& t, const std::
   return Status::Ok();
 }
 
+// A list of strings under [privacy]; another shape is an error naming the key.
+Status ReadPrivacyList(const toml::table& t, const std::string& file, const char* key,
+                       std::vector<std::string>* out) {
+  const toml::node* node = t["privacy"][key].node();
+  if (!node) return Status::Ok();
+  const toml::array* list = node->as_array();
+  if (!list) return InvalidArgument(file + ": [privacy] " + key + " must be a list of strings");
+  out->clear();
+  for (const auto& item : *list) {
+    auto text = item.value_exact<std::string>();
+    if (!text) return InvalidArgument(file + ": [privacy] " + key + " must be a list of strings");
+    out->push_back(*text);
+  }
+  return Status::Ok();
+}
+
+Status ApplyPrivacyToml(const std::string& file, const toml::table& t, WardConfig& c) {
+  if (const toml::node* node = t["privacy"]["mode"].node()) {
+    auto name = node->value_exact<std::string>();
+    if (!name) return InvalidArgument(file + ": [privacy] mode must be a string");
+    auto mode = ParsePrivacyMode(*name);
+    if (!mode.ok()) return InvalidArgument(file + ": [privacy] " + mode.status().message());
+    c.privacy.mode = *mode;
+    c.privacy_mode_set = true;
+  }
+  WARD_RETURN_IF_ERROR(
+      ReadPrivacyList(t, file, "identifier_patterns", &c.privacy.identifier_patterns));
+  WARD_RETURN_IF_ERROR(ReadPrivacyList(t, file, "strict_allow", &c.privacy.strict_allow));
+  for (const std::string& pattern : c.privacy.identifier_patterns) {
+    Status ok = CheckIdentifierPattern(pattern);
+    if (!ok.ok()) return InvalidArgument(file + ": [privacy] " + ok.message());
+  }
+  return Status::Ok();
+}
+
 Status ApplyToml(const std::string& file, WardConfig& c) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return InvalidArgument(file + ": cannot be read");
@@ -175,6 +210,7 @@ Status ApplyToml(const std::string& file, WardConfig& c) {
   }
   WARD_RETURN_IF_ERROR(ApplyServerToml(file, t, c.server));
   WARD_RETURN_IF_ERROR(ApplyAuditToml(file, t, c.home, c.audit));
+  WARD_RETURN_IF_ERROR(ApplyPrivacyToml(file, t, c));
   c.run_defaults.max_wall_ms = max_seconds * 1000;
   c.run_defaults.action_timeout_ms = action_seconds * 1000;
   c.run_defaults.observation_cap_bytes = static_cast<size_t>(cap);
@@ -223,6 +259,17 @@ std::string FhirBearerToken(const ConnectorSettings& c) {
   if (c.auth != "bearer") return "";
   const char* token = getenv(c.token_env.c_str());
   return token ? token : "";
+}
+
+Result<PrivacyOptions> SessionPrivacy(const WardConfig& config, const std::string& flag,
+                                      bool has_fhir_connector) {
+  PrivacyOptions options = config.privacy;
+  if (!flag.empty()) {
+    WARD_ASSIGN_OR_RETURN(options.mode, ParsePrivacyMode(flag));
+  } else if (!config.privacy_mode_set) {
+    options.mode = has_fhir_connector ? PrivacyMode::kPseudonymise : PrivacyMode::kOff;
+  }
+  return options;
 }
 
 std::string CurrentUserName() {

@@ -60,6 +60,11 @@
 //   checkpoint_file = ""       # append each checkpoint here (other storage)
 //   checkpoint_url = ""        # and/or POST each one here
 //   publish_timeout_seconds = 5
+//   [privacy]                  # what the model may see (docs/privacy.md)
+//   mode = "pseudonymise"      # "off" | "pseudonymise" | "strict"; default pseudonymise
+//                              # when a FHIR connector is configured, else off
+//   identifier_patterns = []   # more identifier formats (RE2), e.g. ['MRN-\d{6}']
+//   strict_allow = []          # strict: element paths whose text may reach the model
 //
 // A key not listed here (outside [[policy.rule]], which the policy checks) is an
 // error naming the key and its line: a typo never leaves a setting at its default.
@@ -71,6 +76,7 @@
 
 #include "gate/validate.h"
 #include "llm/provider.h"
+#include "privacy/pseudonymizer.h"
 #include "protocol/op.h"
 #include "sandbox/sandbox.h"
 #include "util/status.h"
@@ -131,7 +137,14 @@ struct WardConfig {
   SandboxOptions sandbox;  // guest_dir empty; require and limits from [sandbox]
   ServerConfig server;
   AuditConfig audit;
+  PrivacyOptions privacy;         // mode: see privacy_mode_set
+  bool privacy_mode_set = false;  // [privacy] mode given; else chosen per session
 };
+
+// The privacy options of a session: `flag` ("" = none) over [privacy] mode, else
+// pseudonymise when the session has a FHIR connector, else off.
+Result<PrivacyOptions> SessionPrivacy(const WardConfig& config, const std::string& flag,
+                                      bool has_fhir_connector);
 
 // `home_flag` empty → $WARD_HOME → ~/.ward. Creates the directory (0700) when
 // missing. InvalidArgument, naming the path, when it is unusable or ward.toml is

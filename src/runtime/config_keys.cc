@@ -49,6 +49,9 @@ constexpr std::string_view kKnownKeys[] = {
     "audit.checkpoint_file",
     "audit.checkpoint_url",
     "audit.publish_timeout_seconds",
+    "privacy.mode",
+    "privacy.identifier_patterns",
+    "privacy.strict_allow",
 };
 
 std::vector<std::string_view> Split(std::string_view path) {

@@ -95,12 +95,15 @@ class Prepared : public PreparedSession {
     popts.retry = config.retry;
     popts.getenv = GetEnv;
     WARD_ASSIGN_OR_RETURN(provider_, MakeProvider(op_.model, popts));
+    bool has_fhir = false;
     for (const ConnectorSettings& settings : SessionConnectors(config, fhir_url)) {
       if (settings.type == "fhir" && settings.base_url.empty()) continue;
+      has_fhir = has_fhir || settings.type == "fhir";
       WARD_ASSIGN_OR_RETURN(auto connector,
                             MakeConnector(settings, ConnectorDeps{http_.get(), clock_}));
       connectors_.push_back(std::move(connector));
     }
+    WARD_ASSIGN_OR_RETURN(privacy_, SessionPrivacy(config, request.privacy, has_fhir));
     writes_ = JournalScope{store_, id_, op_.dry_run, clock_};
     for (auto& connector : connectors_)
       for (auto& b : connector->Bindings(&writes_)) bindings_.push_back(std::move(b));
@@ -176,6 +179,7 @@ class Prepared : public PreparedSession {
     deps.require_distinct_approver = distinct_approver_;
     deps.price_input_per_mtok = prices_.first;
     deps.price_output_per_mtok = prices_.second;
+    deps.privacy = privacy_;
     auto outcome = RunSession(op_, deps, id_);
     done = true;
     watcher.join();
@@ -213,6 +217,7 @@ class Prepared : public PreparedSession {
   int64_t approval_ttl_ms_ = 0;
   bool distinct_approver_ = false;
   std::pair<double, double> prices_{0, 0};
+  PrivacyOptions privacy_;
   std::vector<Binding> bindings_;
   std::unique_ptr<GuestLauncher> own_launcher_;  // when not shared
   GuestLauncher* launcher_ = nullptr;

@@ -10,9 +10,9 @@
 // anything is stored; also (PermissionDenied) when the audit signing key is
 // refused (runtime/audit_checkpoints.h). A session signs and publishes an audit
 // checkpoint every [audit] checkpoint_every entries and when it ends; what could
-// not be published is audited and listed in SessionOutcome::warnings. Run() also honours cancellation requested through the store
-// (Store::RequestCancel from another process), polled while the session runs.
-// A PreparedSession is used by one thread.
+// not be published is audited and listed in SessionOutcome::warnings. Run() also honours
+// cancellation requested through the store (Store::RequestCancel from another process), polled
+// while the session runs. A PreparedSession is used by one thread.
 #pragma once
 
 #include <memory>
@@ -42,6 +42,8 @@ struct SessionRequest {
   // must outlive the session. Null: the session starts its own.
   GuestLauncher* shared_launcher = nullptr;  // used when sandbox is "on"
   CodeValidator* shared_validator = nullptr;
+  // "off", "pseudonymise" or "strict": overrides [privacy] mode; "" = configured.
+  std::string privacy;
 };
 
 // What the sessions of one process (a server) can share instead of each starting
