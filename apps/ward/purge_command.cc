@@ -1,7 +1,8 @@
 // `ward purge --before DATE [--dry-run] [--yes] [--force] [--json]`: removes the
 // content of sessions that ended before DATE while the audit chain keeps every
 // hash (audit/purge.h; docs/audit.md, "Retention and purge"). Counts first; on a
-// terminal it asks, elsewhere it needs --yes. Exit 0 purged (or nothing to
+// terminal it asks, elsewhere it needs --yes; then signs a checkpoint of the new
+// head, as a session's end does. Exit 0 purged (or nothing to
 // purge, or a dry run), 1 declined or failed (or purged but not scrubbed from
 // the file), 2 bad input.
 #include <unistd.h>
@@ -12,6 +13,7 @@
 
 #include "audit/purge.h"
 #include "commands.h"
+#include "runtime/audit_checkpoints.h"
 #include "runtime/config.h"
 
 namespace ward {
@@ -95,6 +97,22 @@ int Confirm(const PurgeReport& counts, bool yes) {
   return kExitFailed;
 }
 
+// Signs and publishes the head (the purge entry) at once, as a session's end does.
+// Failures are audited by the checkpointer and printed as warnings: the purge
+// itself stands.
+void CheckpointAfterPurge(const WardConfig& config, Store* store, Clock* clock, AuditLog* audit) {
+  auto checkpointing = MakeAuditCheckpointing(config, store, clock);
+  if (!checkpointing.ok())
+    return PrintError("warning: no audit checkpoint after the purge: " +
+                      checkpointing.status().message());
+  auto result = checkpointing->checkpointer->CheckpointIfMoved(audit);
+  if (!result.ok())
+    return PrintError("warning: no audit checkpoint after the purge: " + result.status().message());
+  if (!result->has_value()) return;
+  for (const auto& failure : (*result)->publish_failures)
+    PrintError("warning: audit checkpoint not published (audited): " + failure);
+}
+
 // The cutoff from --before: kExitUsage for a malformed or (without --force) future date.
 int ParseCutoff(const PurgeFlags& flags, int64_t now_ms, int64_t* cutoff_ms) {
   if (!ParseIso8601(flags.before, cutoff_ms)) {
@@ -126,6 +144,8 @@ int Purge(const PurgeFlags& flags) {
   if (flags.dry_run || counts->sessions.empty()) {
     if (flags.as_json)
       printf("%s\n", ReportJson(*counts).dump().c_str());
+    else if (counts->sessions.empty())
+      printf("nothing to purge: no session ended before %s\n", FormatIso8601(cutoff_ms).c_str());
     else
       PrintReport(*counts);
     return kExitOk;
@@ -138,6 +158,7 @@ int Purge(const PurgeFlags& flags) {
     printf("%s\n", ReportJson(*done).dump().c_str());
   else
     PrintReport(*done);
+  CheckpointAfterPurge(*config, store->get(), clock, &audit);
   if (!done->scrubbed.ok()) {
     PrintError("purged and audited, but not yet gone from the file: " + done->scrubbed.message());
     return kExitFailed;

@@ -505,9 +505,10 @@ class SqliteStore : public Store {
     Stmt s(cache_, "UPDATE audit SET body=? WHERE seq=?");
     s.Bind(1, tombstone).Bind(2, seq);
     Status updated = s.Run();
-    if (!updated.ok())
+    if (updated.code() == StatusCode::kFailedPrecondition)  // the trigger refused it
       return FailedPrecondition("audit entry #" + std::to_string(seq) +
                                 " cannot be replaced by that tombstone: " + updated.message());
+    WARD_RETURN_IF_ERROR(updated);
     if (sqlite3_changes(db_.get()) == 0) return NotFound("no audit entry #" + std::to_string(seq));
     return Status::Ok();
   }
