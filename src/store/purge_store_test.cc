@@ -111,6 +111,32 @@ TEST_F(PurgeStoreTest, OrdinaryUpdatesAndDeletesOfAuditRowsAreStillRefused) {
   EXPECT_EQ((*all)[0].body, entry_.body);
 }
 
+TEST_F(PurgeStoreTest, AConnectionWithoutWardsFunctionCannotUpdateAtAll) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  std::string sql = "UPDATE audit SET body='" + tombstone_ + "' WHERE seq=1";
+  EXPECT_NE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(store_->ListAudit(0, 1).value()[0].body, entry_.body);
+}
+
+// A store made before tombstones had an audit_no_update that refused everything;
+// opening it replaces that trigger by the tombstone-only one.
+TEST_F(PurgeStoreTest, AnOlderStoresTriggerIsReplacedOnOpen) {
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TRIGGER audit_no_update; CREATE TRIGGER audit_no_update BEFORE "
+                         "UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'append-only'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  store_ = std::move(OpenSqliteStore(path_)).value();
+  EXPECT_TRUE(store_->TombstoneAudit(1, tombstone_).ok());
+  EXPECT_NE(RawExec("UPDATE audit SET body='x'"), SQLITE_OK);
+}
+
 TEST_F(PurgeStoreTest, PurgeSessionContentClearsAndRefusesARunningSession) {
   SessionRecord s{"s_1", "the task", "m", "code", "alice", "succeeded", 10, 20};
   s.answer = "the answer";
