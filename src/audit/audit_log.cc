@@ -258,8 +258,12 @@ Result<std::vector<StoredAuditEntry>> UnfinishedIntents(Store* store, const std:
     for (const auto& e : page) {
       after = e.seq;
       if (e.session != session) continue;
-      auto hashed = HashedFormOf(e.body);
-      TrackIntent(e, hashed.ok() ? hashed->form : AuditEntryForm::kLegacy, intents);
+      AuditEntryForm form = AuditEntryForm::kLegacy;  // only an intent's form matters
+      if (e.kind == "binding_intent") {
+        auto hashed = HashedFormOf(e.body);
+        if (hashed.ok()) form = hashed->form;
+      }
+      TrackIntent(e, form, intents);
     }
     if (static_cast<int>(page.size()) < kPage) break;
   }
