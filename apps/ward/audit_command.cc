@@ -29,6 +29,9 @@ void PrintChain(const AuditVerification& v, bool checkpoints_next) {
                             : "audit log verified: %lld entries, head %s\n",
            static_cast<long long>(v.entries),
            v.head_hash.empty() ? "(empty)" : v.head_hash.c_str());
+    if (v.tombstones > 0)
+      printf("%lld of them are tombstones (their data removed by a purge; their hashes hold)\n",
+             static_cast<long long>(v.tombstones));
     for (const auto& e : v.unfinished_intents)
       printf(
           "unfinished effect: entry #%lld of session %s was audited before it ran, but no "
@@ -66,7 +69,11 @@ void PrintCheckpoints(const CheckpointVerification& c, const AuditVerification& 
 }
 
 nlohmann::json ChainJson(const AuditVerification& v) {
-  nlohmann::json out = {{"ok", v.ok}, {"entries", v.entries}, {"head_hash", v.head_hash}};
+  nlohmann::json out = {{"ok", v.ok},
+                        {"entries", v.entries},
+                        {"head_hash", v.head_hash},
+                        {"tombstones", v.tombstones},
+                        {"legacy_entries", v.legacy_entries}};
   if (!v.ok) {
     out["first_bad_seq"] = v.first_bad_seq;
     out["problem"] = v.problem;

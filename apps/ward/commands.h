@@ -34,6 +34,8 @@ void AddPolicyCommand(CLI::App& app, int* exit_code);
 void AddServeCommand(CLI::App& app, int* exit_code);
 // `ward user add|list`, `ward token create|revoke|list`.
 void AddUserCommands(CLI::App& app, int* exit_code);
+// `ward purge --before DATE`: retention purge (audit/purge.h).
+void AddPurgeCommand(CLI::App& app, int* exit_code);
 
 // The users and credentials of `ward serve` in <home>/ward.db.
 Result<std::unique_ptr<ServerStore>> OpenUsers(const std::string& home);

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   ward::AddPolicyCommand(app, &exit_code);
   ward::AddServeCommand(app, &exit_code);
   ward::AddUserCommands(app, &exit_code);
+  ward::AddPurgeCommand(app, &exit_code);
   ward::ehr::AddEhrCommands(app, &exit_code);
   ward::AddDoctorCommand(app, &exit_code);
   auto* version = app.add_subcommand("version", "Print ward's version");

@@ -98,20 +98,24 @@ Result<int64_t> AuditLog::Record(const std::string& session, const std::string& 
 
 Result<StoredAuditEntry> AuditLog::Append(const std::string& session, const std::string& kind,
                                           const AuditData& data) {
-  // The canonical body is {"actor","data","kind","prev_hash","seq","session","time"}
-  // (keys in order, each value in canonical form): everything but prev_hash and seq
-  // is written once here, and the store fills those two in (maybe more than once).
-  std::string before_prev = "{\"actor\":" + Quoted(actor_) + ",\"data\":" + CanonicalData(data) +
-                            ",\"kind\":" + Quoted(kind) + ",\"prev_hash\":";
+  // The canonical body is {"actor","data","kind","prev_hash","seq","session","time","v"}
+  // and its sealed form has "data_sha256" in place of "data" (keys in order, each
+  // value in canonical form): everything but prev_hash and seq is written once
+  // here, and the store fills those two in (maybe more than once).
+  std::string canonical_data = CanonicalData(data);
+  std::string actor = "{\"actor\":" + Quoted(actor_);
+  std::string after_data = ",\"kind\":" + Quoted(kind) + ",\"prev_hash\":";
+  std::string stored_head = actor + ",\"data\":" + canonical_data + after_data;
+  std::string hashed_head =
+      actor + ",\"data_sha256\":\"" + Sha256Hex(canonical_data) + '"' + after_data;
   std::string after_seq = ",\"session\":" + Quoted(session) +
-                          ",\"time\":" + Quoted(FormatIso8601(clock_->NowMillis())) + "}";
-  auto entry = store_->AppendAudit(session, kind, [&](int64_t seq, const std::string& prev) {
-    std::string body = before_prev;
-    body += Quoted(prev);
-    body += ",\"seq\":";
-    body += std::to_string(seq);
-    body += after_seq;
-    return body;
+                          ",\"time\":" + Quoted(FormatIso8601(clock_->NowMillis())) + ",\"v\":2}";
+  auto entry = store_->AppendSealedAudit(session, kind, [&](int64_t seq, const std::string& prev) {
+    std::string tail = Quoted(prev);
+    tail += ",\"seq\":";
+    tail += std::to_string(seq);
+    tail += after_seq;
+    return SealedAuditBody{stored_head + tail, hashed_head + tail};
   });
   if (!entry.ok()) return entry.status().WithContext("audit log");
   if (checkpointer_) ScheduleCheckpoint();
@@ -135,13 +139,57 @@ void AuditLog::ScheduleCheckpoint() {
 
 namespace {
 
+constexpr int kSealedVersion = 2;
+
+bool IsLowerHex64(const json& value) {
+  if (!value.is_string()) return false;
+  const auto& text = value.get_ref<const std::string&>();
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// The form of a parsed canonical body and the bytes its hash covers; "" problem
+// when it is one of the three forms of audit_log.h.
+std::string ClassifyBody(const json& body, AuditHashedForm* out, const std::string& text) {
+  if (!body.contains("v")) {
+    out->form = AuditEntryForm::kLegacy;
+    out->hashed = text;
+    return "";
+  }
+  if (body["v"] != kSealedVersion) return "entry has an unknown version";
+  if (body.size() != 8) return "entry has other fields than its version's";
+  for (const char* key : {"actor", "kind", "prev_hash", "seq", "session", "time"})
+    if (!body.contains(key)) return std::string("entry lacks \"") + key + "\"";
+  bool has_data = body.contains("data"), has_digest = body.contains("data_sha256");
+  if (has_data == has_digest) return "entry must carry either data or data_sha256";
+  if (has_digest) {
+    if (!IsLowerHex64(body["data_sha256"])) return "data_sha256 is not a SHA-256 in hex";
+    out->form = AuditEntryForm::kTombstone;
+    out->hashed = text;
+    return "";
+  }
+  json sealed = body;
+  sealed.erase("data");
+  sealed["data_sha256"] = Sha256Hex(Canonical(body["data"]));
+  out->form = AuditEntryForm::kSealed;
+  out->hashed = Canonical(sealed);
+  return "";
+}
+
 // Checks one entry against its predecessor; returns the problem, or "" when fine.
-std::string CheckEntry(const StoredAuditEntry& e, int64_t expected_seq, const std::string& prev) {
+// `form` gets the entry's form.
+std::string CheckEntry(const StoredAuditEntry& e, int64_t expected_seq, const std::string& prev,
+                       AuditEntryForm* form) {
   if (e.seq != expected_seq) return "sequence gap: expected " + std::to_string(expected_seq);
-  if (Sha256Hex(e.body) != e.hash) return "hash does not match the entry's content";
   json body = ParseJsonOrDiscarded(e.body);
   if (body.is_discarded() || !body.is_object()) return "entry is not valid JSON";
   if (Canonical(body) != e.body) return "entry is not in canonical form";
+  AuditHashedForm hashed;
+  std::string problem = ClassifyBody(body, &hashed, e.body);
+  if (!problem.empty()) return problem;
+  if (Sha256Hex(hashed.hashed) != e.hash) return "hash does not match the entry's content";
+  *form = hashed.form;
   if (!body.contains("seq") || body["seq"] != e.seq)
     return "sequence number inside the entry differs";
   if (!body.contains("prev_hash") || body["prev_hash"] != prev)
@@ -153,8 +201,11 @@ std::string CheckEntry(const StoredAuditEntry& e, int64_t expected_seq, const st
 }
 
 // Keeps binding_intent entries until the binding_call naming them (intent_seq) comes.
-void TrackIntent(const StoredAuditEntry& e, std::map<int64_t, StoredAuditEntry>& intents) {
+// A tombstoned intent is not kept: its outcome's entry was purged with it.
+void TrackIntent(const StoredAuditEntry& e, AuditEntryForm form,
+                 std::map<int64_t, StoredAuditEntry>& intents) {
   if (e.kind == "binding_intent") {
+    if (form == AuditEntryForm::kTombstone) return;
     intents.emplace(e.seq, e);
   } else if (e.kind == "binding_call" && !intents.empty() &&
              e.body.find("\"intent_seq\":") != std::string::npos) {
@@ -176,7 +227,8 @@ Result<AuditVerification> VerifyAuditChain(Store* store) {
   while (true) {
     WARD_ASSIGN_OR_RETURN(auto page, store->ListAudit(after, kPage));
     for (const auto& e : page) {
-      std::string problem = CheckEntry(e, v.entries + 1, prev);
+      AuditEntryForm form = AuditEntryForm::kLegacy;
+      std::string problem = CheckEntry(e, v.entries + 1, prev, &form);
       if (!problem.empty()) {
         v.ok = false;
         v.first_bad_seq = v.entries + 1;
@@ -185,8 +237,10 @@ Result<AuditVerification> VerifyAuditChain(Store* store) {
       }
       prev = e.hash;
       ++v.entries;
+      if (form == AuditEntryForm::kTombstone) ++v.tombstones;
+      if (form == AuditEntryForm::kLegacy) ++v.legacy_entries;
       after = e.seq;
-      TrackIntent(e, intents);
+      TrackIntent(e, form, intents);
     }
     if (static_cast<int>(page.size()) < kPage) break;
   }
@@ -203,7 +257,13 @@ Result<std::vector<StoredAuditEntry>> UnfinishedIntents(Store* store, const std:
     WARD_ASSIGN_OR_RETURN(auto page, store->ListAudit(after, kPage));
     for (const auto& e : page) {
       after = e.seq;
-      if (e.session == session) TrackIntent(e, intents);
+      if (e.session != session) continue;
+      AuditEntryForm form = AuditEntryForm::kLegacy;  // only an intent's form matters
+      if (e.kind == "binding_intent") {
+        auto hashed = HashedFormOf(e.body);
+        if (hashed.ok()) form = hashed->form;
+      }
+      TrackIntent(e, form, intents);
     }
     if (static_cast<int>(page.size()) < kPage) break;
   }
@@ -217,6 +277,31 @@ std::string IntentBinding(const StoredAuditEntry& intent) {
   if (!body.is_object() || !body.contains("data") || !body["data"].is_object()) return "";
   const json& binding = body["data"].value("binding", json());
   return binding.is_string() ? binding.get<std::string>() : "";
+}
+
+}  // namespace ward
+
+namespace ward {
+
+Result<AuditHashedForm> HashedFormOf(const std::string& body) {
+  json parsed = ParseJsonOrDiscarded(body);
+  if (parsed.is_discarded() || !parsed.is_object())
+    return InvalidArgument("audit entry is not valid JSON");
+  if (Canonical(parsed) != body) return InvalidArgument("audit entry is not in canonical form");
+  AuditHashedForm out;
+  std::string problem = ClassifyBody(parsed, &out, body);
+  if (!problem.empty()) return InvalidArgument("audit " + problem);
+  return out;
+}
+
+Result<std::string> TombstoneOf(const std::string& body) {
+  WARD_ASSIGN_OR_RETURN(AuditHashedForm hashed, HashedFormOf(body));
+  if (hashed.form == AuditEntryForm::kLegacy)
+    return FailedPrecondition(
+        "a legacy audit entry's hash covers its data: it cannot be tombstoned");
+  if (hashed.form == AuditEntryForm::kTombstone)
+    return FailedPrecondition("the audit entry is a tombstone already");
+  return std::move(hashed.hashed);
 }
 
 }  // namespace ward

@@ -1,8 +1,13 @@
 // AuditLog: the append-only, hash-chained record of what happened, by whom.
 //
 // Each entry's body is the canonical JSON (sorted keys, no insignificant
-// whitespace, UTF-8) of {seq, time, actor, session, kind, data, prev_hash}; its
-// `hash` is the SHA-256 of that body, and prev_hash links it to the entry before.
+// whitespace, UTF-8) of {actor, data, kind, prev_hash, seq, session, time, v:2}.
+// Its `hash` is the SHA-256 of the entry's *sealed form*: the same object with
+// `data` replaced by `data_sha256`, the SHA-256 of the canonical data — so a
+// retention purge can drop the data (leaving the sealed form itself, a
+// tombstone) and every hash stays. prev_hash links an entry to the one before.
+// Entries written before sealing (no "v": the legacy form) are hashed whole and
+// keep verifying as they always did. docs/audit.md has the three forms.
 // The chain is extended inside one store transaction, so several processes on the
 // same store never fork it. VerifyAuditChain() recomputes everything and names the
 // first entry that does not verify. Thread-safe.
@@ -80,9 +85,11 @@ class AuditLog {
 struct AuditVerification {
   bool ok = true;
   int64_t entries = 0;
-  std::string head_hash;      // hash of the last entry ("" when empty)
-  int64_t first_bad_seq = 0;  // when !ok
-  std::string problem;        // when !ok: what did not verify
+  int64_t tombstones = 0;      // entries whose data a purge removed (they verify)
+  int64_t legacy_entries = 0;  // entries in the form before sealing (hashed whole)
+  std::string head_hash;       // hash of the last entry ("" when empty)
+  int64_t first_bad_seq = 0;   // when !ok
+  std::string problem;         // when !ok: what did not verify
   // binding_intent entries that no binding_call names as its intent: effects that
   // were started (maybe done) and whose outcome was never recorded — the session
   // stopped in between, or is still running. They do not make the chain fail.
@@ -100,5 +107,28 @@ Result<std::vector<StoredAuditEntry>> UnfinishedIntents(Store* store, const std:
 
 // The binding an intent entry names ("" when it names none).
 std::string IntentBinding(const StoredAuditEntry& intent);
+
+// ---- Sealed entries and tombstones (retention purge, audit/purge.h) ----
+
+// The three forms of a stored body:
+//   kLegacy    {actor,data,kind,prev_hash,seq,session,time}: hash = SHA-256(body)
+//   kSealed    {actor,data,kind,prev_hash,seq,session,time,v:2}:
+//              hash = SHA-256(its sealed form, below)
+//   kTombstone {actor,data_sha256,kind,prev_hash,seq,session,time,v:2} (the sealed
+//              form: data_sha256 is 64 lower-case hex): hash = SHA-256(body)
+enum class AuditEntryForm { kLegacy, kSealed, kTombstone };
+
+struct AuditHashedForm {
+  AuditEntryForm form = AuditEntryForm::kLegacy;
+  std::string hashed;  // the bytes the entry's hash covers
+};
+// Classifies a stored body (canonical JSON, one of the three forms, with exactly
+// their keys for the sealed two) and returns the bytes its hash must cover.
+// InvalidArgument naming what is wrong otherwise. Does not check the hash.
+Result<AuditHashedForm> HashedFormOf(const std::string& body);
+
+// The tombstone of a sealed entry's body: its sealed form. FailedPrecondition for
+// a legacy body (its hash covers the data: it cannot lose it) or a tombstone.
+Result<std::string> TombstoneOf(const std::string& body);
 
 }  // namespace ward

@@ -2,7 +2,9 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "audit/purge.h"
 #include "journal/journal_writer.h"
 #include "journal/json_diff.h"
 #include "util/json_limits.h"
@@ -59,6 +61,8 @@ Result<std::vector<ChangesetItem>> LoadChangeset(Store* store, const std::string
 Result<ApplyReport> ApplyChangeset(Store* store, AuditLog* audit, EventSink* events,
                                    const CompensatorLookup& lookup, const std::string& session,
                                    const GateOptions& gate_options) {
+  WARD_ASSIGN_OR_RETURN(std::optional<int64_t> purged, store->SessionPurgedAt(session));
+  if (purged) return FailedPrecondition(PurgedSessionMessage(session, *purged));
   WARD_ASSIGN_OR_RETURN(auto items, LoadChangeset(store, session));
   ApplyReport report;
   std::vector<JournalEntry> planned;

@@ -43,6 +43,7 @@ struct ApplyReport {
 };
 
 // `gate` supplies policy, approvals and budgets (its store/clock/cancel/actor are used).
+// FailedPrecondition when a retention purge emptied the session's journal images.
 Result<ApplyReport> ApplyChangeset(Store* store, AuditLog* audit, EventSink* events,
                                    const CompensatorLookup& compensators,
                                    const std::string& session, const GateOptions& gate);

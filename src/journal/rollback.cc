@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "audit/purge.h"
+
 namespace ward {
 namespace {
 
@@ -61,6 +63,8 @@ Result<RollbackReport> RollbackSession(Store* store, AuditLog* audit,
                                        const CompensatorLookup& compensators,
                                        const std::string& session, const RollbackOptions& options) {
   WARD_RETURN_IF_ERROR(store->GetSession(session).status());
+  WARD_ASSIGN_OR_RETURN(std::optional<int64_t> purged, store->SessionPurgedAt(session));
+  if (purged) return FailedPrecondition(PurgedSessionMessage(session, *purged));
   WARD_ASSIGN_OR_RETURN(auto entries, store->ListJournal(session, JournalMode::kLive));
   std::reverse(entries.begin(), entries.end());
   RollbackReport report;

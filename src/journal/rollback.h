@@ -43,7 +43,9 @@ struct RollbackOptions {
   bool dry_run = false;  // plan and check versions only; change nothing
 };
 
-// NotFound when the session does not exist; other errors only when the store fails.
+// NotFound when the session does not exist; FailedPrecondition when a retention
+// purge emptied its journal's images (audit/purge.h: "session S was purged on
+// DATE: ..."); other errors only when the store fails.
 Result<RollbackReport> RollbackSession(Store* store, AuditLog* audit,
                                        const CompensatorLookup& compensators,
                                        const std::string& session, const RollbackOptions& options);

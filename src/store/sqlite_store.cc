@@ -2,6 +2,8 @@
 #include <sqlite3.h>
 
 #include <mutex>
+#include <string_view>
+#include <tuple>
 
 #include "store/session_owner.h"
 #include "store/sqlite_util.h"
@@ -52,11 +54,62 @@ CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_update BEFORE UPDATE ON audit_
   BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
   BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS purged_sessions (
+  session TEXT PRIMARY KEY, purged_ms INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
+
+// ---- Sealed audit entries and retention purge ----
+
+// The SQL function the audit trigger checks a tombstone with: the lower-case hex
+// SHA-256 of its text argument (NULL for anything else).
+constexpr const char* kSha256Function = "ward_sha256_hex";
+
+// The audit table's only allowed UPDATE: a purge replacing a sealed entry's body
+// by its tombstone, the one body whose SHA-256 is the entry's hash (store.h,
+// TombstoneAudit). Anything else, or any NULL on the way, raises. A connection
+// without ward_sha256_hex (an older ward, the sqlite3 shell) cannot update at all.
+constexpr const char* kAuditNoUpdateTrigger = R"sql(
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+  WHEN NOT COALESCE((NEW.seq = OLD.seq AND NEW.session = OLD.session AND NEW.kind = OLD.kind
+    AND NEW.hash = OLD.hash AND json_valid(OLD.body) AND json_extract(OLD.body, '$.v') = 2
+    AND json_type(OLD.body, '$.data') IS NOT NULL AND json_valid(NEW.body)
+    AND json_type(NEW.body, '$.data') IS NULL AND ward_sha256_hex(NEW.body) = OLD.hash), 0)
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql";
+
+void Sha256SqlFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) return sqlite3_result_null(ctx);
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  std::string hex = Sha256Hex(std::string_view(text, sqlite3_value_bytes(argv[0])));
+  sqlite3_result_text(ctx, hex.c_str(), static_cast<int>(hex.size()), SQLITE_TRANSIENT);
+}
+
+Status RegisterSha256Function(sqlite3* db) {
+  // Innocuous: a trigger may call it whatever the connection's trusted_schema.
+  int rc = sqlite3_create_function(db, kSha256Function, 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                                   Sha256SqlFunction, nullptr, nullptr);
+  if (rc != SQLITE_OK) return Internal(std::string("sqlite: ") + sqlite3_errstr(rc));
+  return Status::Ok();
+}
+
+// Stores made before tombstones had an audit_no_update that refused every UPDATE:
+// replaced by kAuditNoUpdateTrigger, in one transaction (another process may do
+// the same at once; the second finds it done).
+Status InstallAuditNoUpdateTrigger(sqlite3* db) {
+  Transaction tx(db);
+  WARD_RETURN_IF_ERROR(tx.Begin());
+  Stmt get(db, "SELECT sql FROM sqlite_master WHERE type='trigger' AND name='audit_no_update'");
+  WARD_ASSIGN_OR_RETURN(bool row, get.Step());
+  bool installed = row && get.Text(0).find(kSha256Function) != std::string::npos;
+  WARD_RETURN_IF_ERROR(get.Reset());
+  if (installed) return tx.Commit();
+  WARD_RETURN_IF_ERROR(ExecSql(db, "DROP TRIGGER IF EXISTS audit_no_update"));
+  WARD_RETURN_IF_ERROR(ExecSql(db, kAuditNoUpdateTrigger));
+  return tx.Commit();
+}
 
 SessionRecord ReadSession(Stmt& s) {
   SessionRecord r;
@@ -371,6 +424,25 @@ class SqliteStore : public Store {
   Result<StoredAuditEntry> AppendAudit(
       const std::string& session, const std::string& kind,
       const std::function<std::string(int64_t, const std::string&)>& make_body) override {
+    return AppendAuditEntry(session, kind, [&](int64_t seq, const std::string& prev) {
+      std::string body = make_body(seq, prev);
+      return std::make_pair(Sha256Hex(body), std::move(body));
+    });
+  }
+
+  Result<StoredAuditEntry> AppendSealedAudit(
+      const std::string& session, const std::string& kind,
+      const std::function<SealedAuditBody(int64_t, const std::string&)>& make) override {
+    return AppendAuditEntry(session, kind, [&](int64_t seq, const std::string& prev) {
+      SealedAuditBody body = make(seq, prev);
+      return std::make_pair(Sha256Hex(body.hashed), std::move(body.stored));
+    });
+  }
+
+  // `make(seq, prev_hash)` returns {hash, body to store}.
+  template <typename Make>
+  Result<StoredAuditEntry> AppendAuditEntry(const std::string& session, const std::string& kind,
+                                            const Make& make) {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     NestedTx tx(this);
     WARD_RETURN_IF_ERROR(tx.Begin());
@@ -381,8 +453,7 @@ class SqliteStore : public Store {
     std::string prev = row ? last.Text(1) : "";
     e.session = session;
     e.kind = kind;
-    e.body = make_body(e.seq, prev);
-    e.hash = Sha256Hex(e.body);
+    std::tie(e.hash, e.body) = make(e.seq, prev);
     Stmt ins(cache_, "INSERT INTO audit (seq, session, kind, body, hash) VALUES (?,?,?,?,?)");
     ins.Bind(1, e.seq).Bind(2, e.session).Bind(3, e.kind).Bind(4, e.body).Bind(5, e.hash);
     WARD_RETURN_IF_ERROR(ins.Run());
@@ -426,7 +497,125 @@ class SqliteStore : public Store {
     });
   }
 
+  // ---- Sealed audit entries and retention purge ----
+
+  Status TombstoneAudit(int64_t seq, const std::string& tombstone) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    WARD_RETURN_IF_ERROR(ExecSql(db_.get(), "PRAGMA secure_delete=ON"));
+    Stmt s(cache_, "UPDATE audit SET body=? WHERE seq=?");
+    s.Bind(1, tombstone).Bind(2, seq);
+    Status updated = s.Run();
+    if (updated.code() == StatusCode::kFailedPrecondition)  // the trigger refused it
+      return FailedPrecondition("audit entry #" + std::to_string(seq) +
+                                " cannot be replaced by that tombstone: " + updated.message());
+    WARD_RETURN_IF_ERROR(updated);
+    if (sqlite3_changes(db_.get()) == 0) return NotFound("no audit entry #" + std::to_string(seq));
+    return Status::Ok();
+  }
+
+  Result<std::vector<SessionRecord>> ListSessionsEndedBefore(int64_t cutoff_ms) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_, std::string("SELECT ") + kSessionColumns +
+                       " FROM sessions WHERE status<>'running' AND updated_ms<? "
+                       "ORDER BY updated_ms, id");
+    s.Bind(1, cutoff_ms);
+    return ReadRows<SessionRecord>(s, ReadSession);
+  }
+
+  Result<PurgedSessionContent> PurgeSessionContent(const std::string& session, int64_t purged_ms,
+                                                   bool dry_run) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    NestedTx tx(this);
+    WARD_RETURN_IF_ERROR(tx.Begin());
+    Stmt status(cache_, "SELECT status FROM sessions WHERE id=?");
+    status.Bind(1, session);
+    WARD_ASSIGN_OR_RETURN(bool found, status.Step());
+    if (!found) return NotFound("no session '" + session + "'");
+    if (status.Text(0) == "running")
+      return FailedPrecondition("session " + session + " is running; it cannot be purged");
+    WARD_RETURN_IF_ERROR(status.Reset());
+    PurgedSessionContent out;
+    WARD_ASSIGN_OR_RETURN(std::optional<int64_t> before, PurgedAtLocked(session));
+    out.already_purged = before.has_value();
+    if (!dry_run) WARD_RETURN_IF_ERROR(ExecSql(db_.get(), "PRAGMA secure_delete=ON"));
+    for (const PurgeTable& table : kPurgeTables) {
+      WARD_ASSIGN_OR_RETURN(int64_t rows, CountOrPurge(table, session, dry_run));
+      out.*table.count = rows;
+    }
+    if (!dry_run && !before) {
+      Stmt mark(cache_, "INSERT INTO purged_sessions (session, purged_ms) VALUES (?,?)");
+      mark.Bind(1, session).Bind(2, purged_ms);
+      WARD_RETURN_IF_ERROR(mark.Run());
+    }
+    WARD_RETURN_IF_ERROR(tx.Commit());
+    return out;
+  }
+
+  Result<std::optional<int64_t>> SessionPurgedAt(const std::string& session) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    return PurgedAtLocked(session);
+  }
+
+  Status ScrubFreedSpace() override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (depth_ > 0) return FailedPrecondition("the store cannot be scrubbed inside a transaction");
+    WARD_RETURN_IF_ERROR(ExecSql(db_.get(), "PRAGMA secure_delete=ON; VACUUM"));
+    int wal_frames = -1, checkpointed = -1;
+    int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &wal_frames,
+                                       &checkpointed);
+    if (rc != SQLITE_OK || wal_frames != 0)
+      return Unavailable(
+          "the store's write-ahead log could not be emptied (another ward process has the store "
+          "open): purged content may remain in " +
+          std::string(sqlite3_db_filename(db_.get(), "main")) +
+          "-wal until it is; run the purge again when ward is idle");
+    return Status::Ok();
+  }
+
  private:
+  // One table a purge clears for a session: how to count the rows that still hold
+  // content, how to clear them, and where the count goes.
+  struct PurgeTable {
+    const char* count_sql;
+    const char* purge_sql;
+    int64_t PurgedSessionContent::*count;
+  };
+  static constexpr PurgeTable kPurgeTables[] = {
+      {"SELECT COUNT(*) FROM events WHERE session=?", "DELETE FROM events WHERE session=?",
+       &PurgedSessionContent::events},
+      {"SELECT COUNT(*) FROM sessions WHERE id=? AND (task<>'' OR answer<>'' OR reason<>'')",
+       "UPDATE sessions SET task='', answer='', reason='' WHERE id=?",
+       &PurgedSessionContent::session_texts},
+      {"SELECT COUNT(*) FROM journal WHERE session=? AND (pre_image<>'' OR post_image<>'')",
+       "UPDATE journal SET pre_image='', post_image='' WHERE session=?",
+       &PurgedSessionContent::journal_entries},
+      {"SELECT COUNT(*) FROM approvals WHERE session=? AND (action_json<>'' OR summary<>'')",
+       "UPDATE approvals SET action_json='', summary='' WHERE session=?",
+       &PurgedSessionContent::approvals},
+  };
+
+  // The rows of `table` for `session` that hold content; cleared unless dry_run.
+  Result<int64_t> CountOrPurge(const PurgeTable& table, const std::string& session, bool dry_run) {
+    Stmt count(cache_, table.count_sql);
+    count.Bind(1, session);
+    WARD_ASSIGN_OR_RETURN(bool row, count.Step());
+    int64_t rows = row ? count.Int(0) : 0;
+    if (dry_run || rows == 0) return rows;
+    WARD_RETURN_IF_ERROR(count.Reset());
+    Stmt purge(cache_, table.purge_sql);
+    purge.Bind(1, session);
+    WARD_RETURN_IF_ERROR(purge.Run());
+    return rows;
+  }
+
+  Result<std::optional<int64_t>> PurgedAtLocked(const std::string& session) {
+    Stmt s(cache_, "SELECT purged_ms FROM purged_sessions WHERE session=?");
+    s.Bind(1, session);
+    WARD_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<int64_t>();
+    return std::optional<int64_t>(s.Int(0));
+  }
+
   Result<ApprovalRecord> GetApprovalLocked(const std::string& id) {
     Stmt s(cache_, std::string("SELECT ") + kApprovalColumns + " FROM approvals WHERE id=?");
     s.Bind(1, id);
@@ -601,7 +790,9 @@ Status CheckSchemaVersion(sqlite3* db, const std::string& path) {
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   WARD_ASSIGN_OR_RETURN(SqliteDb db, OpenSqliteDb(path));
+  WARD_RETURN_IF_ERROR(RegisterSha256Function(db.get()));
   Status s = ExecSqlInTransaction(db.get(), kSchema);
+  if (s.ok()) s = InstallAuditNoUpdateTrigger(db.get());
   if (!s.ok()) return InvalidArgument(path + " is not a usable ward store: " + s.message());
   WARD_RETURN_IF_ERROR(CheckSchemaVersion(db.get(), path));
   WARD_RETURN_IF_ERROR(AddNewSessionColumns(db.get()));

@@ -126,6 +126,26 @@ struct StoredAuditEntry {
   std::string hash;
 };
 
+// An audit entry's two forms, for Store::AppendSealedAudit: the body stored, and
+// the bytes its hash covers.
+struct SealedAuditBody {
+  std::string stored;
+  std::string hashed;
+};
+
+// What a retention purge removed from one session (Store::PurgeSessionContent):
+// its events deleted; task, answer and reason blanked (ids, status, times and
+// token counts kept); its journal entries' pre/post images emptied (rows and
+// states kept); its approvals' action_json and summary emptied (decisions kept).
+// Each count is of rows that still held content (0 on a second purge).
+struct PurgedSessionContent {
+  int64_t events = 0;
+  int64_t session_texts = 0;  // 1 when the session record still had text
+  int64_t journal_entries = 0;
+  int64_t approvals = 0;
+  bool already_purged = false;  // purged before (the counts are what was left)
+};
+
 // A signed statement that the audit chain's entry `seq` had hash `head_hash` at
 // `time` (see audit/checkpoint.h); `signature` is hex, `key_id` names the key.
 struct StoredCheckpoint {
@@ -206,6 +226,39 @@ class Store {
   // them in the order they were added.
   virtual Status AddCheckpoint(const StoredCheckpoint& checkpoint) = 0;
   virtual Result<std::vector<StoredCheckpoint>> ListCheckpoints() = 0;
+
+  // ---- Sealed audit entries and retention purge (audit/audit_log.h, audit/purge.h) ----
+
+  // As AppendAudit, for an entry whose hash covers another form of its body than
+  // the one stored (audit_log.h: the sealed form, with `data` replaced by its
+  // SHA-256): `make(seq, prev_hash)` returns both; the store hashes `hashed` and
+  // stores `stored`.
+  virtual Result<StoredAuditEntry> AppendSealedAudit(
+      const std::string& session, const std::string& kind,
+      const std::function<SealedAuditBody(int64_t seq, const std::string& prev_hash)>& make) = 0;
+  // Replaces entry `seq`'s body by `tombstone`. The store's trigger allows exactly
+  // this and no other UPDATE of the audit table: seq, session, kind and hash stay,
+  // the old body is a sealed one (`"v":2`) with data, the new one has no data, and
+  // SHA-256(tombstone) is the entry's hash. FailedPrecondition otherwise, and
+  // NotFound when there is no entry `seq`.
+  virtual Status TombstoneAudit(int64_t seq, const std::string& tombstone) = 0;
+
+  // Sessions that are not running and ended (last updated) before `cutoff_ms`,
+  // oldest first.
+  virtual Result<std::vector<SessionRecord>> ListSessionsEndedBefore(int64_t cutoff_ms) = 0;
+  // Purges one ended session's content (see PurgedSessionContent) and records it as
+  // purged at `purged_ms` (the first purge's time is kept). Deleted or replaced
+  // text is overwritten in the file (secure_delete). With `dry_run`, counts only.
+  // FailedPrecondition when the session is running; NotFound when there is none.
+  virtual Result<PurgedSessionContent> PurgeSessionContent(const std::string& session,
+                                                           int64_t purged_ms, bool dry_run) = 0;
+  // When the session's content was first purged; nullopt when it never was.
+  virtual Result<std::optional<int64_t>> SessionPurgedAt(const std::string& session) = 0;
+  // After a purge, outside any transaction: rebuilds the file without free pages
+  // (VACUUM) and checkpoints the write-ahead log to zero bytes, so that no purged
+  // byte is left in ward.db or its -wal. Unavailable when another connection holds
+  // the log open so that it cannot be emptied (run it again when ward is idle).
+  virtual Status ScrubFreedSpace() = 0;
 
   // Runs `fn` so that every store write it makes (on this thread) lands in one
   // transaction: all are kept when it returns Ok, none when it returns an error or

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "audit/audit_log.h"
 #include "util/hash.h"
 
 namespace ward::testing {
@@ -27,6 +28,14 @@ void ReplaceAll(std::string& s, const std::string& from, const std::string& to) 
     s.replace(at, from.size(), to);
 }
 
+// The hash ward gives `body`: of its sealed form when it has one (audit_log.h);
+// of the body itself otherwise (legacy entries, tombstones, or text that is no
+// entry at all).
+std::string EntryHash(const std::string& body) {
+  auto hashed = HashedFormOf(body);
+  return Sha256Hex(hashed.ok() ? hashed->hashed : body);
+}
+
 std::vector<Row> ReadRows(sqlite3* db) {
   std::vector<Row> rows;
   sqlite3_stmt* st = nullptr;
@@ -41,7 +50,7 @@ std::vector<Row> ReadRows(sqlite3* db) {
 std::string UpdateRow(sqlite3* db, int64_t seq, const std::string& body) {
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(db, "UPDATE audit SET body=?, hash=? WHERE seq=?", -1, &st, nullptr);
-  std::string hash = Sha256Hex(body);
+  std::string hash = EntryHash(body);
   sqlite3_bind_text(st, 1, body.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 2, hash.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(st, 3, seq);
@@ -60,7 +69,7 @@ std::string RewriteAndRehash(const std::string& db_path, int64_t first_seq, int6
   std::string prev_old, prev_new;
   for (Row& row : ReadRows(db)) {
     if (!err.empty()) break;
-    std::string old_hash = Sha256Hex(row.body);
+    std::string old_hash = EntryHash(row.body);
     if (row.seq >= first_seq) {
       ReplaceAll(row.body, "\"prev_hash\":\"" + prev_old + "\"",
                  "\"prev_hash\":\"" + prev_new + "\"");
@@ -68,7 +77,7 @@ std::string RewriteAndRehash(const std::string& db_path, int64_t first_seq, int6
       err = UpdateRow(db, row.seq, row.body);
     }
     prev_old = old_hash;
-    prev_new = Sha256Hex(row.body);
+    prev_new = EntryHash(row.body);
   }
   if (err.empty()) err = Exec(db, "COMMIT");
   sqlite3_close(db);

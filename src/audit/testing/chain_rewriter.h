@@ -1,8 +1,8 @@
 // Test-only: the attacker of docs/audit.md — someone who can write ward.db. Works
 // on the SQLite file directly (never through Store): drops the append-only
-// triggers, then edits entries and recomputes every later hash and prev_hash so
-// that the chain verifies again, or cuts the last entries. Returns a message
-// naming the SQLite error, "" on success. Not thread-safe; for tests only.
+// triggers, then edits entries and recomputes every later hash (of the sealed
+// form, as ward does) and prev_hash so that the chain verifies again, or cuts the last entries.
+// Returns a message naming the SQLite error, "" on success. Not thread-safe; for tests only.
 #pragma once
 
 #include <cstdint>
