@@ -1,0 +1,286 @@
+#include "audit/export_sink.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "audit/syslog_format.h"
+#include "util/json_limits.h"
+
+namespace ward {
+namespace {
+
+using json = nlohmann::json;
+
+std::string Joined(const std::vector<std::string>& records) {
+  std::string out;
+  for (const auto& r : records) {
+    out += r;
+    out += '\n';
+  }
+  return out;
+}
+
+class StdoutSink : public ExportSink {
+ public:
+  std::string Name() const override { return "stdout"; }
+  Status Deliver(const std::vector<std::string>& records) override {
+    std::string text = Joined(records);
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+      return Unavailable(std::string("stdout: cannot write: ") + std::strerror(errno));
+    return Status::Ok();
+  }
+};
+
+class FileSink : public ExportSink {
+ public:
+  explicit FileSink(std::string path) : path_(std::move(path)) {}
+  std::string Name() const override { return "file " + path_; }
+
+  Status Deliver(const std::vector<std::string>& records) override {
+    std::string text = Joined(records);
+    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return Fail("cannot open");
+    Status result = Status::Ok();
+    size_t done = 0;
+    while (done < text.size() && result.ok()) {
+      ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        result = Fail("cannot append to");
+      else
+        done += static_cast<size_t>(n);
+    }
+    if (result.ok() && ::fsync(fd) != 0) result = Fail("cannot fsync");
+    if (::close(fd) != 0 && result.ok()) result = Fail("cannot close");
+    return result;
+  }
+
+ private:
+  Status Fail(const std::string& what) const {
+    return Unavailable("audit export: " + what + " " + path_ + ": " + std::strerror(errno));
+  }
+  std::string path_;
+};
+
+// A transaction Bundle that PUTs each AuditEvent under its own id.
+std::string TransactionBundle(const std::vector<std::string>& records, Status* problem) {
+  json entries = json::array();
+  for (const auto& record : records) {
+    auto resource = ParseJson(record);
+    if (!resource.ok() || !resource->is_object() || !resource->contains("id")) {
+      *problem = Internal("audit export: a record is not an AuditEvent with an id");
+      return "";
+    }
+    std::string url =
+        (*resource)["resourceType"].get<std::string>() + "/" + (*resource)["id"].get<std::string>();
+    entries.push_back({{"resource", std::move(resource).value()},
+                       {"request", {{"method", "PUT"}, {"url", url}}}});
+  }
+  return DumpJson({{"resourceType", "Bundle"}, {"type", "transaction"}, {"entry", entries}});
+}
+
+// What a FHIR server's error response says (the first issue's diagnostics), short.
+std::string Diagnostics(const std::string& body) {
+  auto parsed = ParseJson(body);
+  std::string text;
+  if (parsed.ok() && parsed->is_object() && parsed->contains("issue") &&
+      (*parsed)["issue"].is_array() && !(*parsed)["issue"].empty()) {
+    const json& issue = (*parsed)["issue"][0];
+    if (issue.is_object() && issue.contains("diagnostics") && issue["diagnostics"].is_string())
+      text = issue["diagnostics"].get<std::string>();
+  }
+  if (text.size() > 300) text = text.substr(0, 300) + "…";
+  return text.empty() ? "" : ": " + text;
+}
+
+// Ok when a 2xx response is a transaction-response with `expected` entries, all 2xx.
+Status CheckTransactionResponse(const std::string& body, size_t expected) {
+  auto parsed = ParseJson(body);
+  if (!parsed.ok() || !parsed->is_object() || parsed->value("resourceType", "") != "Bundle")
+    return FailedPrecondition("the response is not a Bundle");
+  const json& entries = parsed->contains("entry") ? (*parsed)["entry"] : json::array();
+  if (!entries.is_array() || entries.size() != expected)
+    return FailedPrecondition("the response Bundle has " +
+                              std::to_string(entries.is_array() ? entries.size() : 0) +
+                              " entries for " + std::to_string(expected) + " sent");
+  for (const auto& e : entries) {
+    std::string status = e.is_object() && e.contains("response") && e["response"].is_object()
+                             ? e["response"].value("status", "")
+                             : "";
+    if (status.empty() || status[0] != '2')
+      return FailedPrecondition("an entry of the response has status '" + status + "'");
+  }
+  return Status::Ok();
+}
+
+class FhirSink : public ExportSink {
+ public:
+  explicit FhirSink(FhirExportOptions options) : options_(std::move(options)) {}
+  std::string Name() const override { return "url " + options_.base_url; }
+
+  Status Deliver(const std::vector<std::string>& records) override {
+    Status problem = Status::Ok();
+    HttpRequest request;
+    request.method = "POST";
+    request.url = options_.base_url;
+    request.body = TransactionBundle(records, &problem);
+    if (!problem.ok()) return problem;
+    request.content_type = "application/fhir+json";
+    request.headers.push_back({"Accept", "application/fhir+json"});
+    if (!options_.bearer_token.empty())
+      request.headers.push_back({"Authorization", "Bearer " + options_.bearer_token});
+    request.connect_timeout_ms = options_.timeout_ms;
+    request.read_timeout_ms = options_.timeout_ms;
+    request.cancel = options_.cancel;
+    std::string body;
+    bool too_large = false;
+    request.stream_all_statuses = true;
+    request.on_body_chunk = [&](std::string_view chunk) {
+      if (body.size() + chunk.size() > kMaxExportResponseBytes) return !(too_large = true);
+      body.append(chunk);
+      return true;
+    };
+    auto response = options_.http->Send(request);
+    if (too_large)
+      return ResourceExhausted(Name() + ": the response is larger than " +
+                               std::to_string(kMaxExportResponseBytes) + " bytes");
+    if (!response.ok()) return Unavailable(Name() + ": " + response.status().message());
+    return Judge(response->status, body, response->Header("Location"), records.size());
+  }
+
+ private:
+  Status Judge(int status, const std::string& body, const std::string& location,
+               size_t sent) const {
+    std::string http = Name() + " answered HTTP " + std::to_string(status);
+    if (status >= 300 && status < 400)
+      return FailedPrecondition(http + " (a redirect" +
+                                (location.empty() ? "" : " to " + location.substr(0, 200)) +
+                                "); ward does not follow redirects: configure the final URL");
+    if (status == 429 || status >= 500) return Unavailable(http + Diagnostics(body));
+    if (status < 200 || status > 299) return FailedPrecondition(http + Diagnostics(body));
+    Status s = CheckTransactionResponse(body, sent);
+    return s.ok() ? s : FailedPrecondition(Name() + ": " + s.message());
+  }
+  FhirExportOptions options_;
+};
+
+struct HostPort {
+  std::string host, port;
+};
+
+Result<HostPort> ParseSyslogUrl(const std::string& url) {
+  const std::string scheme = "syslog+tcp://";
+  if (url.rfind(scheme, 0) != 0) return InvalidArgument("not a syslog+tcp:// URL: " + url);
+  std::string rest = url.substr(scheme.size());
+  if (!rest.empty() && rest.back() == '/') rest.pop_back();
+  size_t colon = rest.rfind(':');
+  HostPort hp;
+  if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size())
+    return InvalidArgument(url + ": syslog+tcp:// needs host:port");
+  hp.host = rest.substr(0, colon);
+  hp.port = rest.substr(colon + 1);
+  if (hp.host.size() > 2 && hp.host.front() == '[' && hp.host.back() == ']')
+    hp.host = hp.host.substr(1, hp.host.size() - 2);
+  if (hp.port.find_first_not_of("0123456789") != std::string::npos || hp.port.size() > 5 ||
+      hp.host.find_first_of("/@?# ") != std::string::npos)
+    return InvalidArgument(url + ": syslog+tcp:// needs host:port");
+  return hp;
+}
+
+class SyslogTcpSink : public ExportSink {
+ public:
+  SyslogTcpSink(std::string url, HostPort hp, int64_t timeout_ms)
+      : url_(std::move(url)), hp_(std::move(hp)), timeout_ms_(timeout_ms) {}
+  std::string Name() const override { return url_; }
+
+  Status Deliver(const std::vector<std::string>& records) override {
+    std::string framed;
+    for (const auto& r : records) framed += OctetCounted(r);
+    WARD_ASSIGN_OR_RETURN(int fd, Connect());
+    Status result = Status::Ok();
+    size_t done = 0;
+    while (done < framed.size()) {
+      ssize_t n = ::send(fd, framed.data() + done, framed.size() - done, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        result = Unavailable(url_ + ": cannot send: " + std::strerror(errno));
+        break;
+      }
+      done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    return result;
+  }
+
+ private:
+  Result<int> Connect() {
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    int rc = ::getaddrinfo(hp_.host.c_str(), hp_.port.c_str(), &hints, &found);
+    if (rc != 0) return Unavailable(url_ + ": cannot resolve: " + gai_strerror(rc));
+    std::string why = "no address";
+    int fd = -1;
+    for (addrinfo* a = found; a && fd < 0; a = a->ai_next) {
+      fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+      if (fd < 0) continue;
+      timeval tv{static_cast<time_t>(timeout_ms_ / 1000),
+                 static_cast<suseconds_t>((timeout_ms_ % 1000) * 1000)};
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+        why = std::strerror(errno);
+        ::close(fd);
+        fd = -1;
+      }
+    }
+    ::freeaddrinfo(found);
+    if (fd < 0) return Unavailable(url_ + ": cannot connect: " + why);
+    return fd;
+  }
+  std::string url_;
+  HostPort hp_;
+  int64_t timeout_ms_;
+};
+
+}  // namespace
+
+bool IsExportUrl(const std::string& destination) {
+  for (const char* scheme : {"http://", "https://", "syslog+tcp://", "syslog+udp://"})
+    if (destination.rfind(scheme, 0) == 0) return true;
+  return false;
+}
+
+std::unique_ptr<ExportSink> NewStdoutExportSink() { return std::make_unique<StdoutSink>(); }
+
+std::unique_ptr<ExportSink> NewFileExportSink(std::string path) {
+  return std::make_unique<FileSink>(std::move(path));
+}
+
+Result<std::unique_ptr<ExportSink>> NewFhirExportSink(FhirExportOptions options) {
+  const std::string& url = options.base_url;
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+    return InvalidArgument("audit export URL must be http:// or https://");
+  size_t authority = url.find("://") + 3;
+  size_t end = url.find_first_of("/?#", authority);
+  if (url.substr(authority, end - authority).find('@') != std::string::npos)
+    return InvalidArgument(
+        "audit export URL must not carry credentials (user:password@); name the token's "
+        "environment variable instead");
+  if (!options.http) return InvalidArgument("audit export: no HTTP client");
+  return std::unique_ptr<ExportSink>(new FhirSink(std::move(options)));
+}
+
+Result<std::unique_ptr<ExportSink>> NewSyslogTcpExportSink(const std::string& url,
+                                                           int64_t timeout_ms) {
+  WARD_ASSIGN_OR_RETURN(HostPort hp, ParseSyslogUrl(url));
+  return std::unique_ptr<ExportSink>(new SyslogTcpSink(url, std::move(hp), timeout_ms));
+}
+
+}  // namespace ward
