@@ -197,6 +197,7 @@ BindingMapping MapBindingCall(const json& data) {
   Collector c(&out);
   std::string binding = Str(data, "binding");
   std::string op = binding.substr(binding.rfind('.') + 1);
+  out.connector = binding.find('.') != std::string::npos;
   const json& args = data.contains("arguments") ? data["arguments"] : json();
   if (!MapFhir(op, args, out, c)) {
     std::string method = Str(data, "method");

@@ -15,6 +15,9 @@ struct BindingMapping {
   nlohmann::json subtype = nlohmann::json::array();  // Codings
   std::string action = "E";                          // C R U D E
   nlohmann::json entities = nlohmann::json::array();
+  // A connector's binding ("fhir.read", "billing.post"): a call to another system,
+  // exported as type `rest`. ward's own (finish, ...) are not.
+  bool connector = false;
 };
 
 // Limits: at most kMaxBindingEntities entities; a query of at most kMaxQueryBytes.

@@ -185,7 +185,7 @@ json ToAuditEvent(const ParsedAuditEntry& e, const AuditEventContext& context) {
   json entities = json::array({EntryEntity(e)});
   if (e.kind == "binding_call" && !e.data.empty()) {
     BindingMapping b = MapBindingCall(e.data);
-    event["type"] = codes::Rest();
+    event["type"] = b.connector ? codes::Rest() : codes::Ward(e.kind);
     event["subtype"] = b.subtype;
     event["action"] = b.action;
     for (auto& entity : b.entities) entities.push_back(std::move(entity));

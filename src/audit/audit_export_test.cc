@@ -268,6 +268,9 @@ TEST_F(AuditExportTest, BindingCallsMapToRestInteractions) {
   EXPECT_EQ((*Find(events, "binding_call", 5))["subtype"][0]["code"], "transaction");
   EXPECT_EQ((*Find(events, "binding_call", 6))["action"], "C");  // POST over http
 
+  const json* finish = Find(events, "binding_call", 7);  // ward's own, not another system's
+  EXPECT_EQ((*finish)["type"]["system"], kWardAuditEventTypeSystem);
+
   const json* model = Find(events, "model_call");
   EXPECT_EQ((*model)["type"]["system"], kWardAuditEventTypeSystem);
   EXPECT_EQ((*model)["type"]["code"], "model_call");

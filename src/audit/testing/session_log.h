@@ -72,6 +72,7 @@ inline void WriteSessionLog(AuditLog& log, Store* store, const SigningKey* key,
   http.Set("decision", "allow").Set("rule", "default").Set("ok", true).Set("outcome", "ok");
   http.Set("method", "POST").Set("url", "https://billing.example/claims");
   rec("binding_call", http);
+  call("finish", R"({"answer":"2"})", true);
   AuditData rollback;
   rollback.Set("journal_id", 3).Set("connector", "fhir").Set("resource", "Observation/o-1");
   rollback.Set("action", "delete").Set("outcome", "undone").Set("detail", "").Set("dry_run", false);
