@@ -1,5 +1,7 @@
 #include "audit/audit_export.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 
@@ -180,6 +182,13 @@ Result<ExportSince> ParseExportSince(const std::string& text) {
                            "' is neither a sequence number nor an RFC 3339 time");
   since.from_ms = ms;
   return since;
+}
+
+std::string ExportObserverName(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || !host[0]) return "ward";
+  return host;
 }
 
 std::string ExportCursorKey(ExportFormat format, const std::string& destination) {

@@ -62,6 +62,9 @@ struct ExportResult {
   int batches = 0;
 };
 
+// `configured` when set, else this host's name ("ward" when it has none).
+std::string ExportObserverName(const std::string& configured);
+
 // The cursor key for a format and destination: "<format> <destination>".
 std::string ExportCursorKey(ExportFormat format, const std::string& destination);
 

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "audit/syslog_format.h"
@@ -281,6 +282,44 @@ Result<std::unique_ptr<ExportSink>> NewSyslogTcpExportSink(const std::string& ur
                                                            int64_t timeout_ms) {
   WARD_ASSIGN_OR_RETURN(HostPort hp, ParseSyslogUrl(url));
   return std::unique_ptr<ExportSink>(new SyslogTcpSink(url, std::move(hp), timeout_ms));
+}
+
+Result<OpenedSink> OpenExportSink(const ExportDestination& d, const std::string& requested) {
+  OpenedSink out;
+  out.format = requested;
+  const std::string& to = d.to;
+  bool http = to.rfind("http://", 0) == 0 || to.rfind("https://", 0) == 0;
+  if (!d.token_env.empty() && !http)
+    return InvalidArgument("a bearer token (" + d.token_env + ") is only sent to an http(s) URL");
+  if (http) {
+    if (requested != "fhir" && requested != "fhir-bundle")
+      return InvalidArgument("a FHIR server takes --format fhir (AuditEvents), not " + requested);
+    out.format = "fhir";
+    FhirExportOptions o;
+    o.base_url = to;
+    o.http = d.http;
+    o.timeout_ms = d.timeout_ms;
+    o.cancel = d.cancel;
+    if (!d.token_env.empty()) {
+      const char* token = std::getenv(d.token_env.c_str());
+      if (!token || !*token)
+        return InvalidArgument("the environment variable " + d.token_env +
+                               " (the export's bearer token) is not set");
+      o.bearer_token = token;
+    }
+    WARD_ASSIGN_OR_RETURN(out.sink, NewFhirExportSink(std::move(o)));
+  } else if (to.rfind("syslog+tcp://", 0) == 0) {
+    if (requested != "syslog")
+      return InvalidArgument("syslog+tcp:// takes --format syslog, not " + requested);
+    WARD_ASSIGN_OR_RETURN(out.sink, NewSyslogTcpExportSink(to, d.timeout_ms));
+  } else if (to.find("://") != std::string::npos) {
+    return InvalidArgument("audit export: unsupported URL scheme (http, https, syslog+tcp)");
+  } else if (to.empty()) {
+    out.sink = NewStdoutExportSink();
+  } else {
+    out.sink = NewFileExportSink(to);
+  }
+  return out;
 }
 
 }  // namespace ward

@@ -61,4 +61,24 @@ Result<std::unique_ptr<ExportSink>> NewSyslogTcpExportSink(const std::string& ur
 // True for the destinations that are URLs (http(s)://, syslog+tcp://).
 bool IsExportUrl(const std::string& destination);
 
+// A destination as `--to` or [audit.export] url names it.
+struct ExportDestination {
+  std::string to;              // "" = stdout; a path; http(s)://; syslog+tcp://
+  std::string token_env;       // "" = no token; for http(s) only
+  HttpClient* http = nullptr;  // not owned; for http(s)
+  int64_t timeout_ms = 30'000;
+  const CancelToken* cancel = nullptr;
+};
+// The sink for `destination`, and the format it is rendered in: `requested`
+// (the --format name), except that a FHIR server takes AuditEvents ("fhir" and
+// "fhir-bundle" both post transaction Bundles) and syslog+tcp takes syslog.
+// InvalidArgument for a format the destination cannot take, a token variable
+// that is unset or empty (naming the variable, never a value), or a bad URL.
+struct OpenedSink {
+  std::unique_ptr<ExportSink> sink;
+  std::string format;  // "ndjson", "fhir", "fhir-bundle", "syslog"
+};
+Result<OpenedSink> OpenExportSink(const ExportDestination& destination,
+                                  const std::string& requested_format);
+
 }  // namespace ward
