@@ -49,6 +49,11 @@ constexpr std::string_view kKnownKeys[] = {
     "audit.checkpoint_file",
     "audit.checkpoint_url",
     "audit.publish_timeout_seconds",
+    "audit.export.url",
+    "audit.export.format",
+    "audit.export.interval_seconds",
+    "audit.export.token_env",
+    "audit.export.observer",
 };
 
 std::vector<std::string_view> Split(std::string_view path) {
