@@ -252,12 +252,6 @@ class SyslogTcpSink : public ExportSink {
 
 }  // namespace
 
-bool IsExportUrl(const std::string& destination) {
-  for (const char* scheme : {"http://", "https://", "syslog+tcp://", "syslog+udp://"})
-    if (destination.rfind(scheme, 0) == 0) return true;
-  return false;
-}
-
 std::unique_ptr<ExportSink> NewStdoutExportSink() { return std::make_unique<StdoutSink>(); }
 
 std::unique_ptr<ExportSink> NewFileExportSink(std::string path) {

@@ -58,9 +58,6 @@ Result<std::unique_ptr<ExportSink>> NewFhirExportSink(FhirExportOptions options)
 Result<std::unique_ptr<ExportSink>> NewSyslogTcpExportSink(const std::string& url,
                                                            int64_t timeout_ms);
 
-// True for the destinations that are URLs (http(s)://, syslog+tcp://).
-bool IsExportUrl(const std::string& destination);
-
 // A destination as `--to` or [audit.export] url names it.
 struct ExportDestination {
   std::string to;              // "" = stdout; a path; http(s)://; syslog+tcp://
