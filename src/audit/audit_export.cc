@@ -199,6 +199,10 @@ Result<ExportResult> ExportAudit(Store* store, ExportSink* sink, const ExportOpt
   if (!options.clock) return InvalidArgument("audit export: no clock");
   WARD_ASSIGN_OR_RETURN(auto checkpoints, store->ListCheckpoints());
   WARD_ASSIGN_OR_RETURN(Position pos, StartPosition(store, options, checkpoints));
+  AuditExportCursor stored_cursor;
+  if (!options.cursor_key.empty()) {
+    WARD_ASSIGN_OR_RETURN(stored_cursor, store->GetAuditExportCursor(options.cursor_key));
+  }
   ExportMemory memory(store);
   ExportResult result;
   const int64_t total_checkpoints = static_cast<int64_t>(checkpoints.size());
@@ -221,9 +225,8 @@ Result<ExportResult> ExportAudit(Store* store, ExportSink* sink, const ExportOpt
     while (next.checkpoints < total_checkpoints &&
            (last || checkpoints[next.checkpoints].seq <= next.seq)) {
       const StoredCheckpoint& c = checkpoints[next.checkpoints++];
-      if (options.cursor_key.empty() || options.since_given ? InSince(pos.since, c.seq, c.time)
-                                                            : true)
-        batch.checkpoints.push_back(c);
+      bool chosen_by_since = options.cursor_key.empty() || options.since_given;
+      if (!chosen_by_since || InSince(pos.since, c.seq, c.time)) batch.checkpoints.push_back(c);
     }
     auto records =
         Render(batch, options.format, memory.Context(options.observer), options.observer);
@@ -237,8 +240,12 @@ Result<ExportResult> ExportAudit(Store* store, ExportSink* sink, const ExportOpt
     result.entries += static_cast<int64_t>(batch.entries.size());
     result.checkpoints += static_cast<int64_t>(batch.checkpoints.size());
     if (!options.cursor_key.empty() &&
-        (next.seq != pos.cursor.seq || next.checkpoints != pos.cursor.checkpoints))
-      WARD_RETURN_IF_ERROR(store->SetAuditExportCursor(options.cursor_key, next));
+        (next.seq > stored_cursor.seq || next.checkpoints > stored_cursor.checkpoints)) {
+      // Never back: a --since export re-sends older entries without undoing the cursor.
+      stored_cursor = {std::max(next.seq, stored_cursor.seq),
+                       std::max(next.checkpoints, stored_cursor.checkpoints)};
+      WARD_RETURN_IF_ERROR(store->SetAuditExportCursor(options.cursor_key, stored_cursor));
+    }
     pos.cursor = next;
     if (last) break;
   }

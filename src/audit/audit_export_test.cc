@@ -414,6 +414,14 @@ TEST_F(AuditExportTest, AFileDestinationResumesFromItsCursor) {
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->entries, 1);
   EXPECT_EQ(second->checkpoints, 0);
+  int64_t cursor = store_->GetAuditExportCursor(o.cursor_key).value().seq;
+  // A --since export to another file re-sends; the cursor of this one never goes back.
+  ExportOptions again = o;
+  again.since = ParseExportSince("2").value();
+  again.since_given = true;
+  FakeRecordingSink elsewhere;
+  ASSERT_TRUE(ExportAudit(store_.get(), &elsewhere, again).ok());
+  EXPECT_EQ(store_->GetAuditExportCursor(o.cursor_key).value().seq, cursor);
   std::ifstream in(file);
   std::set<int64_t> seqs;
   int lines = 0;
@@ -548,6 +556,24 @@ TEST_F(AuditExportTest, AUrlWithCredentialsIsRefusedWithoutEchoingThem) {
   ASSERT_FALSE(sink.ok());
   EXPECT_EQ(sink.status().message().find("s3cret"), std::string::npos);
   EXPECT_FALSE(NewSyslogTcpExportSink("syslog+tcp://host", 100).ok());
+  // A bearer token never travels in clear text to another host.
+  setenv("WARD_TEST_EXPORT_TOKEN", "s3cret-token", 1);
+  ExportDestination d{"http://ehr.example/fhir", "WARD_TEST_EXPORT_TOKEN", http.get(), 1000,
+                      nullptr};
+  auto clear = OpenExportSink(d, "fhir");
+  ASSERT_FALSE(clear.ok());
+  EXPECT_EQ(clear.status().message().find("s3cret-token"), std::string::npos);
+  d.to = "http://127.0.0.1:9/fhir";
+  EXPECT_TRUE(OpenExportSink(d, "fhir").ok());
+  d.to = "http://127.0.0.1.evil.example/fhir";
+  EXPECT_FALSE(OpenExportSink(d, "fhir").ok());
+  d.to = "https://ehr.example/fhir";
+  EXPECT_TRUE(OpenExportSink(d, "fhir").ok());
+  EXPECT_FALSE(OpenExportSink(d, "syslog").ok());  // a FHIR server takes AuditEvents
+  d.token_env = "WARD_TEST_NO_SUCH_VARIABLE";
+  auto unset = OpenExportSink(d, "fhir");
+  ASSERT_FALSE(unset.ok());
+  EXPECT_NE(unset.status().message().find("WARD_TEST_NO_SUCH_VARIABLE"), std::string::npos);
   EXPECT_FALSE(ParseExportFormat("xml").ok());
 }
 

@@ -250,6 +250,18 @@ class SyslogTcpSink : public ExportSink {
   int64_t timeout_ms_;
 };
 
+// http://127.0.0.1…, http://localhost…, http://[::1]…
+bool IsLoopbackUrl(const std::string& url) {
+  size_t host = url.find("://") + 3;
+  for (const char* h : {"127.0.0.1", "localhost", "[::1]"}) {
+    size_t n = std::strlen(h);
+    if (url.compare(host, n, h) == 0 &&
+        (host + n == url.size() || std::strchr(":/?#", url[host + n])))
+      return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::unique_ptr<ExportSink> NewStdoutExportSink() { return std::make_unique<StdoutSink>(); }
@@ -285,6 +297,9 @@ Result<OpenedSink> OpenExportSink(const ExportDestination& d, const std::string&
   bool http = to.rfind("http://", 0) == 0 || to.rfind("https://", 0) == 0;
   if (!d.token_env.empty() && !http)
     return InvalidArgument("a bearer token (" + d.token_env + ") is only sent to an http(s) URL");
+  if (http && !d.token_env.empty() && to.rfind("http://", 0) == 0 && !IsLoopbackUrl(to))
+    return InvalidArgument(
+        "a bearer token is sent only over https:// (or http:// to a loopback address)");
   if (http) {
     if (requested != "fhir" && requested != "fhir-bundle")
       return InvalidArgument("a FHIR server takes --format fhir (AuditEvents), not " + requested);
