@@ -297,7 +297,7 @@ void AddExportCommand(CLI::App* audit, int* exit_code) {
   cmd->add_option("--format", flags->format, "ndjson (default), fhir, fhir-bundle or syslog");
   cmd->add_option("--to", flags->to,
                   "A file (appended), an http(s):// FHIR base URL (transaction Bundles), or "
-                  "syslog+tcp://host:port; default stdout");
+                  "syslog+tcp://host:port or syslog+udp://host:port; default stdout");
   cmd->add_option("--token-env", flags->token_env,
                   "The environment variable holding a bearer token for an http(s) URL");
   cmd->add_option("--batch-size", flags->batch_size, "Entries per batch (default 500)");

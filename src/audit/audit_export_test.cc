@@ -375,6 +375,35 @@ TEST_F(AuditExportTest, SyslogOverTcpIsOctetCounted) {
   EXPECT_EQ(frames, store_->ListAudit(0, 0).value().size() + 1);
 }
 
+TEST_F(AuditExportTest, SyslogOverUdpIsOneDatagramPerMessage) {
+  int receiver = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(receiver, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(receiver, reinterpret_cast<sockaddr*>(&addr), &len);
+  AuditData big;
+  big.Set("code", std::string(100'000, 'x'));  // over one datagram
+  ASSERT_TRUE(log_->Record("s", "code_action", big).ok());
+  ASSERT_TRUE(log_->Record("s", "note", AuditData()).ok());
+  auto sink =
+      NewSyslogUdpExportSink("syslog+udp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)));
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  ASSERT_TRUE(ExportAudit(store_.get(), sink->get(), Options(ExportFormat::kSyslog)).ok());
+  std::vector<std::string> datagrams;
+  std::string buf(70'000, '\0');
+  for (int i = 0; i < 2; ++i) {
+    ssize_t n = ::recv(receiver, buf.data(), buf.size(), 0);  // queued on loopback already
+    ASSERT_GT(n, 0);
+    datagrams.emplace_back(buf.data(), static_cast<size_t>(n));
+  }
+  ::close(receiver);
+  EXPECT_EQ(datagrams[0].size(), kMaxSyslogDatagramBytes);
+  EXPECT_NE(datagrams[0].find("seq=\"1\""), std::string::npos);
+  EXPECT_NE(datagrams[1].find("seq=\"2\""), std::string::npos);
+}
+
 TEST_F(AuditExportTest, SinceBySeqAndByTime) {
   for (int i = 0; i < 6; ++i) {
     AuditData d;

@@ -1,9 +1,6 @@
 #include "audit/export_sink.h"
 
 #include <fcntl.h>
-#include <netdb.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,7 +8,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "audit/syslog_format.h"
 #include "util/json_limits.h"
 
 namespace ward {
@@ -172,84 +168,6 @@ class FhirSink : public ExportSink {
   FhirExportOptions options_;
 };
 
-struct HostPort {
-  std::string host, port;
-};
-
-Result<HostPort> ParseSyslogUrl(const std::string& url) {
-  const std::string scheme = "syslog+tcp://";
-  if (url.rfind(scheme, 0) != 0) return InvalidArgument("not a syslog+tcp:// URL: " + url);
-  std::string rest = url.substr(scheme.size());
-  if (!rest.empty() && rest.back() == '/') rest.pop_back();
-  size_t colon = rest.rfind(':');
-  HostPort hp;
-  if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size())
-    return InvalidArgument(url + ": syslog+tcp:// needs host:port");
-  hp.host = rest.substr(0, colon);
-  hp.port = rest.substr(colon + 1);
-  if (hp.host.size() > 2 && hp.host.front() == '[' && hp.host.back() == ']')
-    hp.host = hp.host.substr(1, hp.host.size() - 2);
-  if (hp.port.find_first_not_of("0123456789") != std::string::npos || hp.port.size() > 5 ||
-      hp.host.find_first_of("/@?# ") != std::string::npos)
-    return InvalidArgument(url + ": syslog+tcp:// needs host:port");
-  return hp;
-}
-
-class SyslogTcpSink : public ExportSink {
- public:
-  SyslogTcpSink(std::string url, HostPort hp, int64_t timeout_ms)
-      : url_(std::move(url)), hp_(std::move(hp)), timeout_ms_(timeout_ms) {}
-  std::string Name() const override { return url_; }
-
-  Status Deliver(const std::vector<std::string>& records) override {
-    std::string framed;
-    for (const auto& r : records) framed += OctetCounted(r);
-    WARD_ASSIGN_OR_RETURN(int fd, Connect());
-    Status result = Status::Ok();
-    size_t done = 0;
-    while (done < framed.size()) {
-      ssize_t n = ::send(fd, framed.data() + done, framed.size() - done, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        result = Unavailable(url_ + ": cannot send: " + std::strerror(errno));
-        break;
-      }
-      done += static_cast<size_t>(n);
-    }
-    ::close(fd);
-    return result;
-  }
-
- private:
-  Result<int> Connect() {
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    int rc = ::getaddrinfo(hp_.host.c_str(), hp_.port.c_str(), &hints, &found);
-    if (rc != 0) return Unavailable(url_ + ": cannot resolve: " + gai_strerror(rc));
-    std::string why = "no address";
-    int fd = -1;
-    for (addrinfo* a = found; a && fd < 0; a = a->ai_next) {
-      fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-      if (fd < 0) continue;
-      timeval tv{static_cast<time_t>(timeout_ms_ / 1000),
-                 static_cast<suseconds_t>((timeout_ms_ % 1000) * 1000)};
-      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-      if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-        why = std::strerror(errno);
-        ::close(fd);
-        fd = -1;
-      }
-    }
-    ::freeaddrinfo(found);
-    if (fd < 0) return Unavailable(url_ + ": cannot connect: " + why);
-    return fd;
-  }
-  std::string url_;
-  HostPort hp_;
-  int64_t timeout_ms_;
-};
-
 // http://127.0.0.1…, http://localhost…, http://[::1]…
 bool IsLoopbackUrl(const std::string& url) {
   size_t host = url.find("://") + 3;
@@ -284,12 +202,6 @@ Result<std::unique_ptr<ExportSink>> NewFhirExportSink(FhirExportOptions options)
   return std::unique_ptr<ExportSink>(new FhirSink(std::move(options)));
 }
 
-Result<std::unique_ptr<ExportSink>> NewSyslogTcpExportSink(const std::string& url,
-                                                           int64_t timeout_ms) {
-  WARD_ASSIGN_OR_RETURN(HostPort hp, ParseSyslogUrl(url));
-  return std::unique_ptr<ExportSink>(new SyslogTcpSink(url, std::move(hp), timeout_ms));
-}
-
 Result<OpenedSink> OpenExportSink(const ExportDestination& d, const std::string& requested) {
   OpenedSink out;
   out.format = requested;
@@ -317,12 +229,14 @@ Result<OpenedSink> OpenExportSink(const ExportDestination& d, const std::string&
       o.bearer_token = token;
     }
     WARD_ASSIGN_OR_RETURN(out.sink, NewFhirExportSink(std::move(o)));
-  } else if (to.rfind("syslog+tcp://", 0) == 0) {
+  } else if (to.rfind("syslog+tcp://", 0) == 0 || to.rfind("syslog+udp://", 0) == 0) {
     if (requested != "syslog")
-      return InvalidArgument("syslog+tcp:// takes --format syslog, not " + requested);
-    WARD_ASSIGN_OR_RETURN(out.sink, NewSyslogTcpExportSink(to, d.timeout_ms));
+      return InvalidArgument(to.substr(0, 13) + " takes --format syslog, not " + requested);
+    WARD_ASSIGN_OR_RETURN(out.sink, to[7] == 't' ? NewSyslogTcpExportSink(to, d.timeout_ms)
+                                                 : NewSyslogUdpExportSink(to));
   } else if (to.find("://") != std::string::npos) {
-    return InvalidArgument("audit export: unsupported URL scheme (http, https, syslog+tcp)");
+    return InvalidArgument(
+        "audit export: unsupported URL scheme (http, https, syslog+tcp, syslog+udp)");
   } else if (to.empty()) {
     out.sink = NewStdoutExportSink();
   } else {

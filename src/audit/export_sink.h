@@ -16,7 +16,10 @@
 //                   lost response) stores nothing twice. 2xx with a
 //                   transaction-response Bundle whose entries are all 2xx is success.
 //   syslog+tcp://host:port   RFC 5424 messages with RFC 6587 octet counting, one
-//                   connection per batch.
+//                   connection per batch (syslog_sink.cc).
+//   syslog+udp://host:port   one RFC 5424 message per datagram (RFC 5426); a
+//                   message over kMaxSyslogDatagramBytes is cut to fit. UDP says
+//                   nothing of delivery: the cursor moves when the datagrams are sent.
 // Thread-compatible: one sink per exporting thread.
 #pragma once
 
@@ -57,6 +60,9 @@ Result<std::unique_ptr<ExportSink>> NewFhirExportSink(FhirExportOptions options)
 // `url` is syslog+tcp://host:port. InvalidArgument when it is not.
 Result<std::unique_ptr<ExportSink>> NewSyslogTcpExportSink(const std::string& url,
                                                            int64_t timeout_ms);
+inline constexpr size_t kMaxSyslogDatagramBytes = 65000;
+// `url` is syslog+udp://host:port. InvalidArgument when it is not.
+Result<std::unique_ptr<ExportSink>> NewSyslogUdpExportSink(const std::string& url);
 
 // A destination as `--to` or [audit.export] url names it.
 struct ExportDestination {

@@ -123,9 +123,10 @@ Status ApplyAuditExportToml(const std::string& file, const toml::table& t, const
                            ": [audit.export] format must be fhir, ndjson, fhir-bundle or syslog");
   bool url = e.url.find("://") != std::string::npos;
   if (url && e.url.rfind("http://", 0) != 0 && e.url.rfind("https://", 0) != 0 &&
-      e.url.rfind("syslog+tcp://", 0) != 0)
-    return InvalidArgument(file +
-                           ": [audit.export] url must be http(s)://, syslog+tcp:// or a file path");
+      e.url.rfind("syslog+tcp://", 0) != 0 && e.url.rfind("syslog+udp://", 0) != 0)
+    return InvalidArgument(
+        file +
+        ": [audit.export] url must be http(s)://, syslog+tcp://, syslog+udp:// or a file path");
   if (!url) e.url = UnderHome(home, e.url);
   return Status::Ok();
 }

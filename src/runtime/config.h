@@ -61,7 +61,7 @@
 //   checkpoint_url = ""        # and/or POST each one here
 //   publish_timeout_seconds = 5
 //   [audit.export]             # `ward serve` exports the log continuously (docs/audit.md)
-//   url = ""                   # http(s):// FHIR base, syslog+tcp://host:port, or a file
+//   url = ""                   # http(s):// FHIR base, syslog+tcp|udp://host:port, or a file
 //   format = "fhir"            # fhir (for a URL), ndjson, fhir-bundle or syslog
 //   interval_seconds = 60      # between exports
 //   token_env = ""             # environment variable holding a bearer token
