@@ -91,6 +91,12 @@ json Agents(const ParsedAuditEntry& e, const AuditEventContext& context,
     approver = context.approver_of(approval);
   if (!approver.empty())
     agents.push_back(UserAgent(approver, codes::ParticipationType("VRF", "verifier"), false));
+  if (e.kind == "model_call") {  // the model, a software agent ward called
+    std::string model = StringField(e.data, "provider") + "/" + StringField(e.data, "model");
+    agents.push_back({{"type", {{"coding", json::array({codes::Dicom("110150", "Application")})}}},
+                      {"who", {{"display", Cut(model)}}},
+                      {"requestor", false}});
+  }
   agents.push_back(WardAgent(e, context.observer));
   return agents;
 }

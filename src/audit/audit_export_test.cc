@@ -274,6 +274,7 @@ TEST_F(AuditExportTest, BindingCallsMapToRestInteractions) {
   const json* model = Find(events, "model_call");
   EXPECT_EQ((*model)["type"]["system"], kWardAuditEventTypeSystem);
   EXPECT_EQ((*model)["type"]["code"], "model_call");
+  EXPECT_EQ((*model)["agent"][1]["who"]["display"], "anthropic/m");
   const json* start = Find(events, "session_start");
   EXPECT_EQ((*start)["subtype"][0]["code"], "110120");
   EXPECT_EQ((*Find(events, "session_end"))["subtype"][0]["code"], "110121");
