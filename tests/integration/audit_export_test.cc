@@ -13,6 +13,7 @@
 #include "audit/audit_log.h"
 #include "ehr/validator.h"
 #include "ehr_fixture.h"
+#include "gate_fixture.h"
 #include "net/http_client.h"
 #include "util/clock.h"
 #include "ward_server_process.h"
@@ -124,6 +125,40 @@ TEST_F(AuditExportCliTest, SyslogAndNdjsonToFiles) {
   ASSERT_EQ(syslog.exit_code, 0) << syslog.err;
   EXPECT_EQ(syslog.out.find("seq=\"3\""), std::string::npos);
   EXPECT_NE(syslog.out.find("[ward@32473 seq=\"4\""), std::string::npos) << syslog.out;
+}
+
+using AuditExportApprovalTest = GateTest;
+
+TEST_F(AuditExportApprovalTest, AnApprovedWriteNamesItsApprover) {
+  WardProcess run({"run", "--model",
+                   "scripted:" + Transcript({"p = fhir.create({'resourceType': 'Patient', "
+                                             "'name': [{'family': 'Approved'}]})",
+                                             "finish('created')"}),
+                   "create a patient"},
+                  env_);
+  json pending = WaitForPendingApproval();
+  ASSERT_TRUE(pending.is_object());
+  std::string password = AddWardUser("dr-approver", "approver");
+  auto ok = RunWard({"approve", pending["id"], "--as", "dr-approver", "--hash", pending["hash"]},
+                    env_, 60'000, password);
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  ASSERT_EQ(run.Wait(30'000).exit_code, 0);
+  auto out = RunWard({"audit", "export", "--format", "fhir"}, env_);
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  std::istringstream lines(out.out);
+  bool found = false;
+  for (std::string line; std::getline(lines, line);) {
+    json event = json::parse(line);
+    EXPECT_TRUE(Validator().Validate(event).empty()) << event.dump(1);
+    if (event["type"]["code"] != "rest" || event["subtype"][0]["code"] != "create") continue;
+    found = true;
+    EXPECT_EQ(event["action"], "C");
+    EXPECT_EQ(event["outcome"], "0");
+    ASSERT_GE(event["agent"].size(), 3u) << event.dump(1);
+    EXPECT_EQ(event["agent"][1]["who"]["display"], "dr-approver") << event.dump(1);
+    EXPECT_EQ(event["agent"][1]["type"]["coding"][0]["code"], "VRF");
+  }
+  EXPECT_TRUE(found) << out.out;
 }
 
 TEST(AuditExportServeTest, ServeExportsContinuouslyAndShowsTheCursorInMetrics) {
