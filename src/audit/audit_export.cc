@@ -113,7 +113,9 @@ Status DeliverWithRetries(ExportSink* sink, const std::vector<std::string>& reco
                  ? s.WithContext("after " + std::to_string(attempt) + " attempts")
                  : s;
     if (options.cancel && options.cancel->cancelled()) return s.WithContext("cancelled");
-    options.clock->SleepFor(backoff);
+    // The destination's Retry-After, when longer than the backoff, bounded the same way.
+    options.clock->SleepFor(
+        std::min(std::max(backoff, sink->RetryAfterMs()), options.max_backoff_ms));
     backoff = std::min(backoff * 2, options.max_backoff_ms);
   }
 }

@@ -522,6 +522,30 @@ TEST_F(AuditExportTest, AFailedPostResumesWithNothingSkippedAndNothingTwice) {
     EXPECT_EQ(ids[i], AuditEventId(entries[i].seq, entries[i].hash));
 }
 
+TEST_F(AuditExportTest, RetryAfterIsHonouredUpToTheBackoffCap) {
+  httplib::Server busy;
+  std::atomic<int> posts{0};
+  busy.Post(".*", [&](const httplib::Request&, httplib::Response& res) {
+    ++posts;
+    res.status = 429;
+    res.set_header("Retry-After", "20");
+  });
+  int port = busy.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { busy.listen_after_bind(); });
+  ASSERT_TRUE(log_->Record("s", "note", AuditData()).ok());
+  auto http = NewHttpClient();
+  auto sink = NewFhirExportSink(
+      {"http://127.0.0.1:" + std::to_string(port) + "/fhir", "", http.get(), 5000, nullptr});
+  ExportOptions o = Options(ExportFormat::kFhir);
+  o.max_attempts = 3;
+  auto result = ExportAudit(store_.get(), sink->get(), o);
+  busy.stop();
+  t.join();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(posts.load(), 3);
+  EXPECT_EQ(clock_.slept_millis(), 20'000 + 20'000);  // Retry-After beat 1 s and 2 s
+}
+
 TEST_F(AuditExportTest, ARedirectIsNotFollowedAndTheTokenStaysHome) {
   std::atomic<int> elsewhere_hits{0};
   httplib::Server elsewhere;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -117,6 +118,14 @@ Status CheckTransactionResponse(const std::string& body, size_t expected) {
   return Status::Ok();
 }
 
+// Retry-After as delta-seconds (an HTTP date is not honoured: 0), at most an hour.
+int64_t RetryAfterSeconds(const std::string& value) {
+  if (value.empty() || value.size() > 6 ||
+      value.find_first_not_of("0123456789") != std::string::npos)
+    return 0;
+  return std::min<int64_t>(std::stoll(value), 3600);
+}
+
 class FhirSink : public ExportSink {
  public:
   explicit FhirSink(FhirExportOptions options) : options_(std::move(options)) {}
@@ -148,9 +157,12 @@ class FhirSink : public ExportSink {
     if (too_large)
       return ResourceExhausted(Name() + ": the response is larger than " +
                                std::to_string(kMaxExportResponseBytes) + " bytes");
+    retry_after_ms_ = 0;
     if (!response.ok()) return Unavailable(Name() + ": " + response.status().message());
+    retry_after_ms_ = RetryAfterSeconds(response->Header("Retry-After")) * 1000;
     return Judge(response->status, body, response->Header("Location"), records.size());
   }
+  int64_t RetryAfterMs() const override { return retry_after_ms_; }
 
  private:
   Status Judge(int status, const std::string& body, const std::string& location,
@@ -166,6 +178,7 @@ class FhirSink : public ExportSink {
     return s.ok() ? s : FailedPrecondition(Name() + ": " + s.message());
   }
   FhirExportOptions options_;
+  int64_t retry_after_ms_ = 0;
 };
 
 // http://127.0.0.1…, http://localhost…, http://[::1]…

@@ -42,6 +42,9 @@ class ExportSink {
   // "stdout", "file /path", "url https://…", "syslog+tcp://host:port": no secrets.
   virtual std::string Name() const = 0;
   virtual Status Deliver(const std::vector<std::string>& records) = 0;
+  // After a retryable failure: how long the destination asked to be left alone
+  // (HTTP Retry-After, in seconds), in ms; 0 when it did not say.
+  virtual int64_t RetryAfterMs() const { return 0; }
 };
 
 std::unique_ptr<ExportSink> NewStdoutExportSink();
