@@ -146,6 +146,35 @@ Result<Position> StartPosition(Store* store, const ExportOptions& options,
   return p;
 }
 
+// Reads the next batch of entries after `pos` into `batch` (those --since keeps),
+// moving `next.seq` past all it read. True when it was the last.
+Result<bool> ReadBatch(Store* store, const ExportOptions& options, const Position& pos,
+                       ExportMemory& memory, Batch& batch, AuditExportCursor& next) {
+  WARD_ASSIGN_OR_RETURN(auto stored,
+                        store->ListAudit(pos.cursor.seq, static_cast<int>(options.batch_size)));
+  for (auto& s : stored) {
+    next.seq = s.seq;
+    auto parsed = ParseAuditEntry(s);
+    if (!parsed.ok()) return parsed.status().WithContext("audit export (run `ward audit verify`)");
+    memory.Remember(*parsed);
+    if (!InSince(pos.since, s.seq, parsed->time)) continue;
+    batch.entries.emplace_back(std::move(s), std::move(parsed).value());
+  }
+  return stored.size() < options.batch_size;
+}
+
+// Adds the checkpoints that vouch for entries up to `next.seq` (all that remain,
+// in the last batch), moving `next.checkpoints` past them.
+void AddCheckpoints(const std::vector<StoredCheckpoint>& checkpoints, const ExportOptions& options,
+                    const Position& pos, bool last, Batch& batch, AuditExportCursor& next) {
+  bool chosen_by_since = options.cursor_key.empty() || options.since_given;
+  while (next.checkpoints < static_cast<int64_t>(checkpoints.size()) &&
+         (last || checkpoints[next.checkpoints].seq <= next.seq)) {
+    const StoredCheckpoint& c = checkpoints[next.checkpoints++];
+    if (!chosen_by_since || InSince(pos.since, c.seq, c.time)) batch.checkpoints.push_back(c);
+  }
+}
+
 }  // namespace
 
 Result<ExportFormat> ParseExportFormat(const std::string& name) {
@@ -207,29 +236,12 @@ Result<ExportResult> ExportAudit(Store* store, ExportSink* sink, const ExportOpt
   }
   ExportMemory memory(store);
   ExportResult result;
-  const int64_t total_checkpoints = static_cast<int64_t>(checkpoints.size());
-  while (true) {
+  for (bool last = false; !last;) {
     if (options.cancel && options.cancel->cancelled()) return Cancelled("audit export cancelled");
-    WARD_ASSIGN_OR_RETURN(auto stored,
-                          store->ListAudit(pos.cursor.seq, static_cast<int>(options.batch_size)));
-    bool last = stored.size() < options.batch_size;
     Batch batch;
     AuditExportCursor next = pos.cursor;
-    for (auto& s : stored) {
-      next.seq = s.seq;
-      auto parsed = ParseAuditEntry(s);
-      if (!parsed.ok())
-        return parsed.status().WithContext("audit export (run `ward audit verify`)");
-      memory.Remember(*parsed);
-      if (!InSince(pos.since, s.seq, parsed->time)) continue;
-      batch.entries.emplace_back(std::move(s), std::move(parsed).value());
-    }
-    while (next.checkpoints < total_checkpoints &&
-           (last || checkpoints[next.checkpoints].seq <= next.seq)) {
-      const StoredCheckpoint& c = checkpoints[next.checkpoints++];
-      bool chosen_by_since = options.cursor_key.empty() || options.since_given;
-      if (!chosen_by_since || InSince(pos.since, c.seq, c.time)) batch.checkpoints.push_back(c);
-    }
+    WARD_ASSIGN_OR_RETURN(last, ReadBatch(store, options, pos, memory, batch, next));
+    AddCheckpoints(checkpoints, options, pos, last, batch, next);
     auto records =
         Render(batch, options.format, memory.Context(options.observer), options.observer);
     if (!records.empty()) {
@@ -249,7 +261,6 @@ Result<ExportResult> ExportAudit(Store* store, ExportSink* sink, const ExportOpt
       WARD_RETURN_IF_ERROR(store->SetAuditExportCursor(options.cursor_key, stored_cursor));
     }
     pos.cursor = next;
-    if (last) break;
   }
   result.last_seq = pos.cursor.seq;
   return result;
