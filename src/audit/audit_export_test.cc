@@ -226,6 +226,23 @@ TEST_F(AuditExportTest, EveryEntryOfASessionIsAValidAuditEvent) {
   }
 }
 
+TEST_F(AuditExportTest, TheBundleFormatIsAValidCollectionPerBatch) {
+  testing::WriteSessionLog(*log_, store_.get(), key_.get());
+  ExportOptions o = Options(ExportFormat::kFhirBundle);
+  o.batch_size = 10;
+  FakeRecordingSink sink;
+  ASSERT_TRUE(ExportAudit(store_.get(), &sink, o).ok());
+  size_t resources = 0;
+  for (const auto& record : sink.all) {
+    json bundle = json::parse(record);
+    EXPECT_EQ(bundle["type"], "collection");
+    EXPECT_EQ(Issues(bundle), "");
+    resources += bundle["entry"].size();
+  }
+  EXPECT_EQ(sink.all.size(), (store_->ListAudit(0, 0).value().size() + 9) / 10);
+  EXPECT_EQ(resources, store_->ListAudit(0, 0).value().size() + 1);
+}
+
 TEST_F(AuditExportTest, BindingCallsMapToRestInteractions) {
   testing::WriteSessionLog(*log_, store_.get(), nullptr);
   auto events = ExportFhir();
