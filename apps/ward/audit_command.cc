@@ -2,9 +2,12 @@
 // audit log's hash chain and checks it against published signed checkpoints.
 // `ward audit checkpoint`: signs, stores and publishes the chain's head now.
 // `ward audit key`: prints the checkpoint signing key's public key.
+// `ward audit export`: the log as NDJSON, FHIR AuditEvents or syslog, to stdout,
+// a file, a FHIR server or a syslog collector (audit/audit_export.h).
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "audit/audit_export.h"
 #include "audit/audit_log.h"
 #include "audit/checkpoint_sink.h"
 #include "commands.h"
@@ -234,6 +237,80 @@ int Checkpoint(const std::string& home, bool as_json) {
   return result->publish_failures.empty() ? kExitOk : kExitFailed;
 }
 
+// ---- `ward audit export` ----
+
+struct ExportFlags {
+  std::string home;
+  std::string since;
+  std::string format = "ndjson";
+  std::string to;         // "" = stdout
+  std::string token_env;  // "" = [audit.export] token_env when --to is its url
+  int batch_size = 500;
+};
+
+int Export(const ExportFlags& flags) {
+  auto config = LoadConfig(flags.home);
+  if (!config.ok()) return PrintError(config.status().message()), kExitUsage;
+  if (flags.batch_size < 1 || flags.batch_size > 10000)
+    return PrintError("--batch-size must be 1-10000"), kExitUsage;
+  ExportOptions o;
+  if (!flags.since.empty()) {
+    auto since = ParseExportSince(flags.since);
+    if (!since.ok()) return PrintError(since.status().message()), kExitUsage;
+    o.since = *since;
+    o.since_given = true;
+  }
+  const AuditExportConfig& configured = config->audit.exporting;
+  auto http = NewHttpClient();
+  ExportDestination d;
+  d.to = flags.to;
+  d.token_env = !flags.token_env.empty()                          ? flags.token_env
+                : !flags.to.empty() && flags.to == configured.url ? configured.token_env
+                                                                  : "";
+  d.http = http.get();
+  d.timeout_ms = config->audit.publish_timeout_seconds * 1000;
+  auto opened = OpenExportSink(d, flags.format);
+  if (!opened.ok()) return PrintError(opened.status().message()), kExitUsage;
+  auto format = ParseExportFormat(opened->format);
+  if (!format.ok()) return PrintError(format.status().message()), kExitUsage;
+  auto store = OpenSqliteStore(config->home + "/ward.db");
+  if (!store.ok()) return PrintError(store.status().message()), kExitUsage;
+  o.format = *format;
+  if (!flags.to.empty()) o.cursor_key = ExportCursorKey(*format, flags.to);
+  o.batch_size = static_cast<size_t>(flags.batch_size);
+  o.observer = ExportObserverName(configured.observer);
+  o.clock = SystemClock::Default();
+  auto result = ExportAudit(store->get(), opened->sink.get(), o);
+  if (!result.ok()) return PrintError(result.status().message()), kExitFailed;
+  if (!flags.to.empty())
+    fprintf(stderr,
+            "exported %lld audit entries and %lld checkpoints to %s (cursor: entry #%lld)\n",
+            static_cast<long long>(result->entries), static_cast<long long>(result->checkpoints),
+            opened->sink->Name().c_str(), static_cast<long long>(result->last_seq));
+  return kExitOk;
+}
+
+void AddExportCommand(CLI::App* audit, int* exit_code) {
+  auto flags = std::make_shared<ExportFlags>();
+  auto* cmd = audit->add_subcommand(
+      "export",
+      "Export the audit log (NDJSON as stored, FHIR R4 AuditEvents, or RFC 5424 syslog) to "
+      "stdout, a file, a FHIR server or a syslog collector; a file or URL resumes where the "
+      "last export to it stopped");
+  cmd->add_option("--home", flags->home, "ward's home directory");
+  cmd->add_option("--since", flags->since,
+                  "Only entries after this sequence number, or recorded at or after this "
+                  "RFC 3339 time (overrides the destination's cursor)");
+  cmd->add_option("--format", flags->format, "ndjson (default), fhir, fhir-bundle or syslog");
+  cmd->add_option("--to", flags->to,
+                  "A file (appended), an http(s):// FHIR base URL (transaction Bundles), or "
+                  "syslog+tcp://host:port or syslog+udp://host:port; default stdout");
+  cmd->add_option("--token-env", flags->token_env,
+                  "The environment variable holding a bearer token for an http(s) URL");
+  cmd->add_option("--batch-size", flags->batch_size, "Entries per batch (default 500)");
+  cmd->callback([=] { *exit_code = Export(*flags); });
+}
+
 }  // namespace
 
 void AddAuditCommand(CLI::App& app, int* exit_code) {
@@ -264,6 +341,7 @@ void AddAuditCommand(CLI::App& app, int* exit_code) {
   key->add_option("--home", *home, "ward's home directory");
   key->add_flag("--json", *as_json, "Print JSON");
   key->callback([=] { *exit_code = PrintKey(*home, *as_json); });
+  AddExportCommand(audit, exit_code);
 }
 
 }  // namespace ward

@@ -74,6 +74,20 @@ Status ApplyServerToml(const std::string& file, const toml::table& t, ServerConf
   return Status::Ok();
 }
 
+// A string or integer key of [audit.export]: absent keeps `out`; another type is an error.
+template <typename T>
+Status ReadAuditExportKey(const toml::table& t, const std::string& file, const char* key, T* out) {
+  const toml::node* node = t["audit"]["export"][key].node();
+  if (!node) return Status::Ok();
+  if (auto v = node->value_exact<T>()) {
+    *out = *v;
+    return Status::Ok();
+  }
+  return InvalidArgument(
+      file + ":" + std::to_string(node->source().begin.line) + ": [audit.export] " + key +
+      (std::is_same_v<T, std::string> ? " must be a string" : " must be an integer"));
+}
+
 // A string or integer key of [audit]: absent keeps `out`; another type is an error.
 template <typename T>
 Status ReadAuditKey(const toml::table& t, const std::string& file, const char* key, T* out) {
@@ -92,6 +106,29 @@ Status ReadAuditKey(const toml::table& t, const std::string& file, const char* k
 std::string UnderHome(const std::string& home, const std::string& path) {
   if (path.empty() || path[0] == '/') return path;
   return home + "/" + path;
+}
+
+Status ApplyAuditExportToml(const std::string& file, const toml::table& t, const std::string& home,
+                            AuditExportConfig& e) {
+  WARD_RETURN_IF_ERROR(ReadAuditExportKey(t, file, "url", &e.url));
+  WARD_RETURN_IF_ERROR(ReadAuditExportKey(t, file, "format", &e.format));
+  WARD_RETURN_IF_ERROR(ReadAuditExportKey(t, file, "interval_seconds", &e.interval_seconds));
+  WARD_RETURN_IF_ERROR(ReadAuditExportKey(t, file, "token_env", &e.token_env));
+  WARD_RETURN_IF_ERROR(ReadAuditExportKey(t, file, "observer", &e.observer));
+  if (e.interval_seconds < 1 || e.interval_seconds > 86400)
+    return InvalidArgument(file + ": [audit.export] interval_seconds must be 1-86400");
+  if (e.format != "fhir" && e.format != "ndjson" && e.format != "fhir-bundle" &&
+      e.format != "syslog")
+    return InvalidArgument(file +
+                           ": [audit.export] format must be fhir, ndjson, fhir-bundle or syslog");
+  bool url = e.url.find("://") != std::string::npos;
+  if (url && e.url.rfind("http://", 0) != 0 && e.url.rfind("https://", 0) != 0 &&
+      e.url.rfind("syslog+tcp://", 0) != 0 && e.url.rfind("syslog+udp://", 0) != 0)
+    return InvalidArgument(
+        file +
+        ": [audit.export] url must be http(s)://, syslog+tcp://, syslog+udp:// or a file path");
+  if (!url) e.url = UnderHome(home, e.url);
+  return Status::Ok();
 }
 
 Status ApplyAuditToml(const std::string& file, const toml::table& t, const std::string& home,
@@ -211,6 +248,7 @@ Status ApplyToml(const std::string& file, WardConfig& c) {
   WARD_RETURN_IF_ERROR(ApplyServerToml(file, t, c.server));
   WARD_RETURN_IF_ERROR(ApplyAuditToml(file, t, c.home, c.audit));
   WARD_RETURN_IF_ERROR(ApplyPrivacyToml(file, t, c));
+  WARD_RETURN_IF_ERROR(ApplyAuditExportToml(file, t, c.home, c.audit.exporting));
   c.run_defaults.max_wall_ms = max_seconds * 1000;
   c.run_defaults.action_timeout_ms = action_seconds * 1000;
   c.run_defaults.observation_cap_bytes = static_cast<size_t>(cap);

@@ -65,6 +65,12 @@
 //                              # when a FHIR connector is configured, else off
 //   identifier_patterns = []   # more identifier formats (RE2), e.g. ['MRN-\d{6}']
 //   strict_allow = []          # strict: element paths whose text may reach the model
+//   [audit.export]             # `ward serve` exports the log continuously (docs/audit.md)
+//   url = ""                   # http(s):// FHIR base, syslog+tcp|udp://host:port, or a file
+//   format = "fhir"            # fhir (for a URL), ndjson, fhir-bundle or syslog
+//   interval_seconds = 60      # between exports
+//   token_env = ""             # environment variable holding a bearer token
+//   observer = ""              # this installation's name; default the host name
 //
 // A key not listed here (outside [[policy.rule]], which the policy checks) is an
 // error naming the key and its line: a typo never leaves a setting at its default.
@@ -98,12 +104,22 @@ struct ServerConfig {
 };
 
 // [audit]: where checkpoints are signed and published (audit/checkpointer.h).
+// [audit.export]: the continuous export `ward serve` runs (audit/audit_export.h).
+struct AuditExportConfig {
+  std::string url;  // "" = no continuous export
+  std::string format = "fhir";
+  int64_t interval_seconds = 60;
+  std::string token_env;  // the variable's name; its value is read when exporting
+  std::string observer;   // "" = the host name
+};
+
 struct AuditConfig {
   std::string key_file;  // absolute; <home>/audit_key.pem unless ward.toml names one
   int64_t checkpoint_every = 1000;
   std::string checkpoint_file;  // "" = not published to a file
   std::string checkpoint_url;   // "" = not posted
   int64_t publish_timeout_seconds = 5;
+  AuditExportConfig exporting;  // [audit.export]
 };
 
 struct HttpApiConfig;  // connectors/http/http_api_config.h

@@ -52,6 +52,11 @@ constexpr std::string_view kKnownKeys[] = {
     "privacy.mode",
     "privacy.identifier_patterns",
     "privacy.strict_allow",
+    "audit.export.url",
+    "audit.export.format",
+    "audit.export.interval_seconds",
+    "audit.export.token_env",
+    "audit.export.observer",
 };
 
 std::vector<std::string_view> Split(std::string_view path) {

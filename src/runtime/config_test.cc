@@ -161,5 +161,30 @@ TEST_F(ConfigTest, AuditCheckpointKeysHaveDefaultsAndAreChecked) {
   EXPECT_NE(error("[audit]\npublish_timeout_seconds = 0\n").find("1-120"), std::string::npos);
 }
 
+TEST_F(ConfigTest, AuditExportKeysHaveDefaultsAndAreChecked) {
+  auto defaults = Load("");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->audit.exporting.url, "");
+  EXPECT_EQ(defaults->audit.exporting.format, "fhir");
+  EXPECT_EQ(defaults->audit.exporting.interval_seconds, 60);
+  auto set = Load(
+      "[audit.export]\nurl = \"https://ehr.example/fhir\"\nformat = \"fhir\"\n"
+      "interval_seconds = 5\ntoken_env = \"EXPORT_TOKEN\"\nobserver = \"ward-1\"\n");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->audit.exporting.url, "https://ehr.example/fhir");
+  EXPECT_EQ(set->audit.exporting.interval_seconds, 5);
+  EXPECT_EQ(set->audit.exporting.token_env, "EXPORT_TOKEN");
+  EXPECT_EQ(set->audit.exporting.observer, "ward-1");
+  auto file = Load("[audit.export]\nurl = \"exports/audit.ndjson\"\nformat = \"ndjson\"\n");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(file->audit.exporting.url, home_.string() + "/exports/audit.ndjson");
+  auto error = [&](const std::string& toml) { return Load(toml).status().message(); };
+  EXPECT_NE(error("[audit.export]\nurl = \"ftp://x\"\n").find("url must be"), std::string::npos);
+  EXPECT_NE(error("[audit.export]\nformat = \"xml\"\n").find("format must be"), std::string::npos);
+  EXPECT_NE(error("[audit.export]\ninterval_seconds = 0\n").find("1-86400"), std::string::npos);
+  EXPECT_NE(error("[audit.export]\ntoken = \"x\"\n").find("unknown key 'audit.export.token'"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace ward

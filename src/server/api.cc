@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/audit_log.h"
+#include "audit/export_loop.h"
 
 namespace ward::server {
 
@@ -191,6 +192,8 @@ Result<ApiResponse> Api::Metrics(ApiRequest&, const Principal&) {
   WARD_ASSIGN_OR_RETURN(StoreCounts counts, ctx_.server_store->Counts(ctx_.clock->NowMillis()));
   ApiResponse r;
   r.body = ctx_.metrics->Render(counts);
+  WARD_ASSIGN_OR_RETURN(std::string audit_export, RenderAuditExportMetrics(ctx_.store));
+  r.body += audit_export;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   return r;
 }

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include "audit/audit_log.h"
+#include "audit/export_loop.h"
 #include "net/http_client.h"
 #include "runtime/session_reaper.h"
 #include "sandbox/background_cpu.h"
@@ -70,6 +72,7 @@ class Running : public WardServer {
         c.server.host.find(':') != std::string::npos ? "[" + c.server.host + "]" : c.server.host;
     url_ = std::string(tls_ ? "https://" : "http://") + host + ":" + std::to_string(port);
     StartNotifier();
+    WARD_RETURN_IF_ERROR(StartAuditExport());
     serving_ = std::thread([this] {
       Status s = http_->Serve();
       std::lock_guard<std::mutex> lock(mu_);
@@ -94,6 +97,7 @@ class Running : public WardServer {
       if (hub_) hub_->Stop();  // ends the streams' waits
       if (serving_.joinable()) serving_.join();
       if (notifier_) notifier_->Stop();
+      if (audit_export_) audit_export_->Stop();
       if (pool_) pool_->Shutdown();
     });
   }
@@ -133,6 +137,31 @@ class Running : public WardServer {
     notifier_->Start();
   }
 
+  // [audit.export]: the log exported continuously (audit/export_loop.h).
+  Status StartAuditExport() {
+    const AuditExportConfig& e = options_.config.audit.exporting;
+    if (e.url.empty()) return Status::Ok();
+    export_http_ = NewHttpClient();
+    ExportDestination d;
+    d.to = e.url;
+    d.token_env = e.token_env;
+    d.http = export_http_.get();
+    d.timeout_ms = options_.config.audit.publish_timeout_seconds * 1000;
+    WARD_ASSIGN_OR_RETURN(OpenedSink opened, OpenExportSink(d, e.format));
+    WARD_ASSIGN_OR_RETURN(ExportFormat format, ParseExportFormat(opened.format));
+    ExportOptions o;
+    o.format = format;
+    o.cursor_key = ExportCursorKey(format, e.url);
+    o.observer = ExportObserverName(e.observer);
+    o.clock = clock_;
+    export_audit_ = std::make_unique<AuditLog>(store_.get(), clock_, "ward serve");
+    audit_export_ =
+        std::make_unique<AuditExportLoop>(store_.get(), export_audit_.get(), std::move(opened.sink),
+                                          std::move(o), e.interval_seconds * 1000);
+    audit_export_->Start();
+    return Status::Ok();
+  }
+
   ServeOptions options_;
   Clock* clock_ = nullptr;
   std::unique_ptr<Store> store_, session_store_, hub_store_;
@@ -148,6 +177,9 @@ class Running : public WardServer {
   std::unique_ptr<HttpClient> http_client_;
   std::unique_ptr<ApprovalNotifier> notifier_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<HttpClient> export_http_;
+  std::unique_ptr<AuditLog> export_audit_;
+  std::unique_ptr<AuditExportLoop> audit_export_;
   std::string web_dir_, url_;
   std::thread serving_;
   std::once_flag stopped_;

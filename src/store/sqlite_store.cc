@@ -54,6 +54,8 @@ CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_update BEFORE UPDATE ON audit_
   BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
   BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TABLE IF NOT EXISTS audit_export_cursors (
+  destination TEXT PRIMARY KEY, seq INTEGER NOT NULL, checkpoints INTEGER NOT NULL);
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TABLE IF NOT EXISTS purged_sessions (
@@ -570,6 +572,33 @@ class SqliteStore : public Store {
           std::string(sqlite3_db_filename(db_.get(), "main")) +
           "-wal until it is; run the purge again when ward is idle");
     return Status::Ok();
+  Result<AuditExportCursor> GetAuditExportCursor(const std::string& destination) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_, "SELECT seq, checkpoints FROM audit_export_cursors WHERE destination=?");
+    s.Bind(1, destination);
+    WARD_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return AuditExportCursor{};
+    return AuditExportCursor{s.Int(0), s.Int(1)};
+  }
+
+  Status SetAuditExportCursor(const std::string& destination,
+                              const AuditExportCursor& cursor) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_,
+           "INSERT INTO audit_export_cursors (destination, seq, checkpoints) VALUES (?,?,?) "
+           "ON CONFLICT(destination) DO UPDATE SET seq=excluded.seq, "
+           "checkpoints=excluded.checkpoints");
+    s.Bind(1, destination).Bind(2, cursor.seq).Bind(3, cursor.checkpoints);
+    return s.Run();
+  }
+
+  Result<std::vector<std::pair<std::string, AuditExportCursor>>> ListAuditExportCursors() override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt s(cache_,
+           "SELECT destination, seq, checkpoints FROM audit_export_cursors ORDER BY destination");
+    return ReadRows<std::pair<std::string, AuditExportCursor>>(s, [](Stmt& r) {
+      return std::make_pair(r.Text(0), AuditExportCursor{r.Int(1), r.Int(2)});
+    });
   }
 
  private:

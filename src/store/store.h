@@ -156,6 +156,14 @@ struct StoredCheckpoint {
   std::string signature;
 };
 
+// Where an audit export to one destination has got to (audit/audit_export.h):
+// the last audit entry and how many checkpoints (in ListCheckpoints order) the
+// destination has accepted.
+struct AuditExportCursor {
+  int64_t seq = 0;
+  int64_t checkpoints = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -259,6 +267,14 @@ class Store {
   // byte is left in ward.db or its -wal. Unavailable when another connection holds
   // the log open so that it cannot be emptied (run it again when ward is idle).
   virtual Status ScrubFreedSpace() = 0;
+  // Audit export cursors, one per destination key: {0, 0} for a destination never
+  // exported to; Set overwrites.
+  virtual Result<AuditExportCursor> GetAuditExportCursor(const std::string& destination) = 0;
+  virtual Status SetAuditExportCursor(const std::string& destination,
+                                      const AuditExportCursor& cursor) = 0;
+  // Every destination's cursor (for /metrics), by destination.
+  virtual Result<std::vector<std::pair<std::string, AuditExportCursor>>>
+  ListAuditExportCursors() = 0;
 
   // Runs `fn` so that every store write it makes (on this thread) lands in one
   // transaction: all are kept when it returns Ok, none when it returns an error or
