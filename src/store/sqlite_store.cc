@@ -572,6 +572,10 @@ class SqliteStore : public Store {
           std::string(sqlite3_db_filename(db_.get(), "main")) +
           "-wal until it is; run the purge again when ward is idle");
     return Status::Ok();
+  }
+
+  // ---- Audit export cursors ----
+
   Result<AuditExportCursor> GetAuditExportCursor(const std::string& destination) override {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     Stmt s(cache_, "SELECT seq, checkpoints FROM audit_export_cursors WHERE destination=?");
