@@ -435,9 +435,12 @@ TEST_F(AuditExportTest, SinceBySeqAndByTime) {
   ASSERT_TRUE(ExportAudit(store_.get(), &by_seq, o).ok());
   ASSERT_EQ(by_seq.all.size(), 2u);
   EXPECT_EQ(json::parse(by_seq.all[0])["seq"], 5);
-  // Each NDJSON line's body hashes to its hash: an archive can be re-verified.
+  // Each NDJSON line's body hashes (in its sealed form) to its hash: an archive
+  // can be re-verified.
   json line = json::parse(by_seq.all[0]);
-  EXPECT_EQ(Sha256Hex(line["body"].get<std::string>()), line["hash"]);
+  auto hashed = HashedFormOf(line["body"].get<std::string>());
+  ASSERT_TRUE(hashed.ok()) << hashed.status().message();
+  EXPECT_EQ(Sha256Hex(hashed->hashed), line["hash"]);
 
   auto third = ParseAuditEntry(store_->ListAudit(2, 1).value()[0]).value();
   o.since = ParseExportSince(third.time).value();
