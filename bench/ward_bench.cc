@@ -5,6 +5,7 @@
 //   ward-bench validate [N]   code-action validation round trip (N samples)
 //   ward-bench connectors [N] the gate's overhead on real connector calls (FHIR, SQL)
 //   ward-bench checkpoint [N] one signed audit checkpoint: sign + store + file append
+//   ward-bench privacy [N]    pseudonymisation of one observation bound for the model
 #include <cstdio>
 #include <cstring>
 
@@ -15,6 +16,7 @@ int RunValidateBench(int argc, char** argv);
 int RunGateBench(int argc, char** argv);
 int RunConnectorBench(int argc, char** argv);
 int RunCheckpointBench(int argc, char** argv);
+int RunPrivacyBench(int argc, char** argv);
 }  // namespace ward::bench
 
 int main(int argc, char** argv) {
@@ -28,6 +30,8 @@ int main(int argc, char** argv) {
     return ward::bench::RunConnectorBench(argc - 2, argv + 2);
   if (argc >= 2 && strcmp(argv[1], "checkpoint") == 0)
     return ward::bench::RunCheckpointBench(argc - 2, argv + 2);
+  if (argc >= 2 && strcmp(argv[1], "privacy") == 0)
+    return ward::bench::RunPrivacyBench(argc - 2, argv + 2);
   if (argc >= 2 && strcmp(argv[1], "validate") == 0)
     return ward::bench::RunValidateBench(argc - 2, argv + 2);
   fprintf(stderr,
@@ -42,6 +46,8 @@ int main(int argc, char** argv) {
           "              against the embedded EHR, an SQL row insert, an HTTP POST to a\n"
           "              loopback API (N calls, default 2000)\n"
           "  checkpoint [N]  one signed audit checkpoint: head, Ed25519 signature, store row,\n"
-          "              file append with fsync p50/p99 (N checkpoints, default 500)\n");
+          "              file append with fsync p50/p99 (N checkpoints, default 500)\n"
+          "  privacy [N]     pseudonymising one ~6 KB observation for the model, with every\n"
+          "              Synthea patient learned; re-identifying code (N calls, default 2000)\n");
   return 2;
 }

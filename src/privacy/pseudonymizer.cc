@@ -151,6 +151,19 @@ size_t TokenLengthAt(std::string_view text, size_t pos) {
   return i + 2 - pos;
 }
 
+// Where the tokens in `text` are: [begin, end) pairs, in order.
+std::vector<std::pair<size_t, size_t>> TokenSpans(std::string_view text) {
+  std::vector<std::pair<size_t, size_t>> spans;
+  for (size_t open = text.find("[["); open != std::string_view::npos;
+       open = text.find("[[", open + 1)) {
+    if (size_t len = TokenLengthAt(text, open); len > 0) {
+      spans.emplace_back(open, open + len);
+      open += len - 1;
+    }
+  }
+  return spans;
+}
+
 const char* GenericKind(IdentifierField field) {
   switch (field) {
     case IdentifierField::kName:
@@ -411,10 +424,16 @@ std::string Pseudonymizer::ReplaceKnown(std::string_view text, SubstitutionCount
   }
   auto matches = matcher_.FindAll(text);
   if (matches.empty()) return std::string(text);
+  std::vector<std::pair<size_t, size_t>> tokens = TokenSpans(text);
   std::string out;
   out.reserve(text.size());
   size_t at = 0;
+  size_t next_token = 0;
   for (const auto& m : matches) {
+    // Never inside a token already in the text (a value "Date" must not break
+    // [[DATE_1]]).
+    while (next_token < tokens.size() && tokens[next_token].second <= m.begin) ++next_token;
+    if (next_token < tokens.size() && tokens[next_token].first < m.begin + m.length) continue;
     out.append(text, at, m.begin - at);
     const std::string& token = variant_token_[m.pattern];
     out += token;

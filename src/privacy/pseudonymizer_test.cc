@@ -174,5 +174,25 @@ TEST(PseudonymizerTest, TokensInTextAreNeverRewrittenByPatterns) {
   EXPECT_EQ((*p)->Pseudonymise("O'Keefe ABC_12"), "[[PATIENT_1.family]] [[ID_1]]");
 }
 
+TEST(PseudonymizerTest, ValuesSpelledLikeTokenPartsNeverBreakTokens) {
+  auto p = Make();
+  p->Learn(R"({"resourceType":"Patient","id":"p1","name":[{"family":"Date","given":["Patient"]}],
+    "address":[{"city":"Name"}]})");
+  std::string once = p->Pseudonymise("Patient Date of Name, [[DATE_1]] [[PATIENT_1.name]]");
+  EXPECT_EQ(once, "[[PATIENT_1.name]] of [[PATIENT_1.city]], [[DATE_1]] [[PATIENT_1.name]]");
+  EXPECT_EQ(p->Pseudonymise(once), once);
+}
+
+TEST(PseudonymizerTest, HostileValuesStayInsideTheirPythonLiteral) {
+  auto p = Make();
+  p->Learn(
+      R"({"resourceType":"Patient","id":"p1","name":[{"family":"x'); import os #\n\\\"\"\"","given":["Al"]}]})");
+  std::string code =
+      p->ReIdentifyCode("v = '[[PATIENT_1.family]]'\nw = \"\"\"[[PATIENT_1.family]]\"\"\"");
+  EXPECT_EQ(code,
+            "v = 'x\\'); import os #\\n\\\\\\\"\\\"\\\"'\n"
+            "w = \"\"\"x\\'); import os #\\n\\\\\\\"\\\"\\\"\"\"\"");
+}
+
 }  // namespace
 }  // namespace ward
