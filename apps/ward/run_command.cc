@@ -22,7 +22,7 @@ namespace {
 
 struct RunFlags {
   std::string task, model, mode, now, home, workspace, actor, fhir_url, policy, sandbox = "on";
-  std::string privacy;
+  std::string privacy, purpose;
   bool dry_run = false, rollback_on_failure = false;
   int64_t max_writes = -1;
   double max_cost = -1;
@@ -80,6 +80,9 @@ void AddRunOptions(CLI::App* cmd, RunFlags& f) {
                   "[[PATIENT_1.family]]), strict, or off (default: [privacy] mode in ward.toml, "
                   "else pseudonymise when a FHIR connector is configured)")
       ->check(CLI::IsMember({"off", "pseudonymise", "pseudonymize", "strict"}));
+  cmd->add_option("--purpose", f.purpose,
+                  "Why the data is accessed, an HL7 v3 PurposeOfUse code (TREAT, HPAYMT, "
+                  "HOPERAT, ...): audited and exported as the AuditEvents' purposeOfUse");
 }
 
 // Merges flags over configuration into the op. Returns a usage error message or "".
@@ -114,6 +117,10 @@ std::string BuildOp(const RunFlags& f, const WardConfig& c, StartTaskOp* op) {
   }
   op->actor = CurrentUserName();
   op->claimed_actor = f.actor;
+  if (!f.purpose.empty()) {
+    if (Status ok = CheckPurposeOfUse(f.purpose); !ok.ok()) return "--purpose: " + ok.message();
+    op->purpose_of_use = f.purpose;
+  }
   return "";
 }
 

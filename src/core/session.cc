@@ -156,6 +156,7 @@ Status TurnLoop::Begin() {
   data.Set("mode", AgentModeName(op_.mode)).Set("launcher", deps_.launcher->name());
   data.SetStrings("isolation", deps_.launcher->isolation_layers());
   data.Set("privacy", PrivacyModeName(privacy_->mode()));
+  if (!op_.purpose_of_use.empty()) data.Set("purpose_of_use", op_.purpose_of_use);
   if (!op_.claimed_actor.empty()) data.Set("claimed_actor", op_.claimed_actor);
   Audit("session_start", data);
   WARD_RETURN_IF_ERROR(store_status_);

@@ -4,7 +4,10 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
+
+#include "util/status.h"
 
 namespace ward {
 
@@ -28,7 +31,13 @@ struct StartTaskOp {
   std::string workspace;      // directory the guest works in; empty = a private temp dir
   std::string actor;          // who started it, verified (OS user, or the logged-in user)
   std::string claimed_actor;  // who the starter says acts (`ward run --actor`): recorded only
+  // Why the data is accessed, a code from HL7 v3 PurposeOfUse (e.g. TREAT, HPAYMT,
+  // HOPERAT): audited at the session's start and exported as AuditEvent.purposeOfUse.
+  std::string purpose_of_use;
 };
+
+// OK when `code` can be a purpose of use: 1-64 letters, digits, '.', '_' or '-'.
+Status CheckPurposeOfUse(std::string_view code);
 
 struct CancelOp {
   std::string session;

@@ -56,6 +56,24 @@ Result<SessionRequest> ParseStart(const json& body, const WardConfig& config, co
   WARD_ASSIGN_OR_RETURN(req.fhir_url, StringField(options, "fhir_url"));
   if (!req.fhir_url.empty() && p.role != Role::kAdmin)
     return PermissionDenied("only an admin may point a session at another FHIR server");
+  WARD_ASSIGN_OR_RETURN(op.purpose_of_use, StringField(options, "purpose_of_use"));
+  if (!op.purpose_of_use.empty())
+    WARD_RETURN_IF_ERROR(
+        CheckPurposeOfUse(op.purpose_of_use).WithContext("options.purpose_of_use"));
+  WARD_ASSIGN_OR_RETURN(req.privacy, StringField(options, "privacy"));
+  if (!req.privacy.empty()) {
+    WARD_ASSIGN_OR_RETURN(PrivacyMode mode, ParsePrivacyMode(req.privacy));
+    // Only an administrator may weaken the configured privacy (or, where none is
+    // configured, the default with a FHIR connector).
+    auto rank = [](PrivacyMode m) {
+      return m == PrivacyMode::kOff ? 0 : m == PrivacyMode::kPseudonymise ? 1 : 2;
+    };
+    PrivacyMode floor = config.privacy_mode_set ? config.privacy.mode : PrivacyMode::kPseudonymise;
+    if (rank(mode) < rank(floor) && p.role != Role::kAdmin)
+      return PermissionDenied(std::string("only an admin may start a session with privacy weaker "
+                                          "than \"") +
+                              PrivacyModeName(floor) + "\"");
+  }
   op.actor = p.user;
   return req;
 }

@@ -297,15 +297,19 @@ TEST_F(PrivacyTest, OffSendsTheDataAsItIs) {
   SyntheaPatient p = LoadSyntheaPatients().front();
   server_.Push(Code("ps = fhir.search('Patient', family='" + p.family + "')\nprint(ps[0]['id'])"));
   server_.Push(Code("finish('done')"));
-  auto r = RunWard(
-      {"run", "--privacy", "off", "--model", "openai:gpt-test", "Find " + p.given + " " + p.family},
-      env_);
+  auto r = RunWard({"run", "--privacy", "off", "--purpose", "TREAT", "--model", "openai:gpt-test",
+                    "Find " + p.given + " " + p.family},
+                   env_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto requests = server_.requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_NE(requests[0].body.find(p.family), std::string::npos);
   EXPECT_EQ(requests[1].body.find("[[PATIENT_"), std::string::npos);
   EXPECT_EQ(AuditEntries("model_call")[0]["data"]["privacy"], "off");
+  EXPECT_EQ(AuditEntries("session_start")[0]["data"]["purpose_of_use"], "TREAT");
+  EXPECT_EQ(RunWard({"run", "--purpose", "TREAT PLEASE", "--model", "openai:gpt-test", "x"}, env_)
+                .exit_code,
+            2);
 }
 
 TEST_F(PrivacyTest, ABadIdentifierPatternIsAConfigurationError) {

@@ -494,6 +494,43 @@ TEST_F(ServerApiTest, StartAndCancelSessionsThroughTheApi) {
   EXPECT_EQ(Call("POST", "/api/v1/sessions", R"({"model":"openai:m"})", *admin_).status, 400);
 }
 
+// Privacy can be made stricter by whoever may start a session, weakened only by an
+// admin; a purpose of use is checked and audited at the session's start.
+TEST_F(ServerApiTest, PrivacyAndPurposeOfUseOptions) {
+  std::string quick = (served_->home() / "quick.jsonl").string();
+  std::ofstream(quick) << json{{"content", "```python\nfinish(1)\n```"}}.dump() << "\n";
+  auto start = [&](const json& options, const std::string& token) {
+    return Call("POST", "/api/v1/sessions",
+                json{{"task", "t"}, {"model", "scripted:" + quick}, {"options", options}}.dump(),
+                token);
+  };
+  ApiReply weaker =
+      Call("POST", "/api/v1/sessions",
+           json{{"task", "t"}, {"model", "openai:m"}, {"options", {{"privacy", "off"}}}}.dump(),
+           *approver_);
+  EXPECT_EQ(weaker.status, 403) << weaker.body;
+  EXPECT_NE(weaker.body.find("privacy weaker"), std::string::npos) << weaker.body;
+  EXPECT_EQ(start({{"privacy", "loose"}}, *admin_).status, 400);
+  EXPECT_EQ(start({{"purpose_of_use", "TREAT\n<script>"}}, *admin_).status, 400);
+  ApiReply ok = start({{"privacy", "strict"}, {"purpose_of_use", "TREAT"}}, *admin_);
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  std::string id = json::parse(ok.body)["id"];
+  EXPECT_EQ(FinalStatus(id, *viewer_), "succeeded");
+  auto store = OpenSqliteStore((served_->home() / "ward.db").string());
+  ASSERT_TRUE(store.ok());
+  bool found = false;
+  auto entries = (*store)->ListAudit(0, 0);
+  ASSERT_TRUE(entries.ok());
+  for (const auto& e : *entries) {
+    if (e.session != id || e.kind != "session_start") continue;
+    json body = json::parse(e.body);
+    EXPECT_EQ(body["data"]["privacy"], "strict");
+    EXPECT_EQ(body["data"]["purpose_of_use"], "TREAT");
+    found = true;
+  }
+  EXPECT_TRUE(found);
+}
+
 // A server's sessions share one zygote. A guest cloned from it lives as long as its
 // own session, not as long as the session that happened to start the zygote.
 TEST(ServerSharedZygoteTest, OneSessionEndingLeavesAnotherSessionsGuestAlone) {
