@@ -55,6 +55,15 @@ PhiPatterns::~PhiPatterns() = default;
 
 Result<std::shared_ptr<const PhiPatterns>> PhiPatterns::Make(
     const std::vector<std::string>& custom) {
+  if (custom.empty()) {  // the built-in set, compiled once per process
+    static const Result<std::shared_ptr<const PhiPatterns>> kBuiltIn = Compile({});
+    return kBuiltIn;
+  }
+  return Compile(custom);
+}
+
+Result<std::shared_ptr<const PhiPatterns>> PhiPatterns::Compile(
+    const std::vector<std::string>& custom) {
   std::shared_ptr<PhiPatterns> p(new PhiPatterns());
   std::string all;
   auto add = [&](const std::string& pattern, PhiPatternKind kind) {

@@ -43,6 +43,7 @@ class PhiPatterns {
 
  private:
   PhiPatterns() = default;
+  static Result<std::shared_ptr<const PhiPatterns>> Compile(const std::vector<std::string>& custom);
   std::unique_ptr<re2::RE2> all_;  // one alternation; group i+1 is kinds_[i]
   std::vector<PhiPatternKind> kinds_;
 };
