@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "util/encoding.h"
+
 namespace ward {
 
 AuditExportLoop::AuditExportLoop(Store* store, AuditLog* audit, std::unique_ptr<ExportSink> sink,
@@ -63,23 +65,6 @@ void AuditExportLoop::Run() {
   }
 }
 
-namespace {
-
-std::string Label(const std::string& value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
-}  // namespace
-
 Result<std::string> RenderAuditExportMetrics(Store* store) {
   int64_t head = 0;
   auto last = store->LastAudit();
@@ -96,7 +81,7 @@ Result<std::string> RenderAuditExportMetrics(Store* store) {
   if (cursors.empty()) return out;
   std::string cursor_lines, lag_lines;
   for (const auto& [destination, cursor] : cursors) {
-    std::string labels = "{destination=\"" + Label(destination) + "\"} ";
+    std::string labels = "{destination=\"" + MetricLabelValue(destination) + "\"} ";
     cursor_lines += "ward_audit_export_cursor_seq" + labels + std::to_string(cursor.seq) + "\n";
     lag_lines += "ward_audit_export_lag_entries" + labels +
                  std::to_string(std::max<int64_t>(0, head - cursor.seq)) + "\n";

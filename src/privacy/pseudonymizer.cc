@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "privacy/spelling_variants.h"
 #include "util/json_limits.h"
 
 namespace ward {
@@ -21,13 +22,6 @@ bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::string DigitsOf(std::string_view s) {
-  std::string out;
-  for (char c : s)
-    if (c >= '0' && c <= '9') out += c;
-  return out;
-}
-
 // Too short or too plain to be told apart from ordinary text.
 bool Unusable(std::string_view value) {
   size_t meaningful = 0;
@@ -35,100 +29,6 @@ bool Unusable(std::string_view value) {
     if (!std::isspace(static_cast<unsigned char>(c))) ++meaningful;
   if (meaningful < 2) return true;
   return AllDigits(value) && value.size() < 4;
-}
-
-// Python's json.dumps (ensure_ascii) spelling of non-ASCII text: \uXXXX, with
-// surrogate pairs beyond the BMP. Empty when the text is ASCII or not UTF-8.
-std::string JsonAsciiEscaped(std::string_view s) {
-  std::string out;
-  bool any = false;
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      out += s[i++];
-      continue;
-    }
-    int extra = (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
-    if (extra < 0 || i + static_cast<size_t>(extra) >= s.size()) return "";
-    uint32_t cp = c & (extra == 1 ? 0x1F : extra == 2 ? 0x0F : 0x07);
-    for (int k = 1; k <= extra; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    i += static_cast<size_t>(extra) + 1;
-    auto hex = [&](uint32_t unit) {
-      char buf[8];
-      snprintf(buf, sizeof buf, "\\u%04x", unit);
-      out += buf;
-    };
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      hex(0xD800 + (cp >> 10));
-      hex(0xDC00 + (cp & 0x3FF));
-    } else {
-      hex(cp);
-    }
-    any = true;
-  }
-  return any ? out : "";
-}
-
-// Percent-encoding as a URL query would carry it ("%20" and "+" for spaces).
-std::vector<std::string> UrlEncoded(std::string_view s) {
-  bool plain = std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-  });
-  if (plain) return {};
-  std::string pct, plus;
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
-      pct += c;
-      plus += c;
-    } else {
-      char buf[4];
-      snprintf(buf, sizeof buf, "%%%02X", u);
-      pct += buf;
-      plus += c == ' ' ? std::string("+") : std::string(buf);
-    }
-  }
-  return {pct, plus};
-}
-
-constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
-                                   "May",       "June",     "July",     "August",
-                                   "September", "October",  "November", "December"};
-
-// "1960-03-01" (maybe with a time): the other ways a date is commonly written.
-std::vector<std::string> DateVariants(std::string_view value) {
-  if (value.size() < 10 || value[4] != '-' || value[7] != '-') return {};
-  std::string y(value.substr(0, 4)), m(value.substr(5, 2)), d(value.substr(8, 2));
-  if (!AllDigits(y) || !AllDigits(m) || !AllDigits(d)) return {};
-  int month = std::stoi(m), day = std::stoi(d);
-  if (month < 1 || month > 12 || day < 1 || day > 31) return {};
-  std::string mn = kMonths[month - 1], ms = std::to_string(month), ds = std::to_string(day);
-  std::vector<std::string> out = {
-      y + "-" + m + "-" + d,    m + "/" + d + "/" + y,
-      ms + "/" + ds + "/" + y,  y + m + d,
-      d + "." + m + "." + y,    ds + "." + ms + "." + y,
-      mn + " " + ds + ", " + y, mn.substr(0, 3) + " " + ds + ", " + y,
-      ds + " " + mn + " " + y,  ds + " " + mn.substr(0, 3) + " " + y,
-      y + "/" + m + "/" + d,    "datetime.date(" + y + ", " + ms + ", " + ds + ")"};
-  if (value.size() > 10) out.insert(out.begin(), std::string(value));
-  return out;
-}
-
-// A North American number in its usual spellings; an SSN with and without dashes.
-std::vector<std::string> PhoneVariants(std::string_view value) {
-  std::string digits = DigitsOf(value);
-  if (digits.size() == 11 && digits[0] == '1') digits = digits.substr(1);
-  if (digits.size() != 10) return {};
-  std::string a = digits.substr(0, 3), b = digits.substr(3, 3), c = digits.substr(6);
-  return {a + "-" + b + "-" + c, "(" + a + ") " + b + "-" + c, "(" + a + ")" + b + "-" + c,
-          a + "." + b + "." + c, a + " " + b + " " + c,        digits};
-}
-std::vector<std::string> SsnVariants(std::string_view value) {
-  std::string digits = DigitsOf(value);
-  if (digits.size() != 9) return {};
-  std::string a = digits.substr(0, 3), b = digits.substr(3, 2), c = digits.substr(5);
-  return {a + "-" + b + "-" + c, a + " " + b + " " + c, digits};
 }
 
 // The token at text[pos] ("[[" KIND "_" N ["." field [N]] "]]"), or 0.
@@ -223,13 +123,6 @@ const char* PatternCategory(PhiPatternKind kind) {
     default:
       return "identifier";
   }
-}
-
-std::vector<std::string> ShapeVariants(std::string_view kind, std::string_view value) {
-  if (kind == "DATE" || kind == "birthDate" || kind == "deathDate") return DateVariants(value);
-  if (kind == "PHONE" || kind == "phone") return PhoneVariants(value);
-  if (kind == "SSN" || kind == "ssn") return SsnVariants(value);
-  return {};
 }
 
 }  // namespace
@@ -347,14 +240,18 @@ const std::string& Pseudonymizer::Register(const std::string& value, const std::
   std::string token = "[[" + token_base + "]]";
   auto [it, added] = token_value_.emplace(token, TokenInfo{value, category});
   AddVariant(value, token);
-  if (std::string json = JsonAsciiEscaped(value); !json.empty()) AddVariant(json, token);
-  for (const std::string& v : UrlEncoded(value)) AddVariant(v, token);
+  // The shape comes from the token: "DATE_3", "PATIENT_1.birthDate", "PATIENT_2.phone2".
   std::string_view kind = token_base;
   if (auto dot = kind.find('.'); dot != std::string_view::npos) kind = kind.substr(dot + 1);
   while (!kind.empty() && std::isdigit(static_cast<unsigned char>(kind.back())))
     kind.remove_suffix(1);
   if (auto under = kind.find('_'); under != std::string_view::npos) kind = kind.substr(0, under);
-  for (const std::string& v : ShapeVariants(kind, value)) AddVariant(v, token);
+  ValueShape shape = (kind == "DATE" || kind == "birthDate" || kind == "deathDate")
+                         ? ValueShape::kDate
+                     : (kind == "PHONE" || kind == "phone") ? ValueShape::kPhone
+                     : (kind == "SSN" || kind == "ssn")     ? ValueShape::kSsn
+                                                            : ValueShape::kText;
+  for (const std::string& v : SpellingVariants(value, shape)) AddVariant(v, token);
   return it->first;
 }
 

@@ -2,22 +2,10 @@
 
 #include <cstdio>
 
+#include "util/encoding.h"
+
 namespace ward::server {
 namespace {
-
-// Escapes a label value: backslash, double quote and newline.
-std::string Label(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
 
 std::string Number(double v) {
   char buf[64];
@@ -83,12 +71,12 @@ std::string Metrics::Render(const StoreCounts& c) const {
   out += "# HELP ward_http_requests_total API requests by route and status.\n";
   out += "# TYPE ward_http_requests_total counter\n";
   for (const auto& [key, n] : count_)
-    out += "ward_http_requests_total{route=\"" + Label(key.first) + "\",status=\"" +
+    out += "ward_http_requests_total{route=\"" + MetricLabelValue(key.first) + "\",status=\"" +
            std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
   out += "# HELP ward_http_request_duration_seconds API request latency by route.\n";
   out += "# TYPE ward_http_request_duration_seconds histogram\n";
   for (const auto& [route, h] : latency_) {
-    std::string r = "route=\"" + Label(route) + "\"";
+    std::string r = "route=\"" + MetricLabelValue(route) + "\"";
     for (size_t i = 0; i < kBucketsSeconds.size(); ++i)
       out += "ward_http_request_duration_seconds_bucket{" + r + ",le=\"" +
              Number(kBucketsSeconds[i]) + "\"} " + std::to_string(h.buckets[i]) + "\n";

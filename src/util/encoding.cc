@@ -92,4 +92,18 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
+std::string MetricLabelValue(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace ward

@@ -1,6 +1,6 @@
-// Text encodings shared by the HTTP clients: percent-encoding (RFC 3986), Base64
-// (RFC 4648, with padding) and the UTF-8 check. Pure functions; thread-safe;
-// never throw.
+// Text encodings shared by the HTTP clients and servers: percent-encoding (RFC
+// 3986), Base64 (RFC 4648, with padding), Prometheus label values and the UTF-8 check. Pure
+// functions; thread-safe; never throw.
 #pragma once
 
 #include <string>
@@ -18,6 +18,10 @@ std::string FormUrlEncode(std::string_view text);
 
 // Standard Base64 with '=' padding ("user:pass" → "dXNlcjpwYXNz").
 std::string Base64Encode(std::string_view bytes);
+
+// A label value for the Prometheus text format, without its quotes: backslash,
+// double quote and line feed escaped (`a"b` → `a\"b`).
+std::string MetricLabelValue(std::string_view text);
 
 // True when `text` is well-formed UTF-8 (no overlongs, surrogates or values > U+10FFFF).
 bool IsValidUtf8(std::string_view text);

@@ -239,6 +239,9 @@ TEST_F(PrivacyTest, NoIdentifierOfAnyPatientReachesTheModelAndAnswersStayCorrect
     }
   }
   EXPECT_GT(checked, 10000u);
+  printf("PHI test set: %zu identifiers and variants of every patient the EHR holds, searched in "
+         "%zu model requests of %zu sessions (%zu searches)\n",
+         identifiers.size(), requests.size(), patients.size(), checked);
   // The observations really carried the data, as tokens.
   EXPECT_NE(requests[1].body.find("[[PATIENT_1.mrn]]"), std::string::npos);
   EXPECT_NE(requests[2].body.find("valueQuantity"), std::string::npos);
