@@ -194,6 +194,8 @@ class PrivacyTest : public EhrFixture {
     });
   }
 
+  std::vector<RecordedRequest> RunPhiSet(const std::string& mode);
+
   FakeLlmServer server_;
 };
 
@@ -209,25 +211,25 @@ std::string Fixed(double v) {
   return buf;
 }
 
-TEST_F(PrivacyTest, NoIdentifierOfAnyPatientReachesTheModelAndAnswersStayCorrect) {
+// Runs every patient's task in `mode` and checks the answers and that no request
+// held any identifier; returns the requests.
+std::vector<RecordedRequest> PrivacyTest::RunPhiSet(const std::string& mode) {
   std::vector<SyntheaPatient> patients = LoadSyntheaPatients();
-  ASSERT_EQ(patients.size(), 7u);
+  EXPECT_EQ(patients.size(), 7u);
   std::set<std::string> identifiers = IdentifiersInEhr(*url_);
-  ASSERT_GT(identifiers.size(), 100u);
-
+  EXPECT_GT(identifiers.size(), 100u);
   for (const SyntheaPatient& p : patients) {
     SCOPED_TRACE(p.given + " " + p.family);
     ScriptCodeSession();
-    auto r = RunWard({"run", "--model", "openai:gpt-test", Task(p)}, env_);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto r = RunWard({"run", "--privacy", mode, "--model", "openai:gpt-test", Task(p)}, env_);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
     // The answer, re-identified on the host, holds the real values.
     std::string expected = p.given + " " + p.family + ": HbA1c " + Fixed(p.hba1c) + " on " +
                            p.hba1c_date + "; phone " + p.phone + "; MRN " + p.mrn + "\n";
     EXPECT_EQ(r.out, expected);
   }
-
   auto requests = server_.requests();
-  ASSERT_EQ(requests.size(), 3 * patients.size());
+  EXPECT_EQ(requests.size(), 3 * patients.size());
   size_t checked = 0;
   for (const RecordedRequest& request : requests) {
     for (const std::string& text : RequestTexts(request)) {
@@ -239,9 +241,17 @@ TEST_F(PrivacyTest, NoIdentifierOfAnyPatientReachesTheModelAndAnswersStayCorrect
     }
   }
   EXPECT_GT(checked, 10000u);
-  printf("PHI test set: %zu identifiers and variants of every patient the EHR holds, searched in "
-         "%zu model requests of %zu sessions (%zu searches)\n",
-         identifiers.size(), requests.size(), patients.size(), checked);
+  printf(
+      "PHI test set (%s): %zu identifiers and variants of every patient the EHR holds, "
+      "searched in %zu model requests of %zu sessions (%zu searches)\n",
+      mode.c_str(), identifiers.size(), requests.size(), patients.size(), checked);
+  return requests;
+}
+
+TEST_F(PrivacyTest, NoIdentifierOfAnyPatientReachesTheModelAndAnswersStayCorrect) {
+  std::vector<RecordedRequest> requests = RunPhiSet("pseudonymise");
+  ASSERT_EQ(requests.size(), 21u);
+  std::vector<SyntheaPatient> patients = LoadSyntheaPatients();
   // The observations really carried the data, as tokens.
   EXPECT_NE(requests[1].body.find("[[PATIENT_1.mrn]]"), std::string::npos);
   EXPECT_NE(requests[2].body.find("valueQuantity"), std::string::npos);
@@ -255,6 +265,16 @@ TEST_F(PrivacyTest, NoIdentifierOfAnyPatientReachesTheModelAndAnswersStayCorrect
   EXPECT_GT(calls[1]["data"]["substitutions"]["identifier"].get<int>(), 0);
   for (const json& call : calls)
     EXPECT_EQ(call.dump().find(patients[0].family), std::string::npos) << "values are not audited";
+}
+
+TEST_F(PrivacyTest, StrictKeepsIdentifiersOutAndFreeTextToo) {
+  std::vector<RecordedRequest> requests = RunPhiSet("strict");
+  ASSERT_EQ(requests.size(), 21u);
+  // The HbA1c values and codes still reach the model; the display names of the
+  // race and language codings (not in the default allowed paths) do not.
+  EXPECT_NE(requests[2].body.find("4548-4"), std::string::npos);
+  EXPECT_EQ(requests[1].body.find("Not Hispanic or Latino"), std::string::npos);
+  EXPECT_NE(requests[1].body.find("[[VALUE_"), std::string::npos);
 }
 
 TEST_F(PrivacyTest, SessionsShowRawPrintsWhatTheModelWasSent) {
