@@ -170,7 +170,10 @@ int Purge(const PurgeFlags& flags) {
 
 void AddPurgeCommand(CLI::App& app, int* exit_code) {
   auto flags = std::make_shared<PurgeFlags>();
-  auto* purge = app.add_subcommand("purge", kPurgeHelp);
+  auto* purge = app.add_subcommand(
+      "purge",
+      "Remove the content of sessions that ended before a date (audit chain stays verifiable)");
+  purge->footer(kPurgeHelp);
   purge->add_option("--before", flags->before, "Purge sessions that ended before this date")
       ->required();
   purge->add_flag("--dry-run", flags->dry_run, "Print the counts only; change nothing");
