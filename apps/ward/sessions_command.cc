@@ -59,6 +59,13 @@ int Show(const std::string& home, const std::string& id, bool as_json, bool raw)
   if (!store.ok()) return PrintError(store.status().message()), kExitUsage;
   auto session = GetLiveSession(store->get(), SystemClock::Default(), CurrentUserName(), id);
   if (!session.ok()) return PrintError(session.status().message()), kExitFailed;
+  auto purged = (*store)->SessionPurgedAt(id);
+  if (!purged.ok()) return PrintError(purged.status().message()), kExitFailed;
+  if (*purged && !as_json)
+    printf(
+        "(the content of session %s was purged on %s: `ward purge`; its audit entries keep "
+        "their hashes)\n",
+        id.c_str(), FormatIso8601(**purged).c_str());
   auto events = (*store)->ListEvents(id, 0, 0);
   if (!events.ok()) return PrintError(events.status().message()), kExitFailed;
   EventPrinter printer(stdout, isatty(STDOUT_FILENO));
@@ -76,7 +83,8 @@ int Show(const std::string& home, const std::string& id, bool as_json, bool raw)
                started->privacy.empty() ? "off" : started->privacy.c_str(), started->task.c_str());
     }
   }
-  if (!as_json && session->status == "succeeded") printf("answer: %s\n", session->answer.c_str());
+  if (!as_json && session->status == "succeeded" && !*purged)
+    printf("answer: %s\n", session->answer.c_str());
   if (!as_json && session->status == "interrupted") printf("%s\n", session->reason.c_str());
   if (!as_json && session->status == "running")
     printf("(still running in process %lld)\n", static_cast<long long>(session->pid));

@@ -96,6 +96,11 @@ TEST_F(PurgeCliTest, PurgeKeepsVerifyAndPublishedCheckpointsGreenAndTheBytesGo) 
   EXPECT_NE((rollback.out + rollback.err).find("purged on"), std::string::npos)
       << rollback.out << rollback.err;
 
+  auto shown = RunWard({"sessions", "show", session_}, env_);
+  EXPECT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("was purged on"), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.out.find("answer:"), std::string::npos) << shown.out;
+
   auto again = RunWard({"purge", "--before", "2999-01-01", "--force", "--yes", "--json"}, env_);
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(json::parse(again.out)["audit_tombstoned"], 0);
