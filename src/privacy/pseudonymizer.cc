@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "privacy/spellings.h"
 #include "util/json_limits.h"
 
 namespace ward {
@@ -105,12 +106,15 @@ std::vector<std::string> DateVariants(std::string_view value) {
   if (month < 1 || month > 12 || day < 1 || day > 31) return {};
   std::string mn = kMonths[month - 1], ms = std::to_string(month), ds = std::to_string(day);
   std::vector<std::string> out = {
-      y + "-" + m + "-" + d,    m + "/" + d + "/" + y,
-      ms + "/" + ds + "/" + y,  y + m + d,
-      d + "." + m + "." + y,    ds + "." + ms + "." + y,
-      mn + " " + ds + ", " + y, mn.substr(0, 3) + " " + ds + ", " + y,
-      ds + " " + mn + " " + y,  ds + " " + mn.substr(0, 3) + " " + y,
-      y + "/" + m + "/" + d,    "datetime.date(" + y + ", " + ms + ", " + ds + ")"};
+      y + "-" + m + "-" + d, m + "/" + d + "/" + y, ms + "/" + ds + "/" + y, y + m + d,
+      d + "." + m + "." + y, ds + "." + ms + "." + y, mn + " " + ds + ", " + y,
+      mn.substr(0, 3) + " " + ds + ", " + y, ds + " " + mn + " " + y,
+      ds + " " + mn.substr(0, 3) + " " + y, y + "/" + m + "/" + d,
+      "datetime.date(" + y + ", " + ms + ", " + ds + ")",
+      // Day first: strftime("%d/%m/%Y"), "%d-%m-%Y", "%d-%b-%Y"; and "%Y.%m.%d".
+      d + "/" + m + "/" + y, ds + "/" + ms + "/" + y, d + "-" + m + "-" + y,
+      d + "-" + mn.substr(0, 3) + "-" + y, ds + "-" + mn.substr(0, 3) + "-" + y,
+      y + "." + m + "." + d};
   if (value.size() > 10) out.insert(out.begin(), std::string(value));
   return out;
 }
@@ -122,7 +126,8 @@ std::vector<std::string> PhoneVariants(std::string_view value) {
   if (digits.size() != 10) return {};
   std::string a = digits.substr(0, 3), b = digits.substr(3, 3), c = digits.substr(6);
   return {a + "-" + b + "-" + c, "(" + a + ") " + b + "-" + c, "(" + a + ")" + b + "-" + c,
-          a + "." + b + "." + c, a + " " + b + " " + c,        digits};
+          a + "." + b + "." + c, a + " " + b + " " + c,        digits,
+          "1" + digits};  // E.164 without the '+'; "+1..." has it as a separate byte
 }
 std::vector<std::string> SsnVariants(std::string_view value) {
   std::string digits = DigitsOf(value);
@@ -346,8 +351,13 @@ const std::string& Pseudonymizer::Register(const std::string& value, const std::
                                            const std::string& category) {
   std::string token = "[[" + token_base + "]]";
   auto [it, added] = token_value_.emplace(token, TokenInfo{value, category});
-  AddVariant(value, token);
-  if (std::string json = JsonAsciiEscaped(value); !json.empty()) AddVariant(json, token);
+  std::vector<std::string> spellings = CaseSpellings(value);
+  spellings.insert(spellings.begin(), value);
+  for (const std::string& s : spellings) {
+    AddVariant(s, token);
+    if (std::string json = JsonAsciiEscaped(s); !json.empty()) AddVariant(json, token);
+    for (const std::string& v : EscapedSpellings(s)) AddVariant(v, token);
+  }
   for (const std::string& v : UrlEncoded(value)) AddVariant(v, token);
   std::string_view kind = token_base;
   if (auto dot = kind.find('.'); dot != std::string_view::npos) kind = kind.substr(dot + 1);
@@ -527,20 +537,7 @@ std::string Pseudonymizer::ReIdentifyWith(std::string_view text, bool escape_for
     auto it = token_value_.find(std::string(text.substr(open, len)));
     if (it == token_value_.end()) continue;
     out.append(text, at, open - at);
-    if (!escape_for_code) {
-      out += it->second.value;
-    } else {
-      for (char c : it->second.value) {
-        if (c == '\\' || c == '\'' || c == '"') out += '\\';
-        if (c == '\n') {
-          out += "\\n";
-        } else if (c == '\r') {
-          out += "\\r";
-        } else {
-          out += c;
-        }
-      }
-    }
+    out += escape_for_code ? PythonLiteralEscaped(it->second.value) : it->second.value;
     at = open + len;
   }
   out.append(text, at);

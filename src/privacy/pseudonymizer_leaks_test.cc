@@ -1,0 +1,96 @@
+// Attacker's tests of pseudonymisation: the spellings in which ordinary agent
+// code prints a known identifier (tracebacks echoing re-identified code, upper
+// case of accented names, HTML narrative, bytes reprs, day-first and E.164
+// formats), and EHR values crafted to escape their Python literal when
+// re-identified into the model's code. Each must reach the model as a token.
+#include <gtest/gtest.h>
+
+#include "privacy/pseudonymizer.h"
+
+namespace ward {
+namespace {
+
+std::unique_ptr<Pseudonymizer> Learned(const std::string& patient) {
+  PrivacyOptions options;
+  options.mode = PrivacyMode::kPseudonymise;
+  auto p = Pseudonymizer::Create(options);
+  EXPECT_TRUE(p.ok()) << p.status().message();
+  (*p)->Learn(patient);
+  return std::move(p).value();
+}
+
+const char* kOKeefe = R"({"resourceType":"Patient","id":"p1",
+  "name":[{"family":"O'Keefe","given":["Renée"]}],
+  "telecom":[{"system":"phone","value":"555-397-1190"}],
+  "address":[{"text":"12 Elm St\nApt 3\nSpringfield","city":"Muñoz Ærø"}],
+  "birthDate":"1992-09-20"})";
+
+// A traceback or a SyntaxError prints the source line, and the source holds the
+// value as ReIdentifyCode escaped it.
+TEST(PseudonymizerLeaksTest, ValuesAsEscapedInCodeAreCaughtInTracebacks) {
+  auto p = Learned(kOKeefe);
+  std::string code = p->ReIdentifyCode("x = lookup['[[PATIENT_1.family]]']");
+  ASSERT_EQ(code, "x = lookup['O\\'Keefe']");
+  std::string traceback = "  File \"<action>\", line 1\n    " + code + "\nKeyError: \"O'Keefe\"";
+  std::string out = p->Pseudonymise(traceback);
+  EXPECT_EQ(out.find("Keefe"), std::string::npos) << out;
+  std::string lines = p->ReIdentifyCode("a = '[[PATIENT_1.address]]'");
+  out = p->Pseudonymise("    " + lines);
+  EXPECT_EQ(out.find("Elm"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Springfield"), std::string::npos) << out;
+}
+
+// str.upper() / str.lower() of names with accents.
+TEST(PseudonymizerLeaksTest, AccentedNamesAreCaughtInOtherCase) {
+  auto p = Learned(kOKeefe);
+  for (const std::string text : {"RENÉE", "renée", "MUÑOZ ÆRØ", "muñoz ærø", "REN\\u00c9E"}) {
+    std::string out = p->Pseudonymise(text);
+    EXPECT_EQ(out.find_first_not_of("[]PATIENT_1.givencyt"), std::string::npos)
+        << text << " -> " << out;
+  }
+}
+
+// json.dumps(ensure_ascii) and repr(bytes) of accented names; HTML narrative.
+TEST(PseudonymizerLeaksTest, EscapedSpellingsAreCaught) {
+  auto p = Learned(kOKeefe);
+  for (const std::string text :
+       {"b'Ren\\xc3\\xa9e'", "<div>O&#39;Keefe</div>", "<div>O&#x27;Keefe</div>", "O&apos;Keefe",
+        "\"12 Elm St\\nApt 3\\nSpringfield\"", "O\\u0027Keefe"}) {
+    std::string out = p->Pseudonymise(text);
+    EXPECT_EQ(out.find("Keefe"), std::string::npos) << text << " -> " << out;
+    EXPECT_EQ(out.find("Ren"), std::string::npos) << text << " -> " << out;
+    EXPECT_EQ(out.find("Elm"), std::string::npos) << text << " -> " << out;
+  }
+}
+
+// strftime("%d/%m/%Y"), "%d-%m-%Y", "%d-%b-%Y", "%Y.%m.%d"; E.164 phones.
+TEST(PseudonymizerLeaksTest, DayFirstDatesAndE164PhonesAreCaught) {
+  auto p = Learned(kOKeefe);
+  for (const std::string text : {"20/09/1992", "20-09-1992", "20-Sep-1992", "1992.09.20",
+                                 "+15553971190", "15553971190", "+1 555 397 1190"}) {
+    std::string out = p->Pseudonymise(text);
+    EXPECT_EQ(out.find_first_of("0123456789", out.find("]]")), std::string::npos)
+        << text << " -> " << out;
+    EXPECT_NE(out.find("[[PATIENT_1."), std::string::npos) << text << " -> " << out;
+  }
+  // Dates of that shape never learned are found by their shape too.
+  auto fresh = Learned("{}");
+  for (const std::string text : {"31/12/2019", "31-12-2019", "03-Feb-2019", "2019.02.03"}) {
+    EXPECT_EQ(fresh->Pseudonymise(text).find("2019"), std::string::npos) << text;
+  }
+}
+
+// A crafted value re-identified into an f-string must not become an expression.
+TEST(PseudonymizerLeaksTest, BracesInAValueStayTextInsideAnFString) {
+  auto p = Learned(R"({"resourceType":"Patient","id":"p1",
+    "name":[{"family":"{__import__(chr(111)+chr(115)).system(chr(105)+chr(100))}"}]})");
+  std::string code = p->ReIdentifyCode("print(f'Patient [[PATIENT_1.family]] ok')");
+  EXPECT_EQ(code.find('{'), std::string::npos) << code;
+  EXPECT_EQ(code.find('}'), std::string::npos) << code;
+  EXPECT_NE(code.find("\\x7b__import__"), std::string::npos) << code;
+  // The escaped form, echoed back in a traceback, is still a token.
+  EXPECT_EQ(p->Pseudonymise(code).find("__import__"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ward
