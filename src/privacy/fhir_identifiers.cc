@@ -21,6 +21,47 @@ std::string StringAt(const json& object, const char* key) {
   return (it != object.end() && it->is_string()) ? it->get<std::string>() : "";
 }
 
+// Synthea-style names carry a number ("Alfreda123"); code that cleans them prints
+// the name without it.
+std::vector<std::string> WithoutTrailingDigits(const std::string& name) {
+  size_t end = name.size();
+  while (end > 0 && name[end - 1] >= '0' && name[end - 1] <= '9') --end;
+  if (end == name.size() || end < 2) return {};
+  return {name.substr(0, end)};
+}
+
+// Each word of `names` without its number: "Alfreda123 Jo4" -> "Alfreda Jo".
+std::string StripDigitSuffixes(const std::string& names) {
+  std::string out;
+  size_t start = 0;
+  while (start <= names.size()) {
+    size_t end = names.find(' ', start);
+    if (end == std::string::npos) end = names.size();
+    std::string word = names.substr(start, end - start);
+    auto plain = WithoutTrailingDigits(word);
+    out += (out.empty() ? "" : " ") + (plain.empty() ? word : plain[0]);
+    start = end + 1;
+  }
+  return out;
+}
+
+// The lines of a multi-line text, each trimmed; empty when it has one line.
+std::vector<std::string> LinesOf(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.find('\n') == std::string::npos) return out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    size_t first = line.find_first_not_of(" \t\r,");
+    size_t last = line.find_last_not_of(" \t\r,");
+    if (first != std::string::npos) out.push_back(line.substr(first, last - first + 1));
+    start = end + 1;
+  }
+  return out;
+}
+
 class Collector {
  public:
   explicit Collector(std::vector<FoundIdentifier>* out) : out_(out) {}
@@ -127,14 +168,22 @@ class Collector {
       if (auto g = n.find("given"); g != n.end() && g->is_array()) {
         for (const json& given : *g) {
           if (!given.is_string()) continue;
-          Add(owner, IdentifierField::kGiven, given.get<std::string>());
-          givens += (givens.empty() ? "" : " ") + given.get<std::string>();
+          const std::string& g_value = given.get_ref<const std::string&>();
+          Add(owner, IdentifierField::kGiven, g_value, WithoutTrailingDigits(g_value));
+          givens += (givens.empty() ? "" : " ") + g_value;
         }
       }
-      Add(owner, IdentifierField::kFamily, family);
+      Add(owner, IdentifierField::kFamily, family, WithoutTrailingDigits(family));
       if (!givens.empty() && !family.empty()) {
-        Add(owner, IdentifierField::kName, givens + " " + family,
-            {family + ", " + givens, family + "," + givens, family + " " + givens});
+        std::vector<std::string> variants = {family + ", " + givens, family + "," + givens,
+                                             family + " " + givens};
+        std::string plain_givens = StripDigitSuffixes(givens);
+        std::string plain_family = StripDigitSuffixes(family);
+        if (plain_givens != givens || plain_family != family) {
+          variants.push_back(plain_givens + " " + plain_family);
+          variants.push_back(plain_family + ", " + plain_givens);
+        }
+        Add(owner, IdentifierField::kName, givens + " " + family, std::move(variants));
       }
     }
   }
@@ -186,7 +235,9 @@ class Collector {
     if (auto line = a.find("line"); line != a.end() && line->is_array())
       for (const json& l : *line)
         if (l.is_string()) Add(owner, IdentifierField::kAddress, l.get<std::string>());
-    Add(owner, IdentifierField::kAddress, StringAt(a, "text"));
+    std::string text = StringAt(a, "text");
+    Add(owner, IdentifierField::kAddress, text);
+    for (const std::string& line : LinesOf(text)) Add(owner, IdentifierField::kAddress, line);
     Add(owner, IdentifierField::kCity, StringAt(a, "city"));
     Add(owner, IdentifierField::kDistrict, StringAt(a, "district"));
     Add(owner, IdentifierField::kPostalCode, StringAt(a, "postalCode"));

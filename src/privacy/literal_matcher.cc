@@ -16,6 +16,24 @@ bool IsWordByte(char c) {
   return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z');
 }
 
+bool IsHexByte(char c) {
+  auto u = static_cast<uint8_t>(c);
+  return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'f') || (u >= 'A' && u <= 'F');
+}
+
+// text[begin] follows a percent escape ("%7C") or a string escape ("\n", "\t",
+// "\r"): the escape ends the word before it.
+bool AfterEscape(std::string_view text, size_t begin) {
+  if (begin >= 3 && text[begin - 3] == '%' && IsHexByte(text[begin - 2]) &&
+      IsHexByte(text[begin - 1]))
+    return true;
+  if (begin >= 2 && text[begin - 2] == '\\') {
+    char c = text[begin - 1];
+    return c == 'n' || c == 't' || c == 'r';
+  }
+  return false;
+}
+
 }  // namespace
 
 int32_t LiteralMatcher::Child(int32_t node, uint8_t byte) const {
@@ -88,7 +106,9 @@ std::vector<LiteralMatcher::Match> LiteralMatcher::FindAll(std::string_view text
          n = nodes_[n].output_link) {
       size_t length = static_cast<size_t>(nodes_[n].depth);
       size_t begin = i + 1 - length;
-      if (begin > 0 && IsWordByte(text[begin]) && IsWordByte(text[begin - 1])) continue;
+      if (begin > 0 && IsWordByte(text[begin]) && IsWordByte(text[begin - 1]) &&
+          !AfterEscape(text, begin))
+        continue;
       found.push_back({begin, length, nodes_[n].output});
     }
   }

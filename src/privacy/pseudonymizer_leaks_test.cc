@@ -80,6 +80,22 @@ TEST(PseudonymizerLeaksTest, DayFirstDatesAndE164PhonesAreCaught) {
   }
 }
 
+// Synthea-style numbered names printed cleaned; an address given only as text,
+// printed one line at a time or joined with commas; a self link that
+// percent-encodes the identifier search (system%7Cvalue).
+TEST(PseudonymizerLeaksTest, CleanedNamesAddressLinesAndEncodedSearchLinks) {
+  auto p = Learned(R"({"resourceType":"Patient","id":"6d23a95e-7e18-4201-90ec-9501fa89fbd2",
+    "name":[{"family":"Wyman904","given":["Alfreda123"]}],
+    "identifier":[{"type":{"coding":[{"code":"MR"}]},"value":"3287b938-4670-47eb-91e5-e0ce3df71405"}],
+    "address":[{"text":"924 Osinski Meadow\nApt 7\nWilmington MA"}]})");
+  std::string out = p->Pseudonymise(
+      "Alfreda Wyman | Wyman, Alfreda | 924 Osinski Meadow, Apt 7, Wilmington MA | "
+      "Patient?identifier=http%3A%2F%2Fhospital.org%7C3287b938-4670-47eb-91e5-e0ce3df71405 "
+      "subject=Patient%2F6d23a95e-7e18-4201-90ec-9501fa89fbd2");
+  for (const char* leak : {"Alfreda", "Wyman", "Osinski", "Wilmington", "3287b938", "6d23a95e"})
+    EXPECT_EQ(out.find(leak), std::string::npos) << leak << " in " << out;
+}
+
 // A crafted value re-identified into an f-string must not become an expression.
 TEST(PseudonymizerLeaksTest, BracesInAValueStayTextInsideAnFString) {
   auto p = Learned(R"({"resourceType":"Patient","id":"p1",
