@@ -121,7 +121,10 @@ std::vector<std::string> DateVariants(std::string_view value) {
 
 // A North American number in its usual spellings; an SSN with and without dashes.
 std::vector<std::string> PhoneVariants(std::string_view value) {
-  std::string digits = DigitsOf(value);
+  // Without an extension ("555-397-1190 ext. 12", "x12").
+  std::string lower = Fold(value);
+  size_t ext = std::min(lower.find('x'), lower.find("ext"));
+  std::string digits = DigitsOf(value.substr(0, ext));
   if (digits.size() == 11 && digits[0] == '1') digits = digits.substr(1);
   if (digits.size() != 10) return {};
   std::string a = digits.substr(0, 3), b = digits.substr(3, 3), c = digits.substr(6);

@@ -96,6 +96,20 @@ TEST(PseudonymizerLeaksTest, CleanedNamesAddressLinesAndEncodedSearchLinks) {
     EXPECT_EQ(out.find(leak), std::string::npos) << leak << " in " << out;
 }
 
+// ascii() of accented names, astral characters included; short and dashless
+// UUIDs (id[:8], uuid.hex, a pandas cell cut at 50 characters); a phone with an
+// extension printed in another format.
+TEST(PseudonymizerLeaksTest, AsciiReprsShortIdsAndPhoneExtensions) {
+  auto p = Learned(R"({"resourceType":"Patient","id":"6d23a95e-7e18-4201-90ec-9501fa89fbd2",
+    "name":[{"family":"Zoë𝔸","given":["Łukasz"]}],
+    "telecom":[{"system":"phone","value":"555-397-1190 ext. 42"}]})");
+  std::string out = p->Pseudonymise(
+      "'Zo\\xeb\\U0001d538' '\\u0141ukasz' 6d23a95e 6d23a95e7e18420190ec9501fa89fbd2 "
+      "http://localhost:8080/fhir/Patient/6d23a95e-7e1... (555) 397-1190 5553971190");
+  for (const char* leak : {"Zo", "ukasz", "6d23", "397", "5553971190"})
+    EXPECT_EQ(out.find(leak), std::string::npos) << leak << " in " << out;
+}
+
 // A crafted value re-identified into an f-string must not become an expression.
 TEST(PseudonymizerLeaksTest, BracesInAValueStayTextInsideAnFString) {
   auto p = Learned(R"({"resourceType":"Patient","id":"p1",

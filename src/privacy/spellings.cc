@@ -7,7 +7,7 @@ namespace ward {
 namespace {
 
 std::string Hex2(const char* format, unsigned value) {
-  char buf[8];
+  char buf[16];
   snprintf(buf, sizeof buf, format, value);
   return buf;
 }
@@ -146,6 +146,38 @@ std::string PythonBytesRepr(std::string_view value) {
   return out;
 }
 
+// Python's ascii() / unicode_escape spelling: \xNN below U+0100, \uNNNN in the
+// BMP, \UNNNNNNNN beyond. Empty when the value is ASCII or not UTF-8.
+std::string PythonAsciiEscaped(std::string_view value) {
+  std::vector<uint32_t> cps;
+  if (!DecodeUtf8(value, &cps)) return "";
+  std::string out;
+  for (uint32_t cp : cps) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else {
+      out += Hex2(cp < 0x100 ? "\\x%02x" : cp < 0x10000 ? "\\u%04x" : "\\U%08x", cp);
+    }
+  }
+  return out;
+}
+
+// A UUID (8-4-4-4-12 hex): as uuid.hex prints it, and its first group, which
+// short ids (id[:8]) and truncated table cells show.
+std::vector<std::string> UuidSpellings(std::string_view value) {
+  if (value.size() != 36) return {};
+  for (size_t i = 0; i < value.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    char c = value[i];
+    bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    if (dash ? c != '-' : !hex) return {};
+  }
+  std::string plain;
+  for (char c : value)
+    if (c != '-') plain += c;
+  return {plain, std::string(value.substr(0, 13)), std::string(value.substr(0, 8))};
+}
+
 }  // namespace
 
 std::string PythonLiteralEscaped(std::string_view value) {
@@ -191,6 +223,8 @@ std::vector<std::string> EscapedSpellings(std::string_view value) {
   if (value.find_first_of("&<>\"'") != std::string_view::npos)
     for (std::string& s : HtmlEscaped(value)) add(std::move(s));
   add(PythonBytesRepr(value));
+  if (std::string ascii = PythonAsciiEscaped(value); !ascii.empty()) add(std::move(ascii));
+  for (std::string& s : UuidSpellings(value)) add(std::move(s));
   return out;
 }
 
