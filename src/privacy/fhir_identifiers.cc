@@ -138,25 +138,41 @@ class Collector {
       if (item.is_object() || item.is_array()) Other(item);
   }
 
-  // {"reference": "Patient/123", "display": "..."}: the id and the name it shows.
+  // {"reference": "Patient/123", "display": "..."}: the id and the name it shows;
+  // also a reference typed only by Reference.type ("urn:uuid:...", or none), and
+  // a logical reference by Reference.identifier (an MRN, an SSN).
   void Reference(const json& v) {
-    std::string ref = StringAt(v, "reference");
-    if (ref.empty()) return;
-    size_t slash = ref.rfind('/');
-    // Absolute references end in Type/id too; a version suffix is _history/N.
-    if (size_t history = ref.find("/_history/"); history != std::string::npos) {
-      ref = ref.substr(0, history);
-      slash = ref.rfind('/');
+    std::string type, id;
+    SplitReference(StringAt(v, "reference"), &type, &id);
+    if (type.empty()) {
+      std::string declared = StringAt(v, "type");  // "Patient" or a URL ending in it
+      type =
+          declared.substr(declared.rfind('/') == std::string::npos ? 0 : declared.rfind('/') + 1);
     }
-    if (slash == std::string::npos || slash == 0) return;
-    size_t type_start = ref.rfind('/', slash - 1);
-    std::string type = ref.substr(type_start == std::string::npos ? 0 : type_start + 1,
-                                  slash - (type_start == std::string::npos ? 0 : type_start + 1));
     if (!IsSubjectType(type)) return;
-    std::string id = ref.substr(slash + 1);
-    std::string owner = type + "/" + id;
+    std::string owner = id.empty() ? "" : type + "/" + id;
     Add(owner, IdentifierField::kId, id);
     Add(owner, IdentifierField::kName, StringAt(v, "display"));
+    if (auto identifier = v.find("identifier"); identifier != v.end() && identifier->is_object())
+      Add(owner, IdentifierKind(*identifier), StringAt(*identifier, "value"));
+  }
+
+  // "Patient/123", ".../fhir/Patient/123/_history/2" -> Patient, 123;
+  // "urn:uuid:abc" -> "", abc.
+  static void SplitReference(std::string ref, std::string* type, std::string* id) {
+    if (ref.rfind("urn:uuid:", 0) == 0) {
+      *id = ref.substr(9);
+      return;
+    }
+    // Absolute references end in Type/id too; a version suffix is _history/N.
+    if (size_t history = ref.find("/_history/"); history != std::string::npos)
+      ref = ref.substr(0, history);
+    size_t slash = ref.rfind('/');
+    if (slash == std::string::npos || slash == 0) return;
+    size_t type_start = ref.rfind('/', slash - 1);
+    type_start = type_start == std::string::npos ? 0 : type_start + 1;
+    *type = ref.substr(type_start, slash - type_start);
+    *id = ref.substr(slash + 1);
   }
 
   void Names(const std::string& owner, const json& names) {

@@ -110,6 +110,21 @@ TEST(PseudonymizerLeaksTest, AsciiReprsShortIdsAndPhoneExtensions) {
     EXPECT_EQ(out.find(leak), std::string::npos) << leak << " in " << out;
 }
 
+// A Patient never read, referenced from an Observation by urn:uuid with
+// Reference.type, or logically by its MRN (Reference.identifier).
+TEST(PseudonymizerLeaksTest, TypedAndLogicalReferencesTeachThePatient) {
+  auto p = Learned(R"({"resourceType":"Bundle","entry":[
+    {"resource":{"resourceType":"Observation","subject":{"type":"Patient",
+      "reference":"urn:uuid:6d23a95e-7e18-4201-90ec-9501fa89fbd2","display":"Alfreda Wyman"}}},
+    {"resource":{"resourceType":"Observation","subject":{"type":"Patient",
+      "identifier":{"type":{"coding":[{"code":"MR"}]},"value":"MRN-0042917"}}}}]})");
+  std::string out = p->Pseudonymise(
+      "subject urn:uuid:6d23a95e-7e18-4201-90ec-9501fa89fbd2 Alfreda Wyman, MRN-0042917");
+  for (const char* leak : {"6d23a95e", "Alfreda", "0042917"})
+    EXPECT_EQ(out.find(leak), std::string::npos) << leak << " in " << out;
+  EXPECT_NE(out.find("[[PATIENT_1]]"), std::string::npos) << out;
+}
+
 // A crafted value re-identified into an f-string must not become an expression.
 TEST(PseudonymizerLeaksTest, BracesInAValueStayTextInsideAnFString) {
   auto p = Learned(R"({"resourceType":"Patient","id":"p1",
