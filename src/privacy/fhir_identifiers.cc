@@ -90,9 +90,12 @@ class Collector {
     std::string id = StringAt(r, "id");
     std::string owner = id.empty() ? "" : type + "/" + id;
     Add(owner, IdentifierField::kId, id);
+    // The subject's own name first: its tokens (.family, .given, .name) must not
+    // go to a contact's name, which sorts before it ("contact" < "name").
+    if (auto name = r.find("name"); name != r.end()) Names(owner, *name);
     for (const auto& [key, v] : r.items()) {
       if (key == "name") {
-        Names(owner, v);
+        continue;
       } else if (key == "identifier") {
         Identifiers(owner, v);
       } else if (key == "telecom") {
@@ -256,7 +259,11 @@ class Collector {
     for (const std::string& line : LinesOf(text)) Add(owner, IdentifierField::kAddress, line);
     Add(owner, IdentifierField::kCity, StringAt(a, "city"));
     Add(owner, IdentifierField::kDistrict, StringAt(a, "district"));
-    Add(owner, IdentifierField::kPostalCode, StringAt(a, "postalCode"));
+    // A ZIP+4 is also printed as its five-digit ZIP.
+    std::string postal = StringAt(a, "postalCode");
+    std::vector<std::string> zip;
+    if (postal.size() == 10 && postal[5] == '-') zip.push_back(postal.substr(0, 5));
+    Add(owner, IdentifierField::kPostalCode, postal, std::move(zip));
     if (a.contains("extension")) Extensions(owner, a["extension"]);
   }
 

@@ -125,6 +125,18 @@ TEST(PseudonymizerLeaksTest, TypedAndLogicalReferencesTeachThePatient) {
   EXPECT_NE(out.find("[[PATIENT_1]]"), std::string::npos) << out;
 }
 
+// A contact sorts before the name in a Patient: the patient's own name still
+// gets the first name tokens. A ZIP+4 printed as its five-digit ZIP.
+TEST(PseudonymizerLeaksTest, OwnNameTokensFirstAndFiveDigitZip) {
+  auto p = Learned(R"({"resourceType":"Patient","id":"p1",
+    "contact":[{"name":{"family":"Smithers","given":["Waylon"]}}],
+    "name":[{"family":"van der Berg","given":["Anne-Marie"]}],
+    "address":[{"city":"Springfield","postalCode":"01103-2211"}]})");
+  EXPECT_EQ(p->Pseudonymise("VAN DER BERG / Smithers"),
+            "[[PATIENT_1.family]] / [[PATIENT_1.family2]]");
+  EXPECT_EQ(p->Pseudonymise("Springfield 01103"), "[[PATIENT_1.city]] [[PATIENT_1.postalCode]]");
+}
+
 // A crafted value re-identified into an f-string must not become an expression.
 TEST(PseudonymizerLeaksTest, BracesInAValueStayTextInsideAnFString) {
   auto p = Learned(R"({"resourceType":"Patient","id":"p1",
