@@ -372,9 +372,33 @@ const std::string& Pseudonymizer::Register(const std::string& value, const std::
 }
 
 void Pseudonymizer::Learn(std::string_view json_text) {
-  if (!active() || json_text.find("\"resourceType\"") == std::string_view::npos) return;
+  // "resourceType" bare: also a resource held as JSON text inside a string.
+  if (!active() || json_text.find("resourceType") == std::string_view::npos) return;
   json value = ParseJsonOrDiscarded(json_text);
-  if (!value.is_discarded()) LearnJson(value);
+  if (value.is_discarded()) return;
+  LearnJson(value);
+  LearnEmbedded(value);
+}
+
+namespace {
+bool LooksLikeEmbeddedResource(const std::string& s) {
+  size_t first = s.find_first_not_of(" \t\r\n");
+  return first != std::string::npos && (s[first] == '{' || s[first] == '[') &&
+         s.find("\"resourceType\"") != std::string::npos;
+}
+}  // namespace
+
+// A resource returned as JSON text (an SQL json column, a text/plain body): one
+// level deep, parsed within the usual limits.
+void Pseudonymizer::LearnEmbedded(const json& value) {
+  if (value.is_string()) {
+    const std::string& s = value.get_ref<const std::string&>();
+    if (!LooksLikeEmbeddedResource(s)) return;
+    json inner = ParseJsonOrDiscarded(s);
+    if (!inner.is_discarded()) LearnJson(inner);
+  } else if (value.is_array() || value.is_object()) {
+    for (const json& item : value) LearnEmbedded(item);
+  }
 }
 
 void Pseudonymizer::LearnJson(const json& value) {

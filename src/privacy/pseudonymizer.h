@@ -77,8 +77,9 @@ class Pseudonymizer {
   PrivacyMode mode() const { return options_.mode; }
   bool active() const { return options_.mode != PrivacyMode::kOff; }
 
-  // Learns the identifiers in a binding's result (JSON text). Text that is not
-  // JSON, or holds no resource, teaches nothing.
+  // Learns the identifiers in a binding's result (JSON text), including resources
+  // held as JSON text in its strings (one level). Text that is not JSON, or holds
+  // no resource, teaches nothing.
   void Learn(std::string_view json_text);
   void LearnJson(const nlohmann::json& value);
 
@@ -113,6 +114,7 @@ class Pseudonymizer {
   std::string NewGenericToken(const std::string& kind);
   void AddVariant(const std::string& variant, const std::string& token);
   void LearnStrict(const nlohmann::json& value, const std::string& path);
+  void LearnEmbedded(const nlohmann::json& value);
   std::string ReplaceKnown(std::string_view text, SubstitutionCounts* counts);
   std::string ReplacePatterns(std::string_view text, SubstitutionCounts* counts);
   std::string ReIdentifyWith(std::string_view text, bool escape_for_code) const;

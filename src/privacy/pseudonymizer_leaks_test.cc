@@ -137,6 +137,14 @@ TEST(PseudonymizerLeaksTest, OwnNameTokensFirstAndFiveDigitZip) {
   EXPECT_EQ(p->Pseudonymise("Springfield 01103"), "[[PATIENT_1.city]] [[PATIENT_1.postalCode]]");
 }
 
+// A Patient that comes back as JSON text inside a result (an SQL json column,
+// a text/plain body) passed the gate as much as a parsed one.
+TEST(PseudonymizerLeaksTest, ResourcesHeldAsJsonTextAreLearned) {
+  auto p = Learned(
+      R"({"rows":[{"resource":"{\"resourceType\":\"Patient\",\"id\":\"p1\",\"name\":[{\"family\":\"Wyman\"}]}"}]})");
+  EXPECT_EQ(p->Pseudonymise("Wyman"), "[[PATIENT_1.family]]");
+}
+
 // A crafted value re-identified into an f-string must not become an expression.
 TEST(PseudonymizerLeaksTest, BracesInAValueStayTextInsideAnFString) {
   auto p = Learned(R"({"resourceType":"Patient","id":"p1",
