@@ -541,6 +541,9 @@ std::string Pseudonymizer::PseudonymiseTask(std::string_view task, SubstitutionC
                             [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
       const char* kind = date ? "DATE" : id ? "ID" : "NAME";
       token = Register(marked, NewGenericToken(kind), date ? "date" : id ? "identifier" : "name");
+      // A full name marked whole: code splits it for a search ("given", "family"),
+      // and an error or a link may echo one part.
+      if (!date && !id) RegisterNameParts(marked);
     }
     out.append(task, at, open - at);
     out += token;
@@ -549,6 +552,18 @@ std::string Pseudonymizer::PseudonymiseTask(std::string_view task, SubstitutionC
   }
   out.append(task, at);
   return Pseudonymise(out, counts);
+}
+
+void Pseudonymizer::RegisterNameParts(const std::string& name) {
+  size_t start = 0;
+  while (start < name.size()) {
+    size_t end = name.find(' ', start);
+    if (end == std::string::npos) end = name.size();
+    std::string part = name.substr(start, end - start);
+    if (end - start < name.size() && !Unusable(part) && folded_token_.count(Fold(part)) == 0)
+      Register(part, NewGenericToken("NAME"), "name");
+    start = end + 1;
+  }
 }
 
 std::string Pseudonymizer::ReIdentifyWith(std::string_view text, bool escape_for_code) const {

@@ -115,6 +115,8 @@ class Pseudonymizer {
   void AddVariant(const std::string& variant, const std::string& token);
   void LearnStrict(const nlohmann::json& value, const std::string& path);
   void LearnEmbedded(const nlohmann::json& value);
+  // Each word of a multi-word name marked in the task, as a name of its own.
+  void RegisterNameParts(const std::string& name);
   std::string ReplaceKnown(std::string_view text, SubstitutionCounts* counts);
   std::string ReplacePatterns(std::string_view text, SubstitutionCounts* counts);
   std::string ReIdentifyWith(std::string_view text, bool escape_for_code) const;

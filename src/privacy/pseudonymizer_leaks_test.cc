@@ -145,6 +145,16 @@ TEST(PseudonymizerLeaksTest, ResourcesHeldAsJsonTextAreLearned) {
   EXPECT_EQ(p->Pseudonymise("Wyman"), "[[PATIENT_1.family]]");
 }
 
+// A full name marked whole in the task; the code splits it to search, and the
+// search link or an error echoes each part.
+TEST(PseudonymizerLeaksTest, PartsOfAFullNameMarkedInTheTaskAreNames) {
+  auto p = Learned("{}");
+  EXPECT_EQ(p->PseudonymiseTask("Find [[Alfreda Wyman]]"), "Find [[NAME_1]]");
+  std::string out = p->Pseudonymise("Patient?given=Alfreda&family=WYMAN: no match");
+  EXPECT_EQ(out, "Patient?given=[[NAME_2]]&family=[[NAME_3]]: no match");
+  EXPECT_EQ(p->ReIdentify("[[NAME_3]], [[NAME_2]]"), "Wyman, Alfreda");
+}
+
 // A crafted value re-identified into an f-string must not become an expression.
 TEST(PseudonymizerLeaksTest, BracesInAValueStayTextInsideAnFString) {
   auto p = Learned(R"({"resourceType":"Patient","id":"p1",
