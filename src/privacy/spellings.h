@@ -4,11 +4,12 @@
 // Escapes: the value as ReIdentifyCode writes it into a Python literal (a
 // traceback or SyntaxError echoes that source line), as a JSON string body
 // (json.dumps of a value with quotes, backslashes or line breaks), as HTML
-// narrative writes it (&#39;, &#x27;, &apos;, &amp; ...), and as Python's
-// repr of its UTF-8 bytes (b'Mu\xc3\xb1oz') and ascii() ('Mu\xf1oz'); a UUID
-// also without dashes and by its first groups (id[:8], a truncated cell). Case: str.upper() and
-// str.lower() of letters beyond ASCII (Latin-1, Latin Extended-A, Greek, Cyrillic; ß upper cases to
-// SS), which the ASCII-folding matcher cannot fold. Pure functions.
+// narrative writes it (&#39;, &#x27;, &apos;, &amp; ...), as Python's repr of its
+// UTF-8 bytes (b'Mu\xc3\xb1oz') and its ascii() ('Mu\xf1oz'); a UUID also
+// without dashes and by its first groups (id[:8], a truncated table cell).
+// Case: str.upper() and str.lower() of letters beyond ASCII (Latin-1, Latin
+// Extended-A, Greek, Cyrillic; ß upper-cases to SS), which the ASCII-folding
+// matcher cannot fold. Pure functions.
 #pragma once
 
 #include <string>
