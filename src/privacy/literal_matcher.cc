@@ -6,8 +6,11 @@
 namespace ward {
 namespace {
 
+// ASCII case, and a tab or line break as a space: a value of several words is
+// found where code wrapped it over lines (textwrap, a table cell, "\n".join).
 uint8_t Fold(char c) {
   auto u = static_cast<uint8_t>(c);
+  if (u == '\t' || u == '\n' || u == '\r') return ' ';
   return (u >= 'A' && u <= 'Z') ? static_cast<uint8_t>(u - 'A' + 'a') : u;
 }
 

@@ -1,5 +1,6 @@
 // LiteralMatcher: finds many literal strings in a text at once (Aho-Corasick),
-// ASCII case-insensitively, whole words only.
+// ASCII case-insensitively, whole words only; a tab or line break matches a
+// space ("924 Osinski\nMeadow" is "924 Osinski Meadow").
 //
 // A match must not cut a word: where it starts (ends) with an ASCII letter or
 // digit, the byte before (after) it is not one. Every other

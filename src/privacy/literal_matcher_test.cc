@@ -51,6 +51,13 @@ TEST(LiteralMatcherTest, EscapesBeforeAWordSeparateIt) {
   EXPECT_TRUE(Found(m, "x%7GWyman %7xWyman nWyman \\qWyman").empty());
 }
 
+// A value of several words wrapped over lines, or split by a tab.
+TEST(LiteralMatcherTest, LineBreaksAndTabsMatchSpaces) {
+  auto m = LiteralMatcher::Build({"924 Osinski Meadow", "Alfreda Wyman"});
+  EXPECT_EQ(Found(m, "924 Osinski\nMeadow; Alfreda\tWyman; alfreda\r\nwyman"),
+            (std::vector<std::string>{"924 Osinski\nMeadow", "Alfreda\tWyman"}));
+}
+
 TEST(LiteralMatcherTest, EmptyPatternsAndText) {
   auto m = LiteralMatcher::Build({"", "ab"});
   EXPECT_TRUE(m.FindAll("").empty());
