@@ -30,6 +30,22 @@ TEST(ObservationTest, CapsKeepingHeadAndTailOnUtf8Boundaries) {
   EXPECT_FALSE(truncated);
 }
 
+TEST(ObservationTest, CapNeverCutsAPseudonymToken) {
+  std::string text = std::string(95, '.') + "[[PATIENT_1.family]]" + std::string(300, '.') +
+                     "[[PATIENT_12.birthDate]]" + std::string(90, '.');
+  bool truncated = false;
+  std::string capped = CapText(text, 200, &truncated);
+  EXPECT_TRUE(truncated);
+  EXPECT_EQ(capped.find("[[PATIENT_1."), std::string::npos) << capped;  // head stops before
+  EXPECT_EQ(capped.find("birthDate"), std::string::npos) << capped;     // tail starts after
+  EXPECT_EQ(capped.find("]]"), std::string::npos) << capped;
+  // A whole token at the edge stays whole.
+  std::string whole = "[[DATE_1]]" + std::string(500, '.') + "[[DATE_2]]";
+  capped = CapText(whole, 100, &truncated);
+  EXPECT_EQ(capped.rfind("[[DATE_1]]", 0), 0u);
+  EXPECT_EQ(capped.substr(capped.size() - 10), "[[DATE_2]]");
+}
+
 TEST(ObservationTest, FormatsEachPart) {
   ActionOutcome o;
   o.stdout_text = "hello";

@@ -26,6 +26,19 @@ std::string GuestFailureText(const ActionOutcome& o, int64_t timeout_ms) {
   return "";
 }
 
+// Where a "[[...]]" pseudonym token around `at` begins, when `at` falls inside
+// one (tokens are short: at most 64 bytes); npos otherwise.
+size_t TokenAround(const std::string& text, size_t at) {
+  constexpr size_t kMaxToken = 64;
+  if (at == 0) return std::string::npos;
+  size_t open = text.rfind("[[", at - 1);
+  if (open == std::string::npos || at - open >= kMaxToken) return std::string::npos;
+  size_t close = text.find("]]", open + 2);
+  if (close == std::string::npos || close + 2 <= at || close - open >= kMaxToken)
+    return std::string::npos;
+  return open;
+}
+
 }  // namespace
 
 std::string CapText(const std::string& text, size_t cap, bool* truncated) {
@@ -36,6 +49,10 @@ std::string CapText(const std::string& text, size_t cap, bool* truncated) {
   while (head > 0 && IsContinuationByte(text[head])) --head;
   size_t tail_start = text.size() - tail;
   while (tail_start < text.size() && IsContinuationByte(text[tail_start])) ++tail_start;
+  // Never half a pseudonym token: the head stops before it, the tail starts after.
+  if (size_t open = TokenAround(text, head); open != std::string::npos) head = open;
+  if (size_t open = TokenAround(text, tail_start); open != std::string::npos)
+    tail_start = text.find("]]", open + 2) + 2;
   size_t cut = tail_start - head;
   return text.substr(0, head) + "\n[... " + std::to_string(cut) + " bytes cut ...]\n" +
          text.substr(tail_start);

@@ -18,7 +18,9 @@ Observation FormatObservation(const ActionOutcome& outcome, int64_t action_timeo
                               size_t cap_bytes);
 
 // Keeps the first and last parts of `text` within `cap_bytes` (cut on UTF-8
-// character boundaries), with a marker saying how much was left out.
+// character boundaries, never inside a "[[...]]" pseudonym token), with a marker
+// saying how much was left out. Pseudonymise before capping: a cut must never
+// leave half of an identifier.
 std::string CapText(const std::string& text, size_t cap_bytes, bool* truncated);
 
 }  // namespace ward

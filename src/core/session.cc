@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 
 #include "core/code_extract.h"
@@ -58,8 +59,10 @@ class TurnLoop {
   // Runs code in the guest; returns the observation text for the model.
   std::string RunAction(int step, const std::string& code, const std::string& source);
   // Emits the observation and returns its text as the model may see it.
+  // A cap (bytes, 0: none) applies to the host's and the model's text separately,
+  // after pseudonymising.
   std::string AddObservation(int step, const std::string& kind, const std::string& text,
-                             bool truncated = false, int64_t elapsed_ms = 0);
+                             bool truncated = false, int64_t elapsed_ms = 0, size_t cap = 0);
   // `text` as the model may see it (pseudonymised); counts toward the next model call.
   std::string ToModel(const std::string& text);
   GuestCallReply DispatchCall(const BindingContext& context, const GuestCall& call);
@@ -347,9 +350,11 @@ std::string TurnLoop::RunAction(int step, const std::string& model_code,
     End(kFailed, "the Python guest is not usable: " + outcome.status().message());
     return "";
   }
-  Observation obs = FormatObservation(*outcome, op_.action_timeout_ms, op_.observation_cap_bytes);
-  std::string model_text =
-      AddObservation(step, obs.kind, obs.text, obs.truncated, outcome->elapsed_us / 1000);
+  // Uncapped here: the text is pseudonymised whole, then capped (AddObservation),
+  // so that the cut never leaves half of an identifier for the model.
+  Observation obs = FormatObservation(*outcome, op_.action_timeout_ms, SIZE_MAX);
+  std::string model_text = AddObservation(step, obs.kind, obs.text, obs.truncated,
+                                          outcome->elapsed_us / 1000, op_.observation_cap_bytes);
   if (outcome->failure == GuestFailure::kCancelled) {
     End(kCancelled, "interrupted by the user");
   } else if (outcome->finished) {
@@ -386,10 +391,17 @@ std::string TurnLoop::ToModel(const std::string& text) {
 }
 
 std::string TurnLoop::AddObservation(int step, const std::string& kind, const std::string& text,
-                                     bool truncated, int64_t elapsed_ms) {
-  ObservationEvent event{step, kind, text, truncated, elapsed_ms};
+                                     bool truncated, int64_t elapsed_ms, size_t cap) {
   std::string model_text = ToModel(text);
-  if (model_text != text) event.model_text = model_text;
+  std::string host_text = text;
+  if (cap > 0) {
+    bool host_cut = false, model_cut = false;
+    host_text = CapText(text, cap, &host_cut);
+    model_text = CapText(model_text, cap, &model_cut);
+    truncated = truncated || host_cut || model_cut;
+  }
+  ObservationEvent event{step, kind, host_text, truncated, elapsed_ms};
+  if (model_text != host_text) event.model_text = model_text;
   Emit(std::move(event));
   return model_text;
 }

@@ -108,6 +108,36 @@ TEST_F(SessionTest, SecondReplySeesTheFirstObservation) {
   EXPECT_NE(model_.requests[0].messages[0].content.find("finish(answer)"), std::string::npos);
 }
 
+// The observation cap must never cut a value in half before it is pseudonymised:
+// "Wym" or "man" of a known "Wyman" is still part of an identifier.
+TEST_F(SessionTest, TheObservationCapNeverCutsAnIdentifierInHalf) {
+  deps_.privacy.mode = PrivacyMode::kPseudonymise;
+  op_.task = "Find [[Wyman]]";
+  op_.observation_cap_bytes = 1000;  // head 500, tail 500 bytes
+  Script({"```python\nprint('.' * 497 + '[[NAME_1]]' + '.' * 3000 + '[[NAME_1]]' + '.' * 496)\n```",
+          "```python\nfinish('done')\n```"});
+  auto out = RunSession(op_, deps_);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(model_.requests.size(), 2u);
+  const std::string& seen = model_.requests[1].messages.back().content;
+  EXPECT_NE(seen.find("bytes cut"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("Wym"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("man."), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("[[NAME_1]]["), std::string::npos);
+  size_t opens = 0, closes = 0;
+  for (size_t i = seen.find("[["); i != std::string::npos; i = seen.find("[[", i + 2)) ++opens;
+  for (size_t i = seen.find("]]"); i != std::string::npos; i = seen.find("]]", i + 2)) ++closes;
+  EXPECT_EQ(opens, closes) << "a token cut in half: " << seen;
+  // The host's view keeps real values, capped the same way.
+  auto events = store_->ListEvents(out->session, 0, 0);
+  bool host_view = false;
+  for (const auto& e : *events)
+    if (e.type == "observation" && e.payload_json.find("\"truncated\":true") != std::string::npos &&
+        e.payload_json.find("Wym") != std::string::npos)
+      host_view = true;
+  EXPECT_TRUE(host_view);
+}
+
 TEST_F(SessionTest, ReplyWithoutCodeGetsACorrectionAndCountsAsAStep) {
   Script({"I think the answer is 4.", "```python\nfinish(4)\n```"});
   auto out = RunSession(op_, deps_);

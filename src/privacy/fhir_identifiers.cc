@@ -21,6 +21,47 @@ std::string StringAt(const json& object, const char* key) {
   return (it != object.end() && it->is_string()) ? it->get<std::string>() : "";
 }
 
+// Synthea-style names carry a number ("Alfreda123"); code that cleans them prints
+// the name without it.
+std::vector<std::string> WithoutTrailingDigits(const std::string& name) {
+  size_t end = name.size();
+  while (end > 0 && name[end - 1] >= '0' && name[end - 1] <= '9') --end;
+  if (end == name.size() || end < 2) return {};
+  return {name.substr(0, end)};
+}
+
+// Each word of `names` without its number: "Alfreda123 Jo4" -> "Alfreda Jo".
+std::string StripDigitSuffixes(const std::string& names) {
+  std::string out;
+  size_t start = 0;
+  while (start <= names.size()) {
+    size_t end = names.find(' ', start);
+    if (end == std::string::npos) end = names.size();
+    std::string word = names.substr(start, end - start);
+    auto plain = WithoutTrailingDigits(word);
+    out += (out.empty() ? "" : " ") + (plain.empty() ? word : plain[0]);
+    start = end + 1;
+  }
+  return out;
+}
+
+// The lines of a multi-line text, each trimmed; empty when it has one line.
+std::vector<std::string> LinesOf(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.find('\n') == std::string::npos) return out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    size_t first = line.find_first_not_of(" \t\r,");
+    size_t last = line.find_last_not_of(" \t\r,");
+    if (first != std::string::npos) out.push_back(line.substr(first, last - first + 1));
+    start = end + 1;
+  }
+  return out;
+}
+
 class Collector {
  public:
   explicit Collector(std::vector<FoundIdentifier>* out) : out_(out) {}
@@ -49,9 +90,12 @@ class Collector {
     std::string id = StringAt(r, "id");
     std::string owner = id.empty() ? "" : type + "/" + id;
     Add(owner, IdentifierField::kId, id);
+    // The subject's own name first: its tokens (.family, .given, .name) must not
+    // go to a contact's name, which sorts before it ("contact" < "name").
+    if (auto name = r.find("name"); name != r.end()) Names(owner, *name);
     for (const auto& [key, v] : r.items()) {
       if (key == "name") {
-        Names(owner, v);
+        continue;
       } else if (key == "identifier") {
         Identifiers(owner, v);
       } else if (key == "telecom") {
@@ -97,25 +141,41 @@ class Collector {
       if (item.is_object() || item.is_array()) Other(item);
   }
 
-  // {"reference": "Patient/123", "display": "..."}: the id and the name it shows.
+  // {"reference": "Patient/123", "display": "..."}: the id and the name it shows;
+  // also a reference typed only by Reference.type ("urn:uuid:...", or none), and
+  // a logical reference by Reference.identifier (an MRN, an SSN).
   void Reference(const json& v) {
-    std::string ref = StringAt(v, "reference");
-    if (ref.empty()) return;
-    size_t slash = ref.rfind('/');
-    // Absolute references end in Type/id too; a version suffix is _history/N.
-    if (size_t history = ref.find("/_history/"); history != std::string::npos) {
-      ref = ref.substr(0, history);
-      slash = ref.rfind('/');
+    std::string type, id;
+    SplitReference(StringAt(v, "reference"), &type, &id);
+    if (type.empty()) {
+      std::string declared = StringAt(v, "type");  // "Patient" or a URL ending in it
+      type =
+          declared.substr(declared.rfind('/') == std::string::npos ? 0 : declared.rfind('/') + 1);
     }
-    if (slash == std::string::npos || slash == 0) return;
-    size_t type_start = ref.rfind('/', slash - 1);
-    std::string type = ref.substr(type_start == std::string::npos ? 0 : type_start + 1,
-                                  slash - (type_start == std::string::npos ? 0 : type_start + 1));
     if (!IsSubjectType(type)) return;
-    std::string id = ref.substr(slash + 1);
-    std::string owner = type + "/" + id;
+    std::string owner = id.empty() ? "" : type + "/" + id;
     Add(owner, IdentifierField::kId, id);
     Add(owner, IdentifierField::kName, StringAt(v, "display"));
+    if (auto identifier = v.find("identifier"); identifier != v.end() && identifier->is_object())
+      Add(owner, IdentifierKind(*identifier), StringAt(*identifier, "value"));
+  }
+
+  // "Patient/123", ".../fhir/Patient/123/_history/2" -> Patient, 123;
+  // "urn:uuid:abc" -> "", abc.
+  static void SplitReference(std::string ref, std::string* type, std::string* id) {
+    if (ref.rfind("urn:uuid:", 0) == 0) {
+      *id = ref.substr(9);
+      return;
+    }
+    // Absolute references end in Type/id too; a version suffix is _history/N.
+    if (size_t history = ref.find("/_history/"); history != std::string::npos)
+      ref = ref.substr(0, history);
+    size_t slash = ref.rfind('/');
+    if (slash == std::string::npos || slash == 0) return;
+    size_t type_start = ref.rfind('/', slash - 1);
+    type_start = type_start == std::string::npos ? 0 : type_start + 1;
+    *type = ref.substr(type_start, slash - type_start);
+    *id = ref.substr(slash + 1);
   }
 
   void Names(const std::string& owner, const json& names) {
@@ -127,14 +187,22 @@ class Collector {
       if (auto g = n.find("given"); g != n.end() && g->is_array()) {
         for (const json& given : *g) {
           if (!given.is_string()) continue;
-          Add(owner, IdentifierField::kGiven, given.get<std::string>());
-          givens += (givens.empty() ? "" : " ") + given.get<std::string>();
+          const std::string& g_value = given.get_ref<const std::string&>();
+          Add(owner, IdentifierField::kGiven, g_value, WithoutTrailingDigits(g_value));
+          givens += (givens.empty() ? "" : " ") + g_value;
         }
       }
-      Add(owner, IdentifierField::kFamily, family);
+      Add(owner, IdentifierField::kFamily, family, WithoutTrailingDigits(family));
       if (!givens.empty() && !family.empty()) {
-        Add(owner, IdentifierField::kName, givens + " " + family,
-            {family + ", " + givens, family + "," + givens, family + " " + givens});
+        std::vector<std::string> variants = {family + ", " + givens, family + "," + givens,
+                                             family + " " + givens};
+        std::string plain_givens = StripDigitSuffixes(givens);
+        std::string plain_family = StripDigitSuffixes(family);
+        if (plain_givens != givens || plain_family != family) {
+          variants.push_back(plain_givens + " " + plain_family);
+          variants.push_back(plain_family + ", " + plain_givens);
+        }
+        Add(owner, IdentifierField::kName, givens + " " + family, std::move(variants));
       }
     }
   }
@@ -186,10 +254,16 @@ class Collector {
     if (auto line = a.find("line"); line != a.end() && line->is_array())
       for (const json& l : *line)
         if (l.is_string()) Add(owner, IdentifierField::kAddress, l.get<std::string>());
-    Add(owner, IdentifierField::kAddress, StringAt(a, "text"));
+    std::string text = StringAt(a, "text");
+    Add(owner, IdentifierField::kAddress, text);
+    for (const std::string& line : LinesOf(text)) Add(owner, IdentifierField::kAddress, line);
     Add(owner, IdentifierField::kCity, StringAt(a, "city"));
     Add(owner, IdentifierField::kDistrict, StringAt(a, "district"));
-    Add(owner, IdentifierField::kPostalCode, StringAt(a, "postalCode"));
+    // A ZIP+4 is also printed as its five-digit ZIP.
+    std::string postal = StringAt(a, "postalCode");
+    std::vector<std::string> zip;
+    if (postal.size() == 10 && postal[5] == '-') zip.push_back(postal.substr(0, 5));
+    Add(owner, IdentifierField::kPostalCode, postal, std::move(zip));
     if (a.contains("extension")) Extensions(owner, a["extension"]);
   }
 

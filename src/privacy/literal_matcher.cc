@@ -6,14 +6,35 @@
 namespace ward {
 namespace {
 
+// ASCII case, and a tab or line break as a space: a value of several words is
+// found where code wrapped it over lines (textwrap, a table cell, "\n".join).
 uint8_t Fold(char c) {
   auto u = static_cast<uint8_t>(c);
+  if (u == '\t' || u == '\n' || u == '\r') return ' ';
   return (u >= 'A' && u <= 'Z') ? static_cast<uint8_t>(u - 'A' + 'a') : u;
 }
 
 bool IsWordByte(char c) {
   auto u = static_cast<uint8_t>(c);
   return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z');
+}
+
+bool IsHexByte(char c) {
+  auto u = static_cast<uint8_t>(c);
+  return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'f') || (u >= 'A' && u <= 'F');
+}
+
+// text[begin] follows a percent escape ("%7C") or a string escape ("\n", "\t",
+// "\r"): the escape ends the word before it.
+bool AfterEscape(std::string_view text, size_t begin) {
+  if (begin >= 3 && text[begin - 3] == '%' && IsHexByte(text[begin - 2]) &&
+      IsHexByte(text[begin - 1]))
+    return true;
+  if (begin >= 2 && text[begin - 2] == '\\') {
+    char c = text[begin - 1];
+    return c == 'n' || c == 't' || c == 'r';
+  }
+  return false;
 }
 
 }  // namespace
@@ -88,7 +109,9 @@ std::vector<LiteralMatcher::Match> LiteralMatcher::FindAll(std::string_view text
          n = nodes_[n].output_link) {
       size_t length = static_cast<size_t>(nodes_[n].depth);
       size_t begin = i + 1 - length;
-      if (begin > 0 && IsWordByte(text[begin]) && IsWordByte(text[begin - 1])) continue;
+      if (begin > 0 && IsWordByte(text[begin]) && IsWordByte(text[begin - 1]) &&
+          !AfterEscape(text, begin))
+        continue;
       found.push_back({begin, length, nodes_[n].output});
     }
   }

@@ -1,10 +1,13 @@
 // LiteralMatcher: finds many literal strings in a text at once (Aho-Corasick),
-// ASCII case-insensitively, whole words only.
+// ASCII case-insensitively, whole words only; a tab or line break matches a
+// space ("924 Osinski\nMeadow" is "924 Osinski Meadow").
 //
 // A match must not cut a word: where it starts (ends) with an ASCII letter or
 // digit, the byte before (after) it is not one. Every other
 // byte — punctuation, '_', spaces, UTF-8 sequences — separates words, so a known
-// name is found in "Wyman's", "Patient/Wyman" and "Alfreda_Wyman" alike. Among
+// name is found in "Wyman's", "Patient/Wyman" and "Alfreda_Wyman" alike; so do a
+// percent escape ("%7CWyman", "Patient%2FWyman") and a string escape
+// ("\nWyman") before a match. Among
 // overlapping matches the leftmost wins, and of those the longest, so "Alfreda
 // Wyman" is one match, not two. Search time is linear in the text (plus the
 // matches); building is linear in the patterns' total length. Immutable once

@@ -38,6 +38,26 @@ TEST(LiteralMatcherTest, NonAsciiBytesSeparateWords) {
   EXPECT_EQ(Found(m, "José’s chart: Wyman’s"), (std::vector<std::string>{"José", "Wyman"}));
 }
 
+// A URL's percent escape (%7C, %2F, %3D) and a string's \n, \t, \r escape end
+// the word before them: a FHIR server's self link or json.dumps of a multi-line
+// address must not hide the value that follows.
+TEST(LiteralMatcherTest, EscapesBeforeAWordSeparateIt) {
+  auto m = LiteralMatcher::Build({"3287b938-4670", "abc-123", "Springfield", "Wyman"});
+  EXPECT_EQ(Found(m, "identifier=http%3A%2F%2Fh.org%7C3287b938-4670&x=Patient%2Fabc-123"),
+            (std::vector<std::string>{"3287b938-4670", "abc-123"}));
+  EXPECT_EQ(Found(m, R"("12 Elm St\nSpringfield", "a\tWyman\rWyman")"),
+            (std::vector<std::string>{"Springfield", "Wyman", "Wyman"}));
+  // Not an escape: still inside a word.
+  EXPECT_TRUE(Found(m, "x%7GWyman %7xWyman nWyman \\qWyman").empty());
+}
+
+// A value of several words wrapped over lines, or split by a tab.
+TEST(LiteralMatcherTest, LineBreaksAndTabsMatchSpaces) {
+  auto m = LiteralMatcher::Build({"924 Osinski Meadow", "Alfreda Wyman"});
+  EXPECT_EQ(Found(m, "924 Osinski\nMeadow; Alfreda\tWyman; alfreda\r\nwyman"),
+            (std::vector<std::string>{"924 Osinski\nMeadow", "Alfreda\tWyman"}));
+}
+
 TEST(LiteralMatcherTest, EmptyPatternsAndText) {
   auto m = LiteralMatcher::Build({"", "ab"});
   EXPECT_TRUE(m.FindAll("").empty());

@@ -17,17 +17,21 @@ std::string DatePattern() {
   std::string iso = "\\b" + y + "-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])" +
                     "(?:[T ](?:[01]\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d(?:\\.\\d+)?)?" +
                     "(?:Z|[+-](?:[01]\\d|2[0-3]):?[0-5]\\d)?)?";
-  std::string us = "\\b" + m + "/" + d + "/(?:" + y + "|\\d{2})\\b";
+  // Month or day first (12/31/2019, 31/12/2019), and day-first with dashes.
+  std::string us = "\\b" + d + "/" + d + "/(?:" + y + "|\\d{2})\\b";
+  std::string dashed = "\\b" + d + "-" + m + "-" + y + "\\b";
   std::string dotted = "\\b" + d + "\\." + m + "\\." + y + "\\b";
+  std::string year_dotted = "\\b" + y + "\\.(?:0[1-9]|1[0-2])\\.(?:0[1-9]|[12]\\d|3[01])\\b";
   std::string written = "\\b" + name + "\\.? " + d + "(?:st|nd|rd|th)?,? " + y + "\\b";
-  std::string written_eu = "\\b" + d + " " + name + "\\.?,? " + y + "\\b";
+  std::string written_eu = "\\b" + d + "[ -]" + name + "\\.?,?[ -]" + y + "\\b";
   std::string python =
       "datetime\\.(?:date|datetime)\\(" + y + ", ?\\d{1,2}, ?\\d{1,2}[^)]{0,60}\\)";
-  return iso + "|" + us + "|" + dotted + "|" + written + "|" + written_eu + "|" + python;
+  return iso + "|" + us + "|" + dashed + "|" + dotted + "|" + year_dotted + "|" + written + "|" +
+         written_eu + "|" + python;
 }
 
 constexpr const char* kPhone =
-    "(?:\\+?1[ .-]?)?(?:\\(\\d{3}\\) ?|\\b\\d{3}[ .-])\\d{3}[ .-]\\d{4}\\b";
+    "(?:\\+?1[ .-]?)?(?:\\(\\d{3}\\) ?|\\b\\d{3}[ .-])\\d{3}[ .-]\\d{4}\\b|\\+1\\d{10}\\b";
 constexpr const char* kSsn = "\\b\\d{3}-\\d{2}-\\d{4}\\b";
 constexpr const char* kEmail =
     "\\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}\\b";

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "privacy/spelling_variants.h"
+#include "privacy/spellings.h"
 #include "util/json_limits.h"
 
 namespace ward {
@@ -239,7 +240,13 @@ const std::string& Pseudonymizer::Register(const std::string& value, const std::
                                            const std::string& category) {
   std::string token = "[[" + token_base + "]]";
   auto [it, added] = token_value_.emplace(token, TokenInfo{value, category});
-  AddVariant(value, token);
+  std::vector<std::string> spellings = CaseSpellings(value);
+  spellings.insert(spellings.begin(), value);
+  for (const std::string& s : spellings) {
+    AddVariant(s, token);
+    for (const std::string& v : SpellingVariants(s, ValueShape::kText)) AddVariant(v, token);
+    for (const std::string& v : EscapedSpellings(s)) AddVariant(v, token);
+  }
   // The shape comes from the token: "DATE_3", "PATIENT_1.birthDate", "PATIENT_2.phone2".
   std::string_view kind = token_base;
   if (auto dot = kind.find('.'); dot != std::string_view::npos) kind = kind.substr(dot + 1);
@@ -256,9 +263,33 @@ const std::string& Pseudonymizer::Register(const std::string& value, const std::
 }
 
 void Pseudonymizer::Learn(std::string_view json_text) {
-  if (!active() || json_text.find("\"resourceType\"") == std::string_view::npos) return;
+  // "resourceType" bare: also a resource held as JSON text inside a string.
+  if (!active() || json_text.find("resourceType") == std::string_view::npos) return;
   json value = ParseJsonOrDiscarded(json_text);
-  if (!value.is_discarded()) LearnJson(value);
+  if (value.is_discarded()) return;
+  LearnJson(value);
+  LearnEmbedded(value);
+}
+
+namespace {
+bool LooksLikeEmbeddedResource(const std::string& s) {
+  size_t first = s.find_first_not_of(" \t\r\n");
+  return first != std::string::npos && (s[first] == '{' || s[first] == '[') &&
+         s.find("\"resourceType\"") != std::string::npos;
+}
+}  // namespace
+
+// A resource returned as JSON text (an SQL json column, a text/plain body): one
+// level deep, parsed within the usual limits.
+void Pseudonymizer::LearnEmbedded(const json& value) {
+  if (value.is_string()) {
+    const std::string& s = value.get_ref<const std::string&>();
+    if (!LooksLikeEmbeddedResource(s)) return;
+    json inner = ParseJsonOrDiscarded(s);
+    if (!inner.is_discarded()) LearnJson(inner);
+  } else if (value.is_array() || value.is_object()) {
+    for (const json& item : value) LearnEmbedded(item);
+  }
 }
 
 void Pseudonymizer::LearnJson(const json& value) {
@@ -401,6 +432,9 @@ std::string Pseudonymizer::PseudonymiseTask(std::string_view task, SubstitutionC
                             [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
       const char* kind = date ? "DATE" : id ? "ID" : "NAME";
       token = Register(marked, NewGenericToken(kind), date ? "date" : id ? "identifier" : "name");
+      // A full name marked whole: code splits it for a search ("given", "family"),
+      // and an error or a link may echo one part.
+      if (!date && !id) RegisterNameParts(marked);
     }
     out.append(task, at, open - at);
     out += token;
@@ -409,6 +443,18 @@ std::string Pseudonymizer::PseudonymiseTask(std::string_view task, SubstitutionC
   }
   out.append(task, at);
   return Pseudonymise(out, counts);
+}
+
+void Pseudonymizer::RegisterNameParts(const std::string& name) {
+  size_t start = 0;
+  while (start < name.size()) {
+    size_t end = name.find(' ', start);
+    if (end == std::string::npos) end = name.size();
+    std::string part = name.substr(start, end - start);
+    if (end - start < name.size() && !Unusable(part) && folded_token_.count(Fold(part)) == 0)
+      Register(part, NewGenericToken("NAME"), "name");
+    start = end + 1;
+  }
 }
 
 std::string Pseudonymizer::ReIdentifyWith(std::string_view text, bool escape_for_code) const {
@@ -424,20 +470,7 @@ std::string Pseudonymizer::ReIdentifyWith(std::string_view text, bool escape_for
     auto it = token_value_.find(std::string(text.substr(open, len)));
     if (it == token_value_.end()) continue;
     out.append(text, at, open - at);
-    if (!escape_for_code) {
-      out += it->second.value;
-    } else {
-      for (char c : it->second.value) {
-        if (c == '\\' || c == '\'' || c == '"') out += '\\';
-        if (c == '\n') {
-          out += "\\n";
-        } else if (c == '\r') {
-          out += "\\r";
-        } else {
-          out += c;
-        }
-      }
-    }
+    out += escape_for_code ? PythonLiteralEscaped(it->second.value) : it->second.value;
     at = open + len;
   }
   out.append(text, at);

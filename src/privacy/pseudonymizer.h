@@ -5,8 +5,9 @@
 // FHIR resources, by element path (privacy/fhir_identifiers.h). Pseudonymise()
 // rewrites text bound for the model: every known value — and its common variants:
 // other case, "Family, Given", other date and phone spellings, JSON \u escapes,
-// URL encoding — becomes a stable token, then identifiers found by shape
-// (privacy/phi_patterns.h: dates, phones, SSNs, e-mails, configured formats) do too.
+// URL encoding, the escapes and cases of privacy/spellings.h — becomes a stable
+// token, then identifiers found by shape (privacy/phi_patterns.h: dates, phones,
+// SSNs, e-mails, configured formats) do too.
 //
 // Tokens: [[PATIENT_1]] is the first patient's id, [[PATIENT_1.family]],
 // [[PATIENT_1.mrn]], [[PATIENT_1.birthDate]] ... its values (a second value of
@@ -77,8 +78,9 @@ class Pseudonymizer {
   PrivacyMode mode() const { return options_.mode; }
   bool active() const { return options_.mode != PrivacyMode::kOff; }
 
-  // Learns the identifiers in a binding's result (JSON text). Text that is not
-  // JSON, or holds no resource, teaches nothing.
+  // Learns the identifiers in a binding's result (JSON text), including resources
+  // held as JSON text in its strings (one level). Text that is not JSON, or holds
+  // no resource, teaches nothing.
   void Learn(std::string_view json_text);
   void LearnJson(const nlohmann::json& value);
 
@@ -90,8 +92,9 @@ class Pseudonymizer {
 
   // Tokens back to values, as plain text (answers, display).
   std::string ReIdentify(std::string_view text) const;
-  // In Python source: a value with quotes, backslashes or line breaks is escaped
-  // so that it stays one string inside the literal that held the token.
+  // In Python source: a value with quotes, backslashes, line breaks, NUL or
+  // braces is escaped (privacy/spellings.h PythonLiteralEscaped) so that it stays
+  // one string inside the literal that held the token, an f-string included.
   std::string ReIdentifyCode(std::string_view code) const;
   // In a JSON document (binding arguments): tokens inside its strings. The input
   // unchanged when it holds no token; InvalidArgument when it does not parse.
@@ -113,6 +116,9 @@ class Pseudonymizer {
   std::string NewGenericToken(const std::string& kind);
   void AddVariant(const std::string& variant, const std::string& token);
   void LearnStrict(const nlohmann::json& value, const std::string& path);
+  void LearnEmbedded(const nlohmann::json& value);
+  // Each word of a multi-word name marked in the task, as a name of its own.
+  void RegisterNameParts(const std::string& name);
   std::string ReplaceKnown(std::string_view text, SubstitutionCounts* counts);
   std::string ReplacePatterns(std::string_view text, SubstitutionCounts* counts);
   std::string ReIdentifyWith(std::string_view text, bool escape_for_code) const;

@@ -1,5 +1,6 @@
 #include "privacy/spelling_variants.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 
@@ -13,6 +14,13 @@ bool AllDigits(std::string_view s) {
   for (char c : s)
     if (c < '0' || c > '9') return false;
   return true;
+}
+
+std::string Fold(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
 }
 
 std::string DigitsOf(std::string_view s) {
@@ -77,24 +85,31 @@ std::vector<std::string> DateVariants(std::string_view value) {
   if (month < 1 || month > 12 || day < 1 || day > 31) return {};
   std::string mn = kMonths[month - 1], ms = std::to_string(month), ds = std::to_string(day);
   std::vector<std::string> out = {
-      y + "-" + m + "-" + d,    m + "/" + d + "/" + y,
-      ms + "/" + ds + "/" + y,  y + m + d,
-      d + "." + m + "." + y,    ds + "." + ms + "." + y,
-      mn + " " + ds + ", " + y, mn.substr(0, 3) + " " + ds + ", " + y,
-      ds + " " + mn + " " + y,  ds + " " + mn.substr(0, 3) + " " + y,
-      y + "/" + m + "/" + d,    "datetime.date(" + y + ", " + ms + ", " + ds + ")"};
+      y + "-" + m + "-" + d, m + "/" + d + "/" + y, ms + "/" + ds + "/" + y, y + m + d,
+      d + "." + m + "." + y, ds + "." + ms + "." + y, mn + " " + ds + ", " + y,
+      mn.substr(0, 3) + " " + ds + ", " + y, ds + " " + mn + " " + y,
+      ds + " " + mn.substr(0, 3) + " " + y, y + "/" + m + "/" + d,
+      "datetime.date(" + y + ", " + ms + ", " + ds + ")",
+      // Day first: strftime("%d/%m/%Y"), "%d-%m-%Y", "%d-%b-%Y"; and "%Y.%m.%d".
+      d + "/" + m + "/" + y, ds + "/" + ms + "/" + y, d + "-" + m + "-" + y,
+      d + "-" + mn.substr(0, 3) + "-" + y, ds + "-" + mn.substr(0, 3) + "-" + y,
+      y + "." + m + "." + d};
   if (value.size() > 10) out.insert(out.begin(), std::string(value));
   return out;
 }
 
 // A North American number in its usual spellings; an SSN with and without dashes.
 std::vector<std::string> PhoneVariants(std::string_view value) {
-  std::string digits = DigitsOf(value);
+  // Without an extension ("555-397-1190 ext. 12", "x12").
+  std::string lower = Fold(value);
+  size_t ext = std::min(lower.find('x'), lower.find("ext"));
+  std::string digits = DigitsOf(value.substr(0, ext));
   if (digits.size() == 11 && digits[0] == '1') digits = digits.substr(1);
   if (digits.size() != 10) return {};
   std::string a = digits.substr(0, 3), b = digits.substr(3, 3), c = digits.substr(6);
   return {a + "-" + b + "-" + c, "(" + a + ") " + b + "-" + c, "(" + a + ")" + b + "-" + c,
-          a + "." + b + "." + c, a + " " + b + " " + c,        digits};
+          a + "." + b + "." + c, a + " " + b + " " + c,        digits,
+          "1" + digits};  // E.164 without the '+'; "+1..." has it as a separate byte
 }
 std::vector<std::string> SsnVariants(std::string_view value) {
   std::string digits = DigitsOf(value);

@@ -28,7 +28,7 @@ using nlohmann::json;
 
 // One Synthea patient as the data files describe it, and the answer expected.
 struct SyntheaPatient {
-  std::string given, family, birth_date, phone, mrn;
+  std::string id, given, family, birth_date, phone, mrn;
   double hba1c = 0;
   std::string hba1c_date;  // YYYY-MM-DD of the latest HbA1c
 };
@@ -44,6 +44,7 @@ std::vector<SyntheaPatient> LoadSyntheaPatients() {
       const json& r = entry["resource"];
       if (r["resourceType"] == "Patient") {
         is_patient = true;
+        p.id = r["id"];
         p.given = r["name"][0]["given"][0];
         p.family = r["name"][0]["family"];
         p.birth_date = r["birthDate"];
@@ -298,6 +299,62 @@ TEST_F(PrivacyTest, SessionsShowRawPrintsWhatTheModelWasSent) {
   EXPECT_NE(shown.out.find("family='" + p.family + "'"), std::string::npos) << shown.out;
   EXPECT_NE(raw.out.find("[[PATIENT_1.mrn]]"), std::string::npos);
   EXPECT_NE(raw.out.find("task as the model got it (privacy pseudonymise)"), std::string::npos);
+}
+
+// Routine code printing a patient the ways agents do: upper and lower case,
+// day-first and abbreviated dates, E.164, a shortened and a dashless id, a
+// percent-encoded identifier search, and a line so long that the observation cap
+// (16 KiB: head 8 KiB) cuts it right inside the family name.
+TEST_F(PrivacyTest, RoutineSpellingsOfAPatientNeverReachTheModel) {
+  SyntheaPatient p = LoadSyntheaPatients().front();
+  server_.Push(Code("ps = fhir.search('Patient', given='[[NAME_1]]', family='[[NAME_2]]')"));
+  server_.Push(Code(
+      "import datetime, urllib.parse\n"
+      "p = ps[0]\nn = p['name'][0]\n"
+      "print('.' * 8189 + n['family'] + '.' * 20000)\n"
+      "b = datetime.date.fromisoformat(p['birthDate'])\n"
+      "tel = ''.join(c for c in p['telecom'][0]['value'] if c.isdigit())\n"
+      "mrn = [i['value'] for i in p['identifier'] if 'type' in i and "
+      "i['type']['coding'][0]['code'] == 'MR'][0]\n"
+      "print(n['family'].upper(), n['given'][0].lower(), b.strftime('%d/%m/%Y'), "
+      "b.strftime('%d-%b-%Y'), b.strftime('%Y.%m.%d'), '+1' + tel, p['id'][:8], "
+      "p['id'].replace('-', ''))\n"
+      "print('Patient?identifier=' + urllib.parse.quote('http://hospital.org|' + mrn, safe=''))"));
+  server_.Push(Code("finish('done')"));
+  auto r = RunWard({"run", "--model", "openai:gpt-test", Task(p)}, env_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  const std::string& body = requests[2].body;
+  ASSERT_NE(body.find("bytes cut"), std::string::npos) << "the line was not capped";
+
+  std::string y = p.birth_date.substr(0, 4), m = p.birth_date.substr(5, 2),
+              d = p.birth_date.substr(8, 2);
+  const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::string digits;
+  for (char c : p.phone)
+    if (std::isdigit(static_cast<unsigned char>(c))) digits += c;
+  std::string dashless = p.id;
+  dashless.erase(std::remove(dashless.begin(), dashless.end(), '-'), dashless.end());
+  std::set<std::string> leaks = IdentifiersInEhr(*url_);
+  for (const std::string& s :
+       {d + "/" + m + "/" + y, d + "-" + std::string(months[std::stoi(m) - 1]) + "-" + y,
+        y + "." + m + "." + d, "1" + digits, p.id.substr(0, 8), dashless})
+    leaks.insert(s);
+  for (const std::string& text : RequestTexts(requests[2]))
+    for (const std::string& id : leaks)
+      EXPECT_FALSE(ContainsWord(text, id)) << "'" << id << "' reached the model";
+  // Half the family name at the cut is still the family name.
+  std::string half = "." + p.family.substr(0, 3) + "\\n[...";
+  EXPECT_EQ(body.find(half), std::string::npos) << "half a name reached the model";
+  // The spellings were printed, and reached the model as tokens.
+  EXPECT_NE(body.find("%7C[[PATIENT_1.mrn]]"), std::string::npos) << body.substr(0, 400);
+  EXPECT_NE(body.find("[[PATIENT_1]] [[PATIENT_1]]"), std::string::npos);  // id[:8], dashless
+  // "FAMILY given" is the name; the day-first dates are the task's date.
+  EXPECT_NE(body.find("[[PATIENT_1.name]] [[DATE_1]] [[DATE_1]] [[DATE_1]] +[[PATIENT_1.phone]]"),
+            std::string::npos)
+      << body.substr(body.size() - 400);
 }
 
 TEST_F(PrivacyTest, ToolsModeAnswerWithTokensIsReIdentified) {
