@@ -220,6 +220,10 @@ Status ApplyToml(const std::string& file, WardConfig& c) {
   Read(t, "run", "action_timeout_seconds", &action_seconds);
   Read(t, "run", "observation_cap_bytes", &cap);
   Read(t, "run", "context_tokens", &c.run_defaults.context_budget_tokens);
+  // The guest keeps at most 256 KiB of each output stream (head and tail); a larger
+  // cap would let the guest's own cut, not the host's, decide what the model reads.
+  if (cap < 1024 || cap > 256 * 1024)
+    return InvalidArgument(file + ": [run] observation_cap_bytes must be 1024-262144");
   Read(t, "llm", "max_attempts", &c.retry.max_attempts);
   Read(t, "llm", "timeout_seconds", &timeout_seconds);
   WARD_RETURN_IF_ERROR(ReadConnectorTables(t, file, &c.connectors));

@@ -83,8 +83,44 @@ TEST_F(ConfigTest, EveryDocumentedKeyIsAccepted) {
   EXPECT_EQ(c->run_defaults.max_steps, 5);
 }
 
+// [privacy]: the mode is chosen per session (pseudonymise with a FHIR connector,
+// else off) unless configured; a flag overrides; bad values name the key.
+TEST_F(ConfigTest, PrivacyKeysAndTheSessionDefault) {
+  auto plain = Load("");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(SessionPrivacy(*plain, "", true)->mode, PrivacyMode::kPseudonymise);
+  EXPECT_EQ(SessionPrivacy(*plain, "", false)->mode, PrivacyMode::kOff);
+  EXPECT_EQ(SessionPrivacy(*plain, "strict", false)->mode, PrivacyMode::kStrict);
+  EXPECT_FALSE(SessionPrivacy(*plain, "loose", false).ok());
+  auto set = Load(
+      "[privacy]\nmode = \"off\"\nidentifier_patterns = ['MRN-\\d{6}']\n"
+      "strict_allow = [\"*.code\"]\n");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(SessionPrivacy(*set, "", true)->mode, PrivacyMode::kOff);
+  EXPECT_EQ(set->privacy.identifier_patterns.size(), 1u);
+  EXPECT_EQ(set->privacy.strict_allow, std::vector<std::string>{"*.code"});
+  EXPECT_FALSE(Load("[privacy]\nmode = \"loose\"\n").ok());
+  EXPECT_FALSE(Load("[privacy]\nmode = 1\n").ok());
+  EXPECT_FALSE(Load("[privacy]\nidentifier_patterns = \"x\"\n").ok());
+  auto bad = Load("[privacy]\nidentifier_patterns = ['(\\d+']\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("[privacy]"), std::string::npos);
+  EXPECT_FALSE(Load("[privacy]\nmodee = \"off\"\n").ok());
+}
+
 // [connectors.NAME]: several of a type, each named for the guest; `fhir` needs
 // no type; everything else about a connector table is checked like any key.
+// The guest keeps 256 KiB of each stream; a larger cap would let its cut decide
+// what the model reads (possibly half an identifier, before pseudonymisation).
+TEST_F(ConfigTest, ObservationCapStaysWithinWhatTheGuestKeeps) {
+  EXPECT_TRUE(Load("[run]\nobservation_cap_bytes = 262144\n").ok());
+  auto big = Load("[run]\nobservation_cap_bytes = 262145\n");
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.status().message().find("observation_cap_bytes must be 1024-262144"),
+            std::string::npos);
+  EXPECT_FALSE(Load("[run]\nobservation_cap_bytes = 10\n").ok());
+}
+
 TEST_F(ConfigTest, ConnectorsAreNamedTablesWithATypeAndTheirOwnKeys) {
   auto c = Load(
       "[connectors.fhir]\nbase_url = \"http://127.0.0.1:1/fhir\"\n"
