@@ -218,32 +218,42 @@ void TrackIntent(const StoredAuditEntry& e, AuditEntryForm form,
 
 }  // namespace
 
-Result<AuditVerification> VerifyAuditChain(Store* store) {
-  AuditVerification v;
-  std::map<int64_t, StoredAuditEntry> intents;  // not yet named by an outcome
-  std::string prev;
+Status ForEachAuditEntry(Store* store,
+                         const std::function<Result<bool>(const StoredAuditEntry&)>& visit) {
   int64_t after = 0;
   constexpr int kPage = 2000;
   while (true) {
     WARD_ASSIGN_OR_RETURN(auto page, store->ListAudit(after, kPage));
     for (const auto& e : page) {
-      AuditEntryForm form = AuditEntryForm::kLegacy;
-      std::string problem = CheckEntry(e, v.entries + 1, prev, &form);
-      if (!problem.empty()) {
-        v.ok = false;
-        v.first_bad_seq = v.entries + 1;
-        v.problem = problem;
-        return v;
-      }
-      prev = e.hash;
-      ++v.entries;
-      if (form == AuditEntryForm::kTombstone) ++v.tombstones;
-      if (form == AuditEntryForm::kLegacy) ++v.legacy_entries;
+      WARD_ASSIGN_OR_RETURN(bool more, visit(e));
+      if (!more) return Status::Ok();
       after = e.seq;
-      TrackIntent(e, form, intents);
     }
-    if (static_cast<int>(page.size()) < kPage) break;
+    if (static_cast<int>(page.size()) < kPage) return Status::Ok();
   }
+}
+
+Result<AuditVerification> VerifyAuditChain(Store* store) {
+  AuditVerification v;
+  std::map<int64_t, StoredAuditEntry> intents;  // not yet named by an outcome
+  std::string prev;
+  WARD_RETURN_IF_ERROR(ForEachAuditEntry(store, [&](const StoredAuditEntry& e) -> Result<bool> {
+    AuditEntryForm form = AuditEntryForm::kLegacy;
+    std::string problem = CheckEntry(e, v.entries + 1, prev, &form);
+    if (!problem.empty()) {
+      v.ok = false;
+      v.first_bad_seq = v.entries + 1;
+      v.problem = problem;
+      return false;
+    }
+    prev = e.hash;
+    ++v.entries;
+    if (form == AuditEntryForm::kTombstone) ++v.tombstones;
+    if (form == AuditEntryForm::kLegacy) ++v.legacy_entries;
+    TrackIntent(e, form, intents);
+    return true;
+  }));
+  if (!v.ok) return v;
   v.head_hash = prev;
   for (auto& [seq, entry] : intents) v.unfinished_intents.push_back(std::move(entry));
   return v;
@@ -251,22 +261,16 @@ Result<AuditVerification> VerifyAuditChain(Store* store) {
 
 Result<std::vector<StoredAuditEntry>> UnfinishedIntents(Store* store, const std::string& session) {
   std::map<int64_t, StoredAuditEntry> intents;
-  int64_t after = 0;
-  constexpr int kPage = 2000;
-  while (true) {
-    WARD_ASSIGN_OR_RETURN(auto page, store->ListAudit(after, kPage));
-    for (const auto& e : page) {
-      after = e.seq;
-      if (e.session != session) continue;
-      AuditEntryForm form = AuditEntryForm::kLegacy;  // only an intent's form matters
-      if (e.kind == "binding_intent") {
-        auto hashed = HashedFormOf(e.body);
-        if (hashed.ok()) form = hashed->form;
-      }
-      TrackIntent(e, form, intents);
+  WARD_RETURN_IF_ERROR(ForEachAuditEntry(store, [&](const StoredAuditEntry& e) -> Result<bool> {
+    if (e.session != session) return true;
+    AuditEntryForm form = AuditEntryForm::kLegacy;  // only an intent's form matters
+    if (e.kind == "binding_intent") {
+      auto hashed = HashedFormOf(e.body);
+      if (hashed.ok()) form = hashed->form;
     }
-    if (static_cast<int>(page.size()) < kPage) break;
-  }
+    TrackIntent(e, form, intents);
+    return true;
+  }));
   std::vector<StoredAuditEntry> out;
   for (auto& [seq, entry] : intents) out.push_back(std::move(entry));
   return out;

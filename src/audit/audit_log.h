@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -95,6 +96,12 @@ struct AuditVerification {
   // stopped in between, or is still running. They do not make the chain fail.
   std::vector<StoredAuditEntry> unfinished_intents;
 };
+
+// Calls `visit` with every audit entry, oldest first, reading the store a page at a
+// time. `visit` returns true to go on, false to stop; its error stops the walk and
+// is returned, as is an error reading the store.
+Status ForEachAuditEntry(Store* store,
+                         const std::function<Result<bool>(const StoredAuditEntry&)>& visit);
 
 // Walks the whole chain. Returns an error only when the store cannot be read;
 // tampering is reported in the AuditVerification.

@@ -20,27 +20,21 @@ void AddContent(PurgedSessionContent& sum, const PurgedSessionContent& one) {
 // their tombstones; counts the tombstones already there and the legacy entries.
 Status TombstoneAuditEntries(Store* store, const std::set<std::string>& sessions, bool dry_run,
                              PurgeReport& report) {
-  int64_t after = 0;
-  constexpr int kPage = 2000;
-  while (true) {
-    WARD_ASSIGN_OR_RETURN(auto page, store->ListAudit(after, kPage));
-    for (const auto& e : page) {
-      after = e.seq;
-      if (sessions.count(e.session) == 0) continue;
-      auto hashed = HashedFormOf(e.body);
-      if (!hashed.ok())  // verify names it; the purge leaves what it cannot read alone
-        return hashed.status().WithContext("audit entry #" + std::to_string(e.seq));
-      if (hashed->form == AuditEntryForm::kLegacy) {
-        ++report.audit_legacy_kept;
-      } else if (hashed->form == AuditEntryForm::kTombstone) {
-        ++report.audit_already_tombstones;
-      } else {
-        ++report.audit_tombstoned;
-        if (!dry_run) WARD_RETURN_IF_ERROR(store->TombstoneAudit(e.seq, hashed->hashed));
-      }
+  return ForEachAuditEntry(store, [&](const StoredAuditEntry& e) -> Result<bool> {
+    if (sessions.count(e.session) == 0) return true;
+    auto hashed = HashedFormOf(e.body);
+    if (!hashed.ok())  // verify names it; the purge leaves what it cannot read alone
+      return hashed.status().WithContext("audit entry #" + std::to_string(e.seq));
+    if (hashed->form == AuditEntryForm::kLegacy) {
+      ++report.audit_legacy_kept;
+    } else if (hashed->form == AuditEntryForm::kTombstone) {
+      ++report.audit_already_tombstones;
+    } else {
+      ++report.audit_tombstoned;
+      if (!dry_run) WARD_RETURN_IF_ERROR(store->TombstoneAudit(e.seq, hashed->hashed));
     }
-    if (static_cast<int>(page.size()) < kPage) return Status::Ok();
-  }
+    return true;
+  });
 }
 
 AuditData PurgeEntryData(const PurgeReport& r) {
